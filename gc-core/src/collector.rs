@@ -1,0 +1,122 @@
+//! The traits a collector implements, and what it declares about itself.
+//!
+//! A [`Heap`](crate::Heap) is generic over its collector, so the allocation and write-barrier
+//! fast paths are inline and call the collector only on their slow paths. The collector owns its
+//! policy (when to collect, what to move, how to mark); the [`HeapCore`] it is handed owns the
+//! memory every collector shares (spaces, handles, external memory, the tracer).
+
+use std::time::Duration;
+
+use crate::address::Address;
+use crate::error::OutOfMemory;
+use crate::event::GcReason;
+use crate::heap::HeapCore;
+use crate::object::HeapObject;
+use crate::page::PageRef;
+use crate::verifier::VerifyError;
+
+/// Which write barrier a collector needs (the heap skips the barrier entirely for `None`).
+#[derive(Copy, Clone, PartialEq, Eq, Debug)]
+pub enum BarrierKind {
+    None,
+    /// Records old-to-new slots in a remembered set.
+    Generational,
+    /// Keeps the tri-colour invariant while marking is on.
+    Marking,
+    GenerationalAndMarking,
+}
+
+/// What a collector is, for the heap and the harness to ask without matching on names (MMTk's
+/// `PlanConstraints`).
+#[derive(Copy, Clone, PartialEq, Eq, Debug)]
+pub struct CollectorConstraints {
+    /// The configuration's name as the CLI spells it, e.g. `marksweep`.
+    pub name: &'static str,
+    pub moves_objects: bool,
+    pub generational: bool,
+    pub incremental: bool,
+    pub barrier: BarrierKind,
+}
+
+impl CollectorConstraints {
+    /// A stop-the-world, non-moving, non-generational collector needing no barrier.
+    pub const fn simple(name: &'static str) -> Self {
+        CollectorConstraints {
+            name,
+            moves_objects: false,
+            generational: false,
+            incremental: false,
+            barrier: BarrierKind::None,
+        }
+    }
+}
+
+/// Which collection the program asks for.
+#[derive(Copy, Clone, PartialEq, Eq, Debug)]
+pub enum CollectionKind {
+    /// New space only (a collector without a young generation runs a full collection).
+    Young,
+    /// The whole heap.
+    Full,
+}
+
+/// Whether incremental work remains (wasmtime's `GcProgress`).
+#[derive(Copy, Clone, PartialEq, Eq, Debug)]
+pub enum Progress {
+    Continue,
+    Complete,
+}
+
+/// A garbage collector for a [`Heap`](crate::Heap).
+pub trait Collector {
+    const CONSTRAINTS: CollectorConstraints;
+
+    /// Allocation slow path: the mutator's linear allocation area had no room for `size` bytes
+    /// (or `size` is a large object). Returns memory for the object, collecting first if the
+    /// collector's policy says so. Must not fail while a collection could still free memory.
+    fn allocate_slow(&mut self, core: &mut HeapCore, size: usize) -> Result<Address, OutOfMemory>;
+
+    /// Runs a collection now.
+    fn collect(&mut self, core: &mut HeapCore, kind: CollectionKind, reason: GcReason);
+
+    /// Write-barrier slow path: the fast path found that storing a pointer to `value` into
+    /// `slot` of `host` may matter (see `PageFlags::POINTERS_*`). The store has happened.
+    fn write_barrier_slow(
+        &mut self,
+        core: &mut HeapCore,
+        host: HeapObject,
+        slot: Address,
+        value: HeapObject,
+    ) {
+        let _ = (core, host, slot, value);
+    }
+
+    /// Does up to `budget` of incremental work.
+    fn step(&mut self, core: &mut HeapCore, budget: Duration) -> Progress {
+        let _ = (core, budget);
+        Progress::Complete
+    }
+
+    /// Whether marking is in progress (mark bits may be set outside a pause).
+    fn is_marking(&self) -> bool {
+        false
+    }
+
+    /// Calls `f` with every page the collector owns beyond the core's old and large object
+    /// spaces (new space), so the verifier and heap walkers see them.
+    fn for_each_extra_page(&self, f: &mut dyn FnMut(PageRef)) {
+        let _ = f;
+    }
+
+    /// Makes the collector's own pages walkable (for example, formats its allocation buffers).
+    fn make_iterable(&mut self, core: &mut HeapCore) {
+        let _ = core;
+    }
+
+    /// Checks the collector's own invariants (for example, that every old-to-new slot is in the
+    /// remembered set). Runs after the core's checks.
+    fn verify(&self, core: &HeapCore) -> Result<(), VerifyError> {
+        let _ = core;
+        Ok(())
+    }
+}

@@ -1,0 +1,96 @@
+//! Every size and switch of a heap, in one value.
+
+use thiserror::Error;
+
+use crate::page::PAGE_SIZE;
+use crate::page_source::PageSourceKind;
+
+const MB: usize = 1024 * 1024;
+
+/// When the heap verifier runs.
+#[derive(Copy, Clone, PartialEq, Eq, Debug)]
+pub enum VerifyHeap {
+    /// Only when asked (`Heap::verify`).
+    OnRequest,
+    /// After every collection; a failure panics, because it means a collector bug.
+    AfterEachGc,
+}
+
+impl Default for VerifyHeap {
+    /// After each GC in debug and test builds, on request in release builds.
+    fn default() -> Self {
+        if cfg!(debug_assertions) {
+            VerifyHeap::AfterEachGc
+        } else {
+            VerifyHeap::OnRequest
+        }
+    }
+}
+
+/// Configuration of a heap. Start from `HeapConfig::default()` and change fields.
+#[derive(Clone, Debug, PartialEq)]
+pub struct HeapConfig {
+    /// Hard limit: bytes of pages all spaces together may own. Reaching it after a full
+    /// collection is `OutOfMemory`.
+    pub max_heap_bytes: usize,
+    /// The first full collection runs when objects take this many bytes.
+    pub initial_allocation_limit: usize,
+    /// The allocation limit is at least this far above the live bytes after a full collection
+    /// (V8's minimum allocation-limit growing step).
+    pub min_allocation_limit_step: usize,
+    /// Upper bound on the factor by which the heap may grow over its live bytes (V8: 4).
+    pub max_growing_factor: f64,
+    /// A full collection runs when external memory grows this much past its level after the last
+    /// one (V8: 64 MB).
+    pub external_limit_step: u64,
+    /// Free regular pages kept for reuse instead of going back to the OS.
+    pub page_pool_pages: usize,
+    /// Where pages come from.
+    pub page_source: PageSourceKind,
+    pub verify: VerifyHeap,
+}
+
+impl Default for HeapConfig {
+    fn default() -> Self {
+        HeapConfig {
+            max_heap_bytes: 2048 * MB,
+            initial_allocation_limit: 8 * MB,
+            min_allocation_limit_step: 2 * MB,
+            max_growing_factor: 4.0,
+            external_limit_step: 64 * MB as u64,
+            page_pool_pages: 16,
+            page_source: PageSourceKind::default(),
+            verify: VerifyHeap::default(),
+        }
+    }
+}
+
+/// A configuration that cannot work.
+#[derive(Debug, Error, Clone, PartialEq)]
+pub enum ConfigError {
+    #[error("max_heap_bytes is {0} bytes; a heap needs at least one page ({PAGE_SIZE} bytes)")]
+    HeapTooSmall(usize),
+    #[error("max_growing_factor is {0}; it must be a number of at least 1.1")]
+    GrowingFactor(f64),
+}
+
+impl HeapConfig {
+    /// A configuration for tests: pages from the ordinary allocator, verification after each GC.
+    pub fn for_testing() -> Self {
+        HeapConfig {
+            page_source: PageSourceKind::Allocator,
+            verify: VerifyHeap::AfterEachGc,
+            ..HeapConfig::default()
+        }
+    }
+
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        if self.max_heap_bytes < PAGE_SIZE {
+            return Err(ConfigError::HeapTooSmall(self.max_heap_bytes));
+        }
+        if !(self.max_growing_factor >= 1.1) {
+            return Err(ConfigError::GrowingFactor(self.max_growing_factor));
+        }
+        Ok(())
+    }
+}

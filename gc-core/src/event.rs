@@ -1,0 +1,133 @@
+//! GC events: one record per pause, the only thing statistics, logs, leak detection and the
+//! harness read about a collection.
+
+use std::fmt;
+use std::time::Duration;
+
+/// What kind of pause an event records.
+#[derive(Copy, Clone, PartialEq, Eq, Hash, Debug, PartialOrd, Ord)]
+#[non_exhaustive]
+pub enum GcKind {
+    /// A young-generation copy.
+    Scavenge,
+    /// A stop-the-world mark-sweep of the whole heap.
+    MarkSweep,
+    /// A full collection that also compacted old space.
+    MarkCompact,
+    /// One step of incremental marking.
+    MarkingStep,
+    /// The pause that finishes incremental marking.
+    MarkingFinalize,
+    /// Sweeping done on the allocation slow path.
+    LazySweep,
+}
+
+impl GcKind {
+    /// The name V8's `--trace-gc` uses for such a pause (or the nearest one).
+    pub fn trace_name(self) -> &'static str {
+        match self {
+            GcKind::Scavenge => "Scavenge",
+            GcKind::MarkSweep => "Mark-Sweep",
+            GcKind::MarkCompact => "Mark-Compact",
+            GcKind::MarkingStep => "Incremental marking step",
+            GcKind::MarkingFinalize => "Mark-Compact (finalize incremental)",
+            GcKind::LazySweep => "Lazy sweeping",
+        }
+    }
+
+    /// Whether the pause is a complete full collection (these drive heap growing and the
+    /// mutator-utilization figures).
+    pub fn is_full(self) -> bool {
+        matches!(
+            self,
+            GcKind::MarkSweep | GcKind::MarkCompact | GcKind::MarkingFinalize
+        )
+    }
+}
+
+impl fmt::Display for GcKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.trace_name())
+    }
+}
+
+/// Why a collection ran.
+#[derive(Copy, Clone, PartialEq, Eq, Hash, Debug)]
+#[non_exhaustive]
+pub enum GcReason {
+    /// The heap grew past its current allocation limit (soft limit, set by heap growing).
+    AllocationLimit,
+    /// An allocation found no room under the hard heap limit.
+    AllocationFailure,
+    /// External memory grew past its limit.
+    ExternalMemoryPressure,
+    /// The program asked for it.
+    Explicit,
+    /// Incremental work paced by allocation.
+    AllocationPacing,
+    /// Stress mode forced it.
+    Stress,
+}
+
+impl GcReason {
+    pub fn description(self) -> &'static str {
+        match self {
+            GcReason::AllocationLimit => "allocation limit reached",
+            GcReason::AllocationFailure => "allocation failure",
+            GcReason::ExternalMemoryPressure => "external memory pressure",
+            GcReason::Explicit => "explicit collection",
+            GcReason::AllocationPacing => "allocation pacing",
+            GcReason::Stress => "stress",
+        }
+    }
+}
+
+impl fmt::Display for GcReason {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.description())
+    }
+}
+
+/// V8's mutator-utilization figures as of an event (see `gc_tracer`).
+#[derive(Copy, Clone, PartialEq, Debug)]
+pub struct MutatorUtilization {
+    pub average: f64,
+    pub current: f64,
+}
+
+/// One pause.
+#[derive(Clone, PartialEq, Debug)]
+pub struct GcEvent {
+    /// 0 for the heap's first pause, then counting up.
+    pub sequence: u64,
+    pub kind: GcKind,
+    pub reason: GcReason,
+    /// When the pause began, from the heap's creation.
+    pub start: Duration,
+    pub duration: Duration,
+    /// Bytes in objects before and after.
+    pub used_before: usize,
+    pub used_after: usize,
+    /// Bytes of pages owned by spaces before and after.
+    pub committed_before: usize,
+    pub committed_after: usize,
+    /// Bytes of objects reclaimed.
+    pub freed_bytes: usize,
+    /// Bytes of young objects moved to old space.
+    pub promoted_bytes: usize,
+    /// Bytes of objects moved (copied or compacted), promotion included.
+    pub moved_bytes: usize,
+    /// Pages whose objects were evacuated.
+    pub evacuated_pages: usize,
+    /// Bytes of external memory released.
+    pub external_freed_bytes: u64,
+    /// Part of the pause spent releasing external memory (V8's "external" time).
+    pub external_time: Duration,
+    pub mutator_utilization: MutatorUtilization,
+}
+
+impl GcEvent {
+    pub fn end(&self) -> Duration {
+        self.start + self.duration
+    }
+}

@@ -1,0 +1,234 @@
+//! A segregated free list of the free blocks of old space, by size class (V8's `FreeListMany`).
+//!
+//! Blocks live in the heap itself: each is a filler (so the page stays walkable) whose second
+//! word links to the next block of its class. Classes are exact for 16 to 256 bytes (one per
+//! word size) and powers of two above. Blocks under [`MIN_BLOCK_SIZE`] are left as fillers and not
+//! listed: V8 calls them waste. Invariant: every listed block is a filler of the listed size in a
+//! page of the owning space, and no byte is listed twice.
+
+use crate::address::{Address, WORD};
+use crate::object::write_filler;
+
+/// The smallest block worth listing: a filler word and a link word.
+pub const MIN_BLOCK_SIZE: usize = 2 * WORD;
+const EXACT_LIMIT: usize = 256;
+const EXACT_CLASSES: usize = EXACT_LIMIT / WORD - 1;
+const CLASSES: usize = EXACT_CLASSES + 40;
+/// How many blocks of a power-of-two class are tried for a request that may not fit them all.
+const FIRST_FIT_PROBES: usize = 16;
+
+fn class_of(size: usize) -> usize {
+    if size <= EXACT_LIMIT {
+        size / WORD - 2
+    } else {
+        (EXACT_CLASSES + size.ilog2() as usize - EXACT_LIMIT.ilog2() as usize).min(CLASSES - 1)
+    }
+}
+
+/// The first class all of whose blocks are at least `size` bytes.
+fn first_fitting_class(size: usize) -> usize {
+    if size <= EXACT_LIMIT || size.is_power_of_two() {
+        class_of(size)
+    } else {
+        class_of(size) + 1
+    }
+}
+
+pub struct FreeList {
+    heads: [Address; CLASSES],
+    nonempty: u64,
+    available: usize,
+    wasted: usize,
+}
+
+impl Default for FreeList {
+    fn default() -> Self {
+        FreeList {
+            heads: [Address::NULL; CLASSES],
+            nonempty: 0,
+            available: 0,
+            wasted: 0,
+        }
+    }
+}
+
+impl FreeList {
+    /// Bytes in listed blocks.
+    pub fn available(&self) -> usize {
+        self.available
+    }
+
+    /// Bytes in blocks too small to list, since the last [`FreeList::reset`].
+    pub fn wasted(&self) -> usize {
+        self.wasted
+    }
+
+    /// Forgets every block (before a sweep rebuilds the list). The blocks stay fillers.
+    pub fn reset(&mut self) {
+        *self = FreeList::default();
+    }
+
+    /// Makes `[start, start + size)` a free block: formats it as a filler and lists it when it is
+    /// large enough.
+    ///
+    /// # Safety
+    /// The range is unused memory of a live page of the owning space (P1).
+    pub unsafe fn add(&mut self, start: Address, size: usize) {
+        if size == 0 {
+            return;
+        }
+        // SAFETY: the caller guarantees the block is free page memory.
+        unsafe { write_filler(start, size) };
+        if size < MIN_BLOCK_SIZE {
+            self.wasted += size;
+            return;
+        }
+        let class = class_of(size);
+        // SAFETY: the block has a second word (size >= MIN_BLOCK_SIZE), P1.
+        unsafe { start.add(WORD).write_word(self.heads[class].raw() as u64) };
+        self.heads[class] = start;
+        self.nonempty |= 1 << class;
+        self.available += size;
+    }
+
+    /// Takes a block of at least `min` bytes, preferring one of at least `preferred` so that the
+    /// caller's allocation buffer lasts (V8's fast path); returns its start and whole size.
+    pub fn take(&mut self, min: usize, preferred: usize) -> Option<(Address, usize)> {
+        let min = min.max(MIN_BLOCK_SIZE);
+        if let Some(block) = self.pop_from(first_fitting_class(preferred.max(min))) {
+            return Some(block);
+        }
+        if let Some(block) = self.pop_from(first_fitting_class(min)) {
+            return Some(block);
+        }
+        self.first_fit(class_of(min), min)
+    }
+
+    fn pop_from(&mut self, first_class: usize) -> Option<(Address, usize)> {
+        if first_class >= CLASSES {
+            return None;
+        }
+        let candidates = self.nonempty & (!0u64 << first_class);
+        if candidates == 0 {
+            return None;
+        }
+        let class = candidates.trailing_zeros() as usize;
+        let block = self.heads[class];
+        Some(self.unlink(class, block, None))
+    }
+
+    fn first_fit(&mut self, class: usize, min: usize) -> Option<(Address, usize)> {
+        let mut previous = None;
+        let mut block = self.heads[class];
+        for _ in 0..FIRST_FIT_PROBES {
+            if block.is_null() {
+                return None;
+            }
+            if block_size(block) >= min {
+                return Some(self.unlink(class, block, previous));
+            }
+            previous = Some(block);
+            block = next_of(block);
+        }
+        None
+    }
+
+    fn unlink(
+        &mut self,
+        class: usize,
+        block: Address,
+        previous: Option<Address>,
+    ) -> (Address, usize) {
+        let next = next_of(block);
+        match previous {
+            // SAFETY: `previous` is a listed block (the list invariant), P1.
+            Some(previous) => unsafe { previous.add(WORD).write_word(next.raw() as u64) },
+            None => self.heads[class] = next,
+        }
+        if self.heads[class].is_null() {
+            self.nonempty &= !(1 << class);
+        }
+        let size = block_size(block);
+        self.available -= size;
+        (block, size)
+    }
+
+    /// Calls `f` with the start and size of every listed block.
+    pub fn for_each_block(&self, mut f: impl FnMut(Address, usize)) {
+        for &head in &self.heads {
+            let mut block = head;
+            while !block.is_null() {
+                f(block, block_size(block));
+                block = next_of(block);
+            }
+        }
+    }
+}
+
+fn block_size(block: Address) -> usize {
+    // SAFETY: listed blocks are fillers in live pages (list invariant, P1).
+    match crate::object::header_kind(unsafe { block.read_word() }) {
+        crate::object::HeaderKind::Filler(size) => size,
+        other => panic!("free-list block {block} is not a filler: {other:?}"),
+    }
+}
+
+fn next_of(block: Address) -> Address {
+    // SAFETY: listed blocks have a link word (list invariant, P1).
+    Address::new(unsafe { block.add(WORD).read_word() } as usize)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn arena(words: usize) -> (Vec<u64>, Address) {
+        let mut memory = vec![0u64; words];
+        let start = Address::new(memory.as_mut_ptr().expose_provenance());
+        (memory, start)
+    }
+
+    #[test]
+    fn classes_are_exact_then_powers_of_two() {
+        assert_eq!(class_of(16), 0);
+        assert_eq!(class_of(256), EXACT_CLASSES - 1);
+        assert_eq!(class_of(257), EXACT_CLASSES);
+        assert_eq!(class_of(511), EXACT_CLASSES);
+        assert_eq!(class_of(512), EXACT_CLASSES + 1);
+        assert_eq!(first_fitting_class(300), EXACT_CLASSES + 1);
+        assert_eq!(first_fitting_class(512), EXACT_CLASSES + 1);
+    }
+
+    #[test]
+    fn take_prefers_large_blocks_and_falls_back_to_small_ones() {
+        let (_memory, start) = arena(1024);
+        let mut list = FreeList::default();
+        // SAFETY: disjoint ranges of the arena.
+        unsafe {
+            list.add(start, 32);
+            list.add(start.add(64), 8);
+            list.add(start.add(128), 4096);
+        }
+        assert_eq!((list.available(), list.wasted()), (32 + 4096, 8));
+        assert_eq!(list.take(24, 2048), Some((start.add(128), 4096)));
+        assert_eq!(list.take(24, 2048), Some((start, 32)));
+        assert_eq!(list.take(24, 2048), None);
+        assert_eq!(list.available(), 0);
+    }
+
+    #[test]
+    fn first_fit_finds_a_fitting_block_in_a_mixed_class() {
+        let (_memory, start) = arena(1024);
+        let mut list = FreeList::default();
+        // SAFETY: disjoint ranges of the arena.
+        unsafe {
+            list.add(start, 264);
+            list.add(start.add(512), 400);
+        }
+        assert_eq!(list.take(300, 300), Some((start.add(512), 400)));
+        assert_eq!(list.take(300, 300), None);
+        let mut blocks = Vec::new();
+        list.for_each_block(|a, s| blocks.push((a, s)));
+        assert_eq!(blocks, vec![(start, 264)]);
+    }
+}

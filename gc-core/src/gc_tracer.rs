@@ -1,0 +1,281 @@
+//! The GC tracer: turns pauses into [`GcEvent`]s, keeps them, tells listeners, and keeps V8's
+//! mutator-utilization figures and the speeds heap growing needs.
+//!
+//! A collector opens a pause with `HeapCore::begin_pause` and closes it with
+//! `HeapCore::end_pause`; everything between the two is the pause.
+
+use std::time::{Duration, Instant};
+
+use crate::event::{GcEvent, MutatorUtilization};
+
+/// A callback told of every event as it happens.
+pub type GcListener = Box<dyn FnMut(&GcEvent)>;
+
+/// V8's `GCTracer::RecordMutatorUtilization`: running averages of full-GC and mutator time
+/// between consecutive full GCs, and the utilization of the last interval.
+#[derive(Debug, Default)]
+struct UtilizationTracker {
+    previous_end_ms: Option<f64>,
+    average_gc_ms: f64,
+    average_mutator_ms: f64,
+    current: Option<f64>,
+}
+
+impl UtilizationTracker {
+    fn record(&mut self, end_ms: f64, gc_ms: f64) {
+        let Some(previous) = self.previous_end_ms.replace(end_ms) else {
+            return;
+        };
+        let total = end_ms - previous;
+        let mutator = total - gc_ms;
+        if self.average_gc_ms == 0.0 && self.average_mutator_ms == 0.0 {
+            self.average_gc_ms = gc_ms;
+            self.average_mutator_ms = mutator;
+        } else {
+            self.average_gc_ms = (self.average_gc_ms + gc_ms) / 2.0;
+            self.average_mutator_ms = (self.average_mutator_ms + mutator) / 2.0;
+        }
+        self.current = Some(if total > 0.0 { mutator / total } else { 0.0 });
+    }
+
+    fn figures(&self) -> MutatorUtilization {
+        let total = self.average_gc_ms + self.average_mutator_ms;
+        let average = if total == 0.0 {
+            1.0
+        } else {
+            self.average_mutator_ms / total
+        };
+        MutatorUtilization {
+            average,
+            current: self.current.unwrap_or(1.0),
+        }
+    }
+}
+
+/// Allocation and marking speeds around the last full collection, for heap growing.
+#[derive(Copy, Clone, Debug, Default, PartialEq)]
+pub struct Speeds {
+    /// Bytes of live objects a full GC processed per millisecond.
+    pub gc_bytes_per_ms: f64,
+    /// Bytes the mutator allocated per millisecond of mutator time before it.
+    pub mutator_bytes_per_ms: f64,
+}
+
+pub struct GcTracer {
+    origin: Instant,
+    events: Vec<GcEvent>,
+    listeners: Vec<GcListener>,
+    utilization: UtilizationTracker,
+    last_full_gc_end: Duration,
+    pause_time: Duration,
+}
+
+impl Default for GcTracer {
+    fn default() -> Self {
+        GcTracer {
+            origin: Instant::now(),
+            events: Vec::new(),
+            listeners: Vec::new(),
+            utilization: UtilizationTracker::default(),
+            last_full_gc_end: Duration::ZERO,
+            pause_time: Duration::ZERO,
+        }
+    }
+}
+
+impl GcTracer {
+    /// Time since the heap was created.
+    pub fn now(&self) -> Duration {
+        self.origin.elapsed()
+    }
+
+    pub fn origin(&self) -> Instant {
+        self.origin
+    }
+
+    pub fn events(&self) -> &[GcEvent] {
+        &self.events
+    }
+
+    /// Number of pauses so far.
+    pub fn gc_count(&self) -> u64 {
+        self.events.len() as u64
+    }
+
+    /// Sum of all pauses.
+    pub fn total_pause(&self) -> Duration {
+        self.pause_time
+    }
+
+    pub fn add_listener(&mut self, listener: GcListener) {
+        self.listeners.push(listener);
+    }
+
+    /// The mutator-utilization figures now.
+    pub fn mutator_utilization(&self) -> MutatorUtilization {
+        self.utilization.figures()
+    }
+
+    /// Speeds for heap growing, from a full GC of `duration` that found `live_bytes` after the
+    /// mutator allocated `allocated_bytes` since the previous one.
+    pub fn speeds(
+        &self,
+        start: Duration,
+        duration: Duration,
+        live_bytes: usize,
+        allocated_bytes: usize,
+    ) -> Speeds {
+        let per_ms = |bytes: usize, time: Duration| {
+            let ms = time.as_secs_f64() * 1e3;
+            if ms > 0.0 { bytes as f64 / ms } else { 0.0 }
+        };
+        let mutator_time = start.saturating_sub(self.last_full_gc_end);
+        Speeds {
+            gc_bytes_per_ms: per_ms(live_bytes, duration),
+            mutator_bytes_per_ms: per_ms(allocated_bytes, mutator_time),
+        }
+    }
+
+    /// Records a finished pause (its `sequence` and utilization are filled in here) and tells the
+    /// listeners.
+    pub fn record(&mut self, mut event: GcEvent) -> &GcEvent {
+        event.sequence = self.events.len() as u64;
+        if event.kind.is_full() {
+            let end_ms = event.end().as_secs_f64() * 1e3;
+            self.utilization
+                .record(end_ms, event.duration.as_secs_f64() * 1e3);
+            self.last_full_gc_end = event.end();
+        }
+        event.mutator_utilization = self.utilization.figures();
+        self.pause_time += event.duration;
+        for listener in &mut self.listeners {
+            listener(&event);
+        }
+        self.events.push(event);
+        self.events.last().expect("just pushed")
+    }
+}
+
+const MB: f64 = 1024.0 * 1024.0;
+
+/// Formats `event` as V8's `--trace-gc` line, e.g.
+/// `[4242:0x1]     1235 ms: Mark-Sweep 14.6 (50.1) -> 5.4 (43.5) MB, 6.70 / 0.00 ms  (average mu = 0.921, current mu = 0.922) allocation limit reached; freed 9.2 MB`.
+pub fn trace_gc_line(event: &GcEvent, pid: u32, heap_id: usize) -> String {
+    let mu = event.mutator_utilization;
+    let mut details = format!("freed {:.1} MB", event.freed_bytes as f64 / MB);
+    if event.promoted_bytes > 0 {
+        details += &format!(", promoted {:.1} MB", event.promoted_bytes as f64 / MB);
+    }
+    if event.moved_bytes > 0 {
+        details += &format!(
+            ", moved {:.1} MB from {} pages",
+            event.moved_bytes as f64 / MB,
+            event.evacuated_pages
+        );
+    }
+    if event.external_freed_bytes > 0 {
+        details += &format!(
+            ", external {:.1} MB",
+            event.external_freed_bytes as f64 / MB
+        );
+    }
+    format!(
+        "[{pid}:{heap_id:#x}] {:8.0} ms: {} {:.1} ({:.1}) -> {:.1} ({:.1}) MB, {:.2} / {:.2} ms  (average mu = {:.3}, current mu = {:.3}) {}; {}",
+        event.start.as_secs_f64() * 1e3,
+        event.kind.trace_name(),
+        event.used_before as f64 / MB,
+        event.committed_before as f64 / MB,
+        event.used_after as f64 / MB,
+        event.committed_after as f64 / MB,
+        event.duration.as_secs_f64() * 1e3,
+        event.external_time.as_secs_f64() * 1e3,
+        mu.average,
+        mu.current,
+        event.reason,
+        details,
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::event::{GcKind, GcReason};
+
+    fn event(kind: GcKind, start_ms: u64, duration_ms: u64) -> GcEvent {
+        GcEvent {
+            sequence: 0,
+            kind,
+            reason: GcReason::AllocationLimit,
+            start: Duration::from_millis(start_ms),
+            duration: Duration::from_millis(duration_ms),
+            used_before: 15 * 1024 * 1024,
+            used_after: 5 * 1024 * 1024 + 512 * 1024,
+            committed_before: 50 * 1024 * 1024,
+            committed_after: 43 * 1024 * 1024 + 512 * 1024,
+            freed_bytes: 10 * 1024 * 1024,
+            promoted_bytes: 0,
+            moved_bytes: 0,
+            evacuated_pages: 0,
+            external_freed_bytes: 0,
+            external_time: Duration::ZERO,
+            mutator_utilization: MutatorUtilization {
+                average: 1.0,
+                current: 1.0,
+            },
+        }
+    }
+
+    #[test]
+    fn utilization_follows_v8_averaging() {
+        let mut tracer = GcTracer::default();
+        // First full GC only sets the reference point.
+        assert_eq!(
+            tracer
+                .record(event(GcKind::MarkSweep, 90, 10))
+                .mutator_utilization
+                .current,
+            1.0
+        );
+        // 100 ms later: 90 ms mutator, 10 ms GC.
+        let mu = tracer
+            .record(event(GcKind::MarkSweep, 190, 10))
+            .mutator_utilization;
+        assert!((mu.current - 0.9).abs() < 1e-9 && (mu.average - 0.9).abs() < 1e-9);
+        // Next interval 200 ms with 50 ms GC: current 0.75; averages (10+50)/2 and (90+150)/2.
+        let mu = tracer
+            .record(event(GcKind::MarkSweep, 350, 50))
+            .mutator_utilization;
+        assert!((mu.current - 0.75).abs() < 1e-9);
+        assert!((mu.average - 120.0 / 150.0).abs() < 1e-9);
+        // A young pause does not change the figures.
+        let young = tracer
+            .record(event(GcKind::Scavenge, 400, 1))
+            .mutator_utilization;
+        assert_eq!(young, mu);
+        assert_eq!(tracer.gc_count(), 4);
+        assert_eq!(tracer.total_pause(), Duration::from_millis(71));
+    }
+
+    #[test]
+    fn trace_gc_line_has_v8_shape() {
+        let line = trace_gc_line(&event(GcKind::MarkSweep, 1225, 10), 7, 1);
+        assert_eq!(
+            line,
+            "[7:0x1]     1225 ms: Mark-Sweep 15.0 (50.0) -> 5.5 (43.5) MB, 10.00 / 0.00 ms  \
+             (average mu = 1.000, current mu = 1.000) allocation limit reached; freed 10.0 MB"
+        );
+    }
+
+    #[test]
+    fn listeners_see_every_event() {
+        use std::cell::RefCell;
+        use std::rc::Rc;
+        let seen = Rc::new(RefCell::new(Vec::new()));
+        let mut tracer = GcTracer::default();
+        let sink = seen.clone();
+        tracer.add_listener(Box::new(move |e| sink.borrow_mut().push(e.sequence)));
+        tracer.record(event(GcKind::MarkSweep, 1, 1));
+        tracer.record(event(GcKind::MarkSweep, 5, 1));
+        assert_eq!(*seen.borrow(), vec![0, 1]);
+    }
+}

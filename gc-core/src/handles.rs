@@ -1,0 +1,275 @@
+//! Handles: the mutator's only way to hold an object across an allocation.
+//!
+//! A [`Handle`] is a counted strong root: an index into the handle table plus a generation, so a
+//! released handle can never reach a reused entry. A [`WeakHandle`] names an object without
+//! keeping it alive; collectors clear it when the object dies. Both tables hold the object's
+//! current address and are updated by collectors that move objects, which is what lets the
+//! mutator stay ignorant of addresses. Invariant: every address in either table is the start of
+//! a live object (checked by the verifier).
+
+use std::fmt;
+
+use crate::address::Address;
+
+/// A strong, counted root.
+#[derive(Copy, Clone, PartialEq, Eq, Hash, Debug)]
+pub struct Handle {
+    index: u32,
+    generation: u32,
+}
+
+/// A weak reference: cleared when its object is reclaimed.
+#[derive(Copy, Clone, PartialEq, Eq, Hash, Debug)]
+pub struct WeakHandle {
+    index: u32,
+    generation: u32,
+}
+
+impl fmt::Display for Handle {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "#{}.{}", self.index, self.generation)
+    }
+}
+
+impl fmt::Display for WeakHandle {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "weak#{}.{}", self.index, self.generation)
+    }
+}
+
+impl Handle {
+    pub fn index(self) -> u32 {
+        self.index
+    }
+}
+
+#[derive(Clone, Copy)]
+struct Entry {
+    object: Address,
+    /// Root count for strong entries, 1 for held weak entries; 0 when the entry is free.
+    count: u32,
+    generation: u32,
+}
+
+/// A table of entries with a free list; shared by both handle kinds.
+#[derive(Default)]
+struct Table {
+    entries: Vec<Entry>,
+    free: Vec<u32>,
+    in_use: usize,
+}
+
+impl Table {
+    fn create(&mut self, object: Address) -> (u32, u32) {
+        self.in_use += 1;
+        if let Some(index) = self.free.pop() {
+            let entry = &mut self.entries[index as usize];
+            entry.object = object;
+            entry.count = 1;
+            return (index, entry.generation);
+        }
+        let index = u32::try_from(self.entries.len()).expect("more than 2^32 handles");
+        self.entries.push(Entry {
+            object,
+            count: 1,
+            generation: 0,
+        });
+        (index, 0)
+    }
+
+    fn entry(&self, index: u32, generation: u32) -> Option<&Entry> {
+        self.entries
+            .get(index as usize)
+            .filter(|e| e.count > 0 && e.generation == generation)
+    }
+
+    fn entry_mut(&mut self, index: u32, generation: u32) -> Option<&mut Entry> {
+        self.entries
+            .get_mut(index as usize)
+            .filter(|e| e.count > 0 && e.generation == generation)
+    }
+
+    fn free(&mut self, index: u32) {
+        let entry = &mut self.entries[index as usize];
+        entry.count = 0;
+        entry.object = Address::NULL;
+        entry.generation = entry.generation.wrapping_add(1);
+        self.free.push(index);
+        self.in_use -= 1;
+    }
+
+    fn live_entries(&self) -> impl Iterator<Item = (usize, &Entry)> {
+        self.entries.iter().enumerate().filter(|(_, e)| e.count > 0)
+    }
+}
+
+/// The strong roots of the heap.
+#[derive(Default)]
+pub struct HandleTable {
+    table: Table,
+}
+
+impl HandleTable {
+    /// A new handle to `object` with a root count of one.
+    pub fn create(&mut self, object: Address) -> Handle {
+        let (index, generation) = self.table.create(object);
+        Handle { index, generation }
+    }
+
+    /// The object's address, or `None` for a stale handle.
+    #[inline]
+    pub fn get(&self, handle: Handle) -> Option<Address> {
+        self.table
+            .entry(handle.index, handle.generation)
+            .map(|e| e.object)
+    }
+
+    pub fn count(&self, handle: Handle) -> Option<u32> {
+        self.table
+            .entry(handle.index, handle.generation)
+            .map(|e| e.count)
+    }
+
+    /// Adds one root reference; `None` for a stale handle.
+    pub fn retain(&mut self, handle: Handle) -> Option<()> {
+        let entry = self.table.entry_mut(handle.index, handle.generation)?;
+        entry.count = entry.count.checked_add(1)?;
+        Some(())
+    }
+
+    /// Drops one root reference; the handle becomes stale when its count reaches zero. `None`
+    /// for a stale handle.
+    pub fn release(&mut self, handle: Handle) -> Option<()> {
+        let entry = self.table.entry_mut(handle.index, handle.generation)?;
+        entry.count -= 1;
+        if entry.count == 0 {
+            self.table.free(handle.index);
+        }
+        Some(())
+    }
+
+    /// Number of live handles.
+    pub fn len(&self) -> usize {
+        self.table.in_use
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.table.in_use == 0
+    }
+
+    /// Calls `f` with each rooted object, in handle-index order (deterministic for a given
+    /// mutator program, whatever the collector).
+    pub fn for_each_root(&self, mut f: impl FnMut(Address)) {
+        for (_, entry) in self.table.live_entries() {
+            f(entry.object);
+        }
+    }
+
+    /// Lets a moving collector replace every root address.
+    pub fn update(&mut self, mut f: impl FnMut(Address) -> Address) {
+        for entry in self.table.entries.iter_mut().filter(|e| e.count > 0) {
+            entry.object = f(entry.object);
+        }
+    }
+}
+
+/// The weak references of the heap.
+#[derive(Default)]
+pub struct WeakHandleTable {
+    table: Table,
+}
+
+impl WeakHandleTable {
+    pub fn create(&mut self, object: Address) -> WeakHandle {
+        let (index, generation) = self.table.create(object);
+        WeakHandle { index, generation }
+    }
+
+    /// `Some(Some(address))` while the object lives, `Some(None)` once a collection cleared it,
+    /// `None` for a stale weak handle.
+    pub fn get(&self, handle: WeakHandle) -> Option<Option<Address>> {
+        let entry = self.table.entry(handle.index, handle.generation)?;
+        Some((!entry.object.is_null()).then_some(entry.object))
+    }
+
+    /// Forgets the weak handle; `None` when it was already stale.
+    pub fn drop_handle(&mut self, handle: WeakHandle) -> Option<()> {
+        self.table.entry(handle.index, handle.generation)?;
+        self.table.free(handle.index);
+        Some(())
+    }
+
+    pub fn len(&self) -> usize {
+        self.table.in_use
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.table.in_use == 0
+    }
+
+    /// After marking: `f` maps each referenced object to its (possibly new) address, or `None`
+    /// when it died, which clears the weak handle. Returns how many were cleared.
+    pub fn process(&mut self, mut f: impl FnMut(Address) -> Option<Address>) -> usize {
+        let mut cleared = 0;
+        for entry in self
+            .table
+            .entries
+            .iter_mut()
+            .filter(|e| e.count > 0 && !e.object.is_null())
+        {
+            match f(entry.object) {
+                Some(address) => entry.object = address,
+                None => {
+                    entry.object = Address::NULL;
+                    cleared += 1;
+                }
+            }
+        }
+        cleared
+    }
+
+    /// Calls `f` with each object a live weak handle still refers to.
+    pub fn for_each_target(&self, mut f: impl FnMut(Address)) {
+        for (_, entry) in self.table.live_entries() {
+            if !entry.object.is_null() {
+                f(entry.object);
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn counted_roots_go_stale_at_zero_and_never_alias_reused_entries() {
+        let mut table = HandleTable::default();
+        let a = table.create(Address::new(0x100));
+        table.retain(a).unwrap();
+        assert_eq!(table.count(a), Some(2));
+        table.release(a).unwrap();
+        table.release(a).unwrap();
+        assert_eq!(table.get(a), None);
+        assert_eq!(table.release(a), None);
+        let b = table.create(Address::new(0x200));
+        assert_eq!(b.index(), a.index(), "entry reused");
+        assert_eq!(table.get(a), None, "old handle stays stale");
+        assert_eq!(table.get(b), Some(Address::new(0x200)));
+        assert_eq!(table.len(), 1);
+    }
+
+    #[test]
+    fn weak_handles_clear_and_update() {
+        let mut table = WeakHandleTable::default();
+        let a = table.create(Address::new(0x100));
+        let b = table.create(Address::new(0x200));
+        let cleared = table.process(|o| (o == Address::new(0x100)).then_some(Address::new(0x300)));
+        assert_eq!(cleared, 1);
+        assert_eq!(table.get(a), Some(Some(Address::new(0x300))));
+        assert_eq!(table.get(b), Some(None));
+        table.drop_handle(b).unwrap();
+        assert_eq!(table.get(b), None);
+        assert_eq!(table.drop_handle(b), None);
+    }
+}

@@ -1,0 +1,356 @@
+//! The mutator's view of the heap: [`Heap`], generic over its collector.
+//!
+//! The mutator names objects only through [`Handle`]s and [`WeakHandle`]s, never by address, so a
+//! collector may move any object at any allocation; every store goes through
+//! [`write_barrier::store`]. Every method checks its arguments (stale handles, slots out of range,
+//! SMIs out of range) and returns a [`HeapError`] without changing anything when they are wrong.
+
+use std::time::Duration;
+
+pub use crate::heap_core::{AllocationCounters, HeapCore, PauseOutcome, PauseScope};
+
+use crate::collector::{CollectionKind, Collector, CollectorConstraints, Progress};
+use crate::config::{ConfigError, HeapConfig, VerifyHeap};
+use crate::digest::{LiveGraph, live_graph};
+use crate::error::HeapError;
+use crate::event::{GcEvent, GcReason};
+use crate::gc_tracer::GcListener;
+use crate::handles::{Handle, WeakHandle};
+use crate::object::{HeapObject, MAX_OBJECT_SIZE, ObjectShape};
+use crate::page::MAX_REGULAR_OBJECT_SIZE;
+use crate::tagged::{Smi, TaggedWord};
+use crate::type_table::{MAX_TYPES, TypeId};
+use crate::verifier::{VerifyError, VerifySummary, verify_heap};
+use crate::write_barrier;
+
+/// A value to store in, or loaded from, a reference slot.
+#[derive(Copy, Clone, PartialEq, Eq, Debug)]
+pub enum Value {
+    Null,
+    /// A small integer; must lie in [-2^30, 2^30).
+    Smi(i32),
+    /// A reference. From [`Heap::load`] this is a new handle the caller owns and must release.
+    Ref(Handle),
+}
+
+/// A snapshot of the heap's size and activity.
+#[derive(Clone, Debug, PartialEq)]
+pub struct HeapStats {
+    pub used_bytes: usize,
+    pub committed_bytes: usize,
+    pub peak_committed_bytes: usize,
+    pub pooled_bytes: usize,
+    pub external_bytes: u64,
+    pub allocation_limit: usize,
+    pub handles: usize,
+    pub weak_handles: usize,
+    pub allocated_objects: u64,
+    pub allocated_bytes: u64,
+    pub gc_count: u64,
+    pub total_pause: Duration,
+}
+
+pub struct Heap<C: Collector> {
+    core: HeapCore,
+    collector: C,
+}
+
+impl<C: Collector> Heap<C> {
+    pub fn new(config: HeapConfig, collector: C) -> Result<Self, ConfigError> {
+        config.validate()?;
+        Ok(Heap {
+            core: HeapCore::new(config),
+            collector,
+        })
+    }
+
+    pub fn constraints(&self) -> CollectorConstraints {
+        C::CONSTRAINTS
+    }
+
+    pub fn core(&self) -> &HeapCore {
+        &self.core
+    }
+
+    pub fn collector(&self) -> &C {
+        &self.collector
+    }
+
+    /// The id of a type label, interned on first use.
+    pub fn intern_type(&mut self, name: &str) -> Result<TypeId, HeapError> {
+        self.core
+            .types
+            .intern(name)
+            .ok_or(HeapError::TooManyTypes(MAX_TYPES))
+    }
+
+    pub fn type_name(&self, id: TypeId) -> &str {
+        self.core.types.name(id)
+    }
+
+    /// Allocates an object with `slots` null reference slots and `bytes` zeroed payload bytes; the
+    /// returned handle is its one root. May collect.
+    pub fn allocate(
+        &mut self,
+        type_id: TypeId,
+        slots: u64,
+        bytes: u64,
+    ) -> Result<Handle, HeapError> {
+        let shape = ObjectShape::new(type_id, slots, bytes).ok_or(HeapError::ObjectTooLarge {
+            slots,
+            bytes,
+            max: MAX_OBJECT_SIZE,
+        })?;
+        let size = shape.size();
+        let gc_count = self.core.tracer.gc_count();
+        let fast = if size <= MAX_REGULAR_OBJECT_SIZE {
+            self.core.lab.allocate(size)
+        } else {
+            None
+        };
+        let address = match fast {
+            Some(address) => address,
+            None => self.collector.allocate_slow(&mut self.core, size)?,
+        };
+        // SAFETY: the LAB or the slow path handed us `size` unused bytes of a live page (P1).
+        unsafe { HeapObject::initialize(address, &shape) };
+        let counters = &mut self.core.counters;
+        counters.allocated_objects += 1;
+        counters.allocated_bytes += size as u64;
+        counters.bytes_since_full_gc += size;
+        counters.used_bytes += size;
+        let handle = self.core.handles.create(address);
+        self.verify_if_collected(gc_count);
+        Ok(handle)
+    }
+
+    fn object(&self, handle: Handle) -> Result<HeapObject, HeapError> {
+        let address = self
+            .core
+            .handles
+            .get(handle)
+            .ok_or(HeapError::InvalidHandle(handle))?;
+        // SAFETY: handle-table addresses are live object starts (P2).
+        Ok(unsafe { HeapObject::from_address(address) })
+    }
+
+    fn checked_slot(object: HeapObject, slot: u64) -> Result<u32, HeapError> {
+        let slots = object.slot_count();
+        match u32::try_from(slot) {
+            Ok(index) if index < slots => Ok(index),
+            _ => Err(HeapError::SlotOutOfRange { slot, slots }),
+        }
+    }
+
+    /// Stores `value` into slot `slot` of `host`, through the write barrier.
+    pub fn store(&mut self, host: Handle, slot: u64, value: Value) -> Result<(), HeapError> {
+        let object = self.object(host)?;
+        let index = Self::checked_slot(object, slot)?;
+        let word = match value {
+            Value::Null => TaggedWord::NULL,
+            Value::Smi(n) => {
+                TaggedWord::from_smi(Smi::new(n.into()).ok_or(HeapError::SmiOutOfRange(n.into()))?)
+            }
+            Value::Ref(target) => TaggedWord::from_address(self.object(target)?.address()),
+        };
+        write_barrier::store(&mut self.collector, &mut self.core, object, index, word);
+        Ok(())
+    }
+
+    /// Loads slot `slot` of `host`. A reference comes back as a new handle (root count one) that
+    /// the caller must release.
+    pub fn load(&mut self, host: Handle, slot: u64) -> Result<Value, HeapError> {
+        let object = self.object(host)?;
+        let word = object.slot(Self::checked_slot(object, slot)?);
+        Ok(match (word.as_pointer(), word.as_smi()) {
+            (Some(target), _) => Value::Ref(self.core.handles.create(target)),
+            (None, Some(smi)) => Value::Smi(smi.value()),
+            (None, None) => Value::Null,
+        })
+    }
+
+    /// Reads slot `slot` of `host` without creating a handle: whether it is null, an SMI or a
+    /// reference (`Value::Ref` is then reported as `None`).
+    pub fn read(&self, host: Handle, slot: u64) -> Result<Option<Value>, HeapError> {
+        let object = self.object(host)?;
+        let word = object.slot(Self::checked_slot(object, slot)?);
+        Ok(match (word.as_pointer(), word.as_smi()) {
+            (Some(_), _) => None,
+            (None, Some(smi)) => Some(Value::Smi(smi.value())),
+            (None, None) => Some(Value::Null),
+        })
+    }
+
+    /// Adds one root reference to `handle`'s object.
+    pub fn retain(&mut self, handle: Handle) -> Result<(), HeapError> {
+        self.object(handle)?;
+        self.core
+            .handles
+            .retain(handle)
+            .ok_or(HeapError::RootCountOverflow(handle))
+    }
+
+    /// Drops one root reference; at zero the handle becomes stale.
+    pub fn release(&mut self, handle: Handle) -> Result<(), HeapError> {
+        self.core
+            .handles
+            .release(handle)
+            .ok_or(HeapError::InvalidHandle(handle))
+    }
+
+    pub fn root_count(&self, handle: Handle) -> Result<u32, HeapError> {
+        self.core
+            .handles
+            .count(handle)
+            .ok_or(HeapError::InvalidHandle(handle))
+    }
+
+    /// Whether two handles name the same object.
+    pub fn same_object(&self, a: Handle, b: Handle) -> Result<bool, HeapError> {
+        Ok(self.object(a)? == self.object(b)?)
+    }
+
+    pub fn shape(&self, handle: Handle) -> Result<ObjectShape, HeapError> {
+        Ok(self.object(handle)?.shape())
+    }
+
+    /// The object's raw payload bytes.
+    pub fn payload(&self, handle: Handle) -> Result<&[u8], HeapError> {
+        let object = self.object(handle)?;
+        let (start, len) = (object.payload_address(), object.payload_len() as usize);
+        // SAFETY: the payload lies inside a live object (P2); the borrow of `self` keeps the heap
+        // from collecting or writing while the slice lives (P3).
+        Ok(unsafe { std::slice::from_raw_parts(start.as_mut_ptr(), len) })
+    }
+
+    pub fn payload_mut(&mut self, handle: Handle) -> Result<&mut [u8], HeapError> {
+        let object = self.object(handle)?;
+        let (start, len) = (object.payload_address(), object.payload_len() as usize);
+        // SAFETY: as in `payload`; the exclusive borrow makes this the only access (P3).
+        Ok(unsafe { std::slice::from_raw_parts_mut(start.as_mut_ptr(), len) })
+    }
+
+    /// Declares that the object now owns `bytes` of off-heap memory (replacing what it owned),
+    /// released when the object is reclaimed.
+    pub fn set_external_bytes(&mut self, handle: Handle, bytes: u64) -> Result<(), HeapError> {
+        let object = self.object(handle)?;
+        self.core.external.set(object.address(), bytes);
+        Ok(())
+    }
+
+    pub fn external_bytes(&self, handle: Handle) -> Result<u64, HeapError> {
+        Ok(self.core.external.of(self.object(handle)?.address()))
+    }
+
+    /// A weak handle to `handle`'s object.
+    pub fn downgrade(&mut self, handle: Handle) -> Result<WeakHandle, HeapError> {
+        let object = self.object(handle)?;
+        Ok(self.core.weak_handles.create(object.address()))
+    }
+
+    /// A new strong handle to the weak handle's object, or `None` if it was reclaimed.
+    pub fn upgrade(&mut self, weak: WeakHandle) -> Result<Option<Handle>, HeapError> {
+        let target = self
+            .core
+            .weak_handles
+            .get(weak)
+            .ok_or(HeapError::InvalidWeakHandle(weak))?;
+        Ok(target.map(|address| self.core.handles.create(address)))
+    }
+
+    /// Whether the weak handle's object is still alive.
+    pub fn is_alive(&self, weak: WeakHandle) -> Result<bool, HeapError> {
+        let target = self
+            .core
+            .weak_handles
+            .get(weak)
+            .ok_or(HeapError::InvalidWeakHandle(weak))?;
+        Ok(target.is_some())
+    }
+
+    /// Whether the weak handle still refers to `handle`'s object.
+    pub fn refers_to(&self, weak: WeakHandle, handle: Handle) -> Result<bool, HeapError> {
+        let target = self
+            .core
+            .weak_handles
+            .get(weak)
+            .ok_or(HeapError::InvalidWeakHandle(weak))?;
+        Ok(target == Some(self.object(handle)?.address()))
+    }
+
+    pub fn drop_weak(&mut self, weak: WeakHandle) -> Result<(), HeapError> {
+        self.core
+            .weak_handles
+            .drop_handle(weak)
+            .ok_or(HeapError::InvalidWeakHandle(weak))
+    }
+
+    /// Runs a collection now, for the reason `Explicit`.
+    pub fn collect(&mut self, kind: CollectionKind) {
+        self.collect_for(kind, GcReason::Explicit);
+    }
+
+    pub fn collect_for(&mut self, kind: CollectionKind, reason: GcReason) {
+        let gc_count = self.core.tracer.gc_count();
+        self.collector.collect(&mut self.core, kind, reason);
+        self.verify_if_collected(gc_count);
+    }
+
+    /// Does up to `budget` of the collector's incremental work.
+    pub fn collect_increment(&mut self, budget: Duration) -> Progress {
+        let gc_count = self.core.tracer.gc_count();
+        let progress = self.collector.step(&mut self.core, budget);
+        self.verify_if_collected(gc_count);
+        progress
+    }
+
+    /// Runs the heap verifier.
+    pub fn verify(&mut self) -> Result<VerifySummary, VerifyError> {
+        self.core.lab.make_iterable();
+        self.collector.make_iterable(&mut self.core);
+        verify_heap(&self.core, &self.collector)
+    }
+
+    fn verify_if_collected(&mut self, gc_count_before: u64) {
+        if self.core.config.verify == VerifyHeap::AfterEachGc
+            && self.core.tracer.gc_count() != gc_count_before
+        {
+            if let Err(error) = self.verify() {
+                panic!("{error} (after GC #{})", self.core.tracer.gc_count() - 1);
+            }
+        }
+    }
+
+    /// The live graph as the strong handles reach it, with its address-independent digest.
+    pub fn live_graph(&self) -> LiveGraph {
+        live_graph(&self.core)
+    }
+
+    /// Every pause so far.
+    pub fn events(&self) -> &[GcEvent] {
+        self.core.tracer.events()
+    }
+
+    /// Calls `listener` with every future pause.
+    pub fn on_gc_event(&mut self, listener: GcListener) {
+        self.core.tracer.add_listener(listener);
+    }
+
+    pub fn stats(&self) -> HeapStats {
+        let core = &self.core;
+        HeapStats {
+            used_bytes: core.used_bytes(),
+            committed_bytes: core.committed_bytes(),
+            peak_committed_bytes: core.memory.peak_committed(),
+            pooled_bytes: core.memory.pooled(),
+            external_bytes: core.external.total(),
+            allocation_limit: core.growing.allocation_limit(),
+            handles: core.handles.len(),
+            weak_handles: core.weak_handles.len(),
+            allocated_objects: core.counters.allocated_objects,
+            allocated_bytes: core.counters.allocated_bytes,
+            gc_count: core.tracer.gc_count(),
+            total_pause: core.tracer.total_pause(),
+        }
+    }
+}

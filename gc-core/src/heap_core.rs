@@ -1,0 +1,221 @@
+//! The part of the heap every collector shares: spaces, the mutator's allocation area, handles,
+//! external memory, type labels, the tracer and heap growing.
+//!
+//! Collectors receive `&mut HeapCore` in every trait call. Fields are public because collectors
+//! in other crates work on them directly, as V8's collectors work on `Heap`'s spaces; the
+//! methods here are what more than one collector needs.
+
+use std::time::{Duration, Instant};
+
+use crate::address::Address;
+use crate::config::HeapConfig;
+use crate::error::OutOfMemory;
+use crate::event::{GcEvent, GcKind, GcReason, MutatorUtilization};
+use crate::external_memory::ExternalMemory;
+use crate::gc_tracer::GcTracer;
+use crate::handles::{HandleTable, WeakHandleTable};
+use crate::heap_growing::HeapGrowing;
+use crate::large_object_space::LargeObjectSpace;
+use crate::linear_allocation_area::LinearAllocationArea;
+use crate::memory_allocator::MemoryAllocator;
+use crate::old_space::{Expansion, OldSpace};
+use crate::page::MAX_REGULAR_OBJECT_SIZE;
+use crate::type_table::TypeTable;
+
+/// Allocation counters.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct AllocationCounters {
+    /// Objects allocated since the heap was created.
+    pub allocated_objects: u64,
+    /// Bytes allocated since the heap was created.
+    pub allocated_bytes: u64,
+    /// Bytes allocated since the last full collection.
+    pub bytes_since_full_gc: usize,
+    /// Bytes in objects now: increased by allocation, set by collectors after they free.
+    pub used_bytes: usize,
+}
+
+/// A pause in progress; see [`HeapCore::begin_pause`].
+#[must_use = "a pause must be closed with HeapCore::end_pause"]
+pub struct PauseScope {
+    kind: GcKind,
+    reason: GcReason,
+    start: Duration,
+    started: Instant,
+    used_before: usize,
+    committed_before: usize,
+}
+
+impl PauseScope {
+    pub fn kind(&self) -> GcKind {
+        self.kind
+    }
+
+    /// Time since the pause began.
+    pub fn elapsed(&self) -> Duration {
+        self.started.elapsed()
+    }
+}
+
+/// What a collector reports at the end of a pause.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct PauseOutcome {
+    pub freed_bytes: usize,
+    pub promoted_bytes: usize,
+    pub moved_bytes: usize,
+    pub evacuated_pages: usize,
+    pub external_freed_bytes: u64,
+    pub external_time: Duration,
+}
+
+pub struct HeapCore {
+    pub config: HeapConfig,
+    pub memory: MemoryAllocator,
+    pub old_space: OldSpace,
+    pub lo_space: LargeObjectSpace,
+    /// The mutator's linear allocation area; the collector decides which space fills it.
+    pub lab: LinearAllocationArea,
+    pub handles: HandleTable,
+    pub weak_handles: WeakHandleTable,
+    pub external: ExternalMemory,
+    pub types: TypeTable,
+    pub tracer: GcTracer,
+    pub growing: HeapGrowing,
+    pub counters: AllocationCounters,
+}
+
+impl HeapCore {
+    /// A heap core for a validated `config`.
+    pub fn new(config: HeapConfig) -> Self {
+        HeapCore {
+            memory: MemoryAllocator::new(config.page_source, config.max_heap_bytes),
+            old_space: OldSpace::default(),
+            lo_space: LargeObjectSpace::default(),
+            lab: LinearAllocationArea::default(),
+            handles: HandleTable::default(),
+            weak_handles: WeakHandleTable::default(),
+            external: ExternalMemory::default(),
+            types: TypeTable::default(),
+            tracer: GcTracer::default(),
+            growing: HeapGrowing::new(&config),
+            counters: AllocationCounters::default(),
+            config,
+        }
+    }
+
+    /// Bytes in objects.
+    pub fn used_bytes(&self) -> usize {
+        self.counters.used_bytes
+    }
+
+    /// Bytes of pages owned by spaces.
+    pub fn committed_bytes(&self) -> usize {
+        self.memory.committed()
+    }
+
+    /// Why a full collection should run before allocating `size` more bytes, if one should.
+    pub fn allocation_limit_reached(&self, size: usize) -> Option<GcReason> {
+        if self.used_bytes().saturating_add(size) > self.growing.allocation_limit() {
+            Some(GcReason::AllocationLimit)
+        } else if self.external.total() > self.growing.external_limit() {
+            Some(GcReason::ExternalMemoryPressure)
+        } else {
+            None
+        }
+    }
+
+    /// Allocates `size` bytes in old space through the mutator's LAB, or in the large object
+    /// space for a large object, taking new pages while the hard limit allows. Never collects.
+    pub fn allocate_in_old_generation(&mut self, size: usize) -> Option<Address> {
+        if size > MAX_REGULAR_OBJECT_SIZE {
+            return self.lo_space.allocate(size, &mut self.memory);
+        }
+        self.old_space.allocate(
+            &mut self.lab,
+            size,
+            &mut self.memory,
+            Expansion::AllowNewPage,
+        )
+    }
+
+    /// The error for an allocation of `requested` bytes that a full collection could not make
+    /// room for.
+    pub fn out_of_memory(&self, requested: usize) -> OutOfMemory {
+        OutOfMemory {
+            requested,
+            live: self.used_bytes(),
+            committed: self.committed_bytes(),
+            limit: self.config.max_heap_bytes,
+        }
+    }
+
+    /// Opens a pause. The mutator's LAB is made walkable first.
+    pub fn begin_pause(&mut self, kind: GcKind, reason: GcReason) -> PauseScope {
+        self.lab.make_iterable();
+        PauseScope {
+            kind,
+            reason,
+            start: self.tracer.now(),
+            started: Instant::now(),
+            used_before: self.used_bytes(),
+            committed_before: self.committed_bytes(),
+        }
+    }
+
+    /// Closes a pause: records its event and, after a full collection, updates the allocation
+    /// limits from what survived and gives surplus pooled pages back to the OS.
+    pub fn end_pause(&mut self, scope: PauseScope, outcome: PauseOutcome) -> &GcEvent {
+        let duration = scope.started.elapsed();
+        if scope.kind.is_full() {
+            let speeds = self.tracer.speeds(
+                scope.start,
+                duration,
+                self.used_bytes(),
+                self.counters.bytes_since_full_gc,
+            );
+            self.growing.update(
+                &self.config,
+                self.used_bytes(),
+                self.external.total(),
+                speeds,
+            );
+            self.counters.bytes_since_full_gc = 0;
+            self.memory.trim_pool(self.config.page_pool_pages);
+        }
+        let event = GcEvent {
+            sequence: 0,
+            kind: scope.kind,
+            reason: scope.reason,
+            start: scope.start,
+            duration,
+            used_before: scope.used_before,
+            used_after: self.used_bytes(),
+            committed_before: scope.committed_before,
+            committed_after: self.committed_bytes(),
+            freed_bytes: outcome.freed_bytes,
+            promoted_bytes: outcome.promoted_bytes,
+            moved_bytes: outcome.moved_bytes,
+            evacuated_pages: outcome.evacuated_pages,
+            external_freed_bytes: outcome.external_freed_bytes,
+            external_time: outcome.external_time,
+            mutator_utilization: MutatorUtilization {
+                average: 1.0,
+                current: 1.0,
+            },
+        };
+        self.tracer.record(event)
+    }
+
+    /// After marking: clears weak handles to dead objects and releases external memory of dead
+    /// owners. `forward` maps a referenced object to its address after the collection, or `None`
+    /// when it died. Returns the external bytes released and the time that took.
+    pub fn process_weak_references(
+        &mut self,
+        mut forward: impl FnMut(Address) -> Option<Address>,
+    ) -> (u64, Duration) {
+        self.weak_handles.process(&mut forward);
+        let started = Instant::now();
+        let released = self.external.process(&mut forward);
+        (released, started.elapsed())
+    }
+}

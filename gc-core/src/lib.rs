@@ -1,0 +1,85 @@
+//! # gc-core: the heap of gclab
+//!
+//! The object model, pages, spaces, handles, the write barrier, the collector traits, GC events
+//! and the heap verifier: everything the collectors (`gc-marksweep` and the others) share. No
+//! collector lives here. `../shared/design.md` of the repository explains the architecture.
+//!
+//! ```
+//! use gc_core::{CollectionKind, Heap, HeapConfig, Value};
+//! # use gc_core::testkit::NoGc as Collector;
+//! let mut heap = Heap::new(HeapConfig::for_testing(), Collector::default()).unwrap();
+//! let node = heap.intern_type("Node").unwrap();
+//! let parent = heap.allocate(node, 2, 0).unwrap();
+//! let child = heap.allocate(node, 0, 16).unwrap();
+//! heap.store(parent, 0, Value::Ref(child)).unwrap();
+//! heap.store(parent, 1, Value::Smi(42)).unwrap();
+//! heap.release(child).unwrap(); // the child now lives through its parent
+//! assert_eq!(heap.load(parent, 1).unwrap(), Value::Smi(42));
+//! ```
+//!
+//! ## Safety argument
+//!
+//! Collectors work on raw memory; these rules are what makes that sound. Every `unsafe` block
+//! cites the rule it relies on.
+//!
+//! - **P1 (page memory).** An address inside a page that a space owns is valid for word reads
+//!   and writes until the space gives the page back to the [`MemoryAllocator`], which happens only
+//!   inside a collection. Page memory comes from a [`page_source`] that exposed its provenance.
+//! - **P2 (object starts).** Every address held in the handle tables, the external-memory table,
+//!   a remembered set, or a pointer slot of a reachable object is the start of a live object
+//!   with a valid header. Collectors keep this true (the verifier checks it); a [`HeapObject`] may
+//!   only be made from such an address.
+//! - **P3 (no aliasing references).** Heap memory is read and written through raw pointers only.
+//!   The sole references into pages are `&PageHeader` (all its mutable state is in `Cell`s) and
+//!   the payload slices [`Heap::payload`] lends out, which borrow the heap, so nothing writes the
+//!   heap while they live. A heap is single-threaded (`!Send`, `!Sync`).
+//! - **P4 (bounds).** Slot and payload indices that come from a user are checked against the
+//!   object's header before memory is touched.
+
+pub mod address;
+pub mod collector;
+pub mod config;
+pub mod digest;
+pub mod error;
+pub mod event;
+pub mod external_memory;
+pub mod free_list;
+pub mod gc_tracer;
+pub mod handles;
+pub mod heap;
+mod heap_core;
+pub mod heap_growing;
+pub mod large_object_space;
+pub mod linear_allocation_area;
+pub mod mark_bitmap;
+pub mod memory_allocator;
+pub mod object;
+pub mod old_space;
+pub mod page;
+pub mod page_source;
+pub mod remembered_set;
+pub mod tagged;
+pub mod type_table;
+pub mod verifier;
+pub mod write_barrier;
+
+#[cfg(any(test, feature = "testkit"))]
+pub mod testkit;
+
+pub use address::{Address, WORD};
+pub use collector::{BarrierKind, CollectionKind, Collector, CollectorConstraints, Progress};
+pub use config::{ConfigError, HeapConfig, VerifyHeap};
+pub use digest::{Digest, LiveGraph};
+pub use error::{HeapError, OutOfMemory};
+pub use event::{GcEvent, GcKind, GcReason, MutatorUtilization};
+pub use gc_tracer::trace_gc_line;
+pub use handles::{Handle, WeakHandle};
+pub use heap::{Heap, HeapCore, HeapStats, PauseOutcome, PauseScope, Value};
+pub use memory_allocator::MemoryAllocator;
+pub use object::{HeapObject, ObjectShape};
+pub use page::{PAGE_SIZE, PageFlags, PageRef, SpaceId};
+pub use page_source::PageSourceKind;
+pub use remembered_set::{RememberedSet, SlotCallbackResult};
+pub use tagged::{Smi, TaggedWord};
+pub use type_table::TypeId;
+pub use verifier::{VerifyError, VerifySummary};

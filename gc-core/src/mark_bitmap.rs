@@ -1,0 +1,123 @@
+//! The marking bitmap of a page: one bit per heap word, set for the first word of each marked
+//! object.
+//!
+//! It lives inside the page header, so a marker finds an object's bit by masking its address.
+//! Bits are `Cell`s: page headers are only ever reached through shared references (rule P3).
+//! Outside marking every bit is clear; the sweeper clears a page's bits as it sweeps it.
+
+use std::cell::Cell;
+
+use crate::address::WORD;
+use crate::page::PAGE_SIZE;
+
+const BITS: usize = 64;
+const CELLS: usize = PAGE_SIZE / WORD / BITS;
+
+pub struct MarkBitmap {
+    cells: [Cell<u64>; CELLS],
+}
+
+impl MarkBitmap {
+    /// Bit index of the word at `offset` bytes from the page start.
+    #[inline(always)]
+    fn locate(offset: usize) -> (usize, u64) {
+        let bit = offset / WORD;
+        (bit / BITS, 1u64 << (bit % BITS))
+    }
+
+    #[inline(always)]
+    pub fn is_marked(&self, offset: usize) -> bool {
+        let (cell, mask) = Self::locate(offset);
+        self.cells[cell].get() & mask != 0
+    }
+
+    /// Sets the bit; returns `true` when it was clear (the caller marked the object first).
+    #[inline(always)]
+    pub fn mark(&self, offset: usize) -> bool {
+        let (cell, mask) = Self::locate(offset);
+        let old = self.cells[cell].get();
+        self.cells[cell].set(old | mask);
+        old & mask == 0
+    }
+
+    pub fn unmark(&self, offset: usize) {
+        let (cell, mask) = Self::locate(offset);
+        self.cells[cell].set(self.cells[cell].get() & !mask);
+    }
+
+    pub fn clear(&self) {
+        for cell in &self.cells {
+            cell.set(0);
+        }
+    }
+
+    pub fn is_clean(&self) -> bool {
+        self.cells.iter().all(|cell| cell.get() == 0)
+    }
+
+    /// Byte offset of the first marked word at or after `offset`, if any.
+    pub fn next_marked(&self, offset: usize) -> Option<usize> {
+        let bit = offset / WORD;
+        let mut cell = bit / BITS;
+        if cell >= CELLS {
+            return None;
+        }
+        let mut bits = self.cells[cell].get() & (!0u64 << (bit % BITS));
+        loop {
+            if bits != 0 {
+                return Some((cell * BITS + bits.trailing_zeros() as usize) * WORD);
+            }
+            cell += 1;
+            if cell == CELLS {
+                return None;
+            }
+            bits = self.cells[cell].get();
+        }
+    }
+
+    /// Number of marked words.
+    pub fn count(&self) -> usize {
+        self.cells
+            .iter()
+            .map(|c| c.get().count_ones() as usize)
+            .sum()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn bitmap() -> Box<MarkBitmap> {
+        Box::new(MarkBitmap {
+            cells: std::array::from_fn(|_| Cell::new(0)),
+        })
+    }
+
+    #[test]
+    fn mark_reports_first_marking_only() {
+        let bitmap = bitmap();
+        assert!(bitmap.mark(64));
+        assert!(!bitmap.mark(64));
+        assert!(bitmap.is_marked(64));
+        assert!(!bitmap.is_marked(72));
+        bitmap.unmark(64);
+        assert!(bitmap.is_clean());
+    }
+
+    #[test]
+    fn next_marked_scans_across_cells() {
+        let bitmap = bitmap();
+        for offset in [8, 512, 4096, PAGE_SIZE - 8] {
+            bitmap.mark(offset);
+        }
+        assert_eq!(bitmap.next_marked(0), Some(8));
+        assert_eq!(bitmap.next_marked(16), Some(512));
+        assert_eq!(bitmap.next_marked(520), Some(4096));
+        assert_eq!(bitmap.next_marked(4104), Some(PAGE_SIZE - 8));
+        assert_eq!(bitmap.next_marked(PAGE_SIZE), None);
+        assert_eq!(bitmap.count(), 4);
+        bitmap.clear();
+        assert_eq!(bitmap.next_marked(0), None);
+    }
+}

@@ -1,0 +1,231 @@
+//! The heap verifier (V8's `--verify-heap`, MMTk's sanity GC): walks every page and checks every
+//! invariant the collectors rely on.
+//!
+//! Checked: every page is owned by the memory allocator and walks cleanly from its area start to
+//! its allocation top (no object crosses it, no forwarding pointer is left); every slot of every
+//! object on a swept page, and of every reachable object, points at the start of an object;
+//! mark bits are clear outside marking; the free list lists only fillers of old-space pages, each
+//! once, and its byte count is right; handles, weak handles and external-memory owners point at
+//! objects; used bytes equal the bytes of objects; then the collector's own checks.
+
+use hashbrown::{HashMap, HashSet};
+use thiserror::Error;
+
+use crate::address::Address;
+use crate::collector::Collector;
+use crate::heap_core::HeapCore;
+use crate::object::{HeaderKind, HeapObject};
+use crate::page::{PageFlags, PageRef};
+
+/// A broken invariant, described for a person debugging a collector.
+#[derive(Debug, Error, Clone, PartialEq, Eq)]
+#[error("heap verification failed: {0}")]
+pub struct VerifyError(pub String);
+
+/// What the verifier walked.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct VerifySummary {
+    pub pages: usize,
+    pub objects: usize,
+    pub object_bytes: usize,
+    pub filler_bytes: usize,
+}
+
+fn fail<T>(message: String) -> Result<T, VerifyError> {
+    Err(VerifyError(message))
+}
+
+#[derive(Default)]
+struct HeapMap {
+    objects: HashSet<Address>,
+    fillers: HashMap<Address, (usize, PageRef)>,
+    swept_objects: Vec<HeapObject>,
+    summary: VerifySummary,
+    unswept_pages: usize,
+}
+
+/// Verifies the heap. The caller has made every allocation area walkable.
+pub fn verify_heap<C: Collector>(
+    core: &HeapCore,
+    collector: &C,
+) -> Result<VerifySummary, VerifyError> {
+    let mut map = HeapMap::default();
+    let mut pages = Vec::new();
+    pages.extend_from_slice(core.old_space.pages());
+    pages.extend_from_slice(core.lo_space.pages());
+    collector.for_each_extra_page(&mut |page| pages.push(page));
+    for page in pages {
+        walk_page(core, page, collector.is_marking(), &mut map)?;
+    }
+    check_free_list(core, &map)?;
+    for object in &map.swept_objects {
+        check_slots(*object, &map.objects)?;
+    }
+    check_roots(core, &map.objects)?;
+    check_reachable(core, &map.objects)?;
+    if map.unswept_pages == 0 && core.used_bytes() != map.summary.object_bytes {
+        return fail(format!(
+            "used bytes are {} but objects take {}",
+            core.used_bytes(),
+            map.summary.object_bytes
+        ));
+    }
+    collector.verify(core)?;
+    Ok(map.summary)
+}
+
+fn walk_page(
+    core: &HeapCore,
+    page: PageRef,
+    marking: bool,
+    map: &mut HeapMap,
+) -> Result<(), VerifyError> {
+    if !core.memory.owns(page.start()) {
+        return fail(format!(
+            "{page:?} is in a space but not owned by the memory allocator"
+        ));
+    }
+    if !marking && !page.mark_bitmap().is_clean() {
+        return fail(format!(
+            "{page:?} has {} mark bits set outside marking",
+            page.mark_bitmap().count()
+        ));
+    }
+    let swept = !page.flags().contains(PageFlags::NEEDS_SWEEPING);
+    map.unswept_pages += usize::from(!swept);
+    let large = page.flags().contains(PageFlags::LARGE_PAGE);
+    let mut end = page.area_start();
+    let mut count = 0;
+    for (address, kind) in page.cells() {
+        if address != end {
+            return fail(format!("{page:?}: a zero-sized header before {address}"));
+        }
+        match kind {
+            HeaderKind::Forwarded(to) => {
+                return fail(format!(
+                    "{page:?}: object {address} is forwarded to {to} outside a GC"
+                ));
+            }
+            HeaderKind::Filler(size) => {
+                map.fillers.insert(address, (size, page));
+                map.summary.filler_bytes += size;
+                end = address.add(size);
+            }
+            HeaderKind::Object => {
+                // SAFETY: the walk found an object header at this address of a live page (P1).
+                let object = unsafe { HeapObject::from_address(address) };
+                end = address.add(object.size());
+                map.objects.insert(address);
+                map.summary.objects += 1;
+                map.summary.object_bytes += object.size();
+                if swept {
+                    map.swept_objects.push(object);
+                }
+            }
+        }
+        count += 1;
+    }
+    if end != page.allocation_top() || end > page.area_end() {
+        return fail(format!(
+            "{page:?}: the last object ends at {end}, but the allocation top is {} and the area ends at {}",
+            page.allocation_top(),
+            page.area_end()
+        ));
+    }
+    if large && count != 1 {
+        return fail(format!(
+            "large {page:?} holds {count} cells instead of one object"
+        ));
+    }
+    map.summary.pages += 1;
+    Ok(())
+}
+
+fn check_free_list(core: &HeapCore, map: &HeapMap) -> Result<(), VerifyError> {
+    let mut seen = HashSet::new();
+    let mut total = 0;
+    let mut error = None;
+    core.old_space.free_list().for_each_block(|block, size| {
+        total += size;
+        let problem = match map.fillers.get(&block) {
+            _ if !seen.insert(block) => Some("is listed twice"),
+            None => Some("is not a filler of a walked page"),
+            Some(&(filler, _)) if filler != size => Some("has a filler of another size"),
+            Some(&(_, page)) if page.owner() != crate::page::SpaceId::OldSpace => {
+                Some("is not in old space")
+            }
+            Some(_) => None,
+        };
+        if let (Some(problem), None) = (problem, &error) {
+            error = Some(format!("free-list block {block} of {size} bytes {problem}"));
+        }
+    });
+    if let Some(error) = error {
+        return fail(error);
+    }
+    if total != core.old_space.free_list().available() {
+        return fail(format!(
+            "free list counts {} bytes but lists {total}",
+            core.old_space.free_list().available()
+        ));
+    }
+    Ok(())
+}
+
+fn check_slots(object: HeapObject, objects: &HashSet<Address>) -> Result<(), VerifyError> {
+    let mut bad = None;
+    object.for_each_pointer(|slot, target| {
+        if bad.is_none() && !objects.contains(&target) {
+            bad = Some((slot, target));
+        }
+    });
+    match bad {
+        Some((slot, target)) => fail(format!(
+            "slot {slot} of object {} points at {target}, which is not an object start",
+            object.address()
+        )),
+        None => Ok(()),
+    }
+}
+
+fn check_roots(core: &HeapCore, objects: &HashSet<Address>) -> Result<(), VerifyError> {
+    let mut bad = None;
+    core.handles.for_each_root(|a| {
+        if !objects.contains(&a) {
+            bad.get_or_insert(format!(
+                "a handle points at {a}, which is not an object start"
+            ));
+        }
+    });
+    core.weak_handles.for_each_target(|a| {
+        if !objects.contains(&a) {
+            bad.get_or_insert(format!(
+                "a weak handle points at {a}, which is not an object start"
+            ));
+        }
+    });
+    for (owner, bytes) in core.external.owners() {
+        if !objects.contains(&owner) {
+            bad.get_or_insert(format!(
+                "{bytes} external bytes belong to {owner}, which is not an object"
+            ));
+        }
+    }
+    bad.map_or(Ok(()), fail)
+}
+
+fn check_reachable(core: &HeapCore, objects: &HashSet<Address>) -> Result<(), VerifyError> {
+    let mut visited = HashSet::new();
+    let mut stack = Vec::new();
+    core.handles.for_each_root(|a| stack.push(a));
+    while let Some(address) = stack.pop() {
+        if !visited.insert(address) {
+            continue;
+        }
+        // SAFETY: check_roots and the checks below admit only object starts onto the stack (P2).
+        let object = unsafe { HeapObject::from_address(address) };
+        check_slots(object, objects)?;
+        object.for_each_pointer(|_, target| stack.push(target));
+    }
+    Ok(())
+}

@@ -1,0 +1,50 @@
+//! The write barrier: the one entry point every store into a slot goes through.
+//!
+//! The fast path is V8's: a store matters only if the host's page says pointers *from* it are
+//! interesting and the value's page says pointers *to* it are interesting. A generational heap
+//! flags old pages "from" and new pages "to"; incremental marking flags every page both ways while
+//! it runs. Only then is the collector's slow path called. A collector whose constraints need no
+//! barrier compiles the check away.
+
+use crate::collector::{BarrierKind, Collector};
+use crate::heap::HeapCore;
+use crate::object::HeapObject;
+use crate::page::{PageFlags, PageRef};
+use crate::tagged::TaggedWord;
+
+/// Stores `value` into slot `index` of `host` (in range; checked by the caller) and runs the
+/// barrier.
+#[inline(always)]
+pub fn store<C: Collector>(
+    collector: &mut C,
+    core: &mut HeapCore,
+    host: HeapObject,
+    index: u32,
+    value: TaggedWord,
+) {
+    host.set_slot_raw(index, value);
+    if C::CONSTRAINTS.barrier == BarrierKind::None {
+        return;
+    }
+    let Some(target) = value.as_pointer() else {
+        return;
+    };
+    // SAFETY: `host` is a live object start (P2), so masking finds its page.
+    let host_page = unsafe { PageRef::containing(host.address()) };
+    if !host_page
+        .flags()
+        .intersects(PageFlags::POINTERS_FROM_HERE_ARE_INTERESTING)
+    {
+        return;
+    }
+    // SAFETY: a pointer stored by the mutator comes from a handle: a live object start (P2).
+    let target_page = unsafe { PageRef::containing(target) };
+    if target_page
+        .flags()
+        .intersects(PageFlags::POINTERS_TO_HERE_ARE_INTERESTING)
+    {
+        // SAFETY: as above, `target` is a live object start (P2).
+        let value = unsafe { HeapObject::from_address(target) };
+        collector.write_barrier_slow(core, host, host.slot_address(index), value);
+    }
+}

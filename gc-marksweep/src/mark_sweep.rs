@@ -1,0 +1,75 @@
+//! The mark-sweep collector: stop the world, mark everything reachable from the handles, clear
+//! weak handles and release external memory of the dead, sweep every page.
+//!
+//! Policy: a full collection runs from the allocation slow path when used bytes pass the
+//! allocation limit set by heap growing, or external memory passes its limit; a second one runs
+//! when an allocation finds no room under the hard heap limit, and only if that one cannot make
+//! room is the allocation an `OutOfMemory` error. Nothing moves, so no barrier is needed.
+
+use gc_core::{
+    Address, CollectionKind, Collector, CollectorConstraints, GcKind, GcReason, HeapCore,
+    OutOfMemory, PauseOutcome,
+};
+
+use crate::marker::{Marker, is_marked};
+use crate::sweeper::sweep;
+
+#[derive(Debug, Default)]
+pub struct MarkSweep {
+    _private: (),
+}
+
+impl MarkSweep {
+    pub fn new() -> Self {
+        MarkSweep::default()
+    }
+
+    /// A stop-the-world full collection.
+    pub fn collect_full(&mut self, core: &mut HeapCore, reason: GcReason) {
+        let pause = core.begin_pause(GcKind::MarkSweep, reason);
+        // Sweeping rebuilds the free list, the LAB's rest included.
+        core.lab.take_rest();
+        let mut marker = Marker::default();
+        marker.mark_roots(core);
+        marker.drain();
+        let (external_freed_bytes, external_time) =
+            core.process_weak_references(|object| is_marked(object).then_some(object));
+        let used_before = core.used_bytes();
+        let swept = sweep(core);
+        core.counters.used_bytes = swept.live_bytes;
+        let outcome = PauseOutcome {
+            freed_bytes: used_before - swept.live_bytes,
+            external_freed_bytes,
+            external_time,
+            ..PauseOutcome::default()
+        };
+        core.end_pause(pause, outcome);
+    }
+}
+
+impl Collector for MarkSweep {
+    const CONSTRAINTS: CollectorConstraints = CollectorConstraints::simple("marksweep");
+
+    fn allocate_slow(&mut self, core: &mut HeapCore, size: usize) -> Result<Address, OutOfMemory> {
+        let mut collected = false;
+        if let Some(reason) = core.allocation_limit_reached(size) {
+            self.collect_full(core, reason);
+            collected = true;
+        }
+        if let Some(address) = core.allocate_in_old_generation(size) {
+            return Ok(address);
+        }
+        if !collected {
+            self.collect_full(core, GcReason::AllocationFailure);
+            if let Some(address) = core.allocate_in_old_generation(size) {
+                return Ok(address);
+            }
+        }
+        Err(core.out_of_memory(size))
+    }
+
+    /// Mark-sweep has no young generation: a young collection is a full one.
+    fn collect(&mut self, core: &mut HeapCore, _kind: CollectionKind, reason: GcReason) {
+        self.collect_full(core, reason);
+    }
+}

@@ -1,0 +1,80 @@
+//! Sweeping: turns the gaps between marked objects into free-list blocks, gives empty pages back
+//! to the memory allocator, frees dead large objects, and clears the mark bits it has read.
+//!
+//! Must run after marking (mark bits and live-byte counts intact) and after the free list was
+//! reset and the mutator's LAB given up, because sweeping rebuilds the free list from scratch.
+//! Live objects are found through the bitmap, so dead objects are never read.
+
+use gc_core::free_list::FreeList;
+use gc_core::large_object_space::LargeObjectSpace;
+use gc_core::{HeapCore, HeapObject, PageRef};
+
+/// What a sweep found.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct SweepResult {
+    /// Bytes of surviving objects.
+    pub live_bytes: usize,
+    pub released_pages: usize,
+}
+
+/// Sweeps one old-space page with live objects into `free_list`; returns the bytes free on it.
+pub fn sweep_page(page: PageRef, free_list: &mut FreeList) -> usize {
+    let bitmap = page.mark_bitmap();
+    let mut free_start = page.area_start();
+    let mut offset = free_start.offset_from(page.start());
+    let mut free_bytes = 0;
+    while let Some(marked) = bitmap.next_marked(offset) {
+        let object_start = page.start().add(marked);
+        let gap = object_start.offset_from(free_start);
+        // SAFETY: the gap between marked objects holds only dead objects and free space of this
+        // page (P1); nothing refers to it any more.
+        unsafe { free_list.add(free_start, gap) };
+        free_bytes += gap;
+        // SAFETY: a marked bit is set only at a live object start (P2).
+        let size = unsafe { HeapObject::from_address(object_start) }.size();
+        free_start = object_start.add(size);
+        offset = marked + size;
+    }
+    let tail = page.area_end().offset_from(free_start);
+    // SAFETY: as above, the tail after the last live object is dead or free.
+    unsafe { free_list.add(free_start, tail) };
+    bitmap.clear();
+    free_bytes + tail
+}
+
+/// Sweeps all of old space and the large object space.
+pub fn sweep(core: &mut HeapCore) -> SweepResult {
+    let pool_limit = core.config.page_pool_pages;
+    let free_list = core.old_space.free_list_mut();
+    free_list.reset();
+    let mut live_pages = Vec::new();
+    let mut live_bytes = 0;
+    for &page in core.old_space.pages() {
+        if page.live_bytes() > 0 {
+            live_bytes += page.live_bytes();
+            live_pages.push(page);
+        }
+    }
+    let pages_before = core.old_space.pages().len();
+    core.old_space
+        .retain_pages(&mut core.memory, pool_limit, |page| page.live_bytes() > 0);
+    let released_pages = pages_before - live_pages.len();
+    for page in live_pages {
+        sweep_page(page, core.old_space.free_list_mut());
+        page.set_live_bytes(0);
+    }
+    core.lo_space.release_dead(&mut core.memory, |object| {
+        // SAFETY: a large object starts its own live page.
+        let page = unsafe { PageRef::containing(object.address()) };
+        page.live_bytes() > 0
+    });
+    for &page in core.lo_space.pages() {
+        live_bytes += LargeObjectSpace::object_of(page).size();
+        page.mark_bitmap().clear();
+        page.set_live_bytes(0);
+    }
+    SweepResult {
+        live_bytes,
+        released_pages,
+    }
+}
