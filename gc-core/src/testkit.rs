@@ -1,8 +1,12 @@
 //! Test support shared by every collector's tests (feature `testkit`): a collector that never
-//! collects (MMTk's NoGC plan), and the reference model with random mutator programs.
+//! collects (MMTk's NoGC plan), the reference model, and random mutator programs checked against
+//! it.
 
 mod model;
 mod program;
+
+pub use model::{Model, ModelObject, ModelValue};
+pub use program::{Op, OpValue, check_program, op_strategy, program_strategy};
 
 use crate::address::Address;
 use crate::collector::{CollectionKind, Collector, CollectorConstraints};

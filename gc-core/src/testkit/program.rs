@@ -1,1 +1,429 @@
-//! stub
+//! Random mutator programs, and a runner that plays one on a heap and on the [`Model`] side by
+//! side, checking after every collection that the heap holds exactly the model's live graph.
+//!
+//! Operands are indices into the program's current roots and weak handles, taken modulo their
+//! number, so every generated program is valid and shrinks well. After a full collection the
+//! set of live objects must equal the model's reachable set; after a young one every reachable
+//! object must be alive (unreachable old objects may wait for a full collection). In both cases
+//! each reachable object's type, slots, payload and external bytes must match, and weak handles
+//! must be cleared exactly for the objects that were reclaimed.
+
+use proptest::prelude::*;
+
+use super::model::{Model, ModelValue};
+use crate::collector::{CollectionKind, Collector};
+use crate::config::HeapConfig;
+use crate::digest::Digest;
+use crate::handles::{Handle, WeakHandle};
+use crate::heap::{Heap, Value};
+
+const TYPES: [&str; 4] = ["Node", "Leaf", "Array", "String"];
+
+/// A slot value in a program: null, an SMI, or the object of the `n`th current root.
+#[derive(Copy, Clone, Debug)]
+pub enum OpValue {
+    Null,
+    Smi(i32),
+    Root(usize),
+}
+
+/// One mutator operation.
+#[derive(Clone, Debug)]
+pub enum Op {
+    Allocate {
+        type_index: usize,
+        slots: u32,
+        bytes: u32,
+    },
+    Store {
+        host: usize,
+        slot: usize,
+        value: OpValue,
+    },
+    /// Loads a slot; a reference becomes a new root.
+    Load {
+        host: usize,
+        slot: usize,
+    },
+    Retain {
+        root: usize,
+    },
+    Release {
+        root: usize,
+    },
+    Downgrade {
+        root: usize,
+    },
+    Upgrade {
+        weak: usize,
+    },
+    DropWeak {
+        weak: usize,
+    },
+    SetExternal {
+        root: usize,
+        bytes: u64,
+    },
+    WritePayload {
+        root: usize,
+        seed: u8,
+    },
+    Collect {
+        kind: CollectionKind,
+    },
+}
+
+fn size_strategy() -> impl Strategy<Value = (u32, u32)> {
+    prop_oneof![
+        20 => (0u32..6, 0u32..64),
+        4 => (0u32..40, 0u32..2048),
+        1 => (0u32..4, 140_000u32..300_000),
+        1 => (70_000u32..70_010, 0u32..16),
+    ]
+}
+
+fn value_strategy() -> impl Strategy<Value = OpValue> {
+    prop_oneof![
+        1 => Just(OpValue::Null),
+        1 => (-(1i32 << 30)..(1i32 << 30)).prop_map(OpValue::Smi),
+        6 => any::<usize>().prop_map(OpValue::Root),
+    ]
+}
+
+/// One random operation, weighted towards allocation and stores as real programs are.
+pub fn op_strategy() -> impl Strategy<Value = Op> {
+    prop_oneof![
+        12 => (0..TYPES.len(), size_strategy())
+            .prop_map(|(type_index, (slots, bytes))| Op::Allocate { type_index, slots, bytes }),
+        14 => (any::<usize>(), any::<usize>(), value_strategy())
+            .prop_map(|(host, slot, value)| Op::Store { host, slot, value }),
+        3 => (any::<usize>(), any::<usize>()).prop_map(|(host, slot)| Op::Load { host, slot }),
+        2 => any::<usize>().prop_map(|root| Op::Retain { root }),
+        10 => any::<usize>().prop_map(|root| Op::Release { root }),
+        2 => any::<usize>().prop_map(|root| Op::Downgrade { root }),
+        1 => any::<usize>().prop_map(|weak| Op::Upgrade { weak }),
+        1 => any::<usize>().prop_map(|weak| Op::DropWeak { weak }),
+        1 => (any::<usize>(), 0u64..1 << 20).prop_map(|(root, bytes)| Op::SetExternal { root, bytes }),
+        1 => (any::<usize>(), any::<u8>()).prop_map(|(root, seed)| Op::WritePayload { root, seed }),
+        1 => Just(Op::Collect { kind: CollectionKind::Full }),
+        1 => Just(Op::Collect { kind: CollectionKind::Young }),
+    ]
+}
+
+pub fn program_strategy(len: std::ops::Range<usize>) -> impl Strategy<Value = Vec<Op>> {
+    proptest::collection::vec(op_strategy(), len)
+}
+
+/// A heap and the model, side by side.
+struct Runner<C: Collector> {
+    heap: Heap<C>,
+    model: Model,
+    /// One entry per root reference: the handle and the model id.
+    roots: Vec<(Handle, usize)>,
+    /// The program's weak handles and their model ids.
+    weaks: Vec<(WeakHandle, usize)>,
+    /// A weak handle per model object, to find it in the heap (an id table that keeps nothing
+    /// alive).
+    ids: Vec<WeakHandle>,
+}
+
+type Check = Result<(), String>;
+
+fn pick(len: usize, index: usize) -> Option<usize> {
+    (len > 0).then(|| index % len)
+}
+
+impl<C: Collector> Runner<C> {
+    fn step(&mut self, op: &Op) -> Check {
+        match *op {
+            Op::Allocate {
+                type_index,
+                slots,
+                bytes,
+            } => self.allocate(type_index, slots, bytes)?,
+            Op::Store { host, slot, value } => self.store(host, slot, value)?,
+            Op::Load { host, slot } => self.load(host, slot)?,
+            Op::Retain { root } => self.retain(root)?,
+            Op::Release { root } => self.release(root)?,
+            Op::Downgrade { root } => {
+                if let Some(i) = pick(self.roots.len(), root) {
+                    let (handle, id) = self.roots[i];
+                    self.weaks
+                        .push((self.heap.downgrade(handle).map_err(|e| e.to_string())?, id));
+                }
+            }
+            Op::Upgrade { weak } => self.upgrade(weak)?,
+            Op::DropWeak { weak } => {
+                if let Some(i) = pick(self.weaks.len(), weak) {
+                    let (handle, _) = self.weaks.swap_remove(i);
+                    self.heap.drop_weak(handle).map_err(|e| e.to_string())?;
+                }
+            }
+            Op::SetExternal { root, bytes } => {
+                if let Some(i) = pick(self.roots.len(), root) {
+                    let (handle, id) = self.roots[i];
+                    self.heap
+                        .set_external_bytes(handle, bytes)
+                        .map_err(|e| e.to_string())?;
+                    self.model.objects[id].external = bytes;
+                }
+            }
+            Op::WritePayload { root, seed } => self.write_payload(root, seed)?,
+            Op::Collect { kind } => {
+                self.heap.collect(kind);
+                self.check(kind)?;
+            }
+        }
+        Ok(())
+    }
+
+    fn allocate(&mut self, type_index: usize, slots: u32, bytes: u32) -> Check {
+        let name = TYPES[type_index % TYPES.len()];
+        let type_id = self.heap.intern_type(name).map_err(|e| e.to_string())?;
+        let handle = self
+            .heap
+            .allocate(type_id, slots.into(), bytes.into())
+            .map_err(|e| e.to_string())?;
+        let id = self.model.allocate(name, slots as usize, bytes as usize);
+        self.ids
+            .push(self.heap.downgrade(handle).map_err(|e| e.to_string())?);
+        self.roots.push((handle, id));
+        Ok(())
+    }
+
+    fn store(&mut self, host: usize, slot: usize, value: OpValue) -> Check {
+        let Some(i) = pick(self.roots.len(), host) else {
+            return Ok(());
+        };
+        let (handle, id) = self.roots[i];
+        let Some(slot) = pick(self.model.objects[id].slots.len(), slot) else {
+            return Ok(());
+        };
+        let (value, model_value) = match value {
+            OpValue::Null => (Value::Null, ModelValue::Null),
+            OpValue::Smi(n) => (Value::Smi(n), ModelValue::Smi(n)),
+            OpValue::Root(r) => {
+                let (target, target_id) = self.roots[r % self.roots.len()];
+                (Value::Ref(target), ModelValue::Ref(target_id))
+            }
+        };
+        self.heap
+            .store(handle, slot as u64, value)
+            .map_err(|e| e.to_string())?;
+        self.model.objects[id].slots[slot] = model_value;
+        Ok(())
+    }
+
+    fn load(&mut self, host: usize, slot: usize) -> Check {
+        let Some(i) = pick(self.roots.len(), host) else {
+            return Ok(());
+        };
+        let (handle, id) = self.roots[i];
+        let Some(slot) = pick(self.model.objects[id].slots.len(), slot) else {
+            return Ok(());
+        };
+        let loaded = self
+            .heap
+            .load(handle, slot as u64)
+            .map_err(|e| e.to_string())?;
+        match (loaded, self.model.objects[id].slots[slot]) {
+            (Value::Ref(target), ModelValue::Ref(target_id)) => {
+                self.model.objects[target_id].roots += 1;
+                self.roots.push((target, target_id));
+                Ok(())
+            }
+            (Value::Null, ModelValue::Null) => Ok(()),
+            (Value::Smi(a), ModelValue::Smi(b)) if a == b => Ok(()),
+            (heap, model) => Err(format!(
+                "slot {slot} of object {id} holds {heap:?}, model {model:?}"
+            )),
+        }
+    }
+
+    fn retain(&mut self, root: usize) -> Check {
+        let Some(i) = pick(self.roots.len(), root) else {
+            return Ok(());
+        };
+        let (handle, id) = self.roots[i];
+        self.heap.retain(handle).map_err(|e| e.to_string())?;
+        self.model.objects[id].roots += 1;
+        self.roots.push((handle, id));
+        Ok(())
+    }
+
+    fn release(&mut self, root: usize) -> Check {
+        let Some(i) = pick(self.roots.len(), root) else {
+            return Ok(());
+        };
+        let (handle, id) = self.roots.swap_remove(i);
+        self.heap.release(handle).map_err(|e| e.to_string())?;
+        self.model.objects[id].roots -= 1;
+        Ok(())
+    }
+
+    /// A weak handle whose object the heap still has may be upgraded even if the model finds it
+    /// unreachable (it was not collected yet): the model then resurrects it, as the program does.
+    fn upgrade(&mut self, weak: usize) -> Check {
+        let Some(i) = pick(self.weaks.len(), weak) else {
+            return Ok(());
+        };
+        let (weak, id) = self.weaks[i];
+        let reachable = self.model.reachable()[id];
+        match self.heap.upgrade(weak).map_err(|e| e.to_string())? {
+            Some(handle) => {
+                self.model.objects[id].roots += 1;
+                self.roots.push((handle, id));
+                Ok(())
+            }
+            None if reachable => Err(format!("weak handle to reachable object {id} was cleared")),
+            None => Ok(()),
+        }
+    }
+
+    fn write_payload(&mut self, root: usize, seed: u8) -> Check {
+        let Some(i) = pick(self.roots.len(), root) else {
+            return Ok(());
+        };
+        let (handle, id) = self.roots[i];
+        let payload = self.heap.payload_mut(handle).map_err(|e| e.to_string())?;
+        for (i, byte) in payload.iter_mut().enumerate() {
+            *byte = seed.wrapping_add(i as u8);
+        }
+        self.model.objects[id].payload.copy_from_slice(payload);
+        Ok(())
+    }
+
+    /// Compares the heap with the model after a collection of `kind`.
+    fn check(&mut self, kind: CollectionKind) -> Check {
+        self.heap.verify().map_err(|e| e.to_string())?;
+        let reachable = self.model.reachable();
+        for (id, &live) in reachable.iter().enumerate() {
+            let alive = self
+                .heap
+                .is_alive(self.ids[id])
+                .map_err(|e| e.to_string())?;
+            if live && !alive {
+                return Err(format!("reachable object {id} was reclaimed"));
+            }
+            if !live && alive && kind == CollectionKind::Full {
+                return Err(format!(
+                    "unreachable object {id} survived a full collection"
+                ));
+            }
+            if live {
+                self.check_object(id)?;
+            }
+        }
+        for &(weak, id) in &self.weaks {
+            let alive = self.heap.is_alive(weak).map_err(|e| e.to_string())?;
+            if alive
+                != self
+                    .heap
+                    .is_alive(self.ids[id])
+                    .map_err(|e| e.to_string())?
+            {
+                return Err(format!("weak handles to object {id} disagree"));
+            }
+        }
+        let expected: u64 = (0..reachable.len()).filter(|&i| reachable[i]).count() as u64;
+        let graph = self.heap.live_graph();
+        if graph.objects != expected {
+            return Err(format!(
+                "live graph has {} objects, model {expected}",
+                graph.objects
+            ));
+        }
+        Ok(())
+    }
+
+    fn check_object(&mut self, id: usize) -> Check {
+        let handle = self
+            .heap
+            .upgrade(self.ids[id])
+            .map_err(|e| e.to_string())?
+            .ok_or("gone")?;
+        let result = self.compare_object(handle, id);
+        self.heap.release(handle).map_err(|e| e.to_string())?;
+        result
+    }
+
+    fn compare_object(&mut self, handle: Handle, id: usize) -> Check {
+        let object = &self.model.objects[id];
+        let shape = self.heap.shape(handle).map_err(|e| e.to_string())?;
+        let name = self.heap.type_name(shape.type_id);
+        if name != object.type_name || shape.slots as usize != object.slots.len() {
+            return Err(format!(
+                "object {id} is a {name} of {} slots, model {object:?}",
+                shape.slots
+            ));
+        }
+        if self.heap.payload(handle).map_err(|e| e.to_string())? != object.payload.as_slice() {
+            return Err(format!("payload of object {id} differs from the model"));
+        }
+        if self
+            .heap
+            .external_bytes(handle)
+            .map_err(|e| e.to_string())?
+            != object.external
+        {
+            return Err(format!(
+                "external bytes of object {id} differ from the model"
+            ));
+        }
+        for slot in 0..object.slots.len() {
+            let expected = self.model.objects[id].slots[slot];
+            let loaded = self
+                .heap
+                .load(handle, slot as u64)
+                .map_err(|e| e.to_string())?;
+            let same = match (loaded, expected) {
+                (Value::Ref(target), ModelValue::Ref(target_id)) => {
+                    let same = self.heap.refers_to(self.ids[target_id], target);
+                    self.heap.release(target).map_err(|e| e.to_string())?;
+                    same.map_err(|e| e.to_string())?
+                }
+                (Value::Ref(target), _) => {
+                    self.heap.release(target).map_err(|e| e.to_string())?;
+                    false
+                }
+                (loaded, ModelValue::Null) => loaded == Value::Null,
+                (loaded, ModelValue::Smi(n)) => loaded == Value::Smi(n),
+                (_, ModelValue::Ref(_)) => false,
+            };
+            if !same {
+                return Err(format!(
+                    "slot {slot} of object {id} differs from the model ({expected:?})"
+                ));
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Plays `program` on a fresh heap with `collector` and on the model, checking after every
+/// explicit collection and after a final full one. Returns the final live graph's digest, which
+/// must be the same for every collector. The error names the operation that went wrong.
+pub fn check_program<C: Collector>(
+    config: HeapConfig,
+    collector: C,
+    program: &[Op],
+) -> Result<Digest, String> {
+    let heap = Heap::new(config, collector).map_err(|e| e.to_string())?;
+    let mut runner = Runner {
+        heap,
+        model: Model::default(),
+        roots: Vec::new(),
+        weaks: Vec::new(),
+        ids: Vec::new(),
+    };
+    for (index, op) in program.iter().enumerate() {
+        runner
+            .step(op)
+            .map_err(|e| format!("after operation {index} ({op:?}): {e}"))?;
+    }
+    runner.heap.collect(CollectionKind::Full);
+    runner
+        .check(CollectionKind::Full)
+        .map_err(|e| format!("after the final full collection: {e}"))?;
+    Ok(runner.heap.live_graph().digest)
+}
