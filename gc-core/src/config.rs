@@ -88,7 +88,7 @@ impl HeapConfig {
         if self.max_heap_bytes < PAGE_SIZE {
             return Err(ConfigError::HeapTooSmall(self.max_heap_bytes));
         }
-        if !(self.max_growing_factor >= 1.1) {
+        if self.max_growing_factor.is_nan() || self.max_growing_factor < 1.1 {
             return Err(ConfigError::GrowingFactor(self.max_growing_factor));
         }
         Ok(())

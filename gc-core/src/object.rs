@@ -335,10 +335,9 @@ mod tests {
         with_words(4, |a| {
             // SAFETY: four words of a live Vec.
             unsafe { write_filler(a, 32) };
-            assert_eq!(
-                header_kind(unsafe { a.read_word() }),
-                HeaderKind::Filler(32)
-            );
+            // SAFETY: as above.
+            let word = unsafe { a.read_word() };
+            assert_eq!(header_kind(word), HeaderKind::Filler(32));
             // SAFETY: as above.
             assert_eq!(unsafe { size_at(a) }, 32);
             let shape = ObjectShape::new(TypeId::from_index(0), 1, 0).unwrap();

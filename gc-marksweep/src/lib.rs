@@ -24,3 +24,8 @@ pub mod marker;
 pub mod sweeper;
 
 pub use mark_sweep::MarkSweep;
+
+/// The README's examples, compiled and run by `cargo test`.
+#[doc = include_str!("../../README.md")]
+#[cfg(doctest)]
+pub struct ReadmeDoctests;
