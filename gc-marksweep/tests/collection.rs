@@ -79,6 +79,7 @@ fn external_memory_is_released_with_its_owner() {
 }
 
 #[test]
+#[cfg_attr(miri, ignore = "too slow under Miri")]
 fn external_memory_pressure_triggers_a_collection() {
     let config = HeapConfig {
         external_limit_step: 1 << 20,
@@ -126,6 +127,7 @@ fn large_objects_get_their_own_pages_and_give_them_back() {
 }
 
 #[test]
+#[cfg_attr(miri, ignore = "too slow under Miri")]
 fn empty_pages_go_back_and_free_lists_are_reused() {
     let config = HeapConfig {
         page_pool_pages: 2,
@@ -158,6 +160,7 @@ fn empty_pages_go_back_and_free_lists_are_reused() {
 }
 
 #[test]
+#[cfg_attr(miri, ignore = "too slow under Miri")]
 fn the_allocation_limit_triggers_collections_and_grows_with_live_bytes() {
     let config = HeapConfig {
         initial_allocation_limit: 1 << 20,
@@ -273,6 +276,7 @@ fn bad_arguments_are_errors_that_change_nothing() {
 /// Marking uses an explicit worklist: a ten-million-long list is marked on a thread with a
 /// 256 KiB native stack.
 #[test]
+#[cfg_attr(miri, ignore = "too slow under Miri")]
 fn a_ten_million_long_list_does_not_overflow_the_stack() {
     let thread = std::thread::Builder::new()
         .stack_size(256 * 1024)

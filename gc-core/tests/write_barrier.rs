@@ -1,0 +1,103 @@
+//! The write barrier's fast path: the collector's slow path runs exactly for pointer stores from
+//! a page flagged "pointers from here are interesting" to a page flagged "pointers to here are
+//! interesting", and never for a collector that needs no barrier.
+
+use gc_core::testkit::NoGc;
+use gc_core::{
+    Address, BarrierKind, CollectionKind, Collector, CollectorConstraints, GcReason, Heap,
+    HeapConfig, HeapCore, HeapObject, OutOfMemory, PageFlags, Value,
+};
+
+/// Records every slow-path call.
+#[derive(Default)]
+struct Recording {
+    calls: Vec<(Address, Address, Address)>,
+}
+
+impl Collector for Recording {
+    const CONSTRAINTS: CollectorConstraints = CollectorConstraints {
+        barrier: BarrierKind::Generational,
+        ..CollectorConstraints::simple("recording")
+    };
+
+    fn allocate_slow(&mut self, core: &mut HeapCore, size: usize) -> Result<Address, OutOfMemory> {
+        core.allocate_in_old_generation(size)
+            .ok_or_else(|| core.out_of_memory(size))
+    }
+
+    fn collect(&mut self, _: &mut HeapCore, _: CollectionKind, _: GcReason) {}
+
+    fn write_barrier_slow(
+        &mut self,
+        _: &mut HeapCore,
+        host: HeapObject,
+        slot: Address,
+        value: HeapObject,
+    ) {
+        self.calls.push((host.address(), slot, value.address()));
+    }
+}
+
+fn root_addresses(heap: &Heap<impl Collector>) -> Vec<Address> {
+    let mut roots = Vec::new();
+    heap.core().handles.for_each_root(|a| roots.push(a));
+    roots
+}
+
+#[test]
+fn slow_path_runs_only_for_interesting_pointer_stores() {
+    let mut heap = Heap::new(HeapConfig::for_testing(), Recording::default()).unwrap();
+    let ty = heap.intern_type("").unwrap();
+    let host = heap.allocate(ty, 2, 0).unwrap();
+    let target = heap.allocate(ty, 0, 0).unwrap();
+    let [host_address, target_address] = root_addresses(&heap)[..] else {
+        panic!("two roots")
+    };
+    let page = heap.core().old_space.pages()[0];
+
+    heap.store(host, 0, Value::Ref(target)).unwrap();
+    assert!(heap.collector().calls.is_empty(), "no page is flagged yet");
+
+    page.set_flags(PageFlags::POINTERS_FROM_HERE_ARE_INTERESTING);
+    heap.store(host, 0, Value::Ref(target)).unwrap();
+    assert!(
+        heap.collector().calls.is_empty(),
+        "the target's page is not interesting"
+    );
+
+    page.set_flags(PageFlags::POINTERS_TO_HERE_ARE_INTERESTING);
+    heap.store(host, 1, Value::Smi(5)).unwrap();
+    heap.store(host, 0, Value::Null).unwrap();
+    assert!(
+        heap.collector().calls.is_empty(),
+        "SMIs and null never need the barrier"
+    );
+
+    heap.store(host, 1, Value::Ref(target)).unwrap();
+    assert_eq!(
+        heap.collector().calls,
+        vec![(host_address, host_address.add(16), target_address)]
+    );
+
+    page.clear_flags(PageFlags::POINTERS_FROM_HERE_ARE_INTERESTING);
+    heap.store(host, 1, Value::Ref(target)).unwrap();
+    assert_eq!(
+        heap.collector().calls.len(),
+        1,
+        "host page no longer interesting"
+    );
+}
+
+#[test]
+fn collectors_without_a_barrier_skip_it() {
+    let mut heap = Heap::new(HeapConfig::for_testing(), NoGc).unwrap();
+    let ty = heap.intern_type("").unwrap();
+    let host = heap.allocate(ty, 1, 0).unwrap();
+    let page = heap.core().old_space.pages()[0];
+    page.set_flags(
+        PageFlags::POINTERS_FROM_HERE_ARE_INTERESTING
+            .union(PageFlags::POINTERS_TO_HERE_ARE_INTERESTING),
+    );
+    heap.store(host, 0, Value::Ref(host)).unwrap();
+    assert_eq!(heap.read(host, 0).unwrap(), None, "the store happened");
+}
