@@ -57,6 +57,19 @@ fn no_gc_config() -> HeapConfig {
     }
 }
 
+/// Runs `timed(n)` for chunks of at most `CHUNK` objects until `iters` are done; each call builds
+/// its own fresh state and returns only the time of its allocation loop.
+fn in_chunks(iters: u64, mut timed: impl FnMut(u64) -> Duration) -> Duration {
+    let mut total = Duration::ZERO;
+    let mut remaining = iters;
+    while remaining > 0 {
+        let n = remaining.min(CHUNK);
+        remaining -= n;
+        total += timed(n);
+    }
+    total
+}
+
 fn alloc_release<C: Collector>(heap: &mut Heap<C>, ty: TypeId) {
     let h = heap.allocate(ty, 2, 0).unwrap();
     heap.release(black_box(h)).unwrap();
@@ -96,22 +109,17 @@ fn allocation(c: &mut Criterion) {
 
     group.bench_function("gclab_alloc_release_24B", |b| {
         b.iter_custom(|iters| {
-            let mut total = Duration::ZERO;
-            let mut remaining = iters;
-            while remaining > 0 {
-                let n = remaining.min(CHUNK);
-                remaining -= n;
+            in_chunks(iters, |n| {
                 let mut heap = Heap::new(no_gc_config(), NoGc).unwrap();
                 let ty = heap.intern_type("Node").unwrap();
                 let start = Instant::now();
                 for _ in 0..n {
                     alloc_release(&mut heap, ty);
                 }
-                total += start.elapsed();
+                let elapsed = start.elapsed();
                 assert_eq!(heap.stats().gc_count, 0);
-                drop(heap);
-            }
-            total
+                elapsed
+            })
         });
     });
 
@@ -138,20 +146,16 @@ fn allocation(c: &mut Criterion) {
 
     group.bench_function("box_new_24B_kept", |b| {
         b.iter_custom(|iters| {
-            let mut total = Duration::ZERO;
-            let mut remaining = iters;
-            while remaining > 0 {
-                let n = remaining.min(CHUNK);
-                remaining -= n;
+            in_chunks(iters, |n| {
                 let mut kept: Vec<Box<[u64; 3]>> = Vec::with_capacity(n as usize);
                 let start = Instant::now();
                 for _ in 0..n {
                     kept.push(Box::new(black_box([0u64; 3])));
                 }
-                total += start.elapsed();
+                let elapsed = start.elapsed();
                 drop(black_box(kept));
-            }
-            total
+                elapsed
+            })
         });
     });
 
