@@ -36,6 +36,9 @@ pub struct CollectorConstraints {
     pub generational: bool,
     pub incremental: bool,
     pub barrier: BarrierKind,
+    /// The heap calls [`Collector::post_allocation`] after every allocation, fast path included
+    /// (for example, to allocate black while marking). Off, the call is compiled away.
+    pub post_allocation: bool,
 }
 
 impl CollectorConstraints {
@@ -47,6 +50,7 @@ impl CollectorConstraints {
             generational: false,
             incremental: false,
             barrier: BarrierKind::None,
+            post_allocation: false,
         }
     }
 }
@@ -89,6 +93,11 @@ pub trait Collector {
         value: HeapObject,
     ) {
         let _ = (core, host, slot, value);
+    }
+
+    /// Called with each newly initialized object when `CONSTRAINTS.post_allocation` is set.
+    fn post_allocation(&mut self, core: &mut HeapCore, object: HeapObject) {
+        let _ = (core, object);
     }
 
     /// Does up to `budget` of incremental work.

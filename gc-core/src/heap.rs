@@ -113,7 +113,10 @@ impl<C: Collector> Heap<C> {
             None => self.collector.allocate_slow(&mut self.core, size)?,
         };
         // SAFETY: the LAB or the slow path handed us `size` unused bytes of a live page (P1).
-        unsafe { HeapObject::initialize(address, &shape) };
+        let object = unsafe { HeapObject::initialize(address, &shape) };
+        if C::CONSTRAINTS.post_allocation {
+            self.collector.post_allocation(&mut self.core, object);
+        }
         let counters = &mut self.core.counters;
         counters.allocated_objects += 1;
         counters.allocated_bytes += size as u64;

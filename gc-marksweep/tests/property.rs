@@ -19,7 +19,7 @@ fn small_heap() -> HeapConfig {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 96, ..ProptestConfig::default() })]
+    #![proptest_config(ProptestConfig { cases: 256, ..ProptestConfig::default() })]
 
     #[test]
     fn mark_sweep_keeps_exactly_the_model_graph(program in program_strategy(1..400)) {
