@@ -1,0 +1,201 @@
+//! The `gclab` command line: its arguments (clap) and what each command does.
+//!
+//! `gclab` without a subcommand is `gclab run`, so `gclab --workload churn` works too.
+
+use std::io::Write;
+
+use clap::builder::{PossibleValue, PossibleValuesParser, TypedValueParser};
+use clap::{Args, Parser, Subcommand};
+use gc_core::{HeapConfig, VerifyHeap};
+
+use crate::collectors::CollectorChoice;
+use crate::error::Error;
+use crate::report;
+use crate::runner::{RunOptions, TraceGc, run_workload};
+use crate::workloads::Workload;
+
+/// The scale `gclab run` uses unless told otherwise: all workloads take a few seconds in a
+/// release build.
+pub const DEFAULT_SCALE: u32 = 32;
+
+/// Runs workloads on gclab's garbage collectors and reports their pauses.
+#[derive(Debug, Parser)]
+#[command(name = "gclab", version, args_conflicts_with_subcommands = true)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Option<Command>,
+    /// Without a subcommand, the arguments of `run`.
+    #[command(flatten)]
+    pub run: RunArgs,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Runs workloads and prints a summary of their pauses (the default command).
+    Run(RunArgs),
+    /// Lists the compiled-in collectors and what each is.
+    Collectors,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct RunArgs {
+    /// The collector: `auto` (the best one compiled in) or a name `gclab collectors` lists.
+    #[arg(long, short, value_name = "NAME", default_value = "auto")]
+    pub collector: String,
+    /// The workload to run.
+    #[arg(long, short, value_name = "NAME", default_value = "all", value_parser = workload_parser())]
+    pub workload: WorkloadSelection,
+    /// The size of each workload: its work and allocation grow about linearly with it.
+    #[arg(long, short, value_name = "N", default_value_t = DEFAULT_SCALE,
+          value_parser = clap::value_parser!(u32).range(1..))]
+    pub scale: u32,
+    /// The hard heap limit, in bytes (with K, M or G: times a power of 1024) [default: gc-core's]
+    #[arg(long, value_name = "BYTES", value_parser = parse_bytes)]
+    pub heap_limit: Option<usize>,
+    /// Prints every pause as V8's `--trace-gc` does.
+    #[arg(long)]
+    pub trace_gc: bool,
+    /// Verifies the heap after every collection (debug builds always do).
+    #[arg(long)]
+    pub verify: bool,
+}
+
+/// What `--workload` chose.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub enum WorkloadSelection {
+    All,
+    One(Workload),
+}
+
+impl WorkloadSelection {
+    pub fn workloads(self) -> Vec<Workload> {
+        match self {
+            WorkloadSelection::All => Workload::ALL.to_vec(),
+            WorkloadSelection::One(workload) => vec![workload],
+        }
+    }
+}
+
+fn workload_parser() -> impl TypedValueParser<Value = WorkloadSelection> {
+    let one = Workload::ALL.map(|w| PossibleValue::new(w.name()).help(w.description()));
+    let all = PossibleValue::new("all").help("every workload above, one after another");
+    PossibleValuesParser::new(one.into_iter().chain([all])).map(|name| {
+        Workload::from_name(&name).map_or(WorkloadSelection::All, WorkloadSelection::One)
+    })
+}
+
+/// Parses a byte count: digits, then optionally `K`, `M` or `G` (powers of 1024; a trailing `B`
+/// or `iB` is allowed).
+pub fn parse_bytes(text: &str) -> Result<usize, String> {
+    let split = text
+        .find(|c: char| !c.is_ascii_digit())
+        .unwrap_or(text.len());
+    let (digits, unit) = text.split_at(split);
+    let shift = match unit.to_ascii_uppercase().as_str() {
+        "" | "B" => 0,
+        "K" | "KB" | "KIB" => 10,
+        "M" | "MB" | "MIB" => 20,
+        "G" | "GB" | "GIB" => 30,
+        _ => return Err(format!("`{unit}` is not a unit; use K, M or G")),
+    };
+    let number: usize = digits
+        .parse()
+        .map_err(|_| format!("`{text}` is not a number of bytes"))?;
+    number
+        .checked_mul(1 << shift)
+        .ok_or_else(|| format!("`{text}` is too large"))
+}
+
+/// Runs the command `cli` asks for, writing its report to `out`.
+pub fn execute(cli: Cli, out: &mut impl Write) -> Result<(), Error> {
+    match cli.command {
+        Some(Command::Collectors) => Ok(report::write_collectors(out)?),
+        Some(Command::Run(args)) => run(&args, out),
+        None => run(&cli.run, out),
+    }
+}
+
+/// `gclab run`: each chosen workload on a new heap, one summary each.
+pub fn run(args: &RunArgs, out: &mut impl Write) -> Result<(), Error> {
+    let choice = CollectorChoice::parse(&args.collector)?;
+    let config = args.heap_config();
+    for (index, workload) in args.workload.workloads().into_iter().enumerate() {
+        let report = run_workload(choice, config.clone(), workload, args.options(index + 1))?;
+        report::write_summary(out, &report)?;
+        out.flush()?;
+    }
+    Ok(())
+}
+
+impl RunArgs {
+    fn heap_config(&self) -> HeapConfig {
+        let mut config = HeapConfig::default();
+        if let Some(limit) = self.heap_limit {
+            config.max_heap_bytes = limit;
+        }
+        if self.verify {
+            config.verify = VerifyHeap::AfterEachGc;
+        }
+        config
+    }
+
+    fn options(&self, heap_id: usize) -> RunOptions {
+        let trace_gc = if self.trace_gc {
+            TraceGc::Stdout
+        } else {
+            TraceGc::Off
+        };
+        RunOptions {
+            scale: self.scale,
+            trace_gc,
+            heap_id,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn the_command_line_is_well_formed() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn no_subcommand_means_run() {
+        let cli = Cli::try_parse_from(["gclab", "--workload", "churn", "-s", "2"]).unwrap();
+        assert!(cli.command.is_none());
+        assert_eq!(cli.run.workload, WorkloadSelection::One(Workload::Churn));
+        assert_eq!(cli.run.scale, 2);
+        let cli = Cli::try_parse_from(["gclab", "run"]).unwrap();
+        let Some(Command::Run(args)) = cli.command else {
+            panic!("`run` did not parse as the run command");
+        };
+        assert_eq!(
+            (args.workload, args.scale),
+            (WorkloadSelection::All, DEFAULT_SCALE)
+        );
+    }
+
+    #[test]
+    fn bad_workloads_and_scales_are_usage_errors() {
+        for args in [["gclab", "-w", "nosuch"], ["gclab", "-s", "0"]] {
+            let error = Cli::try_parse_from(args).unwrap_err();
+            assert_eq!(error.exit_code(), 2, "{args:?}");
+        }
+    }
+
+    #[test]
+    fn byte_counts_take_binary_units() {
+        assert_eq!(parse_bytes("1000000"), Ok(1_000_000));
+        assert_eq!(parse_bytes("64K"), Ok(64 << 10));
+        assert_eq!(parse_bytes("3mb"), Ok(3 << 20));
+        assert_eq!(parse_bytes("2GiB"), Ok(2 << 30));
+        assert!(parse_bytes("").is_err());
+        assert!(parse_bytes("12X").is_err());
+        assert!(parse_bytes("-5").is_err());
+        assert!(parse_bytes("99999999999999999999G").is_err());
+    }
+}

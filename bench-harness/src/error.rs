@@ -1,0 +1,56 @@
+//! The errors of the harness, and the exit code `gclab` gives each.
+
+use std::io;
+
+use gc_core::{ConfigError, HeapError, VerifyError};
+use thiserror::Error;
+
+use crate::workloads::WorkloadError;
+
+/// Exit code for bad arguments (clap's usage errors use it too).
+pub const EXIT_USAGE: u8 = 2;
+/// Exit code when a workload reached the heap limit.
+pub const EXIT_OUT_OF_MEMORY: u8 = 3;
+/// Exit code for every other failure.
+pub const EXIT_FAILURE: u8 = 1;
+
+#[derive(Debug, Error)]
+pub enum Error {
+    #[error("unknown collector `{name}`; available: {available}")]
+    UnknownCollector { name: String, available: String },
+    #[error("collector `{name}` was not compiled in (enable {features})")]
+    NotCompiledIn { name: String, features: String },
+    #[error("no collector was compiled in (enable a cargo feature such as `marksweep`)")]
+    NoCollector,
+    #[error("bad heap configuration: {0}")]
+    Config(#[from] ConfigError),
+    #[error("{workload}: {source}")]
+    Workload {
+        workload: &'static str,
+        source: WorkloadError,
+    },
+    #[error("{workload}: {source}")]
+    Verify {
+        workload: &'static str,
+        source: VerifyError,
+    },
+    #[error("cannot write the report: {0}")]
+    Output(#[from] io::Error),
+}
+
+impl Error {
+    /// The process exit code for this error: 2 for bad arguments, 3 for reaching the heap limit,
+    /// 1 otherwise.
+    pub fn exit_code(&self) -> u8 {
+        match self {
+            Error::UnknownCollector { .. } | Error::NotCompiledIn { .. } | Error::Config(_) => {
+                EXIT_USAGE
+            }
+            Error::Workload {
+                source: WorkloadError::Heap(HeapError::OutOfMemory(_)),
+                ..
+            } => EXIT_OUT_OF_MEMORY,
+            _ => EXIT_FAILURE,
+        }
+    }
+}

@@ -1,0 +1,42 @@
+//! # bench-harness: the library behind `gclab`
+//!
+//! Runs built-in workloads through gclab's mutator API on any compiled-in collector and reports
+//! their pauses. The collector is chosen by name at run time ([`collectors`]); the heap stays
+//! generic over it, so the choice is dispatched once per run, never per allocation or store.
+//!
+//! - [`collectors`]: which collectors were compiled in, parsing their names, dispatching a run.
+//! - [`workloads`]: the deterministic mutator programs (`binary-trees`, `churn`, `linked-list`).
+//! - [`runner`]: runs one workload on one heap and gathers what the report needs.
+//! - [`pauses`]: pause-time statistics (nearest-rank percentiles).
+//! - [`report`]: the text the `gclab` program prints.
+//! - [`cli`]: the command line.
+//! - [`error`]: the harness's errors and the exit code of each.
+//!
+//! ```
+//! use bench_harness::collectors::CollectorChoice;
+//! use bench_harness::runner::{RunOptions, TraceGc, run_workload};
+//! use bench_harness::workloads::Workload;
+//! use gc_core::HeapConfig;
+//!
+//! # #[cfg(feature = "marksweep")]
+//! # fn main() -> Result<(), bench_harness::Error> {
+//! let options = RunOptions { scale: 1, trace_gc: TraceGc::Off, heap_id: 1 };
+//! let report = run_workload(CollectorChoice::Auto, HeapConfig::default(), Workload::Churn, options)?;
+//! assert_eq!(report.workload, "churn");
+//! assert!(report.live.objects > 0);
+//! # Ok(())
+//! # }
+//! # #[cfg(not(feature = "marksweep"))]
+//! # fn main() {}
+//! ```
+
+pub mod cli;
+pub mod collectors;
+pub mod error;
+pub mod pauses;
+pub mod report;
+pub mod rng;
+pub mod runner;
+pub mod workloads;
+
+pub use error::Error;

@@ -1,0 +1,136 @@
+//! The `gclab` program as a user runs it: output, exit codes, determinism.
+//!
+//! Every test needs a collector; they run on whatever `auto` picks, and the `--trace-gc` test
+//! expects mark-sweep pauses.
+#![cfg(feature = "marksweep")]
+
+use std::process::{Command, Output};
+
+/// Runs `gclab` with `args` and returns its output.
+fn gclab(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_gclab"))
+        .args(args)
+        .output()
+        .expect("the gclab binary runs")
+}
+
+fn stdout(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+fn stderr(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stderr).into_owned()
+}
+
+/// The digests in a run's summaries, in order.
+fn digests(output: &Output) -> Vec<String> {
+    stdout(output)
+        .lines()
+        .filter_map(|line| line.split("digest ").nth(1))
+        .map(|digest| digest.trim().to_owned())
+        .collect()
+}
+
+fn is_digest(text: &str) -> bool {
+    text.len() == 32 && text.bytes().all(|b| b.is_ascii_hexdigit())
+}
+
+#[test]
+fn default_command_runs_every_workload() {
+    let output = gclab(&["--scale", "1"]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    let text = stdout(&output);
+    for workload in ["binary-trees", "churn", "linked-list"] {
+        assert!(text.contains(&format!("/ {workload} (scale 1)")), "{text}");
+    }
+    let digests = digests(&output);
+    assert_eq!(digests.len(), 3, "{text}");
+    assert!(digests.iter().all(|d| is_digest(d)), "{digests:?}");
+    assert!(
+        text.contains("pauses: ") && text.contains("wall: "),
+        "{text}"
+    );
+}
+
+#[test]
+fn unknown_collector_is_a_usage_error() {
+    let output = gclab(&["run", "--collector", "nosuch", "--scale", "1"]);
+    assert_eq!(output.status.code(), Some(2));
+    let message = stderr(&output);
+    assert!(message.starts_with("gclab: "), "{message}");
+    assert!(
+        message.contains("nosuch") && message.contains("available: auto"),
+        "{message}"
+    );
+}
+
+#[test]
+fn bad_arguments_exit_with_two() {
+    for args in [
+        &["--workload", "nosuch"][..],
+        &["--heap-limit", "100"],
+        &["--scale", "x"],
+    ] {
+        assert_eq!(gclab(args).status.code(), Some(2), "{args:?}");
+    }
+}
+
+#[test]
+fn heap_limit_is_out_of_memory() {
+    let args = [
+        "--heap-limit",
+        "1000000",
+        "--workload",
+        "linked-list",
+        "--scale",
+        "4",
+    ];
+    let output = gclab(&args);
+    assert_eq!(output.status.code(), Some(3), "{}", stdout(&output));
+    let message = stderr(&output);
+    assert!(
+        message.starts_with("gclab: linked-list: out of memory"),
+        "{message}"
+    );
+    assert!(message.contains("1000000 bytes"), "{message}");
+}
+
+#[test]
+fn trace_gc_prints_v8_lines() {
+    let output = gclab(&["--trace-gc", "--workload", "churn", "--scale", "1"]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    let text = stdout(&output);
+    let lines: Vec<&str> = text.lines().filter(|l| l.starts_with('[')).collect();
+    // At least the workload's pauses and the harness's final full collection.
+    assert!(lines.len() >= 2, "{text}");
+    for line in lines {
+        assert!(
+            line.contains(" ms: Mark-Sweep ") && line.contains("MB, "),
+            "{line}"
+        );
+        let (pid, _) = line[1..].split_once(":0x").unwrap_or_default();
+        assert!(
+            !pid.is_empty() && pid.bytes().all(|b| b.is_ascii_digit()),
+            "{line}"
+        );
+    }
+}
+
+#[test]
+fn digests_are_the_same_on_every_run() {
+    let args = ["run", "--workload", "churn", "--scale", "2"];
+    let (first, second) = (digests(&gclab(&args)), digests(&gclab(&args)));
+    assert_eq!(first.len(), 1);
+    assert_eq!(first, second);
+}
+
+#[test]
+fn collectors_lists_the_compiled_in_ones() {
+    let output = gclab(&["collectors"]);
+    assert!(output.status.success());
+    let text = stdout(&output);
+    assert!(
+        text.contains("marksweep ") && text.contains("moves objects: no"),
+        "{text}"
+    );
+}
