@@ -33,6 +33,25 @@ pub enum Value {
     Ref(Handle),
 }
 
+/// What a slot holds, as [`Heap::read`] reports it.
+#[derive(Copy, Clone, PartialEq, Eq, Debug)]
+pub enum SlotContent {
+    Null,
+    Smi(i32),
+    /// A reference to an object (use [`Heap::load`] for a handle to it).
+    Reference,
+}
+
+impl From<Value> for SlotContent {
+    fn from(value: Value) -> Self {
+        match value {
+            Value::Null => SlotContent::Null,
+            Value::Smi(n) => SlotContent::Smi(n),
+            Value::Ref(_) => SlotContent::Reference,
+        }
+    }
+}
+
 /// A snapshot of the heap's size and activity.
 #[derive(Clone, Debug, PartialEq)]
 pub struct HeapStats {
@@ -172,15 +191,15 @@ impl<C: Collector> Heap<C> {
         })
     }
 
-    /// Reads slot `slot` of `host` without creating a handle: whether it is null, an SMI or a
-    /// reference (`Value::Ref` is then reported as `None`).
-    pub fn read(&self, host: Handle, slot: u64) -> Result<Option<Value>, HeapError> {
+    /// Reads slot `slot` of `host` without creating a handle (a mutator read that keeps
+    /// nothing alive): what kind of value it holds.
+    pub fn read(&self, host: Handle, slot: u64) -> Result<SlotContent, HeapError> {
         let object = self.object(host)?;
         let word = object.slot(Self::checked_slot(object, slot)?);
         Ok(match (word.as_pointer(), word.as_smi()) {
-            (Some(_), _) => None,
-            (None, Some(smi)) => Some(Value::Smi(smi.value())),
-            (None, None) => Some(Value::Null),
+            (Some(_), _) => SlotContent::Reference,
+            (None, Some(smi)) => SlotContent::Smi(smi.value()),
+            (None, None) => SlotContent::Null,
         })
     }
 

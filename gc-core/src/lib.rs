@@ -74,7 +74,7 @@ pub use error::{HeapError, OutOfMemory};
 pub use event::{GcEvent, GcKind, GcReason, MutatorUtilization};
 pub use gc_tracer::trace_gc_line;
 pub use handles::{Handle, WeakHandle};
-pub use heap::{Heap, HeapCore, HeapStats, PauseOutcome, PauseScope, Value};
+pub use heap::{Heap, HeapCore, HeapStats, PauseOutcome, PauseScope, SlotContent, Value};
 pub use memory_allocator::MemoryAllocator;
 pub use object::{HeapObject, ObjectShape};
 pub use page::{PAGE_SIZE, PageFlags, PageRef, SpaceId};

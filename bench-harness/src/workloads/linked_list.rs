@@ -3,7 +3,7 @@
 //! the list is built, and the list is as deep as it is long, which stresses marking (a worklist,
 //! never recursion) and then sweeping a heap that suddenly holds only garbage.
 
-use gc_core::{Collector, Handle, Heap, Value};
+use gc_core::{Collector, Handle, Heap, SlotContent, Value};
 
 use super::WorkloadError;
 
@@ -52,7 +52,7 @@ fn walk<C: Collector>(heap: &mut Heap<C>, head: Handle, length: u64) -> Result<(
         seen += 1;
         let expected = element(length.saturating_sub(seen));
         let found = heap.read(node, 0)?;
-        if found != Some(expected) {
+        if found != SlotContent::from(expected) {
             return Err(WorkloadError::WrongValue(format!(
                 "list node {seen} holds {found:?} instead of {expected:?}"
             )));
