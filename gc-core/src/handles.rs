@@ -107,13 +107,43 @@ impl Table {
 #[derive(Default)]
 pub struct HandleTable {
     table: Table,
+    /// Handles created while a scope is open, innermost scope last (V8's `HandleScope`).
+    scoped: Vec<Handle>,
+    open_scopes: usize,
 }
+
+/// Where a handle scope began; see [`HandleTable::open_scope`].
+#[derive(Debug)]
+#[must_use = "a scope must be closed"]
+pub struct ScopeMark(usize);
 
 impl HandleTable {
     /// A new handle to `object` with a root count of one.
+    #[inline]
     pub fn create(&mut self, object: Address) -> Handle {
         let (index, generation) = self.table.create(object);
-        Handle { index, generation }
+        let handle = Handle { index, generation };
+        if self.open_scopes > 0 {
+            self.scoped.push(handle);
+        }
+        handle
+    }
+
+    /// Opens a scope: every handle created until it closes gets one root reference dropped when
+    /// it closes.
+    pub fn open_scope(&mut self) -> ScopeMark {
+        self.open_scopes += 1;
+        ScopeMark(self.scoped.len())
+    }
+
+    /// Closes the innermost scope, dropping the reference each handle created in it was born with
+    /// (handles already released are skipped; a handle retained again outlives the scope).
+    pub fn close_scope(&mut self, mark: ScopeMark) {
+        self.open_scopes -= 1;
+        let created: Vec<Handle> = self.scoped.drain(mark.0..).collect();
+        for handle in created {
+            let _ = self.release(handle);
+        }
     }
 
     /// The object's address, or `None` for a stale handle.

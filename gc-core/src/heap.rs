@@ -203,6 +203,17 @@ impl<C: Collector> Heap<C> {
         })
     }
 
+    /// Runs `body` in a handle scope (V8's `HandleScope`): every handle created inside it (by
+    /// allocation, `load` or `upgrade`) loses the root reference it was created with when the
+    /// scope ends, so early returns cannot leak roots. To keep an object past the scope, `retain`
+    /// its handle inside it or store it into a reachable object. Scopes nest.
+    pub fn scope<R>(&mut self, body: impl FnOnce(&mut Self) -> R) -> R {
+        let mark = self.core.handles.open_scope();
+        let result = body(self);
+        self.core.handles.close_scope(mark);
+        result
+    }
+
     /// Adds one root reference to `handle`'s object.
     pub fn retain(&mut self, handle: Handle) -> Result<(), HeapError> {
         self.object(handle)?;

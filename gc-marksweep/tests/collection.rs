@@ -300,3 +300,35 @@ fn a_ten_million_long_list_does_not_overflow_the_stack() {
     let (objects, used) = thread.unwrap().join().unwrap();
     assert_eq!((objects, used), (10_000_000, 160_000_000));
 }
+
+#[test]
+fn handle_scopes_drop_the_roots_created_inside_them() {
+    let mut heap = heap();
+    let ty = heap.intern_type("").unwrap();
+    let root = heap.allocate(ty, 1, 0).unwrap();
+    let (escaped, [temporary, stored]) = heap.scope(|heap| {
+        let temporary = heap.allocate(ty, 0, 0).unwrap();
+        let stored = heap.allocate(ty, 0, 0).unwrap();
+        heap.store(root, 0, Value::Ref(stored)).unwrap();
+        let escaped = heap.allocate(ty, 0, 0).unwrap();
+        heap.retain(escaped).unwrap();
+        let nested = heap.scope(|heap| heap.allocate(ty, 0, 0).unwrap());
+        assert_eq!(
+            heap.root_count(nested),
+            Err(HeapError::InvalidHandle(nested))
+        );
+        let Value::Ref(loaded) = heap.load(root, 0).unwrap() else {
+            panic!("slot lost")
+        };
+        heap.release(loaded).unwrap(); // released early: the scope skips it
+        (
+            escaped,
+            [temporary, stored].map(|h| heap.downgrade(h).unwrap()),
+        )
+    });
+    assert_eq!(heap.stats().handles, 2, "the root and the escaped handle");
+    assert_eq!(heap.root_count(escaped), Ok(1));
+    heap.collect(CollectionKind::Full);
+    assert!(!heap.is_alive(temporary).unwrap());
+    assert!(heap.is_alive(stored).unwrap());
+}
