@@ -72,7 +72,14 @@ pub enum Progress {
 }
 
 /// A garbage collector for a [`Heap`](crate::Heap).
-pub trait Collector {
+///
+/// # Safety
+/// A collector works on raw memory through the [`HeapCore`]; the mutator's safety rests on it.
+/// An implementation must keep the crate's safety rules (P1 to P5 in the crate docs): it gives
+/// back pages only in a pause; after every call returns, every handle, weak handle, external-memory
+/// owner and pointer slot of a reachable object names the start of a live object, and every page
+/// of its spaces walks cleanly; `allocate_slow` returns `size` bytes of unused page memory.
+pub unsafe trait Collector {
     const CONSTRAINTS: CollectorConstraints;
 
     /// Allocation slow path: the mutator's linear allocation area had no room for `size` bytes

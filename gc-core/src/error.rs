@@ -32,6 +32,8 @@ pub enum HeapError {
         "an object of {slots} slots and {bytes} bytes is larger than the largest object ({max} bytes)"
     )]
     ObjectTooLarge { slots: u64, bytes: u64, max: usize },
+    #[error("type id {0} was not interned in this heap")]
+    UnknownType(u32),
     #[error("too many type labels: a heap holds at most {0}")]
     TooManyTypes(usize),
     #[error("handle {0} already has the largest root count")]

@@ -115,6 +115,9 @@ impl<C: Collector> Heap<C> {
         slots: u64,
         bytes: u64,
     ) -> Result<Handle, HeapError> {
+        if type_id.index() as usize >= self.core.types.len() {
+            return Err(HeapError::UnknownType(type_id.index()));
+        }
         let shape = ObjectShape::new(type_id, slots, bytes).ok_or(HeapError::ObjectTooLarge {
             slots,
             bytes,

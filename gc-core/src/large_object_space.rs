@@ -30,7 +30,8 @@ impl LargeObjectSpace {
     pub fn allocate(&mut self, size: usize, memory: &mut MemoryAllocator) -> Option<Address> {
         let page = memory.allocate_large_page(size)?;
         let object = page.area_start();
-        page.set_allocation_top(object.add(size));
+        // SAFETY: this space owns the new page (P5); the caller formats the object it returns.
+        unsafe { page.set_allocation_top(object.add(size)) };
         self.pages.push(page);
         self.object_bytes += size;
         Some(object)

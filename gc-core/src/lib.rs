@@ -35,6 +35,14 @@
 //!   heap while they live. A heap is single-threaded (`!Send`, `!Sync`).
 //! - **P4 (bounds).** Slot and payload indices that come from a user are checked against the
 //!   object's header before memory is touched.
+//! - **P5 (page state).** A page's header state (mark bits, live-byte count, flags, owner,
+//!   allocation top) and the raw slot writes that bypass the barrier are the collector's alone:
+//!   the methods that write them are `unsafe`, and a collector calls them only in its own pause
+//!   or marking phase. Mutator code, which reaches pages only through `&HeapCore`, can read this
+//!   state but never change it.
+//!
+//! [`Collector`] is an `unsafe trait`: an implementation promises to keep P1, P2 and P5, which
+//! is what lets the mutator API above be safe.
 
 pub mod address;
 pub mod collector;

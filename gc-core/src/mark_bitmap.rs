@@ -32,20 +32,28 @@ impl MarkBitmap {
     }
 
     /// Sets the bit; returns `true` when it was clear (the caller marked the object first).
+    ///
+    /// # Safety
+    /// `offset` is the offset of an object start on this page, and the caller is the collector
+    /// that owns the page (rule P5).
     #[inline(always)]
-    pub fn mark(&self, offset: usize) -> bool {
+    pub unsafe fn mark(&self, offset: usize) -> bool {
         let (cell, mask) = Self::locate(offset);
         let old = self.cells[cell].get();
         self.cells[cell].set(old | mask);
         old & mask == 0
     }
 
-    pub fn unmark(&self, offset: usize) {
+    /// # Safety
+    /// Page state is written only by the collector that owns the page (rule P5).
+    pub unsafe fn unmark(&self, offset: usize) {
         let (cell, mask) = Self::locate(offset);
         self.cells[cell].set(self.cells[cell].get() & !mask);
     }
 
-    pub fn clear(&self) {
+    /// # Safety
+    /// Page state is written only by the collector that owns the page (rule P5).
+    pub unsafe fn clear(&self) {
         for cell in &self.cells {
             cell.set(0);
         }
@@ -97,11 +105,14 @@ mod tests {
     #[test]
     fn mark_reports_first_marking_only() {
         let bitmap = bitmap();
-        assert!(bitmap.mark(64));
-        assert!(!bitmap.mark(64));
-        assert!(bitmap.is_marked(64));
-        assert!(!bitmap.is_marked(72));
-        bitmap.unmark(64);
+        // SAFETY: a private bitmap, no page behind it.
+        unsafe {
+            assert!(bitmap.mark(64));
+            assert!(!bitmap.mark(64));
+            assert!(bitmap.is_marked(64));
+            assert!(!bitmap.is_marked(72));
+            bitmap.unmark(64);
+        }
         assert!(bitmap.is_clean());
     }
 
@@ -109,7 +120,8 @@ mod tests {
     fn next_marked_scans_across_cells() {
         let bitmap = bitmap();
         for offset in [8, 512, 4096, PAGE_SIZE - 8] {
-            bitmap.mark(offset);
+            // SAFETY: a private bitmap, no page behind it.
+            unsafe { bitmap.mark(offset) };
         }
         assert_eq!(bitmap.next_marked(0), Some(8));
         assert_eq!(bitmap.next_marked(16), Some(512));
@@ -117,7 +129,8 @@ mod tests {
         assert_eq!(bitmap.next_marked(4104), Some(PAGE_SIZE - 8));
         assert_eq!(bitmap.next_marked(PAGE_SIZE), None);
         assert_eq!(bitmap.count(), 4);
-        bitmap.clear();
+        // SAFETY: a private bitmap, no page behind it.
+        unsafe { bitmap.clear() };
         assert_eq!(bitmap.next_marked(0), None);
     }
 }

@@ -80,7 +80,8 @@ impl MemoryAllocator {
         }
         let memory = self.source.allocate(size)?;
         let page = self.commit(memory, SpaceId::LargeObjectSpace);
-        page.set_flags(PageFlags::LARGE_PAGE);
+        // SAFETY: the allocator owns the page until it returns it (P5).
+        unsafe { page.set_flags(PageFlags::LARGE_PAGE) };
         Some(page)
     }
 

@@ -144,7 +144,8 @@ impl HeapObject {
     /// # Safety
     /// `[address, address + shape.size())` is unused memory of a live page (P1).
     pub unsafe fn initialize(address: Address, shape: &ObjectShape) -> HeapObject {
-        let mut header = (shape.type_id.index() as u64) << TYPE_SHIFT;
+        // The mask keeps a foreign type id from spilling into the count fields.
+        let mut header = ((shape.type_id.index() as u64) << TYPE_SHIFT) & TYPE_MASK;
         if shape.is_extended() {
             header |= EXTENDED;
         } else {
@@ -238,8 +239,12 @@ impl HeapObject {
 
     /// Writes a slot without a write barrier: for collectors updating references and for the
     /// heap's store, which runs the barrier itself.
+    ///
+    /// # Safety
+    /// `value` is null, an SMI or the start of a live object (rule P2), and the caller runs
+    /// whatever barrier the collector needs.
     #[inline(always)]
-    pub fn set_slot_raw(self, index: u32, value: TaggedWord) {
+    pub unsafe fn set_slot_raw(self, index: u32, value: TaggedWord) {
         // SAFETY: the slot lies inside the object (bounds asserted), P2; no reference aliases it (P3).
         unsafe { self.slot_address(index).write_word(value.raw()) }
     }
@@ -274,7 +279,11 @@ impl HeapObject {
 
     /// Overwrites the header with a forwarding pointer to `target`. After this the object is
     /// gone from this address: only [`header_kind`] may read it.
-    pub fn forward_to(self, target: Address) {
+    ///
+    /// # Safety
+    /// Only a moving collector in a pause may do this, after copying the object to `target`, and
+    /// it must update every reference before the pause ends (P2).
+    pub unsafe fn forward_to(self, target: Address) {
         debug_assert!(target.is_word_aligned());
         // SAFETY: P2, P3.
         unsafe { self.0.write_word(target.raw() as u64 | TAG_FORWARDED) }
@@ -304,7 +313,8 @@ mod tests {
             assert_eq!(object.shape(), shape);
             assert_eq!(object.slot(0), TaggedWord::NULL);
             assert_eq!(object.slot(1), TaggedWord::NULL);
-            object.set_slot_raw(1, TaggedWord::from_smi(Smi::new(-3).unwrap()));
+            // SAFETY: an SMI.
+            unsafe { object.set_slot_raw(1, TaggedWord::from_smi(Smi::new(-3).unwrap())) };
             assert_eq!(object.slot(1).as_smi().map(Smi::value), Some(-3));
             object.set_age(3);
             assert_eq!((object.age(), object.shape()), (3, shape));
@@ -343,7 +353,8 @@ mod tests {
             let shape = ObjectShape::new(TypeId::from_index(0), 1, 0).unwrap();
             // SAFETY: as above.
             let object = unsafe { HeapObject::initialize(a, &shape) };
-            object.forward_to(Address::new(0x4000));
+            // SAFETY: a test object nothing refers to.
+            unsafe { object.forward_to(Address::new(0x4000)) };
             // SAFETY: as above.
             let word = unsafe { a.read_word() };
             assert_eq!(

@@ -82,9 +82,12 @@ impl OldSpace {
     /// Takes a fresh page; its whole area becomes one free block.
     pub fn add_page(&mut self, memory: &mut MemoryAllocator) -> Option<PageRef> {
         let page = memory.allocate_page(SpaceId::OldSpace)?;
-        page.set_allocation_top(page.area_end());
-        // SAFETY: the area of a fresh page is unused memory of this space (P1).
-        unsafe { self.free_list.add(page.area_start(), AREA_SIZE) };
+        // SAFETY: this space owns the fresh page (P5), and the free block below makes its whole
+        // area a filler.
+        unsafe {
+            self.free_list.add(page.area_start(), AREA_SIZE);
+            page.set_allocation_top(page.area_end());
+        }
         self.pages.push(page);
         Some(page)
     }

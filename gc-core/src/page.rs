@@ -162,11 +162,15 @@ impl PageRef {
         self.header().flags.get()
     }
 
-    pub fn set_flags(self, flags: PageFlags) {
+    /// # Safety
+    /// Page state is written only by the collector that owns the page (rule P5).
+    pub unsafe fn set_flags(self, flags: PageFlags) {
         self.header().flags.set(self.flags().union(flags));
     }
 
-    pub fn clear_flags(self, flags: PageFlags) {
+    /// # Safety
+    /// Page state is written only by the collector that owns the page (rule P5).
+    pub unsafe fn clear_flags(self, flags: PageFlags) {
         self.header()
             .flags
             .set(PageFlags(self.flags().0 & !flags.0));
@@ -176,7 +180,9 @@ impl PageRef {
         self.header().owner.get()
     }
 
-    pub fn set_owner(self, owner: SpaceId) {
+    /// # Safety
+    /// Page state is written only by the collector that owns the page (rule P5).
+    pub unsafe fn set_owner(self, owner: SpaceId) {
         self.header().owner.set(owner)
     }
 
@@ -184,11 +190,15 @@ impl PageRef {
         self.header().live_bytes.get()
     }
 
-    pub fn set_live_bytes(self, bytes: usize) {
+    /// # Safety
+    /// Page state is written only by the collector that owns the page (rule P5).
+    pub unsafe fn set_live_bytes(self, bytes: usize) {
         self.header().live_bytes.set(bytes)
     }
 
-    pub fn add_live_bytes(self, bytes: usize) {
+    /// # Safety
+    /// Page state is written only by the collector that owns the page (rule P5).
+    pub unsafe fn add_live_bytes(self, bytes: usize) {
         self.header().live_bytes.set(self.live_bytes() + bytes)
     }
 
@@ -197,7 +207,9 @@ impl PageRef {
         self.header().allocation_top.get()
     }
 
-    pub fn set_allocation_top(self, top: Address) {
+    /// # Safety
+    /// Rule P5; and every byte from the area start to `top` is an object or a filler.
+    pub unsafe fn set_allocation_top(self, top: Address) {
         debug_assert!(top >= self.area_start() && top <= self.area_end());
         self.header().allocation_top.set(top)
     }
@@ -206,10 +218,15 @@ impl PageRef {
         &self.header().mark_bitmap
     }
 
-    /// Sets the mark bit of `object` (which must be on this page); `true` if it was unmarked.
+    /// Sets the mark bit of `object`; `true` if it was unmarked.
+    ///
+    /// # Safety
+    /// `object` is an object start on this page, and the caller is the collector that owns the
+    /// page (rule P5).
     #[inline(always)]
-    pub fn mark(self, object: Address) -> bool {
-        self.mark_bitmap().mark(object.offset_from(self.start()))
+    pub unsafe fn mark(self, object: Address) -> bool {
+        // SAFETY: guaranteed by the caller.
+        unsafe { self.mark_bitmap().mark(object.offset_from(self.start())) }
     }
 
     #[inline(always)]

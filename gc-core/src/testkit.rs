@@ -19,7 +19,8 @@ use crate::heap_core::HeapCore;
 #[derive(Debug, Default)]
 pub struct NoGc;
 
-impl Collector for NoGc {
+// SAFETY: NoGc frees nothing and allocates through the core's spaces, which keep P1 to P5.
+unsafe impl Collector for NoGc {
     const CONSTRAINTS: CollectorConstraints = CollectorConstraints::simple("nogc");
 
     fn allocate_slow(&mut self, core: &mut HeapCore, size: usize) -> Result<Address, OutOfMemory> {

@@ -22,7 +22,9 @@ pub fn store<C: Collector>(
     index: u32,
     value: TaggedWord,
 ) {
-    host.set_slot_raw(index, value);
+    // SAFETY: the heap built `value` from null, an SMI or a handle's live object (P2), and the
+    // barrier runs below.
+    unsafe { host.set_slot_raw(index, value) };
     if C::CONSTRAINTS.barrier == BarrierKind::None {
         return;
     }

@@ -11,7 +11,8 @@ struct Counting {
     seen: Vec<(Address, u32)>,
 }
 
-impl Collector for Counting {
+// SAFETY: like NoGc, it frees nothing and allocates through the core.
+unsafe impl Collector for Counting {
     const CONSTRAINTS: CollectorConstraints = CollectorConstraints {
         post_allocation: true,
         ..CollectorConstraints::simple("counting")

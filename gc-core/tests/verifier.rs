@@ -20,7 +20,8 @@ fn a_slot_pointing_inside_an_object_is_reported() {
     let (mut heap, a, b) = heap_with_two_objects();
     // SAFETY: `a` is a live object start from the handle table.
     let object = unsafe { HeapObject::from_address(a) };
-    object.set_slot_raw(0, TaggedWord::from_address(b.add(8)));
+    // SAFETY: breaks P2 on purpose; only the verifier reads the heap afterwards.
+    unsafe { object.set_slot_raw(0, TaggedWord::from_address(b.add(8))) };
     let error = heap.verify().unwrap_err().to_string();
     assert!(
         error.contains(&format!(
@@ -34,7 +35,8 @@ fn a_slot_pointing_inside_an_object_is_reported() {
 #[test]
 fn a_mark_bit_outside_marking_is_reported() {
     let (mut heap, a, _) = heap_with_two_objects();
-    heap.core().old_space.pages()[0].mark(a);
+    // SAFETY: `a` is an object start on this page; the broken invariant is the test's point.
+    unsafe { heap.core().old_space.pages()[0].mark(a) };
     let error = heap.verify().unwrap_err().to_string();
     assert!(
         error.contains("has 1 mark bits set outside marking"),

@@ -14,7 +14,8 @@ struct Recording {
     calls: Vec<(Address, Address, Address)>,
 }
 
-impl Collector for Recording {
+// SAFETY: like NoGc, it frees nothing and allocates through the core.
+unsafe impl Collector for Recording {
     const CONSTRAINTS: CollectorConstraints = CollectorConstraints {
         barrier: BarrierKind::Generational,
         ..CollectorConstraints::simple("recording")
@@ -58,14 +59,16 @@ fn slow_path_runs_only_for_interesting_pointer_stores() {
     heap.store(host, 0, Value::Ref(target)).unwrap();
     assert!(heap.collector().calls.is_empty(), "no page is flagged yet");
 
-    page.set_flags(PageFlags::POINTERS_FROM_HERE_ARE_INTERESTING);
+    // SAFETY: the test plays the collector that owns the page (P5); flags only steer the barrier.
+    unsafe { page.set_flags(PageFlags::POINTERS_FROM_HERE_ARE_INTERESTING) };
     heap.store(host, 0, Value::Ref(target)).unwrap();
     assert!(
         heap.collector().calls.is_empty(),
         "the target's page is not interesting"
     );
 
-    page.set_flags(PageFlags::POINTERS_TO_HERE_ARE_INTERESTING);
+    // SAFETY: as above.
+    unsafe { page.set_flags(PageFlags::POINTERS_TO_HERE_ARE_INTERESTING) };
     heap.store(host, 1, Value::Smi(5)).unwrap();
     heap.store(host, 0, Value::Null).unwrap();
     assert!(
@@ -79,7 +82,8 @@ fn slow_path_runs_only_for_interesting_pointer_stores() {
         vec![(host_address, host_address.add(16), target_address)]
     );
 
-    page.clear_flags(PageFlags::POINTERS_FROM_HERE_ARE_INTERESTING);
+    // SAFETY: as above.
+    unsafe { page.clear_flags(PageFlags::POINTERS_FROM_HERE_ARE_INTERESTING) };
     heap.store(host, 1, Value::Ref(target)).unwrap();
     assert_eq!(
         heap.collector().calls.len(),
@@ -94,10 +98,10 @@ fn collectors_without_a_barrier_skip_it() {
     let ty = heap.intern_type("").unwrap();
     let host = heap.allocate(ty, 1, 0).unwrap();
     let page = heap.core().old_space.pages()[0];
-    page.set_flags(
-        PageFlags::POINTERS_FROM_HERE_ARE_INTERESTING
-            .union(PageFlags::POINTERS_TO_HERE_ARE_INTERESTING),
-    );
+    let both = PageFlags::POINTERS_FROM_HERE_ARE_INTERESTING
+        .union(PageFlags::POINTERS_TO_HERE_ARE_INTERESTING);
+    // SAFETY: as above.
+    unsafe { page.set_flags(both) };
     heap.store(host, 0, Value::Ref(host)).unwrap();
     assert_eq!(
         heap.read(host, 0).unwrap(),

@@ -29,13 +29,16 @@ impl MarkSweep {
         let pause = core.begin_pause(GcKind::MarkSweep, reason);
         // Sweeping rebuilds the free list, the LAB's rest included.
         core.lab.take_rest();
-        let mut marker = Marker::default();
+        // SAFETY: this collector owns every page, and this is its pause; the marker dies in it.
+        let mut marker = unsafe { Marker::new() };
         marker.mark_roots(core);
         marker.drain();
         let (external_freed_bytes, external_time) =
             core.process_weak_references(|object| is_marked(object).then_some(object));
         let used_before = core.used_bytes();
-        let swept = sweep(core);
+        // SAFETY: marking is complete, the free list is rebuilt by the sweep and the LAB was given
+        // up above.
+        let swept = unsafe { sweep(core) };
         core.counters.used_bytes = swept.live_bytes;
         let outcome = PauseOutcome {
             freed_bytes: used_before - swept.live_bytes,
@@ -47,7 +50,10 @@ impl MarkSweep {
     }
 }
 
-impl Collector for MarkSweep {
+// SAFETY: marking reaches every object the handles reach; only unmarked objects and empty
+// pages are freed, weak handles and external memory of the dead are cleared first, and the
+// sweeper leaves every page walkable (P1 to P5).
+unsafe impl Collector for MarkSweep {
     const CONSTRAINTS: CollectorConstraints = CollectorConstraints::simple("marksweep");
 
     fn allocate_slow(&mut self, core: &mut HeapCore, size: usize) -> Result<Address, OutOfMemory> {

@@ -8,7 +8,6 @@
 
 use gc_core::{Address, HeapCore, HeapObject, PageRef};
 
-#[derive(Default)]
 pub struct Marker {
     worklist: Vec<Address>,
     marked_bytes: usize,
@@ -23,6 +22,20 @@ pub fn is_marked(address: Address) -> bool {
 }
 
 impl Marker {
+    /// A marker with an empty worklist.
+    ///
+    /// # Safety
+    /// Only the collector that owns the heap's pages may mark them (rule P5): call this inside
+    /// that collector's pause or marking phase, on a heap whose mark bits it cleared or set
+    /// itself, and drop the marker before the phase ends. The marker's other methods rely on it.
+    pub unsafe fn new() -> Marker {
+        Marker {
+            worklist: Vec::new(),
+            marked_bytes: 0,
+            marked_objects: 0,
+        }
+    }
+
     /// Greys every object a strong handle holds.
     pub fn mark_roots(&mut self, core: &HeapCore) {
         core.handles.for_each_root(|root| self.mark(root));
@@ -31,9 +44,9 @@ impl Marker {
     /// Greys `address` if it is white.
     #[inline(always)]
     pub fn mark(&mut self, address: Address) {
-        // SAFETY: roots and pointer slots hold live object starts (P2).
-        let page = unsafe { PageRef::containing(address) };
-        if page.mark(address) {
+        // SAFETY: roots and pointer slots hold live object starts (P2), so masking finds their
+        // page; the marker's creator owns the marking phase (P5, `Marker::new`).
+        if unsafe { PageRef::containing(address).mark(address) } {
             self.worklist.push(address);
         }
     }
@@ -63,8 +76,8 @@ impl Marker {
         // SAFETY: only marked object starts are pushed (P2).
         let object = unsafe { HeapObject::from_address(address) };
         let size = object.size();
-        // SAFETY: as above.
-        unsafe { PageRef::containing(address) }.add_live_bytes(size);
+        // SAFETY: as above; the marking phase owns the live-byte counts too (P5).
+        unsafe { PageRef::containing(address).add_live_bytes(size) };
         self.marked_bytes += size;
         self.marked_objects += 1;
         object.for_each_pointer(|_, target| self.mark(target));

@@ -18,7 +18,11 @@ pub struct SweepResult {
 }
 
 /// Sweeps one old-space page with live objects into `free_list`; returns the bytes free on it.
-pub fn sweep_page(page: PageRef, free_list: &mut FreeList) -> usize {
+///
+/// # Safety
+/// The page's mark bits are those of a complete marking of the heap, `free_list` belongs to the
+/// page's space, and the caller is the collector that owns the page (P5).
+pub unsafe fn sweep_page(page: PageRef, free_list: &mut FreeList) -> usize {
     let bitmap = page.mark_bitmap();
     let mut free_start = page.area_start();
     let mut offset = free_start.offset_from(page.start());
@@ -38,12 +42,17 @@ pub fn sweep_page(page: PageRef, free_list: &mut FreeList) -> usize {
     let tail = page.area_end().offset_from(free_start);
     // SAFETY: as above, the tail after the last live object is dead or free.
     unsafe { free_list.add(free_start, tail) };
-    bitmap.clear();
+    // SAFETY: the caller owns the page (P5), and its marks are read.
+    unsafe { bitmap.clear() };
     free_bytes + tail
 }
 
 /// Sweeps all of old space and the large object space.
-pub fn sweep(core: &mut HeapCore) -> SweepResult {
+///
+/// # Safety
+/// As [`sweep_page`], for every page of the two spaces: a complete marking just finished, the
+/// free list was reset and the mutator's LAB given up.
+pub unsafe fn sweep(core: &mut HeapCore) -> SweepResult {
     let pool_limit = core.config.page_pool_pages;
     let free_list = core.old_space.free_list_mut();
     free_list.reset();
@@ -60,8 +69,11 @@ pub fn sweep(core: &mut HeapCore) -> SweepResult {
         .retain_pages(&mut core.memory, pool_limit, |page| page.live_bytes() > 0);
     let released_pages = pages_before - live_pages.len();
     for page in live_pages {
-        sweep_page(page, core.old_space.free_list_mut());
-        page.set_live_bytes(0);
+        // SAFETY: the caller's guarantees, page by page.
+        unsafe {
+            sweep_page(page, core.old_space.free_list_mut());
+            page.set_live_bytes(0);
+        }
     }
     core.lo_space.release_dead(&mut core.memory, |object| {
         // SAFETY: a large object starts its own live page.
@@ -70,8 +82,11 @@ pub fn sweep(core: &mut HeapCore) -> SweepResult {
     });
     for &page in core.lo_space.pages() {
         live_bytes += LargeObjectSpace::object_of(page).size();
-        page.mark_bitmap().clear();
-        page.set_live_bytes(0);
+        // SAFETY: the caller owns the page (P5) and its mark was read.
+        unsafe {
+            page.mark_bitmap().clear();
+            page.set_live_bytes(0);
+        }
     }
     SweepResult {
         live_bytes,
