@@ -60,6 +60,7 @@ struct Table {
 }
 
 impl Table {
+    #[inline]
     fn create(&mut self, object: Address) -> (u32, u32) {
         self.in_use += 1;
         if let Some(index) = self.free.pop() {
@@ -77,18 +78,21 @@ impl Table {
         (index, 0)
     }
 
+    #[inline]
     fn entry(&self, index: u32, generation: u32) -> Option<&Entry> {
         self.entries
             .get(index as usize)
             .filter(|e| e.count > 0 && e.generation == generation)
     }
 
+    #[inline]
     fn entry_mut(&mut self, index: u32, generation: u32) -> Option<&mut Entry> {
         self.entries
             .get_mut(index as usize)
             .filter(|e| e.count > 0 && e.generation == generation)
     }
 
+    #[inline]
     fn free(&mut self, index: u32) {
         let entry = &mut self.entries[index as usize];
         entry.count = 0;
@@ -169,6 +173,7 @@ impl HandleTable {
 
     /// Drops one root reference; the handle becomes stale when its count reaches zero. `None`
     /// for a stale handle.
+    #[inline]
     pub fn release(&mut self, handle: Handle) -> Option<()> {
         let entry = self.table.entry_mut(handle.index, handle.generation)?;
         entry.count -= 1;

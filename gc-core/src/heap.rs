@@ -347,13 +347,20 @@ impl<C: Collector> Heap<C> {
         verify_heap(&self.core, &self.collector)
     }
 
+    #[inline]
     fn verify_if_collected(&mut self, gc_count_before: u64) {
         if self.core.config.verify == VerifyHeap::AfterEachGc
             && self.core.tracer.gc_count() != gc_count_before
         {
-            if let Err(error) = self.verify() {
-                panic!("{error} (after GC #{})", self.core.tracer.gc_count() - 1);
-            }
+            self.verify_or_panic();
+        }
+    }
+
+    /// A failed verification is a collector bug, so it panics, as V8's heap verifier aborts.
+    #[cold]
+    fn verify_or_panic(&mut self) {
+        if let Err(error) = self.verify() {
+            panic!("{error} (after GC #{})", self.core.tracer.gc_count() - 1);
         }
     }
 

@@ -36,6 +36,8 @@ const FILLER_SIZE_SHIFT: u32 = 8;
 pub const MAX_AGE: u8 = 15;
 /// The largest object the heap accepts (1 GiB); larger requests are an error, not an abort.
 pub const MAX_OBJECT_SIZE: usize = 1 << 30;
+/// Objects with bodies up to this many words are cleared word by word.
+const SMALL_BODY_WORDS: usize = 8;
 /// The smallest object: a header word alone.
 pub const MIN_OBJECT_SIZE: usize = WORD;
 
@@ -143,6 +145,7 @@ impl HeapObject {
     ///
     /// # Safety
     /// `[address, address + shape.size())` is unused memory of a live page (P1).
+    #[inline(always)]
     pub unsafe fn initialize(address: Address, shape: &ObjectShape) -> HeapObject {
         // The mask keeps a foreign type id from spilling into the count fields.
         let mut header = ((shape.type_id.index() as u64) << TYPE_SHIFT) & TYPE_MASK;
@@ -160,11 +163,15 @@ impl HeapObject {
                     .write_word(shape.slots as u64 | (shape.bytes as u64) << 32);
             }
             let body = address.add(shape.header_words() * WORD);
-            std::ptr::write_bytes(
-                body.as_mut_ptr(),
-                0,
-                shape.size() - shape.header_words() * WORD,
-            );
+            let body_words = shape.size() / WORD - shape.header_words();
+            if body_words <= SMALL_BODY_WORDS {
+                // A call to memset costs more than a few word stores for typical small objects.
+                for i in 0..body_words {
+                    body.add(i * WORD).write_word(0);
+                }
+            } else {
+                std::ptr::write_bytes(body.as_mut_ptr(), 0, body_words * WORD);
+            }
         }
         HeapObject(address)
     }
