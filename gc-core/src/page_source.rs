@@ -3,7 +3,7 @@
 //!
 //! Both sources hand out blocks aligned to [`PAGE_SIZE`], so that a page header is found by
 //! masking an address. Each source exposes the provenance of the block it hands out, which is
-//! what lets [`Address`](crate::Address) turn integers back into pointers soundly.
+//! what lets [`Address`] turn integers back into pointers soundly.
 
 use std::alloc::Layout;
 
