@@ -52,9 +52,9 @@ pub struct RunArgs {
     /// The hard heap limit, in bytes (with K, M or G: times a power of 1024) [default: gc-core's]
     #[arg(long, value_name = "BYTES", value_parser = parse_bytes)]
     pub heap_limit: Option<usize>,
-    /// Prints every pause as V8's `--trace-gc` does.
-    #[arg(long)]
-    pub trace_gc: bool,
+    /// Prints only the summaries; without it every pause is printed as V8's `--trace-gc` does.
+    #[arg(long, short)]
+    pub quiet: bool,
     /// Verifies the heap after every collection (debug builds always do).
     #[arg(long)]
     pub verify: bool,
@@ -140,10 +140,10 @@ impl RunArgs {
     }
 
     fn options(&self, heap_id: usize) -> RunOptions {
-        let trace_gc = if self.trace_gc {
-            TraceGc::Stdout
-        } else {
+        let trace_gc = if self.quiet {
             TraceGc::Off
+        } else {
+            TraceGc::Stdout
         };
         RunOptions {
             scale: self.scale,

@@ -1,6 +1,6 @@
 //! The `gclab` program as a user runs it: output, exit codes, determinism.
 //!
-//! Every test needs a collector; they run on whatever `auto` picks, and the `--trace-gc` test
+//! Every test needs a collector; they run on whatever `auto` picks, and the trace-gc test
 //! expects mark-sweep pauses.
 #![cfg(feature = "marksweep")]
 
@@ -96,8 +96,15 @@ fn heap_limit_is_out_of_memory() {
 }
 
 #[test]
-fn trace_gc_prints_v8_lines() {
-    let output = gclab(&["--trace-gc", "--workload", "churn", "--scale", "1"]);
+fn pauses_print_as_v8_trace_gc_lines_unless_quiet() {
+    let quiet = gclab(&["--quiet", "--workload", "churn", "--scale", "1"]);
+    assert!(quiet.status.success(), "{}", stderr(&quiet));
+    assert!(
+        !stdout(&quiet).lines().any(|l| l.starts_with('[')),
+        "{}",
+        stdout(&quiet)
+    );
+    let output = gclab(&["--workload", "churn", "--scale", "1"]);
     assert!(output.status.success(), "{}", stderr(&output));
     let text = stdout(&output);
     let lines: Vec<&str> = text.lines().filter(|l| l.starts_with('[')).collect();
