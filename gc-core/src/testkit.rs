@@ -6,7 +6,10 @@ mod model;
 mod program;
 
 pub use model::{Model, ModelObject, ModelValue};
-pub use program::{Op, OpValue, check_program, op_strategy, program_strategy};
+pub use program::{
+    Op, OpValue, OutOfMemoryPolicy, ProgramOutcome, check_program, check_program_with, op_strategy,
+    program_strategy,
+};
 
 use crate::address::Address;
 use crate::collector::{CollectionKind, Collector, CollectorConstraints};

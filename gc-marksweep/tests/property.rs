@@ -1,8 +1,10 @@
 //! Random mutator programs on mark-sweep, checked against the reference model after every
 //! collection (gc-core's testkit), with the verifier after every GC.
 
-use gc_core::HeapConfig;
-use gc_core::testkit::{Op, check_program, program_strategy};
+use gc_core::testkit::{
+    Op, OutOfMemoryPolicy, check_program, check_program_with, program_strategy,
+};
+use gc_core::{HeapConfig, PAGE_SIZE};
 use gc_marksweep::MarkSweep;
 use proptest::prelude::*;
 
@@ -35,5 +37,28 @@ proptest! {
         let rare = check_program(HeapConfig::for_testing(), MarkSweep::new(), &program)
             .map_err(TestCaseError::fail)?;
         prop_assert_eq!(frequent, rare);
+    }
+
+    /// Random heap settings, down to a heap of a few pages that the programs run into: every
+    /// `OutOfMemory` must be legitimate and leave the heap exactly as the model.
+    #[test]
+    fn mark_sweep_is_right_under_any_settings_and_at_the_heap_limit(
+        program in program_strategy(1..300),
+        pages in 3usize..12,
+        initial_limit in 16usize * 1024..4 << 20,
+        step in 8usize * 1024..1 << 20,
+        factor in 1.1f64..4.0,
+        pool in 0usize..4,
+    ) {
+        let config = HeapConfig {
+            max_heap_bytes: pages * PAGE_SIZE,
+            initial_allocation_limit: initial_limit,
+            min_allocation_limit_step: step,
+            max_growing_factor: factor,
+            page_pool_pages: pool,
+            ..HeapConfig::for_testing()
+        };
+        check_program_with(config, MarkSweep::new(), &program, OutOfMemoryPolicy::Tolerate)
+            .map_err(TestCaseError::fail)?;
     }
 }

@@ -11,11 +11,14 @@
 use proptest::prelude::*;
 
 use super::model::{Model, ModelValue};
+use crate::address::round_up;
 use crate::collector::{CollectionKind, Collector};
 use crate::config::HeapConfig;
 use crate::digest::Digest;
+use crate::error::{HeapError, OutOfMemory};
 use crate::handles::{Handle, WeakHandle};
 use crate::heap::{Heap, Value};
+use crate::page::{AREA_OFFSET, MAX_REGULAR_OBJECT_SIZE, PAGE_SIZE};
 
 const TYPES: [&str; 4] = ["Node", "Leaf", "Array", "String"];
 
@@ -125,6 +128,27 @@ struct Runner<C: Collector> {
     /// A weak handle per model object, to find it in the heap (an id table that keeps nothing
     /// alive).
     ids: Vec<WeakHandle>,
+    policy: OutOfMemoryPolicy,
+    out_of_memory: usize,
+}
+
+/// Whether a program may run into the heap limit.
+#[derive(Copy, Clone, PartialEq, Eq, Debug)]
+pub enum OutOfMemoryPolicy {
+    /// Any `OutOfMemory` fails the check.
+    Fail,
+    /// A legitimate `OutOfMemory` (no page fits under the limit any more) skips the allocation;
+    /// the heap must go on exactly as the model does.
+    Tolerate,
+}
+
+/// What a checked program ended with.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ProgramOutcome {
+    /// The final live graph's digest.
+    pub digest: Digest,
+    /// Allocations refused with a legitimate `OutOfMemory`.
+    pub out_of_memory: usize,
 }
 
 type Check = Result<(), String>;
@@ -180,14 +204,34 @@ impl<C: Collector> Runner<C> {
     fn allocate(&mut self, type_index: usize, slots: u32, bytes: u32) -> Check {
         let name = TYPES[type_index % TYPES.len()];
         let type_id = self.heap.intern_type(name).map_err(|e| e.to_string())?;
-        let handle = self
-            .heap
-            .allocate(type_id, slots.into(), bytes.into())
-            .map_err(|e| e.to_string())?;
+        let handle = match self.heap.allocate(type_id, slots.into(), bytes.into()) {
+            Ok(handle) => handle,
+            Err(HeapError::OutOfMemory(error)) if self.policy == OutOfMemoryPolicy::Tolerate => {
+                return self.tolerate(&error);
+            }
+            Err(error) => return Err(error.to_string()),
+        };
         let id = self.model.allocate(name, slots as usize, bytes as usize);
         self.ids
             .push(self.heap.downgrade(handle).map_err(|e| e.to_string())?);
         self.roots.push((handle, id));
+        Ok(())
+    }
+
+    /// An `OutOfMemory` is legitimate only when not even one more page of the size the request
+    /// needs fits under the limit; the model is left as it was, since the heap must be too.
+    fn tolerate(&mut self, error: &OutOfMemory) -> Check {
+        let page = if error.requested > MAX_REGULAR_OBJECT_SIZE {
+            round_up(AREA_OFFSET + error.requested, 4096)
+        } else {
+            PAGE_SIZE
+        };
+        if error.committed + page <= error.limit {
+            return Err(format!(
+                "{error}, although a page of {page} bytes still fits"
+            ));
+        }
+        self.out_of_memory += 1;
         Ok(())
     }
 
@@ -408,6 +452,16 @@ pub fn check_program<C: Collector>(
     collector: C,
     program: &[Op],
 ) -> Result<Digest, String> {
+    check_program_with(config, collector, program, OutOfMemoryPolicy::Fail).map(|o| o.digest)
+}
+
+/// [`check_program`], with a choice of what reaching the heap limit means.
+pub fn check_program_with<C: Collector>(
+    config: HeapConfig,
+    collector: C,
+    program: &[Op],
+    policy: OutOfMemoryPolicy,
+) -> Result<ProgramOutcome, String> {
     let heap = Heap::new(config, collector).map_err(|e| e.to_string())?;
     let mut runner = Runner {
         heap,
@@ -415,6 +469,8 @@ pub fn check_program<C: Collector>(
         roots: Vec::new(),
         weaks: Vec::new(),
         ids: Vec::new(),
+        policy,
+        out_of_memory: 0,
     };
     for (index, op) in program.iter().enumerate() {
         runner
@@ -425,5 +481,8 @@ pub fn check_program<C: Collector>(
     runner
         .check(CollectionKind::Full)
         .map_err(|e| format!("after the final full collection: {e}"))?;
-    Ok(runner.heap.live_graph().digest)
+    Ok(ProgramOutcome {
+        digest: runner.heap.live_graph().digest,
+        out_of_memory: runner.out_of_memory,
+    })
 }
