@@ -111,6 +111,44 @@ pub struct GcEvent {
     /// Bytes of pages owned by spaces before and after.
     pub committed_before: usize,
     pub committed_after: usize,
+    /// What the collector did in the pause.
+    pub outcome: PauseOutcome,
+    pub mutator_utilization: MutatorUtilization,
+}
+
+/// A phase of a pause, for the per-phase times of [`PauseOutcome::phases`] (V8's GC tracer
+/// scopes).
+#[derive(Copy, Clone, PartialEq, Eq, Hash, Debug)]
+#[non_exhaustive]
+pub enum GcPhase {
+    /// Tracing from the roots.
+    Mark,
+    /// Clearing weak handles and releasing external memory of the dead.
+    Weak,
+    /// Turning dead objects into free space.
+    Sweep,
+    /// Copying live objects elsewhere.
+    Evacuate,
+    /// Updating references to moved objects.
+    UpdateReferences,
+}
+
+impl GcPhase {
+    /// The name `--trace-gc-nvp` output uses.
+    pub fn name(self) -> &'static str {
+        match self {
+            GcPhase::Mark => "mark",
+            GcPhase::Weak => "weak",
+            GcPhase::Sweep => "sweep",
+            GcPhase::Evacuate => "evacuate",
+            GcPhase::UpdateReferences => "update_references",
+        }
+    }
+}
+
+/// What a collector did in a pause; it hands this to `HeapCore::end_pause`.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct PauseOutcome {
     /// Bytes of objects reclaimed.
     pub freed_bytes: usize,
     /// Bytes of young objects moved to old space.
@@ -123,7 +161,18 @@ pub struct GcEvent {
     pub external_freed_bytes: u64,
     /// Part of the pause spent releasing external memory (V8's "external" time).
     pub external_time: Duration,
-    pub mutator_utilization: MutatorUtilization,
+    /// Time spent in each phase, in the order they ran.
+    pub phases: Vec<(GcPhase, Duration)>,
+}
+
+impl PauseOutcome {
+    /// Runs `work` as `phase` of the pause, recording its time.
+    pub fn timed<R>(&mut self, phase: GcPhase, work: impl FnOnce() -> R) -> R {
+        let started = std::time::Instant::now();
+        let result = work();
+        self.phases.push((phase, started.elapsed()));
+        result
+    }
 }
 
 impl GcEvent {

@@ -162,21 +162,22 @@ const MB: f64 = 1024.0 * 1024.0;
 /// `[4242:0x1]     1235 ms: Mark-Sweep 14.6 (50.1) -> 5.4 (43.5) MB, 6.70 / 0.00 ms  (average mu = 0.921, current mu = 0.922) allocation limit reached; freed 9.2 MB`.
 pub fn trace_gc_line(event: &GcEvent, pid: u32, heap_id: usize) -> String {
     let mu = event.mutator_utilization;
-    let mut details = format!("freed {:.1} MB", event.freed_bytes as f64 / MB);
-    if event.promoted_bytes > 0 {
-        details += &format!(", promoted {:.1} MB", event.promoted_bytes as f64 / MB);
+    let outcome = &event.outcome;
+    let mut details = format!("freed {:.1} MB", outcome.freed_bytes as f64 / MB);
+    if outcome.promoted_bytes > 0 {
+        details += &format!(", promoted {:.1} MB", outcome.promoted_bytes as f64 / MB);
     }
-    if event.moved_bytes > 0 {
+    if outcome.moved_bytes > 0 {
         details += &format!(
             ", moved {:.1} MB from {} pages",
-            event.moved_bytes as f64 / MB,
-            event.evacuated_pages
+            outcome.moved_bytes as f64 / MB,
+            outcome.evacuated_pages
         );
     }
-    if event.external_freed_bytes > 0 {
+    if outcome.external_freed_bytes > 0 {
         details += &format!(
             ", external {:.1} MB",
-            event.external_freed_bytes as f64 / MB
+            outcome.external_freed_bytes as f64 / MB
         );
     }
     format!(
@@ -188,7 +189,7 @@ pub fn trace_gc_line(event: &GcEvent, pid: u32, heap_id: usize) -> String {
         event.used_after as f64 / MB,
         event.committed_after as f64 / MB,
         event.duration.as_secs_f64() * 1e3,
-        event.external_time.as_secs_f64() * 1e3,
+        outcome.external_time.as_secs_f64() * 1e3,
         mu.average,
         mu.current,
         event.reason,
@@ -196,10 +197,43 @@ pub fn trace_gc_line(event: &GcEvent, pid: u32, heap_id: usize) -> String {
     )
 }
 
+/// Formats `event` as name=value pairs, in the spirit of V8's `--trace-gc-nvp`: one line per
+/// pause with its kind, reason, times in milliseconds (each phase included) and sizes in bytes.
+pub fn trace_gc_nvp_line(event: &GcEvent) -> String {
+    let ms = |d: Duration| d.as_secs_f64() * 1e3;
+    let outcome = &event.outcome;
+    let mut line = format!(
+        "gc={} kind={} reason=\"{}\" start={:.3} pause={:.3}",
+        event.sequence,
+        event.kind.trace_name(),
+        event.reason,
+        ms(event.start),
+        ms(event.duration),
+    );
+    for (phase, time) in &outcome.phases {
+        line += &format!(" {}={:.3}", phase.name(), ms(*time));
+    }
+    line += &format!(
+        " external={:.3} used_before={} used_after={} committed_before={} committed_after={} \
+         freed={} promoted={} moved={} evacuated_pages={} external_freed={}",
+        ms(outcome.external_time),
+        event.used_before,
+        event.used_after,
+        event.committed_before,
+        event.committed_after,
+        outcome.freed_bytes,
+        outcome.promoted_bytes,
+        outcome.moved_bytes,
+        outcome.evacuated_pages,
+        outcome.external_freed_bytes,
+    );
+    line
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::event::{GcKind, GcReason};
+    use crate::event::{GcKind, GcPhase, GcReason, PauseOutcome};
 
     fn event(kind: GcKind, start_ms: u64, duration_ms: u64) -> GcEvent {
         GcEvent {
@@ -212,12 +246,11 @@ mod tests {
             used_after: 5 * 1024 * 1024 + 512 * 1024,
             committed_before: 50 * 1024 * 1024,
             committed_after: 43 * 1024 * 1024 + 512 * 1024,
-            freed_bytes: 10 * 1024 * 1024,
-            promoted_bytes: 0,
-            moved_bytes: 0,
-            evacuated_pages: 0,
-            external_freed_bytes: 0,
-            external_time: Duration::ZERO,
+            outcome: PauseOutcome {
+                freed_bytes: 10 * 1024 * 1024,
+                phases: vec![(GcPhase::Mark, Duration::from_micros(7500))],
+                ..PauseOutcome::default()
+            },
             mutator_utilization: MutatorUtilization {
                 average: 1.0,
                 current: 1.0,
@@ -263,6 +296,18 @@ mod tests {
             line,
             "[7:0x1]     1225 ms: Mark-Sweep 15.0 (50.0) -> 5.5 (43.5) MB, 10.00 / 0.00 ms  \
              (average mu = 1.000, current mu = 1.000) allocation limit reached; freed 10.0 MB"
+        );
+    }
+
+    #[test]
+    fn nvp_line_names_every_figure() {
+        let line = trace_gc_nvp_line(&event(GcKind::MarkSweep, 1225, 10));
+        assert_eq!(
+            line,
+            "gc=0 kind=Mark-Sweep reason=\"allocation limit reached\" start=1225.000 pause=10.000 \
+             mark=7.500 external=0.000 used_before=15728640 used_after=5767168 \
+             committed_before=52428800 committed_after=45613056 freed=10485760 promoted=0 moved=0 \
+             evacuated_pages=0 external_freed=0"
         );
     }
 

@@ -7,7 +7,7 @@
 
 use std::time::Duration;
 
-pub use crate::heap_core::{AllocationCounters, HeapCore, PauseOutcome, PauseScope};
+pub use crate::heap_core::{AllocationCounters, HeapCore, PauseScope};
 
 use crate::collector::{CollectionKind, Collector, CollectorConstraints, Progress};
 use crate::config::{ConfigError, HeapConfig, VerifyHeap};

@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 use crate::address::Address;
 use crate::config::HeapConfig;
 use crate::error::OutOfMemory;
-use crate::event::{GcEvent, GcKind, GcReason, MutatorUtilization};
+use crate::event::{GcEvent, GcKind, GcReason, MutatorUtilization, PauseOutcome};
 use crate::external_memory::ExternalMemory;
 use crate::gc_tracer::GcTracer;
 use crate::handles::{HandleTable, WeakHandleTable};
@@ -55,17 +55,6 @@ impl PauseScope {
     pub fn elapsed(&self) -> Duration {
         self.started.elapsed()
     }
-}
-
-/// What a collector reports at the end of a pause.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct PauseOutcome {
-    pub freed_bytes: usize,
-    pub promoted_bytes: usize,
-    pub moved_bytes: usize,
-    pub evacuated_pages: usize,
-    pub external_freed_bytes: u64,
-    pub external_time: Duration,
 }
 
 pub struct HeapCore {
@@ -192,12 +181,7 @@ impl HeapCore {
             used_after: self.used_bytes(),
             committed_before: scope.committed_before,
             committed_after: self.committed_bytes(),
-            freed_bytes: outcome.freed_bytes,
-            promoted_bytes: outcome.promoted_bytes,
-            moved_bytes: outcome.moved_bytes,
-            evacuated_pages: outcome.evacuated_pages,
-            external_freed_bytes: outcome.external_freed_bytes,
-            external_time: outcome.external_time,
+            outcome,
             mutator_utilization: MutatorUtilization {
                 average: 1.0,
                 current: 1.0,

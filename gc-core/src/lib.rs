@@ -79,10 +79,10 @@ pub use collector::{BarrierKind, CollectionKind, Collector, CollectorConstraints
 pub use config::{ConfigError, HeapConfig, VerifyHeap};
 pub use digest::{Digest, LiveGraph};
 pub use error::{HeapError, OutOfMemory};
-pub use event::{GcEvent, GcKind, GcReason, MutatorUtilization};
-pub use gc_tracer::trace_gc_line;
+pub use event::{GcEvent, GcKind, GcPhase, GcReason, MutatorUtilization, PauseOutcome};
+pub use gc_tracer::{trace_gc_line, trace_gc_nvp_line};
 pub use handles::{Handle, WeakHandle};
-pub use heap::{Heap, HeapCore, HeapStats, PauseOutcome, PauseScope, SlotContent, Value};
+pub use heap::{Heap, HeapCore, HeapStats, PauseScope, SlotContent, Value};
 pub use memory_allocator::MemoryAllocator;
 pub use object::{HeapObject, ObjectShape};
 pub use page::{PAGE_SIZE, PageFlags, PageRef, SpaceId};

@@ -7,7 +7,7 @@
 //! room is the allocation an `OutOfMemory` error. Nothing moves, so no barrier is needed.
 
 use gc_core::{
-    Address, CollectionKind, Collector, CollectorConstraints, GcKind, GcReason, HeapCore,
+    Address, CollectionKind, Collector, CollectorConstraints, GcKind, GcPhase, GcReason, HeapCore,
     OutOfMemory, PauseOutcome,
 };
 
@@ -27,25 +27,25 @@ impl MarkSweep {
     /// A stop-the-world full collection.
     pub fn collect_full(&mut self, core: &mut HeapCore, reason: GcReason) {
         let pause = core.begin_pause(GcKind::MarkSweep, reason);
+        let mut outcome = PauseOutcome::default();
         // Sweeping rebuilds the free list, the LAB's rest included.
         core.lab.take_rest();
-        // SAFETY: this collector owns every page, and this is its pause; the marker dies in it.
-        let mut marker = unsafe { Marker::new() };
-        marker.mark_roots(core);
-        marker.drain();
-        let (external_freed_bytes, external_time) =
-            core.process_weak_references(|object| is_marked(object).then_some(object));
+        outcome.timed(GcPhase::Mark, || {
+            // SAFETY: this collector owns every page, and this is its pause; the marker dies in it.
+            let mut marker = unsafe { Marker::new() };
+            marker.mark_roots(core);
+            marker.drain();
+        });
+        (outcome.external_freed_bytes, outcome.external_time) = outcome
+            .timed(GcPhase::Weak, || {
+                core.process_weak_references(|object| is_marked(object).then_some(object))
+            });
         let used_before = core.used_bytes();
         // SAFETY: marking is complete, the free list is rebuilt by the sweep and the LAB was given
         // up above.
-        let swept = unsafe { sweep(core) };
+        let swept = outcome.timed(GcPhase::Sweep, || unsafe { sweep(core) });
         core.counters.used_bytes = swept.live_bytes;
-        let outcome = PauseOutcome {
-            freed_bytes: used_before - swept.live_bytes,
-            external_freed_bytes,
-            external_time,
-            ..PauseOutcome::default()
-        };
+        outcome.freed_bytes = used_before - swept.live_bytes;
         core.end_pause(pause, outcome);
     }
 }

@@ -2,7 +2,8 @@
 //! memory returns, and the errors of the mutator API.
 
 use gc_core::{
-    CollectionKind, GcKind, GcReason, Heap, HeapConfig, HeapError, PAGE_SIZE, Value, VerifyHeap,
+    CollectionKind, GcKind, GcPhase, GcReason, Heap, HeapConfig, HeapError, PAGE_SIZE, Value,
+    VerifyHeap,
 };
 use gc_marksweep::MarkSweep;
 
@@ -38,7 +39,14 @@ fn frees_exactly_the_unreachable_objects_and_reports_their_bytes() {
     );
     assert_eq!(event.used_before, 24 + 24 + 16 + 120);
     assert_eq!(event.used_after, 48);
-    assert_eq!(event.freed_bytes, 136);
+    assert_eq!(event.outcome.freed_bytes, 136);
+    let phases: Vec<GcPhase> = event
+        .outcome
+        .phases
+        .iter()
+        .map(|&(phase, _)| phase)
+        .collect();
+    assert_eq!(phases, [GcPhase::Mark, GcPhase::Weak, GcPhase::Sweep]);
     assert_eq!(heap.stats().used_bytes, 48);
     let graph = heap.live_graph();
     assert_eq!((graph.objects, graph.slots, graph.payload_bytes), (2, 3, 8));
@@ -74,7 +82,10 @@ fn external_memory_is_released_with_its_owner() {
     heap.release(dropped).unwrap();
     heap.collect(CollectionKind::Full);
     assert_eq!(heap.stats().external_bytes, 1000);
-    assert_eq!(heap.events().last().unwrap().external_freed_bytes, 5000);
+    assert_eq!(
+        heap.events().last().unwrap().outcome.external_freed_bytes,
+        5000
+    );
     assert_eq!(heap.external_bytes(kept).unwrap(), 1000);
 }
 
