@@ -55,6 +55,9 @@ pub struct RunArgs {
     /// Prints only the summaries; without it every pause is printed as V8's `--trace-gc` does.
     #[arg(long, short)]
     pub quiet: bool,
+    /// Prints each pause as name=value pairs with its phase times (V8's `--trace-gc-nvp`).
+    #[arg(long = "trace-gc-nvp", conflicts_with = "quiet")]
+    pub name_value: bool,
     /// Verifies the heap after every collection (debug builds always do).
     #[arg(long)]
     pub verify: bool,
@@ -140,10 +143,10 @@ impl RunArgs {
     }
 
     fn options(&self, heap_id: usize) -> RunOptions {
-        let trace_gc = if self.quiet {
-            TraceGc::Off
-        } else {
-            TraceGc::Stdout
+        let trace_gc = match (self.quiet, self.name_value) {
+            (true, _) => TraceGc::Off,
+            (false, true) => TraceGc::NameValue,
+            (false, false) => TraceGc::Stdout,
         };
         RunOptions {
             scale: self.scale,

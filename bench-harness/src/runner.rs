@@ -11,6 +11,7 @@ use std::time::{Duration, Instant};
 
 use gc_core::{
     CollectionKind, Collector, Heap, HeapConfig, LiveGraph, VerifyError, VerifyHeap, trace_gc_line,
+    trace_gc_nvp_line,
 };
 
 use crate::collectors::{self, CollectorChoice, HeapVisitor};
@@ -24,6 +25,8 @@ pub enum TraceGc {
     Off,
     /// One V8-style `--trace-gc` line per pause on standard output.
     Stdout,
+    /// One line of name=value pairs per pause (V8's `--trace-gc-nvp`), phase times included.
+    NameValue,
 }
 
 #[derive(Copy, Clone, Debug, PartialEq, Eq)]
@@ -71,8 +74,8 @@ impl HeapVisitor for WorkloadRun {
 
     fn visit<C: Collector>(self, mut heap: Heap<C>) -> Self::Output {
         let (workload, options) = (self.workload.name(), self.options);
-        if options.trace_gc == TraceGc::Stdout {
-            print_pauses(&mut heap, options.heap_id);
+        if options.trace_gc != TraceGc::Off {
+            print_pauses(&mut heap, options.trace_gc, options.heap_id);
         }
         let started = Instant::now();
         self.workload
@@ -107,11 +110,15 @@ fn collect_and_verify<C: Collector>(heap: &mut Heap<C>) -> Result<LiveGraph, Ver
     Ok(heap.live_graph())
 }
 
-/// Prints a `--trace-gc` line for every pause of `heap`.
-fn print_pauses<C: Collector>(heap: &mut Heap<C>, heap_id: usize) {
+/// Prints a line for every pause of `heap`, in the `format` asked for.
+fn print_pauses<C: Collector>(heap: &mut Heap<C>, format: TraceGc, heap_id: usize) {
     let pid = std::process::id();
     heap.on_gc_event(Box::new(move |event| {
+        let line = match format {
+            TraceGc::NameValue => trace_gc_nvp_line(event),
+            _ => trace_gc_line(event, pid, heap_id),
+        };
         // A listener cannot fail; a closed standard output shows up when the report is written.
-        let _ = writeln!(io::stdout(), "{}", trace_gc_line(event, pid, heap_id));
+        let _ = writeln!(io::stdout(), "{line}");
     }));
 }

@@ -124,6 +124,33 @@ fn pauses_print_as_v8_trace_gc_lines_unless_quiet() {
 }
 
 #[test]
+fn name_value_lines_give_phase_times() {
+    let output = gclab(&[
+        "--trace-gc-nvp",
+        "--workload",
+        "binary-trees",
+        "--scale",
+        "1",
+    ]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    let text = stdout(&output);
+    let lines: Vec<&str> = text.lines().filter(|l| l.starts_with("gc=")).collect();
+    assert!(!lines.is_empty(), "{text}");
+    for line in lines {
+        for field in [
+            "kind=Mark-Sweep",
+            " pause=",
+            " mark=",
+            " weak=",
+            " sweep=",
+            " freed=",
+        ] {
+            assert!(line.contains(field), "{field} missing in {line}");
+        }
+    }
+}
+
+#[test]
 fn digests_are_the_same_on_every_run() {
     let args = ["run", "--workload", "churn", "--scale", "2"];
     let (first, second) = (digests(&gclab(&args)), digests(&gclab(&args)));
