@@ -6,6 +6,7 @@
 use std::process::ExitCode;
 
 use bench_harness::cli::{self, Cli};
+use bench_harness::error::Error;
 use clap::Parser;
 
 fn main() -> ExitCode {
@@ -13,6 +14,10 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli::execute(cli, &mut std::io::stdout()) {
         Ok(()) => ExitCode::SUCCESS,
+        // The reader went away (`gclab | head`): nothing is left to tell anyone.
+        Err(Error::Output(error)) if error.kind() == std::io::ErrorKind::BrokenPipe => {
+            ExitCode::SUCCESS
+        }
         Err(error) => {
             eprintln!("gclab: {error}");
             ExitCode::from(error.exit_code())
