@@ -61,6 +61,11 @@ pub fn run_workload(
     workload: Workload,
     options: RunOptions,
 ) -> Result<RunReport, Error> {
+    // The summary reads every pause from the heap's event list.
+    let config = HeapConfig {
+        event_history: usize::MAX,
+        ..config
+    };
     collectors::run_with(choice, config, WorkloadRun { workload, options })?
 }
 

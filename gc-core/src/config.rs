@@ -45,6 +45,9 @@ pub struct HeapConfig {
     pub external_limit_step: u64,
     /// Free regular pages kept for reuse instead of going back to the OS.
     pub page_pool_pages: usize,
+    /// How many recent pauses `Heap::events` keeps at least (counts and totals cover all; a
+    /// listener sees every pause). Bounded so a long-running heap does not grow with its GCs.
+    pub event_history: usize,
     /// Where pages come from.
     pub page_source: PageSourceKind,
     pub verify: VerifyHeap,
@@ -59,6 +62,7 @@ impl Default for HeapConfig {
             max_growing_factor: 4.0,
             external_limit_step: 64 * MB as u64,
             page_pool_pages: 16,
+            event_history: 4096,
             page_source: PageSourceKind::default(),
             verify: VerifyHeap::default(),
         }

@@ -61,9 +61,13 @@ pub struct Speeds {
     pub mutator_bytes_per_ms: f64,
 }
 
+/// Invariant: `events` holds the most recent pauses, at least `history` of them when there were
+/// that many, and at most twice that; `gc_count` and `pause_time` cover every pause.
 pub struct GcTracer {
     origin: Instant,
     events: Vec<GcEvent>,
+    history: usize,
+    gc_count: u64,
     listeners: Vec<GcListener>,
     utilization: UtilizationTracker,
     last_full_gc_end: Duration,
@@ -71,19 +75,28 @@ pub struct GcTracer {
 }
 
 impl Default for GcTracer {
+    /// A tracer that keeps every event.
     fn default() -> Self {
+        GcTracer::new(usize::MAX)
+    }
+}
+
+impl GcTracer {
+    /// A tracer that keeps at least the last `history` events (so that a long-running heap's
+    /// memory does not grow with its number of pauses).
+    pub fn new(history: usize) -> Self {
         GcTracer {
             origin: Instant::now(),
             events: Vec::new(),
+            history: history.max(1),
+            gc_count: 0,
             listeners: Vec::new(),
             utilization: UtilizationTracker::default(),
             last_full_gc_end: Duration::ZERO,
             pause_time: Duration::ZERO,
         }
     }
-}
 
-impl GcTracer {
     /// Time since the heap was created.
     pub fn now(&self) -> Duration {
         self.origin.elapsed()
@@ -93,13 +106,14 @@ impl GcTracer {
         self.origin
     }
 
+    /// The most recent pauses, oldest first (all of them unless the history bound dropped some).
     pub fn events(&self) -> &[GcEvent] {
         &self.events
     }
 
     /// Number of pauses so far.
     pub fn gc_count(&self) -> u64 {
-        self.events.len() as u64
+        self.gc_count
     }
 
     /// Sum of all pauses.
@@ -139,7 +153,8 @@ impl GcTracer {
     /// Records a finished pause (its `sequence` and utilization are filled in here) and tells the
     /// listeners.
     pub fn record(&mut self, mut event: GcEvent) -> &GcEvent {
-        event.sequence = self.events.len() as u64;
+        event.sequence = self.gc_count;
+        self.gc_count += 1;
         if event.kind.is_full() {
             let end_ms = event.end().as_secs_f64() * 1e3;
             self.utilization
@@ -150,6 +165,9 @@ impl GcTracer {
         self.pause_time += event.duration;
         for listener in &mut self.listeners {
             listener(&event);
+        }
+        if self.events.len() >= self.history.saturating_mul(2) {
+            self.events.drain(..self.events.len() - self.history);
         }
         self.events.push(event);
         self.events.last().expect("just pushed")
@@ -309,6 +327,20 @@ mod tests {
              committed_before=52428800 committed_after=45613056 freed=10485760 promoted=0 moved=0 \
              evacuated_pages=0 external_freed=0"
         );
+    }
+
+    #[test]
+    fn a_bounded_history_keeps_the_latest_events_and_counts_all() {
+        let mut tracer = GcTracer::new(3);
+        for start in 0..10 {
+            tracer.record(event(GcKind::Scavenge, start, 1));
+        }
+        let kept: Vec<u64> = tracer.events().iter().map(|e| e.sequence).collect();
+        assert!(kept.len() >= 3 && kept.len() <= 6, "{kept:?}");
+        assert_eq!(kept.last(), Some(&9));
+        assert!(kept.windows(2).all(|w| w[1] == w[0] + 1));
+        assert_eq!(tracer.gc_count(), 10);
+        assert_eq!(tracer.total_pause(), Duration::from_millis(10));
     }
 
     #[test]

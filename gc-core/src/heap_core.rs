@@ -85,7 +85,7 @@ impl HeapCore {
             weak_handles: WeakHandleTable::default(),
             external: ExternalMemory::default(),
             types: TypeTable::default(),
-            tracer: GcTracer::default(),
+            tracer: GcTracer::new(config.event_history),
             growing: HeapGrowing::new(&config),
             counters: AllocationCounters::default(),
             config,
