@@ -1,9 +1,9 @@
 //! Sweeping: turns the gaps between marked objects into free-list blocks, gives empty pages back
 //! to the memory allocator, frees dead large objects, and clears the mark bits it has read.
 //!
-//! Must run after marking (mark bits and live-byte counts intact) and after the free list was
-//! reset and the mutator's LAB given up, because sweeping rebuilds the free list from scratch.
-//! Live objects are found through the bitmap, so dead objects are never read.
+//! Must run after marking (mark bits and live-byte counts intact) and after the mutator's LAB was
+//! given up, because sweeping rebuilds the free list from scratch. Live objects are found through
+//! the bitmap, so dead objects are never read.
 
 use gc_core::free_list::FreeList;
 use gc_core::large_object_space::LargeObjectSpace;
@@ -14,6 +14,7 @@ use gc_core::{HeapCore, HeapObject, PageRef};
 pub struct SweepResult {
     /// Bytes of surviving objects.
     pub live_bytes: usize,
+    /// Empty old-space pages given back to the memory allocator.
     pub released_pages: usize,
 }
 
@@ -50,8 +51,9 @@ pub unsafe fn sweep_page(page: PageRef, free_list: &mut FreeList) -> usize {
 /// Sweeps all of old space and the large object space.
 ///
 /// # Safety
-/// As [`sweep_page`], for every page of the two spaces: a complete marking just finished, the
-/// free list was reset and the mutator's LAB given up.
+/// As [`sweep_page`], for every page of the two spaces: a complete marking just finished and
+/// the mutator's LAB was given up (this rebuilds the free list from scratch, the LAB's area
+/// included).
 pub unsafe fn sweep(core: &mut HeapCore) -> SweepResult {
     let pool_limit = core.config.page_pool_pages;
     let free_list = core.old_space.free_list_mut();
