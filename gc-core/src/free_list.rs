@@ -231,4 +231,51 @@ mod tests {
         list.for_each_block(|a, s| blocks.push((a, s)));
         assert_eq!(blocks, vec![(start, 264)]);
     }
+
+    proptest::proptest! {
+        /// Against a plain list of free ranges: every block taken is one that was added, at
+        /// least as large as asked, taken once; the byte count matches; nothing else is lost.
+        #[test]
+        #[cfg_attr(miri, ignore = "proptest needs file-system access Miri isolates")]
+        fn take_hands_out_each_added_block_once(
+            sizes in proptest::collection::vec(1usize..600, 1..60),
+            requests in proptest::collection::vec((1usize..600, 1usize..4096), 1..80),
+        ) {
+            let words: usize = sizes.iter().sum::<usize>() + sizes.len();
+            let (_memory, start) = arena(words);
+            let mut list = FreeList::default();
+            let mut free = Vec::new();
+            let mut at = start;
+            for &size_words in &sizes {
+                let size = size_words * WORD;
+                // SAFETY: disjoint ranges of the arena, a word apart.
+                unsafe { list.add(at, size) };
+                if size >= MIN_BLOCK_SIZE {
+                    free.push((at, size));
+                }
+                at = at.add(size + WORD);
+            }
+            for (min_words, preferred) in requests {
+                let min = min_words * WORD;
+                let taken = list.take(min, preferred);
+                let fits = free.iter().any(|&(_, size)| size >= min.max(MIN_BLOCK_SIZE));
+                match taken {
+                    Some((block, size)) => {
+                        let index = free.iter().position(|&b| b == (block, size));
+                        proptest::prop_assert!(index.is_some(), "{block} was not free");
+                        proptest::prop_assert!(size >= min);
+                        free.swap_remove(index.unwrap_or_default());
+                    }
+                    // First fit probes a bounded number of blocks of a mixed class, so a miss
+                    // is allowed only where every fitting block shares that class.
+                    None if fits => proptest::prop_assert!(
+                        free.iter().all(|&(_, size)| size < min || class_of(size) == class_of(min)),
+                        "a block of {min} bytes fits but none was handed out"
+                    ),
+                    None => {}
+                }
+                proptest::prop_assert_eq!(list.available(), free.iter().map(|b| b.1).sum::<usize>());
+            }
+        }
+    }
 }
