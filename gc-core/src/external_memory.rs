@@ -6,16 +6,18 @@ use hashbrown::HashMap;
 
 use crate::address::Address;
 
+/// Invariant: `total` is the sum of the owners' bytes (a `u128`, so that no amounts a program
+/// declares can overflow it).
 #[derive(Default)]
 pub struct ExternalMemory {
     owners: HashMap<Address, u64>,
-    total: u64,
+    total: u128,
 }
 
 impl ExternalMemory {
-    /// Bytes currently owned by live objects.
+    /// Bytes currently owned by live objects (saturating at `u64::MAX`).
     pub fn total(&self) -> u64 {
-        self.total
+        u64::try_from(self.total).unwrap_or(u64::MAX)
     }
 
     /// Bytes owned by `owner`.
@@ -30,13 +32,13 @@ impl ExternalMemory {
         } else {
             self.owners.insert(owner, bytes)
         };
-        self.total = self.total - old.unwrap_or(0) + bytes;
+        self.total = self.total - u128::from(old.unwrap_or(0)) + u128::from(bytes);
     }
 
     /// After marking: `f` maps each owner to its (possibly new) address, or `None` when it died,
-    /// which releases its bytes. Returns the bytes released.
+    /// which releases its bytes. Returns the bytes released (saturating at `u64::MAX`).
     pub fn process(&mut self, mut f: impl FnMut(Address) -> Option<Address>) -> u64 {
-        let mut released = 0;
+        let mut released: u128 = 0;
         let mut moved = Vec::new();
         self.owners.retain(|&owner, &mut bytes| match f(owner) {
             Some(address) if address == owner => true,
@@ -45,13 +47,13 @@ impl ExternalMemory {
                 false
             }
             None => {
-                released += bytes;
+                released += u128::from(bytes);
                 false
             }
         });
         self.owners.extend(moved);
         self.total -= released;
-        released
+        u64::try_from(released).unwrap_or(u64::MAX)
     }
 
     pub fn owners(&self) -> impl Iterator<Item = (Address, u64)> + '_ {
@@ -62,6 +64,21 @@ impl ExternalMemory {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn huge_amounts_saturate_instead_of_overflowing() {
+        let mut external = ExternalMemory::default();
+        external.set(Address::new(0x10), u64::MAX);
+        external.set(Address::new(0x20), u64::MAX);
+        assert_eq!(external.total(), u64::MAX);
+        assert_eq!(
+            external.process(|a| (a == Address::new(0x10)).then_some(a)),
+            u64::MAX
+        );
+        assert_eq!(external.total(), u64::MAX);
+        external.set(Address::new(0x10), 5);
+        assert_eq!(external.total(), 5);
+    }
 
     #[test]
     fn dead_owners_release_their_bytes() {
