@@ -109,7 +109,7 @@ impl HeapVisitor for WorkloadRun {
 /// it already, and the live graph.
 fn collect_and_verify<C: Collector>(heap: &mut Heap<C>) -> Result<LiveGraph, VerifyError> {
     heap.collect(CollectionKind::Full);
-    if heap.core().config.verify == VerifyHeap::OnRequest {
+    if heap.config().verify == VerifyHeap::OnRequest {
         heap.verify()?;
     }
     Ok(heap.live_graph())

@@ -87,8 +87,17 @@ impl<C: Collector> Heap<C> {
         C::CONSTRAINTS
     }
 
-    pub fn core(&self) -> &HeapCore {
+    /// The heap's internals, for collectors' tests and tools that inspect pages.
+    ///
+    /// # Safety
+    /// Read only what the view offers, and use no page, object or address taken from it after
+    /// the borrow ends: the next heap operation may free or move them (rules P1, P2).
+    pub unsafe fn core(&self) -> &HeapCore {
         &self.core
+    }
+
+    pub fn config(&self) -> &HeapConfig {
+        &self.core.config
     }
 
     pub fn collector(&self) -> &C {

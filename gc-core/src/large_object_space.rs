@@ -37,10 +37,15 @@ impl LargeObjectSpace {
         Some(object)
     }
 
-    /// The object on `page`.
-    pub fn object_of(page: PageRef) -> HeapObject {
-        // SAFETY: a large page holds exactly one object, at its area start (P2).
+    /// The object on `page`, which must be a page of this space.
+    fn object_of(page: PageRef) -> HeapObject {
+        // SAFETY: a page of this space holds exactly one object, at its area start (P2).
         unsafe { HeapObject::from_address(page.area_start()) }
+    }
+
+    /// The objects of this space.
+    pub fn objects(&self) -> impl Iterator<Item = HeapObject> + '_ {
+        self.pages.iter().map(|&page| Self::object_of(page))
     }
 
     /// Gives back the pages whose object `is_live` rejects; returns the bytes of objects freed.

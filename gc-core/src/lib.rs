@@ -38,11 +38,13 @@
 //! - **P5 (page state).** A page's header state (mark bits, live-byte count, flags, owner,
 //!   allocation top) and the raw slot writes that bypass the barrier are the collector's alone:
 //!   the methods that write them are `unsafe`, and a collector calls them only in its own pause
-//!   or marking phase. Mutator code, which reaches pages only through `&HeapCore`, can read this
-//!   state but never change it.
+//!   or marking phase.
 //!
 //! [`Collector`] is an `unsafe trait`: an implementation promises to keep P1, P2 and P5, which
-//! is what lets the mutator API above be safe.
+//! is what lets the mutator API above be safe. Mutator code never sees a page or an object:
+//! [`Heap::core`], the view of the internals for tests and tools, is `unsafe`, because a page or
+//! object taken from it would dangle after the next collection. Walking a page
+//! ([`PageRef::cells`]) is `unsafe` too: an allocation area in it may hold unformatted memory.
 
 pub mod address;
 pub mod collector;

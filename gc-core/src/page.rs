@@ -236,16 +236,25 @@ impl PageRef {
     }
 
     /// Walks the objects and fillers from `area_start` to `allocation_top`.
-    pub fn cells(self) -> PageWalker {
+    ///
+    /// # Safety
+    /// The page is walkable: no allocation area in it holds unformatted memory (see
+    /// `LinearAllocationArea::make_iterable`), and no moving collection is half done.
+    pub unsafe fn cells(self) -> PageWalker {
         PageWalker {
             next: self.area_start(),
             end: self.allocation_top(),
         }
     }
 
-    /// Walks the live objects (not fillers) of the page.
-    pub fn objects(self) -> impl Iterator<Item = HeapObject> {
-        self.cells().filter_map(|(address, kind)| match kind {
+    /// Walks the objects (not fillers) of the page.
+    ///
+    /// # Safety
+    /// As [`PageRef::cells`].
+    pub unsafe fn objects(self) -> impl Iterator<Item = HeapObject> {
+        // SAFETY: the caller's guarantee.
+        let cells = unsafe { self.cells() };
+        cells.filter_map(|(address, kind)| match kind {
             // SAFETY: the walker yields object starts of this live page (P1, P2).
             HeaderKind::Object => Some(unsafe { HeapObject::from_address(address) }),
             _ => None,

@@ -10,7 +10,10 @@ fn heap_with_two_objects() -> (Heap<NoGc>, Address, Address) {
     let b = heap.allocate(ty, 1, 0).unwrap();
     heap.store(a, 0, Value::Ref(b)).unwrap();
     let mut roots = Vec::new();
-    heap.core().handles.for_each_root(|r| roots.push(r));
+    // SAFETY: NoGc never frees or moves, so these addresses stay valid for the test.
+    unsafe { heap.core() }
+        .handles
+        .for_each_root(|r| roots.push(r));
     assert!(heap.verify().is_ok());
     (heap, roots[0], roots[1])
 }

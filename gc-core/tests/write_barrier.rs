@@ -41,7 +41,10 @@ unsafe impl Collector for Recording {
 
 fn root_addresses(heap: &Heap<impl Collector>) -> Vec<Address> {
     let mut roots = Vec::new();
-    heap.core().handles.for_each_root(|a| roots.push(a));
+    // SAFETY: only addresses are read; the test compares them, never dereferences them.
+    unsafe { heap.core() }
+        .handles
+        .for_each_root(|a| roots.push(a));
     roots
 }
 
@@ -54,7 +57,8 @@ fn slow_path_runs_only_for_interesting_pointer_stores() {
     let [host_address, target_address] = root_addresses(&heap)[..] else {
         panic!("two roots")
     };
-    let page = heap.core().old_space.pages()[0];
+    // SAFETY: `Recording` never frees a page, so the page stays valid for the whole test.
+    let page = unsafe { heap.core() }.old_space.pages()[0];
 
     heap.store(host, 0, Value::Ref(target)).unwrap();
     assert!(heap.collector().calls.is_empty(), "no page is flagged yet");
@@ -97,7 +101,8 @@ fn collectors_without_a_barrier_skip_it() {
     let mut heap = Heap::new(HeapConfig::for_testing(), NoGc).unwrap();
     let ty = heap.intern_type("").unwrap();
     let host = heap.allocate(ty, 1, 0).unwrap();
-    let page = heap.core().old_space.pages()[0];
+    // SAFETY: NoGc never frees a page.
+    let page = unsafe { heap.core() }.old_space.pages()[0];
     let both = PageFlags::POINTERS_FROM_HERE_ARE_INTERESTING
         .union(PageFlags::POINTERS_TO_HERE_ARE_INTERESTING);
     // SAFETY: as above.

@@ -6,7 +6,6 @@
 //! the bitmap, so dead objects are never read.
 
 use gc_core::free_list::FreeList;
-use gc_core::large_object_space::LargeObjectSpace;
 use gc_core::{HeapCore, HeapObject, PageRef};
 
 /// What a sweep found.
@@ -82,10 +81,12 @@ pub unsafe fn sweep(core: &mut HeapCore) -> SweepResult {
         let page = unsafe { PageRef::containing(object.address()) };
         page.live_bytes() > 0
     });
-    for &page in core.lo_space.pages() {
-        live_bytes += LargeObjectSpace::object_of(page).size();
-        // SAFETY: the caller owns the page (P5) and its mark was read.
+    for object in core.lo_space.objects() {
+        live_bytes += object.size();
+        // SAFETY: a large object starts its own live page; the caller owns it (P5) and its mark
+        // was read.
         unsafe {
+            let page = PageRef::containing(object.address());
             page.mark_bitmap().clear();
             page.set_live_bytes(0);
         }
