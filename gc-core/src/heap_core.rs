@@ -74,8 +74,8 @@ pub struct HeapCore {
 }
 
 impl HeapCore {
-    /// A heap core for a validated `config`.
-    pub fn new(config: HeapConfig) -> Self {
+    /// A heap core for a validated `config`; only `Heap::new` makes one.
+    pub(crate) fn new(config: HeapConfig) -> Self {
         HeapCore {
             memory: MemoryAllocator::new(config.page_source, config.max_heap_bytes),
             old_space: OldSpace::default(),

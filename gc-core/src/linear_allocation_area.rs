@@ -27,7 +27,10 @@ impl LinearAllocationArea {
     }
 
     /// Starts allocating in `[start, start + size)`; the previous area must have been taken back.
-    pub fn reset(&mut self, start: Address, size: usize) {
+    ///
+    /// # Safety
+    /// The range is unused memory of a live page (P1) that no one else allocates from.
+    pub unsafe fn reset(&mut self, start: Address, size: usize) {
         debug_assert!(self.is_empty());
         self.top = start;
         self.limit = start.add(size);

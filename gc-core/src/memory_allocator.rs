@@ -21,8 +21,9 @@ pub struct MemoryAllocator {
 }
 
 impl MemoryAllocator {
-    /// An allocator that never lets spaces own more than `limit` bytes of pages.
-    pub fn new(kind: PageSourceKind, limit: usize) -> Self {
+    /// An allocator that never lets spaces own more than `limit` bytes of pages. Only a heap
+    /// makes one: the pages it hands out live as long as it does (P1).
+    pub(crate) fn new(kind: PageSourceKind, limit: usize) -> Self {
         MemoryAllocator {
             source: PageSource::new(kind),
             pool: Vec::new(),

@@ -67,7 +67,8 @@ impl OldSpace {
             }
             None => return None,
         };
-        lab.reset(start, block);
+        // SAFETY: the block came off this space's free list: unused memory of one of its pages.
+        unsafe { lab.reset(start, block) };
         lab.allocate(size)
     }
 
