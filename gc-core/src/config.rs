@@ -36,7 +36,7 @@ pub struct HeapConfig {
     /// The first full collection runs when objects take this many bytes.
     pub initial_allocation_limit: usize,
     /// The allocation limit is at least this far above the live bytes after a full collection
-    /// (V8's minimum allocation-limit growing step).
+    /// (V8's minimum allocation-limit growing step: 8 MB, 2 MB when optimizing for memory).
     pub min_allocation_limit_step: usize,
     /// Upper bound on the factor by which the heap may grow over its live bytes (V8: 4).
     pub max_growing_factor: f64,
@@ -58,7 +58,7 @@ impl Default for HeapConfig {
         HeapConfig {
             max_heap_bytes: 2048 * MB,
             initial_allocation_limit: 8 * MB,
-            min_allocation_limit_step: 2 * MB,
+            min_allocation_limit_step: 8 * MB,
             max_growing_factor: 4.0,
             external_limit_step: 64 * MB as u64,
             page_pool_pages: 16,

@@ -87,6 +87,7 @@ mod tests {
     fn limit_grows_from_live_bytes_and_respects_the_hard_limit() {
         let config = HeapConfig {
             max_heap_bytes: 64 << 20,
+            min_allocation_limit_step: 2 << 20,
             ..HeapConfig::default()
         };
         let mut growing = HeapGrowing::new(&config);
