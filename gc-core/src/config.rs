@@ -43,7 +43,8 @@ pub struct HeapConfig {
     /// A full collection runs when external memory grows this much past its level after the last
     /// one (V8: 64 MB).
     pub external_limit_step: u64,
-    /// Free regular pages kept for reuse instead of going back to the OS.
+    /// Free regular pages kept for reuse instead of going back to the OS, at least; the pool also
+    /// keeps the pages the mutator will fill before the next full collection.
     pub page_pool_pages: usize,
     /// How many recent pauses `Heap::events` keeps at least (counts and totals cover all; a
     /// listener sees every pause). Bounded so a long-running heap does not grow with its GCs.

@@ -19,7 +19,7 @@ use crate::large_object_space::LargeObjectSpace;
 use crate::linear_allocation_area::LinearAllocationArea;
 use crate::memory_allocator::MemoryAllocator;
 use crate::old_space::{Expansion, OldSpace};
-use crate::page::MAX_REGULAR_OBJECT_SIZE;
+use crate::page::{MAX_REGULAR_OBJECT_SIZE, PAGE_SIZE};
 use crate::type_table::TypeTable;
 
 /// Allocation counters.
@@ -127,6 +127,22 @@ impl HeapCore {
         )
     }
 
+    /// How many free pages to keep pooled rather than give back to the OS: the pages the mutator
+    /// may fill before the next full collection anyway (the allocation limit's headroom, within
+    /// the hard limit), and at least `config.page_pool_pages`. Unmapping pages that the next cycle
+    /// maps and faults in again would cost more than it saves.
+    pub fn page_pool_target(&self) -> usize {
+        let used = self.used_bytes();
+        // After a full collection the limit will be at least the minimum step above what lives.
+        let limit = self
+            .growing
+            .allocation_limit()
+            .max(used.saturating_add(self.config.min_allocation_limit_step));
+        let headroom =
+            (limit - used).min(self.memory.limit().saturating_sub(self.committed_bytes()));
+        (headroom / PAGE_SIZE).max(self.config.page_pool_pages)
+    }
+
     /// The error for an allocation of `requested` bytes that a full collection could not make
     /// room for.
     pub fn out_of_memory(&self, requested: usize) -> OutOfMemory {
@@ -169,7 +185,7 @@ impl HeapCore {
                 speeds,
             );
             self.counters.bytes_since_full_gc = 0;
-            self.memory.trim_pool(self.config.page_pool_pages);
+            self.memory.trim_pool(self.page_pool_target());
         }
         let event = GcEvent {
             sequence: 0,

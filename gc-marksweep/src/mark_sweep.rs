@@ -44,7 +44,6 @@ impl MarkSweep {
         // SAFETY: marking is complete, the free list is rebuilt by the sweep and the LAB was given
         // up above.
         let swept = outcome.timed(GcPhase::Sweep, || unsafe { sweep(core) });
-        core.counters.used_bytes = swept.live_bytes;
         outcome.freed_bytes = used_before - swept.live_bytes;
         core.end_pause(pause, outcome);
     }

@@ -47,42 +47,65 @@ pub unsafe fn sweep_page(page: PageRef, free_list: &mut FreeList) -> usize {
     free_bytes + tail
 }
 
-/// Sweeps all of old space and the large object space.
+/// Sweeps all of old space and the large object space, and sets the heap's used bytes to what
+/// survived.
 ///
 /// # Safety
 /// As [`sweep_page`], for every page of the two spaces: a complete marking just finished and
 /// the mutator's LAB was given up (this rebuilds the free list from scratch, the LAB's area
 /// included).
 pub unsafe fn sweep(core: &mut HeapCore) -> SweepResult {
-    let pool_limit = core.config.page_pool_pages;
-    let free_list = core.old_space.free_list_mut();
-    free_list.reset();
-    let mut live_pages = Vec::new();
-    let mut live_bytes = 0;
-    for &page in core.old_space.pages() {
-        if page.live_bytes() > 0 {
-            live_bytes += page.live_bytes();
-            live_pages.push(page);
-        }
+    let live_bytes = core
+        .old_space
+        .pages()
+        .iter()
+        .chain(core.lo_space.pages())
+        .map(|page| page.live_bytes())
+        .sum();
+    core.counters.used_bytes = live_bytes;
+    // With used bytes known, the pool keeps the pages the mutator will refill before the next
+    // collection instead of unmapping them.
+    let pool_limit = core.page_pool_target();
+    // SAFETY: the caller's guarantees.
+    let released_pages = unsafe { sweep_old_space(core, pool_limit) };
+    // SAFETY: the caller's guarantees.
+    unsafe { sweep_large_objects(core) };
+    SweepResult {
+        live_bytes,
+        released_pages,
     }
+}
+
+/// Gives back old space's empty pages and sweeps the others; returns how many were given back.
+///
+/// # Safety
+/// As [`sweep`].
+unsafe fn sweep_old_space(core: &mut HeapCore, pool_limit: usize) -> usize {
+    core.old_space.free_list_mut().reset();
     let pages_before = core.old_space.pages().len();
     core.old_space
         .retain_pages(&mut core.memory, pool_limit, |page| page.live_bytes() > 0);
-    let released_pages = pages_before - live_pages.len();
-    for page in live_pages {
+    for page in core.old_space.pages().to_vec() {
         // SAFETY: the caller's guarantees, page by page.
         unsafe {
             sweep_page(page, core.old_space.free_list_mut());
             page.set_live_bytes(0);
         }
     }
+    pages_before - core.old_space.pages().len()
+}
+
+/// Frees dead large objects and clears the marks of the others.
+///
+/// # Safety
+/// As [`sweep`].
+unsafe fn sweep_large_objects(core: &mut HeapCore) {
     core.lo_space.release_dead(&mut core.memory, |object| {
         // SAFETY: a large object starts its own live page.
         let page = unsafe { PageRef::containing(object.address()) };
         page.live_bytes() > 0
     });
     for object in core.lo_space.objects() {
-        live_bytes += object.size();
         // SAFETY: a large object starts its own live page; the caller owns it (P5) and its mark
         // was read.
         unsafe {
@@ -90,9 +113,5 @@ pub unsafe fn sweep(core: &mut HeapCore) -> SweepResult {
             page.mark_bitmap().clear();
             page.set_live_bytes(0);
         }
-    }
-    SweepResult {
-        live_bytes,
-        released_pages,
     }
 }

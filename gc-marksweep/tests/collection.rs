@@ -139,11 +139,12 @@ fn large_objects_get_their_own_pages_and_give_them_back() {
     assert!(heap.stats().committed_bytes <= committed - 3 * PAGE_SIZE);
 }
 
-#[test]
-#[cfg_attr(miri, ignore = "too slow under Miri")]
-fn empty_pages_go_back_and_free_lists_are_reused() {
+/// Fills and empties pages with garbage; returns the heap's stats after a full collection.
+fn churn_pages(step: usize) -> (Heap<MarkSweep>, gc_core::Handle, gc_core::HeapStats) {
     let config = HeapConfig {
         page_pool_pages: 2,
+        initial_allocation_limit: step,
+        min_allocation_limit_step: step,
         ..HeapConfig::for_testing()
     };
     let mut heap = Heap::new(config, MarkSweep::new()).unwrap();
@@ -155,11 +156,22 @@ fn empty_pages_go_back_and_free_lists_are_reused() {
     }
     heap.collect(CollectionKind::Full);
     let stats = heap.stats();
+    (heap, keep, stats)
+}
+
+#[test]
+#[cfg_attr(miri, ignore = "too slow under Miri")]
+fn empty_pages_go_back_and_free_lists_are_reused() {
+    let (mut heap, keep, stats) = churn_pages(PAGE_SIZE);
     assert_eq!(
         stats.committed_bytes, PAGE_SIZE,
         "only the page holding `keep` stays"
     );
-    assert!(stats.pooled_bytes <= 2 * PAGE_SIZE);
+    assert!(
+        stats.pooled_bytes <= 2 * PAGE_SIZE,
+        "the pool keeps at most `page_pool_pages`"
+    );
+    let ty = heap.intern_type("").unwrap();
     for _ in 0..1000 {
         let reuse = heap.allocate(ty, 2, 48).unwrap();
         heap.release(reuse).unwrap();
@@ -170,6 +182,17 @@ fn empty_pages_go_back_and_free_lists_are_reused() {
         "allocation reused the free list"
     );
     heap.release(keep).unwrap();
+}
+
+/// Pages the mutator will fill again before the next collection stay pooled rather than being
+/// unmapped and faulted in again; the rest go back to the OS.
+#[test]
+#[cfg_attr(miri, ignore = "too slow under Miri")]
+fn the_pool_keeps_the_pages_of_the_allocation_headroom() {
+    let (_heap, _keep, stats) = churn_pages(4 << 20);
+    assert_eq!(stats.committed_bytes, PAGE_SIZE);
+    assert!(stats.pooled_bytes > 2 * PAGE_SIZE, "{}", stats.pooled_bytes);
+    assert!(stats.pooled_bytes <= 4 << 20, "{}", stats.pooled_bytes);
 }
 
 #[test]
