@@ -15,6 +15,7 @@ use xxhash_rust::xxh3::Xxh3;
 use crate::address::Address;
 use crate::heap_core::HeapCore;
 use crate::object::HeapObject;
+use crate::tagged::Decoded;
 
 /// A 128-bit digest of a live graph.
 #[derive(Copy, Clone, PartialEq, Eq, Hash, Debug)]
@@ -75,17 +76,16 @@ pub fn live_graph(core: &HeapCore) -> LiveGraph {
         hasher.update(&object.slot_count().to_le_bytes());
         hasher.update(&external.to_le_bytes());
         for index in 0..object.slot_count() {
-            let word = object.slot(index);
-            match (word.as_pointer(), word.as_smi()) {
-                (Some(target), _) => {
+            match object.slot(index).decode() {
+                Decoded::Pointer(target) => {
                     hasher.update(&[TAG_REF]);
                     hasher.update(&number(target, &mut queue).to_le_bytes());
                 }
-                (None, Some(smi)) => {
+                Decoded::Smi(smi) => {
                     hasher.update(&[TAG_SMI]);
                     hasher.update(&smi.value().to_le_bytes());
                 }
-                (None, None) => hasher.update(&[TAG_NULL]),
+                Decoded::Null => hasher.update(&[TAG_NULL]),
             }
         }
         hasher.update(&object.payload_len().to_le_bytes());

@@ -18,7 +18,7 @@ use crate::gc_tracer::GcListener;
 use crate::handles::{Handle, WeakHandle};
 use crate::object::{HeapObject, MAX_OBJECT_SIZE, ObjectShape};
 use crate::page::MAX_REGULAR_OBJECT_SIZE;
-use crate::tagged::{Smi, TaggedWord};
+use crate::tagged::{Decoded, Smi, TaggedWord};
 use crate::type_table::{MAX_TYPES, TypeId};
 use crate::verifier::{VerifyError, VerifySummary, verify_heap};
 use crate::write_barrier;
@@ -195,24 +195,26 @@ impl<C: Collector> Heap<C> {
     /// the caller must release.
     pub fn load(&mut self, host: Handle, slot: u64) -> Result<Value, HeapError> {
         let object = self.object(host)?;
-        let word = object.slot(Self::checked_slot(object, slot)?);
-        Ok(match (word.as_pointer(), word.as_smi()) {
-            (Some(target), _) => Value::Ref(self.core.handles.create(target)),
-            (None, Some(smi)) => Value::Smi(smi.value()),
-            (None, None) => Value::Null,
-        })
+        Ok(
+            match object.slot(Self::checked_slot(object, slot)?).decode() {
+                Decoded::Pointer(target) => Value::Ref(self.core.handles.create(target)),
+                Decoded::Smi(smi) => Value::Smi(smi.value()),
+                Decoded::Null => Value::Null,
+            },
+        )
     }
 
     /// Reads slot `slot` of `host` without creating a handle (a mutator read that keeps
     /// nothing alive): what kind of value it holds.
     pub fn read(&self, host: Handle, slot: u64) -> Result<SlotContent, HeapError> {
         let object = self.object(host)?;
-        let word = object.slot(Self::checked_slot(object, slot)?);
-        Ok(match (word.as_pointer(), word.as_smi()) {
-            (Some(_), _) => SlotContent::Reference,
-            (None, Some(smi)) => SlotContent::Smi(smi.value()),
-            (None, None) => SlotContent::Null,
-        })
+        Ok(
+            match object.slot(Self::checked_slot(object, slot)?).decode() {
+                Decoded::Pointer(_) => SlotContent::Reference,
+                Decoded::Smi(smi) => SlotContent::Smi(smi.value()),
+                Decoded::Null => SlotContent::Null,
+            },
+        )
     }
 
     /// Runs `body` in a handle scope (V8's `HandleScope`): every handle created inside it (by

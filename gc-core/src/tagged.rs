@@ -29,6 +29,14 @@ impl Smi {
     }
 }
 
+/// A slot's content, decoded.
+#[derive(Copy, Clone, PartialEq, Eq, Hash, Debug)]
+pub enum Decoded {
+    Null,
+    Smi(Smi),
+    Pointer(Address),
+}
+
 /// The raw content of a reference slot.
 #[derive(Copy, Clone, PartialEq, Eq, Hash, Debug)]
 pub struct TaggedWord(u64);
@@ -62,6 +70,18 @@ impl TaggedWord {
             Some(Smi(((self.0 as i64) >> 1) as i32))
         } else {
             None
+        }
+    }
+
+    /// What the word holds.
+    #[inline(always)]
+    pub const fn decode(self) -> Decoded {
+        if self.0 == 0 {
+            Decoded::Null
+        } else if self.0 & 1 == 1 {
+            Decoded::Smi(Smi(((self.0 as i64) >> 1) as i32))
+        } else {
+            Decoded::Pointer(Address::new(self.0 as usize))
         }
     }
 
@@ -104,5 +124,9 @@ mod tests {
         assert_eq!(p.as_smi(), None);
         assert_eq!(TaggedWord::NULL.as_pointer(), None);
         assert_eq!(TaggedWord::NULL.as_smi(), None);
+        assert_eq!(TaggedWord::NULL.decode(), Decoded::Null);
+        assert_eq!(p.decode(), Decoded::Pointer(Address::new(0x1000)));
+        let smi = Smi::new(-5).unwrap();
+        assert_eq!(TaggedWord::from_smi(smi).decode(), Decoded::Smi(smi));
     }
 }
