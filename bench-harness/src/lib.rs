@@ -37,6 +37,7 @@ pub mod pauses;
 pub mod report;
 pub mod rng;
 pub mod runner;
+pub mod trace;
 pub mod workloads;
 
 pub use error::Error;

@@ -1,0 +1,51 @@
+//! Allocation traces: the text format of `shared/trace-format.md`, gclab's binary format, and the
+//! interfaces between readers, writers, the checker and the replay.
+//!
+//! A reader is a [`TraceSource`]: it yields borrowed [`Record`]s one at a time (memory does not
+//! grow with the file) and checks each record's syntax. The [`checker`] then checks the records
+//! against each other (ids live, slots in range, root counts), which is what makes a conversion or
+//! a replay stop at the first inconsistent line. A writer is a [`TraceSink`].
+
+pub mod checker;
+pub mod error;
+pub mod record;
+
+pub use error::{Position, Problem, TraceError};
+pub use record::{GcRequest, OwnedRecord, Record, TraceValue};
+
+use std::io;
+
+/// A stream of records read from somewhere.
+pub trait TraceSource {
+    /// The next record, or `None` after the last one. The header, comments and blank lines are
+    /// consumed silently; a malformed record is an error naming its position.
+    fn next_record(&mut self) -> Result<Option<Record<'_>>, TraceError>;
+
+    /// An error about the record `next_record` returned last, for problems found after reading
+    /// it (by the checker or the replay).
+    fn error_at_last(&self, problem: Problem) -> TraceError;
+
+    /// Bytes consumed so far, and the total when known (for a progress bar).
+    fn progress(&self) -> (u64, Option<u64>);
+}
+
+/// Where records are written.
+pub trait TraceSink {
+    /// Writes one record. Metadata must come before the first event.
+    fn write_record(&mut self, record: &Record<'_>) -> io::Result<()>;
+
+    /// Writes whatever ends the trace and flushes.
+    fn finish(&mut self) -> io::Result<()>;
+}
+
+/// Collects records in memory (tests, small generated traces).
+impl TraceSink for Vec<OwnedRecord> {
+    fn write_record(&mut self, record: &Record<'_>) -> io::Result<()> {
+        self.push(OwnedRecord::from(*record));
+        Ok(())
+    }
+
+    fn finish(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+}
