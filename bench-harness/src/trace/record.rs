@@ -91,7 +91,7 @@ impl fmt::Display for Record<'_> {
     /// The record's canonical text line (without the line end), as `gclab convert` writes it.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match *self {
-            Record::Meta { key, value } if value.is_empty() => write!(f, "@ {key}"),
+            Record::Meta { key, value: "" } => write!(f, "@ {key}"),
             Record::Meta { key, value } => write!(f, "@ {key} {value}"),
             Record::Alloc {
                 id,
