@@ -33,6 +33,7 @@
 pub mod cli;
 pub mod collectors;
 pub mod error;
+pub mod generators;
 pub mod pauses;
 pub mod report;
 pub mod rng;

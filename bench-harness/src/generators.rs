@@ -1,0 +1,1 @@
+//! Trace generators for `gclab gen`. (Being written.)

@@ -1,0 +1,1 @@
+//! Reads gclab's binary trace format (`.gctb`). (Being written.)

@@ -1,0 +1,1 @@
+//! Writes gclab's binary trace format (`.gctb`). (Being written.)
