@@ -18,6 +18,7 @@ use crate::gc_tracer::GcListener;
 use crate::handles::{Handle, WeakHandle};
 use crate::object::{HeapObject, MAX_OBJECT_SIZE, ObjectShape};
 use crate::page::MAX_REGULAR_OBJECT_SIZE;
+use crate::retaining_path::{ObjectKey, PathStep, retaining_paths};
 use crate::tagged::{Decoded, Smi, TaggedWord};
 use crate::type_table::{MAX_TYPES, TypeId};
 use crate::verifier::{VerifyError, VerifySummary, verify_heap};
@@ -323,6 +324,36 @@ impl<C: Collector> Heap<C> {
             .get(weak)
             .ok_or(HeapError::InvalidWeakHandle(weak))?;
         Ok(target == Some(self.object(handle)?.address()))
+    }
+
+    /// The key of the weak handle's object, or `None` if it was reclaimed. Keys identify objects
+    /// only until the heap next allocates or collects.
+    pub fn object_key(&self, weak: WeakHandle) -> Result<Option<ObjectKey>, HeapError> {
+        let target = self
+            .core
+            .weak_handles
+            .get(weak)
+            .ok_or(HeapError::InvalidWeakHandle(weak))?;
+        Ok(target.map(ObjectKey::of))
+    }
+
+    /// For each weak handle, one shortest chain of references from a root to its object (rooted
+    /// object first, the object itself last), or `None` when the object was reclaimed or no root
+    /// reaches it. One search of the live graph serves the whole batch.
+    pub fn retaining_paths(
+        &self,
+        targets: &[WeakHandle],
+    ) -> Result<Vec<Option<Vec<PathStep>>>, HeapError> {
+        let mut addresses = Vec::with_capacity(targets.len());
+        for &weak in targets {
+            let target = self
+                .core
+                .weak_handles
+                .get(weak)
+                .ok_or(HeapError::InvalidWeakHandle(weak))?;
+            addresses.push(target.unwrap_or(crate::address::Address::NULL));
+        }
+        Ok(retaining_paths(&self.core, &addresses))
     }
 
     pub fn drop_weak(&mut self, weak: WeakHandle) -> Result<(), HeapError> {
