@@ -3,6 +3,7 @@
 //! `gclab` without a subcommand is `gclab run`, so `gclab --workload churn` works too.
 
 use std::io::Write;
+use std::path::PathBuf;
 
 use clap::builder::{PossibleValue, PossibleValuesParser, TypedValueParser};
 use clap::{Args, Parser, Subcommand};
@@ -10,8 +11,10 @@ use gc_core::{HeapConfig, VerifyHeap};
 
 use crate::collectors::CollectorChoice;
 use crate::error::Error;
+use crate::generators::Generator;
 use crate::report;
 use crate::runner::{RunOptions, TraceGc, run_workload};
+use crate::trace_commands;
 use crate::workloads::Workload;
 
 /// The scale `gclab run` uses unless told otherwise: all workloads take a few seconds in a
@@ -35,6 +38,83 @@ pub enum Command {
     Run(RunArgs),
     /// Lists the compiled-in collectors and what each is.
     Collectors,
+    /// Replays a trace on a collector: its pauses, memory, and live graph after a final full GC.
+    Replay(ReplayArgs),
+    /// Converts a trace between text (`.gct`, `.gct.gz`) and binary (`.gctb`), checking it.
+    Convert(ConvertArgs),
+    /// Writes the trace of a workload generator (deterministic for its seed).
+    #[command(after_help = crate::trace_commands::generators_help())]
+    Gen(GenArgs),
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct ReplayArgs {
+    /// The trace: text (`.gct`), gzip-compressed text (`.gct.gz`) or binary (`.gctb`), recognised
+    /// by its content; `-` reads text from standard input.
+    #[arg(value_name = "TRACE")]
+    pub trace: PathBuf,
+    /// The collector: `auto` (the best one compiled in) or a name `gclab collectors` lists.
+    #[arg(long, short, value_name = "NAME", default_value = "auto")]
+    pub collector: String,
+    /// The hard heap limit, in bytes (with K, M or G: times a power of 1024) [default: gc-core's].
+    /// Reaching it ends the replay with exit code 3.
+    #[arg(long, value_name = "BYTES", value_parser = parse_bytes)]
+    pub heap_limit: Option<usize>,
+    /// Reports each object the trace declared dead (`d`) that is still reachable at the next full
+    /// collection, with one path from a root to it (a leak).
+    #[arg(long)]
+    pub check_deaths: bool,
+    /// Prints the summary as one JSON object on standard output (trace lines go to standard
+    /// error).
+    #[arg(long)]
+    pub json: bool,
+    /// Prints one V8-style `--trace-gc` line per pause.
+    #[arg(long)]
+    pub trace_gc: bool,
+    /// Prints each pause as name=value pairs with its phase times (V8's `--trace-gc-nvp`).
+    #[arg(long = "trace-gc-nvp", conflicts_with = "trace_gc")]
+    pub trace_gc_nvp: bool,
+    /// Verifies the heap after every collection (debug builds always do).
+    #[arg(long)]
+    pub verify: bool,
+    /// Hides the progress bar (shown only when standard error is a terminal).
+    #[arg(long)]
+    pub no_progress: bool,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct ConvertArgs {
+    /// The trace to read (any format, recognised by its content; `-` is standard input).
+    #[arg(value_name = "IN")]
+    pub input: PathBuf,
+    /// The trace to write, in the format its name says: `.gct` text, `.gct.gz` compressed text,
+    /// `.gctb` binary; `-` writes text to standard output.
+    #[arg(value_name = "OUT")]
+    pub output: PathBuf,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct GenArgs {
+    /// The generator (its parameters are listed below).
+    #[arg(value_name = "NAME", value_parser = generator_parser())]
+    pub generator: Generator,
+    /// Where to write the trace; its name sets the format (`.gct`, `.gct.gz`, `.gctb`; `-` is
+    /// text on standard output).
+    #[arg(short, long, value_name = "FILE", default_value = "-")]
+    pub output: PathBuf,
+    /// The generator's parameters, as `--name value` or `--name=value`.
+    #[arg(
+        value_name = "--PARAM VALUE",
+        trailing_var_arg = true,
+        allow_hyphen_values = true
+    )]
+    pub params: Vec<String>,
+}
+
+fn generator_parser() -> impl TypedValueParser<Value = Generator> {
+    let names = Generator::ALL.map(|g| PossibleValue::new(g.name()).help(g.description()));
+    PossibleValuesParser::new(names)
+        .map(|name| Generator::from_name(&name).unwrap_or(Generator::ALL[0]))
 }
 
 #[derive(Debug, Clone, Args)]
@@ -114,6 +194,9 @@ pub fn execute(cli: Cli, out: &mut impl Write) -> Result<(), Error> {
     match cli.command {
         Some(Command::Collectors) => Ok(report::write_collectors(out)?),
         Some(Command::Run(args)) => run(&args, out),
+        Some(Command::Replay(args)) => trace_commands::replay(&args, out),
+        Some(Command::Convert(args)) => trace_commands::convert(&args, out),
+        Some(Command::Gen(args)) => trace_commands::generate(args, out),
         None => run(&cli.run, out),
     }
 }

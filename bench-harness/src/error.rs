@@ -5,6 +5,8 @@ use std::io;
 use gc_core::{ConfigError, HeapError, VerifyError};
 use thiserror::Error;
 
+use crate::generators::GenError;
+use crate::trace::{Problem, TraceError};
 use crate::workloads::WorkloadError;
 
 /// Exit code for bad arguments (clap's usage errors use it too).
@@ -36,6 +38,19 @@ pub enum Error {
     },
     #[error("cannot write the report: {0}")]
     Output(#[from] io::Error),
+    #[error("{0}")]
+    Trace(#[from] TraceError),
+    #[error("{generator}: {source}")]
+    Generator {
+        generator: &'static str,
+        source: GenError,
+    },
+    #[error("cannot write `{path}`: {source}")]
+    WriteTrace { path: String, source: io::Error },
+    #[error(
+        "`{0}` names no trace format: use `.gct` (text), `.gct.gz` (compressed text), `.gctb` (binary) or `-`"
+    )]
+    UnknownTraceFormat(String),
 }
 
 impl Error {
@@ -43,9 +58,20 @@ impl Error {
     /// 1 otherwise.
     pub fn exit_code(&self) -> u8 {
         match self {
-            Error::UnknownCollector { .. } | Error::NotCompiledIn { .. } | Error::Config(_) => {
-                EXIT_USAGE
-            }
+            Error::UnknownCollector { .. }
+            | Error::NotCompiledIn { .. }
+            | Error::Config(_)
+            | Error::UnknownTraceFormat(_) => EXIT_USAGE,
+            Error::Trace(error) => match error.problem {
+                Problem::HeapLimit(_) => EXIT_OUT_OF_MEMORY,
+                Problem::Heap(_) => EXIT_FAILURE,
+                _ => EXIT_USAGE,
+            },
+            Error::Generator {
+                source: GenError::Io(_),
+                ..
+            } => EXIT_FAILURE,
+            Error::Generator { .. } => EXIT_USAGE,
             Error::Workload {
                 source: WorkloadError::Heap(HeapError::OutOfMemory(_)),
                 ..

@@ -35,10 +35,12 @@ pub mod collectors;
 pub mod error;
 pub mod generators;
 pub mod pauses;
+pub mod replay;
 pub mod report;
 pub mod rng;
 pub mod runner;
 pub mod trace;
+pub mod trace_commands;
 pub mod workloads;
 
 pub use error::Error;

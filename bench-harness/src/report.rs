@@ -1,12 +1,16 @@
 //! The text `gclab` prints: a summary of each run, and the list of collectors.
 
+use std::collections::BTreeMap;
 use std::io::{self, Write};
 use std::time::Duration;
+
+use serde::Serialize;
 
 use gc_core::CollectorConstraints;
 
 use crate::collectors::{self, KnownCollector};
 use crate::pauses::PauseSummary;
+use crate::replay::{Leak, PathEntry, ReplayReport};
 use crate::runner::RunReport;
 
 const MB: f64 = 1024.0 * 1024.0;
@@ -99,4 +103,161 @@ fn write_constraints(out: &mut impl Write, c: &CollectorConstraints) -> io::Resu
 
 fn yes_no(value: bool) -> &'static str {
     if value { "yes" } else { "no" }
+}
+
+/// The summary of a replay, as `gclab replay --json` prints it.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct ReplaySummary {
+    pub collector: &'static str,
+    pub trace: String,
+    pub events: u64,
+    pub allocated_objects: u64,
+    pub allocated_bytes: u64,
+    pub live_objects: u64,
+    pub live_slots: u64,
+    /// Sum of `BYTES` of the live objects.
+    pub live_payload_bytes: u64,
+    /// Live bytes in objects, headers and slots included.
+    pub live_object_bytes: u64,
+    pub live_external_bytes: u64,
+    pub digest: String,
+    pub gc_count: usize,
+    pub gc_by_kind: BTreeMap<&'static str, u64>,
+    pub pause_ms: PauseMs,
+    pub replay_seconds: f64,
+    /// Events per second of mutator time (the pauses subtracted).
+    pub mutator_events_per_second: f64,
+    pub peak_committed_bytes: usize,
+    pub final_committed_bytes: usize,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub leaks: Option<Vec<Leak>>,
+}
+
+/// Pause times in milliseconds (0 when there was no pause).
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct PauseMs {
+    pub total: f64,
+    pub p50: f64,
+    pub p99: f64,
+    pub max: f64,
+}
+
+impl ReplaySummary {
+    pub fn new(trace: &str, report: &ReplayReport) -> Self {
+        let ms = |d: Option<Duration>| d.map_or(0.0, |d| d.as_secs_f64() * 1e3);
+        ReplaySummary {
+            collector: report.collector,
+            trace: trace.to_owned(),
+            events: report.events,
+            allocated_objects: report.allocated_objects,
+            allocated_bytes: report.allocated_bytes,
+            live_objects: report.live.objects,
+            live_slots: report.live.slots,
+            live_payload_bytes: report.live.payload_bytes,
+            live_object_bytes: report.live.object_bytes,
+            live_external_bytes: report.live.external_bytes,
+            digest: report.live.digest.to_string(),
+            gc_count: report.pauses.count,
+            gc_by_kind: report.gc_by_kind.iter().copied().collect(),
+            pause_ms: PauseMs {
+                total: ms(Some(report.pauses.total)),
+                p50: ms(report.pauses.p50),
+                p99: ms(report.pauses.p99),
+                max: ms(report.pauses.max),
+            },
+            replay_seconds: report.replay_time.as_secs_f64(),
+            mutator_events_per_second: report.mutator_events_per_second(),
+            peak_committed_bytes: report.peak_committed_bytes,
+            final_committed_bytes: report.final_committed_bytes,
+            leaks: report.leaks.clone(),
+        }
+    }
+}
+
+/// The longest leak path printed in full; longer ones show their two ends.
+const PATH_ENDS: usize = 6;
+
+/// Writes a replay's summary as text.
+pub fn write_replay_summary(out: &mut impl Write, s: &ReplaySummary) -> io::Result<()> {
+    writeln!(out, "{} / {}", s.collector, s.trace)?;
+    let kinds: Vec<String> = s
+        .gc_by_kind
+        .iter()
+        .map(|(k, n)| format!("{n} {k}"))
+        .collect();
+    writeln!(
+        out,
+        "  pauses: {} GCs ({}), total {:.2} ms, p50 {:.2} ms, p99 {:.2} ms, max {:.2} ms",
+        s.gc_count,
+        if kinds.is_empty() {
+            "none".to_owned()
+        } else {
+            kinds.join(", ")
+        },
+        s.pause_ms.total,
+        s.pause_ms.p50,
+        s.pause_ms.p99,
+        s.pause_ms.max,
+    )?;
+    writeln!(
+        out,
+        "  events: {} in {:.2} s ({:.1} M/s of mutator time); allocated {} objects, {:.1} MB",
+        s.events,
+        s.replay_seconds,
+        s.mutator_events_per_second / 1e6,
+        s.allocated_objects,
+        s.allocated_bytes as f64 / MB,
+    )?;
+    writeln!(
+        out,
+        "  committed: peak {:.1} MB, final {:.1} MB",
+        s.peak_committed_bytes as f64 / MB,
+        s.final_committed_bytes as f64 / MB,
+    )?;
+    writeln!(
+        out,
+        "  live after a full GC: {} objects, {} slots, {} payload bytes; digest {}",
+        s.live_objects, s.live_slots, s.live_payload_bytes, s.digest,
+    )?;
+    if let Some(leaks) = &s.leaks {
+        writeln!(out, "  leaks: {}", leaks.len())?;
+        for leak in leaks {
+            write_leak(out, leak)?;
+        }
+    }
+    Ok(())
+}
+
+fn write_leak(out: &mut impl Write, leak: &Leak) -> io::Result<()> {
+    let steps: Vec<String> = leak.path.iter().map(path_step).collect();
+    let path = if steps.len() > 2 * PATH_ENDS {
+        let (head, tail) = (&steps[..PATH_ENDS], &steps[steps.len() - PATH_ENDS..]);
+        let skipped = steps.len() - 2 * PATH_ENDS;
+        format!(
+            "{} -> ({skipped} more) -> {}",
+            head.join(" -> "),
+            tail.join(" -> ")
+        )
+    } else {
+        steps.join(" -> ")
+    };
+    writeln!(
+        out,
+        "    object {} declared dead at {} is reachable: {path}",
+        leak.id, leak.declared_dead_at
+    )
+}
+
+/// `12 (Node).slot 1`, or `? (Node)` for an object without an id.
+fn path_step(entry: &PathEntry) -> String {
+    let id = entry.id.map_or("?".to_owned(), |id| id.to_string());
+    let name = if entry.type_name.is_empty() {
+        "object"
+    } else {
+        &entry.type_name
+    };
+    match entry.slot {
+        Some(slot) => format!("{id} ({name}) [{slot}]"),
+        None => format!("{id} ({name})"),
+    }
 }

@@ -80,7 +80,7 @@ impl HeapVisitor for WorkloadRun {
     fn visit<C: Collector>(self, mut heap: Heap<C>) -> Self::Output {
         let (workload, options) = (self.workload.name(), self.options);
         if options.trace_gc != TraceGc::Off {
-            print_pauses(&mut heap, options.trace_gc, options.heap_id);
+            print_pauses(&mut heap, options.trace_gc, options.heap_id, false);
         }
         let started = Instant::now();
         self.workload
@@ -115,8 +115,14 @@ fn collect_and_verify<C: Collector>(heap: &mut Heap<C>) -> Result<LiveGraph, Ver
     Ok(heap.live_graph())
 }
 
-/// Prints a line for every pause of `heap`, in the `format` asked for.
-fn print_pauses<C: Collector>(heap: &mut Heap<C>, format: TraceGc, heap_id: usize) {
+/// Prints a line for every pause of `heap`, in the `format` asked for, on standard output or
+/// standard error.
+pub(crate) fn print_pauses<C: Collector>(
+    heap: &mut Heap<C>,
+    format: TraceGc,
+    heap_id: usize,
+    to_stderr: bool,
+) {
     let pid = std::process::id();
     heap.on_gc_event(Box::new(move |event| {
         let line = match format {
@@ -124,6 +130,9 @@ fn print_pauses<C: Collector>(heap: &mut Heap<C>, format: TraceGc, heap_id: usiz
             _ => trace_gc_line(event, pid, heap_id),
         };
         // A listener cannot fail; a closed standard output shows up when the report is written.
-        let _ = writeln!(io::stdout(), "{line}");
+        let _ = match to_stderr {
+            true => writeln!(io::stderr(), "{line}"),
+            false => writeln!(io::stdout(), "{line}"),
+        };
     }));
 }

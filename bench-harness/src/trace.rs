@@ -10,7 +10,10 @@ pub mod binary_reader;
 pub mod binary_writer;
 pub mod checker;
 pub mod error;
+pub mod open;
 pub mod record;
+pub mod text_reader;
+pub mod text_writer;
 
 pub use error::{Position, Problem, TraceError};
 pub use record::{GcRequest, OwnedRecord, Record, TraceValue};
@@ -26,6 +29,9 @@ pub trait TraceSource {
     /// An error about the record `next_record` returned last, for problems found after reading
     /// it (by the checker or the replay).
     fn error_at_last(&self, problem: Problem) -> TraceError;
+
+    /// Where the record `next_record` returned last is.
+    fn position(&self) -> Position;
 
     /// Bytes consumed so far, and the total when known (for a progress bar).
     fn progress(&self) -> (u64, Option<u64>);

@@ -35,6 +35,18 @@ impl GcKind {
         }
     }
 
+    /// A stable lower-case name for reports and JSON keys (`scavenge`, `mark-sweep`, ...).
+    pub fn key(self) -> &'static str {
+        match self {
+            GcKind::Scavenge => "scavenge",
+            GcKind::MarkSweep => "mark-sweep",
+            GcKind::MarkCompact => "mark-compact",
+            GcKind::MarkingStep => "marking-step",
+            GcKind::MarkingFinalize => "marking-finalize",
+            GcKind::LazySweep => "lazy-sweep",
+        }
+    }
+
     /// Whether the pause is a complete full collection (these drive heap growing and the
     /// mutator-utilization figures).
     pub fn is_full(self) -> bool {

@@ -58,6 +58,17 @@ fn quote(text: &str) -> String {
     }
 }
 
+impl fmt::Display for Position {
+    /// `line 12`, `record 7 (byte 93)` or `the file`.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Position::Line(line) => write!(f, "line {line}"),
+            Position::Record { index, offset } => write!(f, "record {index} (byte {offset})"),
+            Position::File => f.write_str("the file"),
+        }
+    }
+}
+
 impl fmt::Display for TraceError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self.position {
@@ -144,6 +155,11 @@ pub enum Problem {
     MissingEnd,
     #[error("the binary trace is corrupt: {0}")]
     Corrupt(String),
+    #[error("heap limit reached: {0}")]
+    HeapLimit(gc_core::OutOfMemory),
+    /// The heap refused an operation the checker allowed: a bug in gclab, not in the trace.
+    #[error("the heap refused the record: {0}")]
+    Heap(gc_core::HeapError),
 }
 
 /// Shorthand for the checker's and the parsers' results, before a position is attached.

@@ -1,0 +1,496 @@
+//! Replays a trace on a heap: every record becomes the mutator operation it describes.
+//!
+//! The id table maps each trace id to a *weak* handle, so it keeps nothing alive: an object lives
+//! exactly as long as the trace's roots (one strong handle per id whose root count is positive)
+//! and slots reach it, on every collector alike. Ids leave the table at `d`, so its size follows
+//! the objects the trace has not declared dead, not the length of the trace. Touching an id
+//! whose weak handle a collection cleared is the trace's error [`Problem::Reclaimed`].
+//!
+//! At the end nothing is dropped: one more full collection (not counted among the trace's
+//! pauses) makes the live figures comparable between collectors. With `check_deaths`, each `d`
+//! whose object is still reachable at the next full collection is a [`Leak`], reported with one
+//! path from a root to it.
+
+use std::cell::RefCell;
+use std::io::IsTerminal;
+use std::rc::Rc;
+use std::time::{Duration, Instant};
+
+use gc_core::{
+    CollectionKind, Collector, GcEvent, Handle, Heap, HeapError, LiveGraph, ObjectKey, PathStep,
+    TypeId, Value, WeakHandle,
+};
+use hashbrown::HashMap;
+use indicatif::{ProgressBar, ProgressStyle};
+use serde::Serialize;
+
+use crate::pauses::PauseSummary;
+use crate::trace::checker::Checker;
+use crate::trace::{GcRequest, Position, Problem, Record, TraceError, TraceSource, TraceValue};
+
+/// How a replay runs.
+#[derive(Copy, Clone, Debug, Default, PartialEq, Eq)]
+pub struct ReplayOptions {
+    /// Report every `d` whose object is still reachable at the next full collection.
+    pub check_deaths: bool,
+    /// Show a progress bar on standard error when it is a terminal.
+    pub progress: bool,
+}
+
+/// What a replay did.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ReplayReport {
+    pub collector: &'static str,
+    /// Event records replayed (metadata excluded).
+    pub events: u64,
+    pub allocated_objects: u64,
+    pub allocated_bytes: u64,
+    /// The live graph after the final full collection.
+    pub live: LiveGraph,
+    /// Pauses during the trace (the final full collection excluded), by kind key.
+    pub gc_by_kind: Vec<(&'static str, u64)>,
+    pub pauses: PauseSummary,
+    /// Wall time of the replay, pauses included, final collection excluded.
+    pub replay_time: Duration,
+    pub peak_committed_bytes: usize,
+    pub final_committed_bytes: usize,
+    /// With `check_deaths`: the objects declared dead that were still reachable.
+    pub leaks: Option<Vec<Leak>>,
+}
+
+impl ReplayReport {
+    /// Events per second of mutator time (wall time minus the pauses).
+    pub fn mutator_events_per_second(&self) -> f64 {
+        let mutator = self.replay_time.saturating_sub(self.pauses.total);
+        self.events as f64 / mutator.as_secs_f64().max(1e-9)
+    }
+}
+
+/// An object the trace declared dead (`d`) that a root still reaches.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Leak {
+    pub id: u64,
+    /// Where the trace said `d`.
+    pub declared_dead_at: String,
+    /// From a rooted object to the leaked one.
+    pub path: Vec<PathEntry>,
+}
+
+/// One object on a leak's path.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct PathEntry {
+    /// The object's trace id; `None` for an object whose id the trace has since reused.
+    pub id: Option<u64>,
+    #[serde(rename = "type")]
+    pub type_name: String,
+    /// The slot holding the next object of the path; `None` for the leaked object.
+    pub slot: Option<u32>,
+}
+
+/// Replays `source` on `heap`.
+pub fn replay<C: Collector, S: TraceSource>(
+    heap: &mut Heap<C>,
+    source: &mut S,
+    options: ReplayOptions,
+) -> Result<ReplayReport, TraceError> {
+    let log = Rc::new(RefCell::new(PauseLog::default()));
+    let listener_log = Rc::clone(&log);
+    heap.on_gc_event(Box::new(move |event| {
+        listener_log.borrow_mut().record(event)
+    }));
+    let mut replay = Replay::new(heap, options.check_deaths, Rc::clone(&log));
+    let progress = options.progress.then(|| progress_bar(source)).flatten();
+    let started = Instant::now();
+    let mut records: u64 = 0;
+    while let Some(record) = source.next_record()? {
+        records += 1;
+        let result = match record {
+            Record::Dead { id } => {
+                let position = source.position();
+                replay.dead(id, position)
+            }
+            record => replay.apply(record),
+        };
+        result.map_err(|problem| source.error_at_last(problem))?;
+        if records % PROGRESS_EVERY == 0 {
+            if let Some(bar) = &progress {
+                bar.set_position(source.progress().0);
+            }
+        }
+    }
+    let replay_time = started.elapsed();
+    if let Some(bar) = progress {
+        bar.finish_and_clear();
+    }
+    log.borrow_mut().recording = false;
+    replay
+        .finish(replay_time)
+        .map_err(|problem| source.error_at_last(problem))
+}
+
+const PROGRESS_EVERY: u64 = 1 << 16;
+
+fn progress_bar<S: TraceSource>(source: &S) -> Option<ProgressBar> {
+    if !std::io::stderr().is_terminal() {
+        return None;
+    }
+    let bar = match source.progress().1 {
+        Some(total) => ProgressBar::new(total).with_style(
+            ProgressStyle::with_template("{bar:40} {bytes}/{total_bytes} {elapsed} (eta {eta})")
+                .ok()?,
+        ),
+        None => ProgressBar::new_spinner(),
+    };
+    Some(bar)
+}
+
+/// The pauses a replay saw, from the heap's event listener.
+#[derive(Debug)]
+struct PauseLog {
+    durations: Vec<Duration>,
+    by_kind: Vec<(&'static str, u64)>,
+    full_collections: u64,
+    /// Off for the harness's own final collection.
+    recording: bool,
+}
+
+impl Default for PauseLog {
+    fn default() -> Self {
+        PauseLog {
+            durations: Vec::new(),
+            by_kind: Vec::new(),
+            full_collections: 0,
+            recording: true,
+        }
+    }
+}
+
+impl PauseLog {
+    fn record(&mut self, event: &GcEvent) {
+        if event.kind.is_full() {
+            self.full_collections += 1;
+        }
+        if !self.recording {
+            return;
+        }
+        self.durations.push(event.duration);
+        let key = event.kind.key();
+        match self.by_kind.iter_mut().find(|(k, _)| *k == key) {
+            Some((_, count)) => *count += 1,
+            None => self.by_kind.push((key, 1)),
+        }
+    }
+}
+
+/// What the replay knows of a live id.
+#[derive(Copy, Clone, Debug)]
+struct Object {
+    weak: WeakHandle,
+    /// Present while the trace's root count is positive.
+    strong: Option<Handle>,
+}
+
+/// A `d` waiting for the next full collection to tell whether its object died.
+#[derive(Clone, Debug)]
+struct PendingDeath {
+    id: u64,
+    weak: WeakHandle,
+    position: Position,
+}
+
+struct Replay<'h, C: Collector> {
+    heap: &'h mut Heap<C>,
+    ids: Checker<Object>,
+    types: HashMap<Box<str>, TypeId>,
+    events: u64,
+    check_deaths: bool,
+    pending: Vec<PendingDeath>,
+    leaks: Vec<Leak>,
+    log: Rc<RefCell<PauseLog>>,
+    /// Full collections already looked at for pending deaths.
+    full_collections_seen: u64,
+}
+
+impl<'h, C: Collector> Replay<'h, C> {
+    fn new(heap: &'h mut Heap<C>, check_deaths: bool, log: Rc<RefCell<PauseLog>>) -> Self {
+        Replay {
+            heap,
+            ids: Checker::new(),
+            types: HashMap::new(),
+            events: 0,
+            check_deaths,
+            pending: Vec::new(),
+            leaks: Vec::new(),
+            log,
+            full_collections_seen: 0,
+        }
+    }
+
+    fn apply(&mut self, record: Record<'_>) -> Result<(), Problem> {
+        if record.is_event() {
+            self.events += 1;
+        }
+        match record {
+            Record::Alloc {
+                id,
+                slots,
+                bytes,
+                type_label,
+            } => self.allocate(id, slots, bytes, type_label)?,
+            Record::Write { id, slot, value } => {
+                self.ids.check(&record)?;
+                self.write(id, slot, value)?;
+            }
+            Record::Read { id, slot } => {
+                self.ids.check(&record)?;
+                let host = self.handle(id)?;
+                let read = self.heap.read(host.handle, u64::from(slot));
+                self.release(host);
+                read.map_err(Problem::Heap)?;
+            }
+            Record::AddRoot { id } => self.add_root(id)?,
+            Record::DropRoot { id } => self.drop_root(id)?,
+            Record::Gc(request) => {
+                self.heap.collect(match request {
+                    GcRequest::Full => CollectionKind::Full,
+                    GcRequest::Minor => CollectionKind::Young,
+                });
+                self.check_pending_deaths()?;
+            }
+            Record::Think { nanos } => spin(Duration::from_nanos(nanos)),
+            Record::External { id, bytes } => {
+                self.ids.check(&record)?;
+                let host = self.handle(id)?;
+                let set = self.heap.set_external_bytes(host.handle, bytes);
+                self.release(host);
+                set.map_err(Problem::Heap)?;
+            }
+            Record::Meta { .. } | Record::Dead { .. } => self.ids.check(&record)?,
+        }
+        Ok(())
+    }
+
+    fn allocate(
+        &mut self,
+        id: u64,
+        slots: u32,
+        bytes: u32,
+        label: Option<&str>,
+    ) -> Result<(), Problem> {
+        if self.ids.entry(id).is_ok() {
+            return Err(Problem::AlreadyLive(id));
+        }
+        let type_id = self.type_id(label)?;
+        let handle = self
+            .heap
+            .allocate(type_id, u64::from(slots), u64::from(bytes))
+            .map_err(|error| match error {
+                HeapError::OutOfMemory(oom) => Problem::HeapLimit(oom),
+                HeapError::ObjectTooLarge { .. } => Problem::ObjectTooLarge { id, slots, bytes },
+                other => Problem::Heap(other),
+            })?;
+        let weak = self.heap.downgrade(handle).map_err(Problem::Heap)?;
+        let object = Object {
+            weak,
+            strong: Some(handle),
+        };
+        self.ids.allocate(id, slots, object)?;
+        self.check_pending_deaths()
+    }
+
+    fn type_id(&mut self, label: Option<&str>) -> Result<TypeId, Problem> {
+        let Some(label) = label else {
+            return Ok(TypeId::UNLABELLED);
+        };
+        if let Some(&id) = self.types.get(label) {
+            return Ok(id);
+        }
+        let id = self
+            .heap
+            .intern_type(label)
+            .map_err(|_| Problem::TooManyTypes(self.types.len()))?;
+        self.types.insert(label.into(), id);
+        Ok(id)
+    }
+
+    fn write(&mut self, id: u64, slot: u32, value: TraceValue) -> Result<(), Problem> {
+        let host = self.handle(id)?;
+        let (value, target) = match value {
+            TraceValue::Null => (Value::Null, None),
+            TraceValue::Smi(n) => (Value::Smi(n), None),
+            TraceValue::Object(target) => match self.handle(target) {
+                Ok(target) => (Value::Ref(target.handle), Some(target)),
+                Err(problem) => {
+                    self.release(host);
+                    return Err(problem);
+                }
+            },
+        };
+        let stored = self.heap.store(host.handle, u64::from(slot), value);
+        self.release(host);
+        if let Some(target) = target {
+            self.release(target);
+        }
+        stored.map_err(Problem::Heap)
+    }
+
+    /// A strong handle to a live id's object: its root handle, or a temporary one made from its
+    /// weak handle (to be given back with [`Replay::release`]).
+    fn handle(&mut self, id: u64) -> Result<Borrowed, Problem> {
+        let object = self.ids.entry(id)?.data;
+        if let Some(handle) = object.strong {
+            return Ok(Borrowed {
+                handle,
+                temporary: false,
+            });
+        }
+        match self.heap.upgrade(object.weak).map_err(Problem::Heap)? {
+            Some(handle) => Ok(Borrowed {
+                handle,
+                temporary: true,
+            }),
+            None => Err(Problem::Reclaimed(id)),
+        }
+    }
+
+    fn release(&mut self, borrowed: Borrowed) {
+        if borrowed.temporary {
+            // A handle made by `upgrade` a moment ago cannot be stale.
+            let _ = self.heap.release(borrowed.handle);
+        }
+    }
+
+    fn add_root(&mut self, id: u64) -> Result<(), Problem> {
+        if self.ids.add_root(id)? > 1 {
+            return Ok(());
+        }
+        let weak = self.ids.entry(id)?.data.weak;
+        let handle = self
+            .heap
+            .upgrade(weak)
+            .map_err(Problem::Heap)?
+            .ok_or(Problem::Reclaimed(id))?;
+        self.ids.entry(id)?.data.strong = Some(handle);
+        Ok(())
+    }
+
+    fn drop_root(&mut self, id: u64) -> Result<(), Problem> {
+        if self.ids.drop_root(id)? > 0 {
+            return Ok(());
+        }
+        if let Some(handle) = self.ids.entry(id)?.data.strong.take() {
+            self.heap.release(handle).map_err(Problem::Heap)?;
+        }
+        Ok(())
+    }
+
+    /// `d ID`: the id leaves the table. A root the trace still holds stays in the heap (the
+    /// object is then reachable, and a leak when deaths are checked).
+    fn dead(&mut self, id: u64, position: Position) -> Result<(), Problem> {
+        self.events += 1;
+        let entry = self.ids.dead(id)?;
+        let weak = entry.data.weak;
+        if self.check_deaths {
+            self.pending.push(PendingDeath { id, weak, position });
+            Ok(())
+        } else {
+            self.heap.drop_weak(weak).map_err(Problem::Heap)
+        }
+    }
+
+    /// After a full collection, every pending `d` whose object survived it is a leak.
+    fn check_pending_deaths(&mut self) -> Result<(), Problem> {
+        let full_collections = self.log.borrow().full_collections;
+        if self.pending.is_empty() || full_collections == self.full_collections_seen {
+            return Ok(());
+        }
+        self.full_collections_seen = full_collections;
+        let mut survivors = Vec::new();
+        for death in std::mem::take(&mut self.pending) {
+            match self.heap.is_alive(death.weak).map_err(Problem::Heap)? {
+                true => survivors.push(death),
+                false => self.heap.drop_weak(death.weak).map_err(Problem::Heap)?,
+            }
+        }
+        if survivors.is_empty() {
+            return Ok(());
+        }
+        let weaks: Vec<WeakHandle> = survivors.iter().map(|d| d.weak).collect();
+        let paths = self.heap.retaining_paths(&weaks).map_err(Problem::Heap)?;
+        let names = self.object_ids(&survivors)?;
+        for (death, path) in survivors.into_iter().zip(paths) {
+            let path = path.unwrap_or_default();
+            self.leaks.push(Leak {
+                id: death.id,
+                declared_dead_at: death.position.to_string(),
+                path: path
+                    .iter()
+                    .map(|step| self.path_entry(step, &names))
+                    .collect(),
+            });
+            self.heap.drop_weak(death.weak).map_err(Problem::Heap)?;
+        }
+        Ok(())
+    }
+
+    /// The trace id of every object the replay can name: live ids and the deaths in question.
+    fn object_ids(&self, deaths: &[PendingDeath]) -> Result<HashMap<ObjectKey, u64>, Problem> {
+        let mut names = HashMap::new();
+        let known = self.ids.iter().map(|(id, entry)| (id, entry.data.weak));
+        for (id, weak) in known.chain(deaths.iter().map(|d| (d.id, d.weak))) {
+            if let Some(key) = self.heap.object_key(weak).map_err(Problem::Heap)? {
+                names.insert(key, id);
+            }
+        }
+        Ok(names)
+    }
+
+    fn path_entry(&self, step: &PathStep, names: &HashMap<ObjectKey, u64>) -> PathEntry {
+        PathEntry {
+            id: names.get(&step.object).copied(),
+            type_name: self.heap.type_name(step.type_id).to_owned(),
+            slot: step.slot,
+        }
+    }
+
+    /// The final full collection, the last look at pending deaths, and the figures.
+    fn finish(mut self, replay_time: Duration) -> Result<ReplayReport, Problem> {
+        let stats = self.heap.stats();
+        let (durations, gc_by_kind) = {
+            let log = self.log.borrow();
+            (log.durations.clone(), log.by_kind.clone())
+        };
+        self.heap.collect(CollectionKind::Full);
+        self.check_pending_deaths()?;
+        let final_stats = self.heap.stats();
+        Ok(ReplayReport {
+            collector: C::CONSTRAINTS.name,
+            events: self.events,
+            allocated_objects: stats.allocated_objects,
+            allocated_bytes: stats.allocated_bytes,
+            live: self.heap.live_graph(),
+            gc_by_kind,
+            pauses: PauseSummary::of_durations(durations),
+            replay_time,
+            peak_committed_bytes: final_stats.peak_committed_bytes,
+            final_committed_bytes: final_stats.committed_bytes,
+            leaks: self.check_deaths.then_some(self.leaks),
+        })
+    }
+}
+
+/// A strong handle lent for one operation.
+#[derive(Copy, Clone, Debug)]
+struct Borrowed {
+    handle: Handle,
+    temporary: bool,
+}
+
+/// `t NANOS`: the program computes without touching the heap. A busy wait, as computation is;
+/// sleeping would let the scheduler stretch short waits.
+fn spin(duration: Duration) {
+    let end = Instant::now() + duration;
+    while Instant::now() < end {
+        std::hint::spin_loop();
+    }
+}

@@ -1,0 +1,216 @@
+//! The trace commands of `gclab`: `replay`, `convert` and `gen`.
+
+use std::fmt::Write as _;
+use std::io::{self, Write};
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use gc_core::{Collector, Heap, HeapConfig, VerifyHeap};
+
+use crate::cli::{ConvertArgs, GenArgs, ReplayArgs};
+use crate::collectors::{self, CollectorChoice, HeapVisitor};
+use crate::error::Error;
+use crate::generators::Generator;
+use crate::replay::{self as replaying, ReplayOptions, ReplayReport};
+use crate::report::{self, ReplaySummary};
+use crate::runner::{TraceGc, print_pauses};
+use crate::trace::checker::TraceChecker;
+use crate::trace::open::{self, SourceVisitor};
+use crate::trace::{TraceError, TraceSink, TraceSource};
+
+/// `gclab replay`: the trace on a new heap of the chosen collector, then its summary.
+pub fn replay(args: &ReplayArgs, out: &mut impl Write) -> Result<(), Error> {
+    let choice = CollectorChoice::parse(&args.collector)?;
+    let mut config = HeapConfig::default();
+    if let Some(limit) = args.heap_limit {
+        config.max_heap_bytes = limit;
+    }
+    if args.verify {
+        config.verify = VerifyHeap::AfterEachGc;
+    }
+    let run = ReplayRun {
+        path: &args.trace,
+        options: ReplayOptions {
+            check_deaths: args.check_deaths,
+            progress: !args.no_progress,
+        },
+        trace_gc: match (args.trace_gc, args.trace_gc_nvp) {
+            (true, _) => TraceGc::Stdout,
+            (false, true) => TraceGc::NameValue,
+            (false, false) => TraceGc::Off,
+        },
+        // One JSON object on standard output: the pause lines go to standard error.
+        trace_to_stderr: args.json,
+    };
+    let report = collectors::run_with(choice, config, run)??;
+    let summary = ReplaySummary::new(&args.trace.display().to_string(), &report);
+    if args.json {
+        serde_json::to_writer_pretty(&mut *out, &summary).map_err(io::Error::from)?;
+        writeln!(out)?;
+    } else {
+        report::write_replay_summary(out, &summary)?;
+    }
+    Ok(())
+}
+
+struct ReplayRun<'a> {
+    path: &'a Path,
+    options: ReplayOptions,
+    trace_gc: TraceGc,
+    trace_to_stderr: bool,
+}
+
+impl HeapVisitor for ReplayRun<'_> {
+    type Output = Result<ReplayReport, Error>;
+
+    fn visit<C: Collector>(self, mut heap: Heap<C>) -> Self::Output {
+        if self.trace_gc != TraceGc::Off {
+            print_pauses(&mut heap, self.trace_gc, 1, self.trace_to_stderr);
+        }
+        let on_heap = ReplayOnHeap {
+            heap: &mut heap,
+            options: self.options,
+        };
+        Ok(open::with_source(self.path, on_heap)??)
+    }
+}
+
+struct ReplayOnHeap<'h, C: Collector> {
+    heap: &'h mut Heap<C>,
+    options: ReplayOptions,
+}
+
+impl<C: Collector> SourceVisitor for ReplayOnHeap<'_, C> {
+    type Output = Result<ReplayReport, TraceError>;
+
+    fn visit<S: TraceSource>(self, source: &mut S) -> Self::Output {
+        replaying::replay(self.heap, source, self.options)
+    }
+}
+
+/// `gclab convert`: reads any format, checks every record, writes the format the output's name
+/// asks for.
+pub fn convert(args: &ConvertArgs, out: &mut impl Write) -> Result<(), Error> {
+    let output = args.output.display().to_string();
+    let mut sink = open::create_sink(&args.output)
+        .ok_or_else(|| Error::UnknownTraceFormat(output.clone()))?
+        .map_err(|source| Error::WriteTrace {
+            path: output.clone(),
+            source,
+        })?;
+    let started = Instant::now();
+    let copied = open::with_source(&args.input, Copy { sink: &mut *sink })??;
+    sink.finish().map_err(|source| Error::WriteTrace {
+        path: output.clone(),
+        source,
+    })?;
+    if args.output.as_os_str() != "-" {
+        writeln!(
+            out,
+            "{} -> {output}: {} records, {} ids never declared dead, {:.2} s",
+            args.input.display(),
+            copied.records,
+            copied.live_ids,
+            started.elapsed().as_secs_f64()
+        )?;
+    }
+    Ok(())
+}
+
+/// What a conversion copied.
+struct Copied {
+    records: u64,
+    live_ids: usize,
+}
+
+/// Copies every record from a source to a sink, checking them on the way.
+struct Copy<'s> {
+    sink: &'s mut dyn TraceSink,
+}
+
+impl SourceVisitor for Copy<'_> {
+    type Output = Result<Copied, Error>;
+
+    fn visit<S: TraceSource>(self, source: &mut S) -> Self::Output {
+        let mut checker = TraceChecker::new();
+        let mut records = 0;
+        while let Some(record) = source.next_record()? {
+            records += 1;
+            if let Err(problem) = checker.check(&record) {
+                return Err(source.error_at_last(problem).into());
+            }
+            if let Err(error) = self.sink.write_record(&record) {
+                return Err(Error::Output(error));
+            }
+        }
+        Ok(Copied {
+            records,
+            live_ids: checker.live_ids(),
+        })
+    }
+}
+
+/// `gclab gen`: the generator's trace into the output file.
+pub fn generate(mut args: GenArgs, out: &mut impl Write) -> Result<(), Error> {
+    take_output_option(&mut args.params, &mut args.output);
+    let output = args.output.display().to_string();
+    let write_error = |source| Error::WriteTrace {
+        path: output.clone(),
+        source,
+    };
+    let mut sink = open::create_sink(&args.output)
+        .ok_or_else(|| Error::UnknownTraceFormat(output.clone()))?
+        .map_err(write_error)?;
+    let generator = args.generator;
+    generator
+        .generate(&args.params, &mut *sink)
+        .map_err(|source| Error::Generator {
+            generator: generator.name(),
+            source,
+        })?;
+    sink.finish().map_err(write_error)?;
+    if args.output.as_os_str() != "-" {
+        writeln!(out, "{}: wrote {output}", generator.name())?;
+    }
+    Ok(())
+}
+
+/// `-o FILE` given after the generator's parameters arrives among them (they take every word
+/// after the name): take it out.
+fn take_output_option(params: &mut Vec<String>, output: &mut PathBuf) {
+    let mut index = 0;
+    while index < params.len() {
+        let word = params[index].as_str();
+        if let Some(value) = word
+            .strip_prefix("--output=")
+            .or_else(|| word.strip_prefix("-o="))
+        {
+            *output = PathBuf::from(value);
+            params.remove(index);
+        } else if (word == "-o" || word == "--output") && index + 1 < params.len() {
+            *output = PathBuf::from(params.remove(index + 1));
+            params.remove(index);
+        } else {
+            index += 1;
+        }
+    }
+}
+
+/// The text after `gclab gen --help`: each generator's parameters with their defaults.
+pub fn generators_help() -> String {
+    let mut help = String::from("Generators and their parameters:\n");
+    for generator in Generator::ALL {
+        let _ = writeln!(help, "  {}: {}", generator.name(), generator.description());
+        for param in generator.params() {
+            let _ = writeln!(
+                help,
+                "      --{} <{}>  {}",
+                param.name, param.default, param.help
+            );
+        }
+    }
+    help.push_str(
+        "\nFormats by the output's name: .gct (text), .gct.gz, .gctb (binary), - (stdout)",
+    );
+    help
+}
