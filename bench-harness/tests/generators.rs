@@ -520,15 +520,22 @@ fn every_help_states_the_range_the_parameter_enforces() {
 // ---------------------------------------------------------------------------------------------
 // Sizes of the default traces (run with `--ignored --nocapture`, in release)
 
+/// Counts records, objects, bytes and the length of the text form, and checks consistency.
 #[derive(Default)]
 struct Counter {
     records: [u64; 10],
     objects: u64,
     bytes: u64,
+    text_bytes: u64,
+    checker: TraceChecker,
 }
 
 impl TraceSink for Counter {
     fn write_record(&mut self, record: &Record<'_>) -> io::Result<()> {
+        self.checker
+            .check(record)
+            .map_err(|p| io::Error::other(format!("{p:?}")))?;
+        self.text_bytes += record.to_string().len() as u64 + 1;
         let kind = match record {
             Record::Meta { .. } => 0,
             Record::Alloc { slots, bytes, .. } => {
@@ -564,10 +571,11 @@ fn default_sizes() {
         let [meta, a, w, r, add, drop, gc, t, e, d] = counter.records;
         let total: u64 = counter.records.iter().sum();
         println!(
-            "{:13} {total:>11} records (@ {meta} a {a} w {w} r {r} + {add} - {drop} gc {gc} t {t} e {e} d {d}), {} objects, {} MB allocated (slots at 8 bytes), {:.1?}",
+            "{:13} {total:>11} records (@ {meta} a {a} w {w} r {r} + {add} - {drop} gc {gc} t {t} e {e} d {d}), {} objects, {} MiB allocated (slots at 8 bytes), {} MiB as text, {:.1?}",
             generator.name(),
             counter.objects,
             counter.bytes >> 20,
+            counter.text_bytes >> 20,
             start.elapsed(),
         );
     }
@@ -635,5 +643,16 @@ fn the_model_rejects_invalid_traces() {
     for (what, records) in cases {
         let caught = std::panic::catch_unwind(|| Model::run(&records, Deaths::MustBeGarbage));
         assert!(caught.is_err(), "{what}");
+    }
+}
+
+#[test]
+#[ignore = "prints a small trace"]
+fn peek() {
+    let args = std::env::var("PEEK").unwrap_or_default();
+    let (name, args) = args.split_once(' ').unwrap_or((&args, ""));
+    let generator = Generator::from_name(name).expect("PEEK=name args");
+    for record in generate(generator, args) {
+        println!("{}", record.borrow());
     }
 }
