@@ -400,11 +400,19 @@ impl<'h, C: Collector> Replay<'h, C> {
 
     /// After a full collection, every pending `d` whose object survived it is a leak.
     fn check_pending_deaths(&mut self) -> Result<(), Problem> {
+        if !self.check_deaths {
+            return Ok(());
+        }
+        // A death is judged only by a full collection after its `d`: the count moves on even
+        // while nothing is pending.
         let full_collections = self.log.borrow().full_collections;
-        if self.pending.is_empty() || full_collections == self.full_collections_seen {
+        if full_collections == self.full_collections_seen {
             return Ok(());
         }
         self.full_collections_seen = full_collections;
+        if self.pending.is_empty() {
+            return Ok(());
+        }
         let mut survivors = Vec::new();
         for death in std::mem::take(&mut self.pending) {
             match self.heap.is_alive(death.weak).map_err(Problem::Heap)? {

@@ -162,13 +162,13 @@ pub fn generate(mut args: GenArgs, out: &mut impl Write) -> Result<(), Error> {
         .ok_or_else(|| Error::UnknownTraceFormat(output.clone()))?
         .map_err(write_error)?;
     let generator = args.generator;
+    // The generator finishes the sink itself.
     generator
         .generate(&args.params, &mut *sink)
         .map_err(|source| Error::Generator {
             generator: generator.name(),
             source,
         })?;
-    sink.finish().map_err(write_error)?;
     if args.output.as_os_str() != "-" {
         writeln!(out, "{}: wrote {output}", generator.name())?;
     }

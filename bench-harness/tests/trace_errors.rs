@@ -33,8 +33,14 @@ const CASES: &[(&str, &str)] = &[
     ("an extra field after gc", "gctrace 1\ngc major\n"),
     ("an id that is no number", "gctrace 1\na x1 0 0\n"),
     ("a negative slot count", "gctrace 1\na 1 -2 0\n"),
-    ("an id out of range", "gctrace 1\na 9223372036854775808 0 0\n"),
-    ("a huge number", "gctrace 1\na 1 99999999999999999999999 0\n"),
+    (
+        "an id out of range",
+        "gctrace 1\na 9223372036854775808 0 0\n",
+    ),
+    (
+        "a huge number",
+        "gctrace 1\na 1 99999999999999999999999 0\n",
+    ),
     ("slots out of range", "gctrace 1\na 1 4294967296 0\n"),
     ("a think time out of range", "gctrace 1\nt 60000000001\n"),
     ("an id never allocated", "gctrace 1\n+ 7\n"),
@@ -43,14 +49,26 @@ const CASES: &[(&str, &str)] = &[
     ("a slot out of range", "gctrace 1\na 1 2 0\nw 1 2 null\n"),
     ("a read out of range", "gctrace 1\na 1 0 0\nr 1 0\n"),
     ("a root count below zero", "gctrace 1\na 1 0 0\n- 1\n- 1\n"),
-    ("an SMI too large", "gctrace 1\na 1 1 0\nw 1 0 i1073741824\n"),
-    ("an SMI too small", "gctrace 1\na 1 1 0\nw 1 0 i-1073741825\n"),
+    (
+        "an SMI too large",
+        "gctrace 1\na 1 1 0\nw 1 0 i1073741824\n",
+    ),
+    (
+        "an SMI too small",
+        "gctrace 1\na 1 1 0\nw 1 0 i-1073741825\n",
+    ),
     ("a bad value", "gctrace 1\na 1 1 0\nw 1 0 nil\n"),
     ("a bad SMI", "gctrace 1\na 1 1 0\nw 1 0 i4x\n"),
     ("metadata after events", "gctrace 1\na 1 0 0\n@ late yes\n"),
     ("a dead id touched", "gctrace 1\na 1 0 0\n- 1\nd 1\n+ 1\n"),
-    ("a reclaimed object touched", "gctrace 1\na 1 1 0\n- 1\ngc\nw 1 0 null\n"),
-    ("a reclaimed object rooted", "gctrace 1\na 1 0 0\n- 1\ngc\n+ 1\n"),
+    (
+        "a reclaimed object touched",
+        "gctrace 1\na 1 1 0\n- 1\ngc\nw 1 0 null\n",
+    ),
+    (
+        "a reclaimed object rooted",
+        "gctrace 1\na 1 0 0\n- 1\ngc\n+ 1\n",
+    ),
     ("an object too large", "gctrace 1\na 1 4294967295 0\n"),
     ("CRLF line ends", "gctrace 1\r\na 1 0 0\r\nz\r\n"),
 ];
@@ -72,7 +90,11 @@ fn a_long_line_is_refused_without_reading_it_all() {
     assert_eq!(error.position, Position::Line(2));
     assert!(matches!(error.problem, Problem::LineTooLong(_)), "{error}");
     let quoted = error.record.as_deref().unwrap_or_default();
-    assert!(quoted.len() < 200, "the quote is cut: {} bytes", quoted.len());
+    assert!(
+        quoted.len() < 200,
+        "the quote is cut: {} bytes",
+        quoted.len()
+    );
 }
 
 #[test]
