@@ -369,7 +369,7 @@ impl<'h, C: Collector> Replay<'h, C> {
             .heap
             .upgrade(weak)
             .map_err(Problem::Heap)?
-            .ok_or(Problem::Reclaimed(id))?;
+            .ok_or_else(|| Problem::Reclaimed(id))?;
         self.ids.entry(id)?.data.strong = Some(handle);
         Ok(())
     }

@@ -90,39 +90,27 @@ impl<R: BufRead> TraceSource for TextReader<R> {
                     false => Err(TraceError::in_file(&self.file, Problem::MissingHeader)),
                 };
             }
-            let Ok(line) = std::str::from_utf8(&self.line) else {
-                return Err(self.error(Problem::NotUtf8));
-            };
-            let mut fields = Self::fields(line).peekable();
-            if fields.peek().is_none() {
+            if is_blank(&self.line) {
                 continue;
             }
-            if !self.seen_header {
-                let header: Vec<&str> = fields.take(3).collect();
-                if header != ["gctrace", "1"] {
-                    return Err(self.error(Problem::BadHeader));
-                }
-                self.seen_header = true;
-                continue;
+            if self.seen_header {
+                break;
             }
-            break;
+            let header = std::str::from_utf8(&self.line).map(|line| Self::fields(line).take(3));
+            if !header.is_ok_and(|fields| fields.eq(["gctrace", "1"])) {
+                return Err(self.error(Problem::BadHeader));
+            }
+            self.seen_header = true;
         }
-        // The borrow checker cannot see that the loop's borrow ended: parse again from here.
         let Ok(line) = std::str::from_utf8(&self.line) else {
             return Err(self.error(Problem::NotUtf8));
         };
-        match parse_record(Self::fields(line), &mut self.meta_value) {
-            Ok(record) => Ok(Some(record)),
-            Err(problem) => {
-                let error = TraceError::new(
-                    &self.file,
-                    Position::Line(self.line_number),
-                    Some(line),
-                    problem,
-                );
-                Err(error)
-            }
-        }
+        parse_record(Self::fields(line), &mut self.meta_value)
+            .map(Some)
+            .map_err(|problem| {
+                let position = Position::Line(self.line_number);
+                TraceError::new(&self.file, position, Some(line), problem)
+            })
     }
 
     fn error_at_last(&self, problem: Problem) -> TraceError {
@@ -138,13 +126,20 @@ impl<R: BufRead> TraceSource for TextReader<R> {
     }
 }
 
+/// Whether a line holds no fields: only spaces, tabs, line ends and maybe a comment.
+fn is_blank(line: &[u8]) -> bool {
+    line.iter()
+        .find(|b| !matches!(b, b' ' | b'\t' | b'\r' | b'\n'))
+        .is_none_or(|&b| b == b'#')
+}
+
 /// Parses one record from its fields (at least one). `meta_value` holds a metadata value that
 /// spans several fields.
 fn parse_record<'a>(
     mut fields: impl Iterator<Item = &'a str>,
     meta_value: &'a mut String,
 ) -> ProblemResult<Record<'a>> {
-    let kind = fields.next().ok_or(Problem::MissingField("record"))?;
+    let kind = fields.next().ok_or_else(|| Problem::MissingField("record"))?;
     let mut fields = Fields(fields);
     let record = match kind {
         "@" => {
@@ -210,7 +205,7 @@ struct Fields<I>(I);
 
 impl<'a, I: Iterator<Item = &'a str>> Fields<I> {
     fn next(&mut self, name: &'static str) -> ProblemResult<&'a str> {
-        self.0.next().ok_or(Problem::MissingField(name))
+        self.0.next().ok_or_else(|| Problem::MissingField(name))
     }
 
     fn number(&mut self, name: &'static str, max: u64) -> ProblemResult<u64> {
