@@ -89,7 +89,9 @@ impl<T> Checker<T> {
 
     /// The entry of a live id.
     pub fn entry(&mut self, id: u64) -> ProblemResult<&mut Entry<T>> {
-        self.entries.get_mut(&id).ok_or_else(|| Problem::NotLive(id))
+        self.entries
+            .get_mut(&id)
+            .ok_or_else(|| Problem::NotLive(id))
     }
 
     /// Removes an id whose object the heap reclaimed; a later touch of it is an error.

@@ -139,7 +139,9 @@ fn parse_record<'a>(
     mut fields: impl Iterator<Item = &'a str>,
     meta_value: &'a mut String,
 ) -> ProblemResult<Record<'a>> {
-    let kind = fields.next().ok_or_else(|| Problem::MissingField("record"))?;
+    let kind = fields
+        .next()
+        .ok_or_else(|| Problem::MissingField("record"))?;
     let mut fields = Fields(fields);
     let record = match kind {
         "@" => {

@@ -1,0 +1,205 @@
+//! The trace commands as a user runs them: `gen`, `convert`, `replay`; their output, files and
+//! exit codes.
+#![cfg(feature = "marksweep")]
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use serde_json::Value;
+
+fn gclab(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_gclab"))
+        .args(args)
+        .output()
+        .expect("the gclab binary runs")
+}
+
+fn stdout(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+fn stderr(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stderr).into_owned()
+}
+
+fn path_str(path: &Path) -> &str {
+    path.to_str().expect("a UTF-8 temporary path")
+}
+
+/// Writes a generator's trace into `dir` and returns its path.
+fn generate(dir: &Path, file: &str, generator: &str, params: &[&str]) -> PathBuf {
+    let path = dir.join(file);
+    let mut args = vec!["gen", generator];
+    args.extend_from_slice(params);
+    args.extend_from_slice(&["-o", path_str(&path)]);
+    let output = gclab(&args);
+    assert!(output.status.success(), "{args:?}: {}", stderr(&output));
+    path
+}
+
+fn replay_json(trace: &Path, extra: &[&str]) -> Value {
+    let mut args = vec!["replay", path_str(trace), "--json"];
+    args.extend_from_slice(extra);
+    let output = gclab(&args);
+    assert!(output.status.success(), "{}", stderr(&output));
+    serde_json::from_slice(&output.stdout).expect("one JSON object on standard output")
+}
+
+#[test]
+fn replay_json_has_every_field() {
+    let dir = tempfile::tempdir().unwrap();
+    let trace = generate(dir.path(), "bt.gct", "binary-trees", &["--depth", "8"]);
+    let json = replay_json(&trace, &[]);
+    for field in [
+        "collector",
+        "trace",
+        "events",
+        "allocated_objects",
+        "allocated_bytes",
+        "live_objects",
+        "live_slots",
+        "live_payload_bytes",
+        "digest",
+        "gc_count",
+        "gc_by_kind",
+        "pause_ms",
+        "replay_seconds",
+        "peak_committed_bytes",
+        "final_committed_bytes",
+    ] {
+        assert!(json.get(field).is_some(), "{field} missing: {json}");
+    }
+    for field in ["total", "p50", "p99", "max"] {
+        assert!(json["pause_ms"][field].is_number(), "{json}");
+    }
+    assert!(
+        json.get("leaks").is_none(),
+        "leaks only with --check-deaths"
+    );
+    // The long-lived tree of depth 8 is what stays: 2^9 - 1 nodes of two slots.
+    assert_eq!(json["live_objects"], 511);
+    assert_eq!(json["live_slots"], 1022);
+    assert_eq!(json["digest"].as_str().map(str::len), Some(32));
+}
+
+#[test]
+fn check_deaths_reports_the_leaks_with_paths() {
+    let dir = tempfile::tempdir().unwrap();
+    let params = ["--ticks", "5", "--bytes", "1024", "--interval", "0"];
+    let trace = generate(dir.path(), "leaky.gct", "leaky", &params);
+    let json = replay_json(&trace, &["--check-deaths"]);
+    let leaks = json["leaks"].as_array().expect("a list of leaks");
+    // Every tick but the last leaks its theThing, string, method and context.
+    assert_eq!(leaks.len(), 4 * (5 - 1), "{json}");
+    for leak in leaks {
+        let path = leak["path"].as_array().expect("a path");
+        assert_eq!(path.last().map(|step| &step["id"]), Some(&leak["id"]));
+        assert!(
+            leak["declared_dead_at"]
+                .as_str()
+                .unwrap()
+                .starts_with("line ")
+        );
+    }
+    let text = stdout(&gclab(&["replay", path_str(&trace), "--check-deaths"]));
+    assert!(text.contains("leaks: 16"), "{text}");
+    assert!(text.contains("is reachable: "), "{text}");
+}
+
+#[test]
+fn a_bad_trace_exits_with_two_naming_file_and_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let trace = dir.path().join("bad.gct");
+    std::fs::write(&trace, "gctrace 1\na 1 2 0\nw 1 5 null\n").unwrap();
+    let output = gclab(&["replay", path_str(&trace)]);
+    assert_eq!(output.status.code(), Some(2));
+    let message = stderr(&output);
+    assert!(
+        message.contains("bad.gct:3: `w 1 5 null`: slot 5 is out of range"),
+        "{message}"
+    );
+    let output = gclab(&["replay", path_str(&dir.path().join("missing.gct"))]);
+    assert_eq!(output.status.code(), Some(2), "{}", stderr(&output));
+}
+
+#[test]
+fn the_heap_limit_exits_with_three() {
+    let dir = tempfile::tempdir().unwrap();
+    let trace = generate(
+        dir.path(),
+        "leaky.gct",
+        "leaky",
+        &["--ticks", "40", "--interval", "0"],
+    );
+    let output = gclab(&["replay", path_str(&trace), "--heap-limit", "8M"]);
+    assert_eq!(output.status.code(), Some(3), "{}", stdout(&output));
+    let message = stderr(&output);
+    assert!(
+        message.contains("leaky.gct:") && message.contains("heap limit reached"),
+        "{message}"
+    );
+}
+
+#[test]
+fn gen_rejects_bad_parameters_and_names() {
+    let output = gclab(&["gen", "binary-trees", "--depth", "99"]);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(stderr(&output).contains("--depth"), "{}", stderr(&output));
+    let output = gclab(&["gen", "binary-trees", "--nosuch", "1"]);
+    assert_eq!(output.status.code(), Some(2));
+    assert_eq!(gclab(&["gen", "nosuch"]).status.code(), Some(2));
+    let output = gclab(&["gen", "random", "-o", "trace.txt"]);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(
+        stderr(&output).contains("names no trace format"),
+        "{}",
+        stderr(&output)
+    );
+}
+
+#[test]
+fn gen_writes_to_standard_output_by_default_and_is_deterministic() {
+    let first = gclab(&["gen", "random", "--events", "200", "--seed", "9"]);
+    let second = gclab(&["gen", "random", "--events", "200", "--seed", "9"]);
+    assert!(first.status.success(), "{}", stderr(&first));
+    assert!(stdout(&first).starts_with("gctrace 1\n@ source random"));
+    assert_eq!(first.stdout, second.stdout);
+}
+
+#[test]
+fn compressed_text_replays_like_text() {
+    let dir = tempfile::tempdir().unwrap();
+    let text = generate(dir.path(), "s.gct", "server", &["--requests", "500"]);
+    let gz = dir.path().join("s.gct.gz");
+    let output = gclab(&["convert", path_str(&text), path_str(&gz)]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    assert!(std::fs::metadata(&gz).unwrap().len() < std::fs::metadata(&text).unwrap().len());
+    let (a, b) = (replay_json(&text, &[]), replay_json(&gz, &[]));
+    assert_eq!(a["digest"], b["digest"]);
+    assert_eq!(a["events"], b["events"]);
+}
+
+#[test]
+fn every_subcommand_explains_its_options() {
+    for command in ["replay", "convert", "gen", "run", "collectors"] {
+        let output = gclab(&[command, "--help"]);
+        assert!(output.status.success(), "{command}");
+        assert!(!stdout(&output).is_empty());
+    }
+    let help = stdout(&gclab(&["gen", "--help"]));
+    for generator in [
+        "gcbench",
+        "binary-trees",
+        "splay",
+        "leaky",
+        "listeners",
+        "server",
+        "random",
+    ] {
+        assert!(
+            help.contains(&format!("  {generator}: ")),
+            "{generator}: {help}"
+        );
+    }
+    assert!(help.contains("--depth <14>"), "{help}");
+}
