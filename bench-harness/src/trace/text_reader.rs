@@ -223,23 +223,36 @@ impl<'a, I: Iterator<Item = &'a str>> Fields<I> {
     }
 }
 
-/// A decimal integer in `0..=max`.
+/// A decimal integer in `0..=max`, read in one pass (this is the text reader's hot loop).
 fn parse_number(text: &str, field: &'static str, max: u64) -> ProblemResult<u64> {
-    if text.is_empty() || !text.bytes().all(|b| b.is_ascii_digit()) {
+    let mut value: u64 = 0;
+    let mut overflow = false;
+    for byte in text.bytes() {
+        let digit = byte.wrapping_sub(b'0');
+        if digit > 9 {
+            return Err(Problem::NotANumber {
+                field,
+                text: text.to_owned(),
+            });
+        }
+        match value.checked_mul(10).and_then(|v| v.checked_add(u64::from(digit))) {
+            Some(next) => value = next,
+            None => overflow = true,
+        }
+    }
+    if text.is_empty() {
         return Err(Problem::NotANumber {
             field,
             text: text.to_owned(),
         });
     }
-    let out_of_range = || Problem::OutOfRange {
-        field,
-        text: text.to_owned(),
-        max,
-    };
-    let value: u64 = text.parse().map_err(|_| out_of_range())?;
-    match value <= max {
+    match !overflow && value <= max {
         true => Ok(value),
-        false => Err(out_of_range()),
+        false => Err(Problem::OutOfRange {
+            field,
+            text: text.to_owned(),
+            max,
+        }),
     }
 }
 
