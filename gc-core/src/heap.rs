@@ -17,7 +17,6 @@ use crate::event::{GcEvent, GcReason};
 use crate::gc_tracer::GcListener;
 use crate::handles::{Handle, WeakHandle};
 use crate::object::{HeapObject, MAX_OBJECT_SIZE, ObjectShape};
-use crate::page::MAX_REGULAR_OBJECT_SIZE;
 use crate::retaining_path::{ObjectKey, PathStep, retaining_paths};
 use crate::tagged::{Decoded, Smi, TaggedWord};
 use crate::type_table::{MAX_TYPES, TypeId};
@@ -135,7 +134,7 @@ impl<C: Collector> Heap<C> {
         })?;
         let size = shape.size();
         let gc_count = self.core.tracer.gc_count();
-        let fast = if size <= MAX_REGULAR_OBJECT_SIZE {
+        let fast = if size <= self.core.lab.max_object_size() {
             self.core.lab.allocate(size)
         } else {
             None

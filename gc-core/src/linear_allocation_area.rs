@@ -6,11 +6,25 @@
 
 use crate::address::Address;
 use crate::object::write_filler;
+use crate::page::MAX_REGULAR_OBJECT_SIZE;
 
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct LinearAllocationArea {
     top: Address,
     limit: Address,
+    /// Objects larger than this skip the mutator's fast path and go to the collector's slow
+    /// path (a young generation keeps larger objects out of its semispaces this way).
+    max_object_size: usize,
+}
+
+impl Default for LinearAllocationArea {
+    fn default() -> Self {
+        LinearAllocationArea {
+            top: Address::NULL,
+            limit: Address::NULL,
+            max_object_size: MAX_REGULAR_OBJECT_SIZE,
+        }
+    }
 }
 
 impl LinearAllocationArea {
@@ -39,8 +53,21 @@ impl LinearAllocationArea {
     /// Gives up the area; returns its unused part for the owner's free list.
     pub fn take_rest(&mut self) -> Option<(Address, usize)> {
         let rest = (self.top, self.limit.offset_from(self.top));
-        *self = LinearAllocationArea::default();
+        (self.top, self.limit) = (Address::NULL, Address::NULL);
         (rest.1 > 0).then_some(rest)
+    }
+
+    /// The largest object the mutator's fast path allocates here ([`MAX_REGULAR_OBJECT_SIZE`]
+    /// unless the collector lowered it).
+    #[inline(always)]
+    pub fn max_object_size(&self) -> usize {
+        self.max_object_size
+    }
+
+    /// Sends objects over `size` bytes to the collector's slow path (at most
+    /// [`MAX_REGULAR_OBJECT_SIZE`], which large objects never pass).
+    pub fn set_max_object_size(&mut self, size: usize) {
+        self.max_object_size = size.min(MAX_REGULAR_OBJECT_SIZE);
     }
 
     pub fn is_empty(&self) -> bool {

@@ -18,6 +18,8 @@ pub struct MemoryAllocator {
     committed: usize,
     peak_committed: usize,
     limit: usize,
+    /// Flags every new page of old space and the large object space starts with.
+    old_generation_flags: PageFlags,
 }
 
 impl MemoryAllocator {
@@ -31,6 +33,7 @@ impl MemoryAllocator {
             committed: 0,
             peak_committed: 0,
             limit,
+            old_generation_flags: PageFlags::empty(),
         }
     }
 
@@ -57,6 +60,18 @@ impl MemoryAllocator {
     /// Whether `bytes` more of pages fit under the limit.
     pub fn can_commit(&self, bytes: usize) -> bool {
         self.committed.saturating_add(bytes) <= self.limit
+    }
+
+    /// Gives every page of old space and the large object space committed from now on these
+    /// flags: a generational heap sets `POINTERS_FROM_HERE_ARE_INTERESTING` before it allocates,
+    /// so that the write barrier's fast path sees stores into old objects.
+    pub fn set_old_generation_flags(&mut self, flags: PageFlags) {
+        self.old_generation_flags = flags;
+    }
+
+    /// The flags new old-generation pages start with.
+    pub fn old_generation_flags(&self) -> PageFlags {
+        self.old_generation_flags
     }
 
     /// A regular page for `owner`, from the pool when it has one; `None` at the limit or when the
@@ -92,6 +107,10 @@ impl MemoryAllocator {
         // SAFETY: the memory is a fresh or pooled block of the page source, aligned to
         // PAGE_SIZE, and no space uses it.
         let page = unsafe { PageRef::initialize(start, size, owner) };
+        if owner != SpaceId::NewSpace {
+            // SAFETY: the allocator owns the page until it hands it out (P5).
+            unsafe { page.set_flags(self.old_generation_flags) };
+        }
         self.committed += size;
         self.peak_committed = self.peak_committed.max(self.committed);
         self.in_use.insert(start, memory);

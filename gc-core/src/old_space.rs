@@ -93,6 +93,20 @@ impl OldSpace {
         Some(page)
     }
 
+    /// Takes over a page another space filled (a young generation's page, moved to old space
+    /// whole as V8 promotes pages): it becomes an old-space page with its objects in place.
+    ///
+    /// # Safety
+    /// The caller owns the page (P5) and gives it up: it has set the page's owner and flags for
+    /// old space, and the page is walkable over its whole area (`allocation_top` is the area
+    /// end). None of its fillers is on the free list: a collection that rebuilds the free list
+    /// (a sweep) must run before this space allocates from the page's free memory.
+    pub unsafe fn adopt_page(&mut self, page: PageRef) {
+        debug_assert_eq!(page.owner(), SpaceId::OldSpace);
+        debug_assert_eq!(page.allocation_top(), page.area_end());
+        self.pages.push(page);
+    }
+
     /// Keeps the pages for which `keep` is true; gives the others back to `memory`. The caller
     /// must have removed the pages' blocks from the free list (a sweep rebuilds it).
     pub fn retain_pages(

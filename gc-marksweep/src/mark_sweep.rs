@@ -8,7 +8,7 @@
 
 use gc_core::{
     Address, CollectionKind, Collector, CollectorConstraints, GcKind, GcPhase, GcReason, HeapCore,
-    OutOfMemory, PauseOutcome,
+    OldGenerationCollector, OutOfMemory, PauseOutcome,
 };
 
 use crate::marker::{Marker, is_marked};
@@ -77,4 +77,10 @@ unsafe impl Collector for MarkSweep {
     fn collect(&mut self, core: &mut HeapCore, _kind: CollectionKind, reason: GcReason) {
         self.collect_full(core, reason);
     }
+}
+
+// SAFETY: a full collection marks from the handles through every page (young pages adopted into
+// old space included) and frees only what marking did not reach, as above.
+unsafe impl OldGenerationCollector for MarkSweep {
+    const GENERATIONAL_NAME: &'static str = "gen-marksweep";
 }

@@ -1,0 +1,51 @@
+//! The old half of a generational configuration: what a young-generation collector (the
+//! scavenger in `gc-scavenge`) needs from the collector it composes with.
+//!
+//! A generational plan (`Generational<Old>`) owns new space and delegates everything about old
+//! space and the large object space to `Old`: full collections, the marking barrier, incremental
+//! steps. Neither knows the other's internals, so `gen-marksweep`, `gen-markcompact` and
+//! `gen-incremental` are the same plan over different old collectors.
+
+use crate::address::Address;
+use crate::collector::Collector;
+use crate::heap::HeapCore;
+use crate::linear_allocation_area::LinearAllocationArea;
+use crate::old_space::Expansion;
+use crate::page::MAX_REGULAR_OBJECT_SIZE;
+
+/// A collector that can manage the old generation under a young one.
+///
+/// Its [`Collector`] methods keep their meaning, with these differences: the plan calls
+/// `collect(core, CollectionKind::Full, reason)` only once new space is empty (its pages have
+/// been handed to old space with `OldSpace::adopt_page`, so every object is in old space or the
+/// large object space), and `allocate_slow` is never called (the plan allocates through
+/// [`OldGenerationCollector::allocate_old`]).
+///
+/// # Safety
+/// As [`Collector`]: a full collection keeps P1, P2 and P5 for every object of old space and
+/// the large object space, whatever page it was on.
+pub unsafe trait OldGenerationCollector: Collector {
+    /// The name of the configuration this collector makes with the scavenger, e.g.
+    /// `gen-marksweep`.
+    const GENERATIONAL_NAME: &'static str;
+
+    /// Allocates `size` bytes in the old generation for a promoted or pretenured object: in old
+    /// space through `lab` (the caller's own, never the mutator's), or in the large object space
+    /// for a large object. Never collects; `None` when no page fits under the hard limit.
+    ///
+    /// The default allocates from old space's free list, taking new pages, which suits any
+    /// old collector that keeps old space swept. The memory returned is unused page memory
+    /// (P1) that the caller formats at once.
+    fn allocate_old(
+        &mut self,
+        core: &mut HeapCore,
+        lab: &mut LinearAllocationArea,
+        size: usize,
+    ) -> Option<Address> {
+        if size > MAX_REGULAR_OBJECT_SIZE {
+            return core.lo_space.allocate(size, &mut core.memory);
+        }
+        core.old_space
+            .allocate(lab, size, &mut core.memory, Expansion::AllowNewPage)
+    }
+}

@@ -1,0 +1,314 @@
+//! The generational plan: the scavenger for new space composed with an old-generation
+//! collector (`Generational<MarkSweep>` is `gen-marksweep`).
+//!
+//! Policy. The mutator allocates in new space; objects over [`MAX_YOUNG_OBJECT_SIZE`] go to the
+//! old generation directly. When from-space is full, a scavenge runs. A full collection follows
+//! a scavenge when the old generation (used bytes outside new space) passed the allocation limit
+//! that heap growing sets, when external memory passed its limit, or when promotion failed. A
+//! full collection first hands new space's pages with objects to old space whole, so the old
+//! collector sees every object as old; new space starts again empty, and so does the remembered
+//! set. After each scavenge the semispaces are resized by [`SemispaceSizing`].
+//!
+//! The old collector keeps the marking barrier, incremental steps and its own checks: the plan
+//! forwards them, so `gen-incremental` and `gen-markcompact` are this plan over other old
+//! collectors.
+
+use gc_core::linear_allocation_area::LinearAllocationArea;
+use gc_core::page::PageRef;
+use gc_core::{
+    Address, BarrierKind, CollectionKind, Collector, CollectorConstraints, GcKind, GcPhase,
+    GcReason, HeapCore, HeapObject, OldGenerationCollector, OutOfMemory, PAGE_SIZE, PageFlags,
+    PauseOutcome, Progress, RememberedSet, VerifyError,
+};
+
+use crate::new_space::{MAX_YOUNG_OBJECT_SIZE, NewSpace};
+use crate::scavenger::{ScavengeResult, Scavenger, forwarded, is_young};
+use crate::semispace_sizing::{SemispaceSizing, YoungGenerationConfig};
+use crate::slot_set::SlotSetRememberedSet;
+use crate::verify::verify_generations;
+
+/// New space may take at most this share of the hard heap limit (both semispaces: a quarter).
+const NEW_SPACE_HEAP_SHARE: usize = 8;
+
+/// A young generation (new space, scavenger, remembered set `R`) over the old collector `Old`.
+pub struct Generational<Old, R = SlotSetRememberedSet> {
+    old: Old,
+    remembered: R,
+    new_space: NewSpace,
+    sizing: SemispaceSizing,
+    /// The old-space LAB that promotion and pretenured allocation use.
+    old_lab: LinearAllocationArea,
+    set_up: bool,
+    last_scavenge: Option<ScavengeResult>,
+}
+
+impl<Old: OldGenerationCollector> Generational<Old> {
+    /// The plan with a slot-set remembered set and the default young-generation settings.
+    pub fn new(old: Old) -> Self {
+        Generational::with(
+            old,
+            SlotSetRememberedSet::default(),
+            YoungGenerationConfig::default(),
+        )
+    }
+}
+
+impl<Old: OldGenerationCollector, R: RememberedSet> Generational<Old, R> {
+    pub fn with(old: Old, remembered: R, config: YoungGenerationConfig) -> Self {
+        Generational {
+            old,
+            remembered,
+            new_space: NewSpace::default(),
+            sizing: SemispaceSizing::new(config),
+            old_lab: LinearAllocationArea::default(),
+            set_up: false,
+            last_scavenge: None,
+        }
+    }
+
+    pub fn old(&self) -> &Old {
+        &self.old
+    }
+
+    pub fn remembered_set(&self) -> &R {
+        &self.remembered
+    }
+
+    pub fn new_space(&self) -> &NewSpace {
+        &self.new_space
+    }
+
+    pub fn config(&self) -> &YoungGenerationConfig {
+        self.sizing.config()
+    }
+
+    /// What the last scavenge did.
+    pub fn last_scavenge(&self) -> Option<&ScavengeResult> {
+        self.last_scavenge.as_ref()
+    }
+
+    /// On first use: old pages get the barrier's "from" flag, the mutator's fast path keeps to
+    /// young-sized objects, and new space takes its pages.
+    fn set_up(&mut self, core: &mut HeapCore) {
+        if self.set_up {
+            return;
+        }
+        self.set_up = true;
+        core.memory
+            .set_old_generation_flags(PageFlags::POINTERS_FROM_HERE_ARE_INTERESTING);
+        core.lab.set_max_object_size(MAX_YOUNG_OBJECT_SIZE);
+        self.resize_new_space(core);
+    }
+
+    fn resize_new_space(&mut self, core: &mut HeapCore) {
+        let cap = core.config.max_heap_bytes / PAGE_SIZE / NEW_SPACE_HEAP_SHARE;
+        let pages = self.sizing.target_pages().min(cap);
+        let pool = core.page_pool_target();
+        self.new_space.resize(pages, &mut core.memory, pool);
+    }
+
+    /// Bytes in the old generation: everything outside new space.
+    fn old_generation_bytes(&self, core: &HeapCore) -> usize {
+        core.used_bytes() - self.new_space.object_bytes(&core.lab)
+    }
+
+    /// Why a full collection should run before the old generation takes `size` more bytes.
+    fn full_collection_due(&self, core: &HeapCore, size: usize) -> Option<GcReason> {
+        if self.old_generation_bytes(core).saturating_add(size) > core.growing.allocation_limit() {
+            Some(GcReason::AllocationLimit)
+        } else if core.external.total() > core.growing.external_limit() {
+            Some(GcReason::ExternalMemoryPressure)
+        } else {
+            None
+        }
+    }
+
+    /// A scavenge, and the full collection that policy wants after it, if any.
+    pub fn collect_young(&mut self, core: &mut HeapCore, reason: GcReason) {
+        self.set_up(core);
+        if !self.new_space.can_scavenge(&core.lab) {
+            // To-space could not take every survivor (the heap limit kept it small).
+            return self.collect_full(core, reason);
+        }
+        let result = self.scavenge(core, reason);
+        let due = self.full_collection_due(core, 0);
+        if let Some(reason) = due.or(result
+            .promotion_failed
+            .then_some(GcReason::AllocationFailure))
+        {
+            self.collect_full(core, reason);
+        }
+    }
+
+    fn scavenge(&mut self, core: &mut HeapCore, reason: GcReason) -> ScavengeResult {
+        let pause = core.begin_pause(GcKind::Scavenge, reason);
+        let mut outcome = PauseOutcome::default();
+        let young_bytes = self.new_space.object_bytes(&core.lab);
+        self.new_space.retire_lab(&mut core.lab);
+        let result = outcome.timed(GcPhase::Evacuate, || {
+            let survivals = self.sizing.config().survivals_before_promotion;
+            // SAFETY: this is the plan's pause; new space is ours and `can_scavenge` held; the
+            // handles and remembered slots name live objects (P2, P5).
+            let scavenger = unsafe {
+                Scavenger::new(
+                    &mut self.old,
+                    &mut self.old_lab,
+                    &mut self.new_space,
+                    survivals,
+                )
+            };
+            scavenger.run(core, &mut self.remembered, young_bytes)
+        });
+        (outcome.external_freed_bytes, outcome.external_time) =
+            outcome.timed(GcPhase::Weak, || {
+                core.process_weak_references(|object| {
+                    if is_young(object) {
+                        forwarded(object)
+                    } else {
+                        Some(object)
+                    }
+                })
+            });
+        self.new_space.flip(result.copied_bytes);
+        core.counters.used_bytes -= result.freed_bytes();
+        outcome.freed_bytes = result.freed_bytes();
+        outcome.promoted_bytes = result.promoted_bytes;
+        outcome.moved_bytes = result.survived_bytes();
+        self.sizing
+            .after_scavenge(result.survived_bytes(), result.young_bytes);
+        self.resize_new_space(core);
+        core.end_pause(pause, outcome);
+        self.last_scavenge = Some(result.clone());
+        result
+    }
+
+    /// A full collection: new space's objects move to old space with their pages, then the old
+    /// collector collects the whole heap.
+    pub fn collect_full(&mut self, core: &mut HeapCore, reason: GcReason) {
+        self.set_up(core);
+        core.old_space.retire_lab(&mut self.old_lab);
+        // SAFETY: this is the plan's pause, and the old collector's full collection rebuilds
+        // old space's free list next.
+        unsafe { self.new_space.move_pages_to_old_space(core) };
+        self.old.collect(core, CollectionKind::Full, reason);
+        // New space is empty: no old-to-new slot is left.
+        self.remembered.clear();
+        self.resize_new_space(core);
+    }
+
+    /// Allocation in the old generation (pretenured objects), with mark-sweep's policy: a full
+    /// collection first when the limit is reached, another when the hard limit refuses.
+    fn allocate_old(&mut self, core: &mut HeapCore, size: usize) -> Result<Address, OutOfMemory> {
+        let mut collected = false;
+        if let Some(reason) = self.full_collection_due(core, size) {
+            self.collect_full(core, reason);
+            collected = true;
+        }
+        if let Some(address) = self.old.allocate_old(core, &mut self.old_lab, size) {
+            return Ok(address);
+        }
+        if !collected {
+            self.collect_full(core, GcReason::AllocationFailure);
+            if let Some(address) = self.old.allocate_old(core, &mut self.old_lab, size) {
+                return Ok(address);
+            }
+        }
+        Err(core.out_of_memory(size))
+    }
+}
+
+const fn generational_barrier(old: BarrierKind) -> BarrierKind {
+    match old {
+        BarrierKind::Marking | BarrierKind::GenerationalAndMarking => {
+            BarrierKind::GenerationalAndMarking
+        }
+        BarrierKind::None | BarrierKind::Generational => BarrierKind::Generational,
+    }
+}
+
+fn is_in_new_space(object: HeapObject) -> bool {
+    is_young(object.address())
+}
+
+// SAFETY: the scavenger copies every object reachable from the handles and the remembered set
+// (which holds every old-to-new slot: the barrier records them, the scavenger keeps or re-records
+// the ones still young), updates every reference to them and clears weak handles and external
+// memory of the rest before from-space is reused; full collections are the old collector's,
+// over a heap whose objects are all in old space (P1 to P5).
+unsafe impl<Old: OldGenerationCollector, R: RememberedSet> Collector for Generational<Old, R> {
+    const CONSTRAINTS: CollectorConstraints = CollectorConstraints {
+        name: Old::GENERATIONAL_NAME,
+        moves_objects: true,
+        generational: true,
+        incremental: Old::CONSTRAINTS.incremental,
+        barrier: generational_barrier(Old::CONSTRAINTS.barrier),
+        post_allocation: Old::CONSTRAINTS.post_allocation,
+    };
+
+    fn allocate_slow(&mut self, core: &mut HeapCore, size: usize) -> Result<Address, OutOfMemory> {
+        self.set_up(core);
+        if size <= MAX_YOUNG_OBJECT_SIZE && self.new_space.capacity() > 0 {
+            if let Some(address) = self.new_space.refill(&mut core.lab, size) {
+                return Ok(address);
+            }
+            self.collect_young(core, GcReason::AllocationFailure);
+            if let Some(address) = self.new_space.refill(&mut core.lab, size) {
+                return Ok(address);
+            }
+        }
+        self.allocate_old(core, size)
+    }
+
+    fn collect(&mut self, core: &mut HeapCore, kind: CollectionKind, reason: GcReason) {
+        match kind {
+            CollectionKind::Young => self.collect_young(core, reason),
+            CollectionKind::Full => self.collect_full(core, reason),
+        }
+    }
+
+    /// Records old-to-new stores; the old collector's marking barrier, if it has one, runs too.
+    fn write_barrier_slow(
+        &mut self,
+        core: &mut HeapCore,
+        host: HeapObject,
+        slot: Address,
+        value: HeapObject,
+    ) {
+        if is_in_new_space(value) && !is_in_new_space(host) {
+            self.remembered.record(host, slot);
+        }
+        if !matches!(
+            Old::CONSTRAINTS.barrier,
+            BarrierKind::None | BarrierKind::Generational
+        ) {
+            self.old.write_barrier_slow(core, host, slot, value);
+        }
+    }
+
+    fn post_allocation(&mut self, core: &mut HeapCore, object: HeapObject) {
+        self.old.post_allocation(core, object);
+    }
+
+    fn step(&mut self, core: &mut HeapCore, budget: std::time::Duration) -> Progress {
+        self.old.step(core, budget)
+    }
+
+    fn is_marking(&self) -> bool {
+        self.old.is_marking()
+    }
+
+    fn for_each_extra_page(&self, f: &mut dyn FnMut(PageRef)) {
+        self.new_space.pages().for_each(&mut *f);
+        self.old.for_each_extra_page(f);
+    }
+
+    fn make_iterable(&mut self, core: &mut HeapCore) {
+        self.old_lab.make_iterable();
+        self.old.make_iterable(core);
+    }
+
+    fn verify(&self, core: &HeapCore) -> Result<(), VerifyError> {
+        verify_generations(core, &self.new_space, &self.remembered)?;
+        self.old.verify(core)
+    }
+}
