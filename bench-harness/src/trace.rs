@@ -6,6 +6,7 @@
 //! against each other (ids live, slots in range, root counts), which is what makes a conversion or
 //! a replay stop at the first inconsistent line. A writer is a [`TraceSink`].
 
+pub mod binary_format;
 pub mod binary_reader;
 pub mod binary_writer;
 pub mod checker;

@@ -1,18 +1,330 @@
-//! TEMP shim until the binary branch merges.
-use super::TraceSink;
-use super::record::Record;
+//! Writes gclab's binary trace format (`.gctb`, layout in [`super::binary_format`]).
+//!
+//! The writer keeps the two pieces of state the encoding depends on: the previous id (ids are
+//! stored as deltas against it) and the table of type labels defined so far (a label's text is
+//! written once, later uses name its index). It checks every record against the text format's
+//! ranges before encoding it, so a file it wrote always reads back, and converts to text, without
+//! loss; a record it refuses leaves the output untouched.
+
 use std::io::{self, Write};
-pub struct BinaryWriter<W: Write>(W);
-impl<W: Write> BinaryWriter<W> {
-    pub fn new(out: W) -> io::Result<Self> {
-        Ok(BinaryWriter(out))
-    }
+
+use hashbrown::HashMap;
+
+use super::TraceSink;
+use super::binary_format::{
+    MAGIC, VERSION, id_delta, is_field, is_meta_value, op, put_varint, zigzag,
+};
+use super::record::{GcRequest, MAX_ID, MAX_THINK_NANOS, Record, SMI_END, SMI_MIN, TraceValue};
+
+/// How many encoded bytes are collected before they go to the output in one `write_all`: a
+/// record is a few bytes, and an unbuffered `File` would make each one a system call.
+const FLUSH_AT: usize = 64 * 1024;
+
+/// A [`TraceSink`] that encodes records in the binary format. Call [`TraceSink::finish`] at the
+/// end: without its end marker the file reads as cut short.
+#[derive(Debug)]
+pub struct BinaryWriter<W: Write> {
+    out: W,
+    buffer: Vec<u8>,
+    previous_id: u64,
+    labels: HashMap<String, u64>,
+    seen_event: bool,
+    finished: bool,
 }
-impl<W: Write> TraceSink for BinaryWriter<W> {
-    fn write_record(&mut self, _record: &Record<'_>) -> io::Result<()> {
+
+impl<W: Write> BinaryWriter<W> {
+    /// Writes the header (magic and version) to `out`.
+    pub fn new(mut out: W) -> io::Result<Self> {
+        let mut header = MAGIC.to_vec();
+        put_varint(&mut header, VERSION);
+        out.write_all(&header)?;
+        Ok(BinaryWriter {
+            out,
+            buffer: Vec::with_capacity(FLUSH_AT + 64),
+            previous_id: 0,
+            labels: HashMap::new(),
+            seen_event: false,
+            finished: false,
+        })
+    }
+
+    /// The output, after [`TraceSink::finish`] (before it, buffered records are lost).
+    pub fn into_inner(self) -> W {
+        self.out
+    }
+
+    fn encode(&mut self, record: &Record<'_>) {
+        let opcode = self.opcode(record);
+        self.buffer.push(opcode);
+        match *record {
+            Record::Meta { key, value } => {
+                self.put_text(key);
+                self.put_text(value);
+            }
+            Record::Alloc {
+                id,
+                slots,
+                bytes,
+                type_label,
+            } => {
+                self.put_id(id);
+                put_varint(&mut self.buffer, slots.into());
+                put_varint(&mut self.buffer, bytes.into());
+                if let Some(label) = type_label {
+                    self.put_label(label);
+                }
+            }
+            Record::Write { id, slot, value } => {
+                self.put_id(id);
+                put_varint(&mut self.buffer, slot.into());
+                match value {
+                    TraceValue::Null => {}
+                    TraceValue::Smi(n) => put_varint(&mut self.buffer, zigzag(n.into())),
+                    TraceValue::Object(target) => self.put_id(target),
+                }
+            }
+            Record::Read { id, slot } => {
+                self.put_id(id);
+                put_varint(&mut self.buffer, slot.into());
+            }
+            Record::AddRoot { id } | Record::DropRoot { id } | Record::Dead { id } => {
+                self.put_id(id);
+            }
+            Record::Gc(_) => {}
+            Record::Think { nanos } => put_varint(&mut self.buffer, nanos),
+            Record::External { id, bytes } => {
+                self.put_id(id);
+                put_varint(&mut self.buffer, bytes);
+            }
+        }
+    }
+
+    fn opcode(&self, record: &Record<'_>) -> u8 {
+        match *record {
+            Record::Meta { .. } => op::META,
+            Record::Alloc {
+                type_label: None, ..
+            } => op::ALLOC,
+            Record::Alloc {
+                type_label: Some(label),
+                ..
+            } => match self.labels.contains_key(label) {
+                true => op::ALLOC_LABEL,
+                false => op::ALLOC_NEW_LABEL,
+            },
+            Record::Write { value, .. } => match value {
+                TraceValue::Null => op::WRITE_NULL,
+                TraceValue::Smi(_) => op::WRITE_SMI,
+                TraceValue::Object(_) => op::WRITE_OBJECT,
+            },
+            Record::Read { .. } => op::READ,
+            Record::AddRoot { .. } => op::ADD_ROOT,
+            Record::DropRoot { .. } => op::DROP_ROOT,
+            Record::Gc(GcRequest::Full) => op::GC_FULL,
+            Record::Gc(GcRequest::Minor) => op::GC_MINOR,
+            Record::Think { .. } => op::THINK,
+            Record::External { .. } => op::EXTERNAL,
+            Record::Dead { .. } => op::DEAD,
+        }
+    }
+
+    fn put_id(&mut self, id: u64) {
+        put_varint(&mut self.buffer, id_delta(self.previous_id, id));
+        self.previous_id = id;
+    }
+
+    fn put_text(&mut self, text: &str) {
+        put_varint(&mut self.buffer, text.len() as u64);
+        self.buffer.extend_from_slice(text.as_bytes());
+    }
+
+    /// Writes the label's index if it has one, else its text, which gives it the next index.
+    /// Must agree with [`Self::opcode`], which chose between the two by the same lookup.
+    fn put_label(&mut self, label: &str) {
+        match self.labels.get(label) {
+            Some(&index) => put_varint(&mut self.buffer, index),
+            None => {
+                let index = self.labels.len() as u64;
+                self.labels.insert(label.to_owned(), index);
+                self.put_text(label);
+            }
+        }
+    }
+
+    fn flush_buffer(&mut self) -> io::Result<()> {
+        self.out.write_all(&self.buffer)?;
+        self.buffer.clear();
         Ok(())
     }
+}
+
+/// Checks a record against the text format's rules: what the reader would reject, or what would
+/// not survive a conversion to text.
+fn validate(record: &Record<'_>, seen_event: bool) -> Result<(), &'static str> {
+    let id_ok = |id: u64| id <= MAX_ID;
+    let ok = match *record {
+        Record::Meta { .. } if seen_event => return Err("metadata after the first event"),
+        Record::Meta { key, value } => is_field(key) && is_meta_value(value),
+        Record::Alloc { id, type_label, .. } => id_ok(id) && type_label.is_none_or(is_field),
+        Record::Write { id, value, .. } => {
+            id_ok(id)
+                && match value {
+                    TraceValue::Null => true,
+                    TraceValue::Smi(n) => (SMI_MIN..SMI_END).contains(&n.into()),
+                    TraceValue::Object(target) => id_ok(target),
+                }
+        }
+        Record::Think { nanos } => nanos <= MAX_THINK_NANOS,
+        Record::Gc(_) => true,
+        Record::Read { id, .. }
+        | Record::AddRoot { id }
+        | Record::DropRoot { id }
+        | Record::External { id, .. }
+        | Record::Dead { id } => id_ok(id),
+    };
+    match ok {
+        true => Ok(()),
+        false => Err("a number out of range, or a text the text format cannot carry"),
+    }
+}
+
+impl<W: Write> TraceSink for BinaryWriter<W> {
+    /// Encodes one record. A record outside the format's ranges, a label or metadata text with
+    /// whitespace, or metadata after an event is an `InvalidInput` error and writes nothing.
+    fn write_record(&mut self, record: &Record<'_>) -> io::Result<()> {
+        if self.finished {
+            return Err(io::Error::other("record written after finish"));
+        }
+        validate(record, self.seen_event).map_err(|why| {
+            io::Error::new(
+                io::ErrorKind::InvalidInput,
+                format!("cannot write `{record}`: {why}"),
+            )
+        })?;
+        self.seen_event |= record.is_event();
+        self.encode(record);
+        if self.buffer.len() >= FLUSH_AT {
+            self.flush_buffer()?;
+        }
+        Ok(())
+    }
+
+    /// Writes the end marker and flushes. Later records are refused.
     fn finish(&mut self) -> io::Result<()> {
-        self.0.flush()
+        if !self.finished {
+            self.buffer.push(op::END);
+            self.finished = true;
+        }
+        self.flush_buffer()?;
+        self.out.flush()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn written(records: &[Record<'_>]) -> Vec<u8> {
+        let mut writer = BinaryWriter::new(Vec::new()).expect("header");
+        for record in records {
+            writer.write_record(record).expect("valid record");
+        }
+        writer.finish().expect("finish");
+        writer.into_inner()
+    }
+
+    #[test]
+    fn layout_of_a_small_trace() {
+        let node = |id| Record::Alloc {
+            id,
+            slots: 2,
+            bytes: 0,
+            type_label: Some("Node"),
+        };
+        let bytes = written(&[
+            node(1),
+            node(2),
+            Record::Write {
+                id: 1,
+                slot: 0,
+                value: TraceValue::Object(2),
+            },
+            Record::DropRoot { id: 2 },
+            Record::Gc(GcRequest::Minor),
+        ]);
+        #[rustfmt::skip]
+        let expected = [
+            b'G', b'C', b'T', b'B', 1,
+            op::ALLOC_NEW_LABEL, 2, 2, 0, 4, b'N', b'o', b'd', b'e', // id 1: delta +1
+            op::ALLOC_LABEL, 2, 2, 0, 0,                             // id 2: +1, label 0
+            op::WRITE_OBJECT, 1, 0, 2,                               // id 1: -1, value 2: +1
+            op::DROP_ROOT, 0,                                        // id 2: same as the last
+            op::GC_MINOR,
+            op::END,
+        ];
+        assert_eq!(bytes, expected);
+    }
+
+    #[test]
+    fn invalid_records_are_refused_and_write_nothing() {
+        let invalid = [
+            Record::AddRoot { id: MAX_ID + 1 },
+            Record::Think {
+                nanos: MAX_THINK_NANOS + 1,
+            },
+            Record::Write {
+                id: 1,
+                slot: 0,
+                value: TraceValue::Smi(1 << 30),
+            },
+            Record::Write {
+                id: 1,
+                slot: 0,
+                value: TraceValue::Object(u64::MAX),
+            },
+            Record::Alloc {
+                id: 1,
+                slots: 0,
+                bytes: 0,
+                type_label: Some("two words"),
+            },
+            Record::Meta {
+                key: "",
+                value: "x",
+            },
+            Record::Meta {
+                key: "k",
+                value: "a  b",
+            },
+        ];
+        for record in invalid {
+            let mut writer = BinaryWriter::new(Vec::new()).expect("header");
+            let error = writer.write_record(&record).expect_err("invalid");
+            assert_eq!(error.kind(), io::ErrorKind::InvalidInput, "{record:?}");
+            writer.finish().expect("finish");
+            assert_eq!(writer.into_inner(), b"GCTB\x01\x00", "{record:?}");
+        }
+    }
+
+    #[test]
+    fn metadata_after_an_event_is_refused() {
+        let mut writer = BinaryWriter::new(Vec::new()).expect("header");
+        writer
+            .write_record(&Record::Gc(GcRequest::Full))
+            .expect("gc");
+        let meta = Record::Meta {
+            key: "late",
+            value: "",
+        };
+        assert!(writer.write_record(&meta).is_err());
+    }
+
+    #[test]
+    fn records_after_finish_are_refused() {
+        let mut writer = BinaryWriter::new(Vec::new()).expect("header");
+        writer.finish().expect("finish");
+        assert!(writer.write_record(&Record::Gc(GcRequest::Full)).is_err());
+        writer.finish().expect("a second finish writes nothing");
+        assert_eq!(writer.into_inner(), b"GCTB\x01\x00");
     }
 }

@@ -235,7 +235,10 @@ fn parse_number(text: &str, field: &'static str, max: u64) -> ProblemResult<u64>
                 text: text.to_owned(),
             });
         }
-        match value.checked_mul(10).and_then(|v| v.checked_add(u64::from(digit))) {
+        match value
+            .checked_mul(10)
+            .and_then(|v| v.checked_add(u64::from(digit)))
+        {
             Some(next) => value = next,
             None => overflow = true,
         }
