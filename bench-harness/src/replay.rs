@@ -227,47 +227,47 @@ impl<'h, C: Collector> Replay<'h, C> {
     }
 
     fn apply(&mut self, record: Record<'_>) -> Result<(), Problem> {
-        if record.is_event() {
-            self.events += 1;
+        if !record.is_event() {
+            return self.ids.check(&record);
         }
+        self.events += 1;
+        self.ids.saw_event();
         match record {
             Record::Alloc {
                 id,
                 slots,
                 bytes,
                 type_label,
-            } => self.allocate(id, slots, bytes, type_label)?,
-            Record::Write { id, slot, value } => {
-                self.ids.check(&record)?;
-                self.write(id, slot, value)?;
-            }
+            } => self.allocate(id, slots, bytes, type_label),
+            Record::Write { id, slot, value } => self.write(id, slot, value),
             Record::Read { id, slot } => {
-                self.ids.check(&record)?;
-                let host = self.handle(id)?;
+                let host = self.handle(id, Some(slot))?;
                 let read = self.heap.read(host.handle, u64::from(slot));
                 self.release(host);
-                read.map_err(Problem::Heap)?;
+                read.map(drop).map_err(Problem::Heap)
             }
-            Record::AddRoot { id } => self.add_root(id)?,
-            Record::DropRoot { id } => self.drop_root(id)?,
+            Record::AddRoot { id } => self.add_root(id),
+            Record::DropRoot { id } => self.drop_root(id),
             Record::Gc(request) => {
                 self.heap.collect(match request {
                     GcRequest::Full => CollectionKind::Full,
                     GcRequest::Minor => CollectionKind::Young,
                 });
-                self.check_pending_deaths()?;
+                self.check_pending_deaths()
             }
-            Record::Think { nanos } => spin(Duration::from_nanos(nanos)),
+            Record::Think { nanos } => {
+                spin(Duration::from_nanos(nanos));
+                Ok(())
+            }
             Record::External { id, bytes } => {
-                self.ids.check(&record)?;
-                let host = self.handle(id)?;
+                let host = self.handle(id, None)?;
                 let set = self.heap.set_external_bytes(host.handle, bytes);
                 self.release(host);
-                set.map_err(Problem::Heap)?;
+                set.map_err(Problem::Heap)
             }
-            Record::Meta { .. } | Record::Dead { .. } => self.ids.check(&record)?,
+            // `d` goes through `Replay::dead`, which knows its position.
+            Record::Meta { .. } | Record::Dead { .. } => self.ids.check(&record),
         }
-        Ok(())
     }
 
     fn allocate(
@@ -314,17 +314,25 @@ impl<'h, C: Collector> Replay<'h, C> {
     }
 
     fn write(&mut self, id: u64, slot: u32, value: TraceValue) -> Result<(), Problem> {
-        let host = self.handle(id)?;
-        let (value, target) = match value {
-            TraceValue::Null => (Value::Null, None),
-            TraceValue::Smi(n) => (Value::Smi(n), None),
-            TraceValue::Object(target) => match self.handle(target) {
-                Ok(target) => (Value::Ref(target.handle), Some(target)),
-                Err(problem) => {
-                    self.release(host);
-                    return Err(problem);
+        // The value is checked before the host, as the checker does: both must be live.
+        let target = match value {
+            TraceValue::Object(target) => Some(self.ids.entry(target)?.data),
+            TraceValue::Null | TraceValue::Smi(_) => None,
+        };
+        let host = self.handle(id, Some(slot))?;
+        let (value, target) = match (value, target) {
+            (TraceValue::Null, _) => (Value::Null, None),
+            (TraceValue::Smi(n), _) => (Value::Smi(n), None),
+            (TraceValue::Object(target_id), Some(object)) => {
+                match self.handle_of(target_id, object) {
+                    Ok(target) => (Value::Ref(target.handle), Some(target)),
+                    Err(problem) => {
+                        self.release(host);
+                        return Err(problem);
+                    }
                 }
-            },
+            }
+            (TraceValue::Object(target_id), None) => return Err(Problem::NotLive(target_id)),
         };
         let stored = self.heap.store(host.handle, u64::from(slot), value);
         self.release(host);
@@ -334,10 +342,20 @@ impl<'h, C: Collector> Replay<'h, C> {
         stored.map_err(Problem::Heap)
     }
 
-    /// A strong handle to a live id's object: its root handle, or a temporary one made from its
-    /// weak handle (to be given back with [`Replay::release`]).
-    fn handle(&mut self, id: u64) -> Result<Borrowed, Problem> {
-        let object = self.ids.entry(id)?.data;
+    /// A strong handle to a live id's object, after checking `slot` against its `SLOTS` when the
+    /// record names one: its root handle, or a temporary one made from its weak handle (to be
+    /// given back with [`Replay::release`]).
+    #[inline]
+    fn handle(&mut self, id: u64, slot: Option<u32>) -> Result<Borrowed, Problem> {
+        let object = match slot {
+            Some(slot) => self.ids.slot_entry(id, slot)?.data,
+            None => self.ids.entry(id)?.data,
+        };
+        self.handle_of(id, object)
+    }
+
+    #[inline]
+    fn handle_of(&mut self, id: u64, object: Object) -> Result<Borrowed, Problem> {
         if let Some(handle) = object.strong {
             return Ok(Borrowed {
                 handle,
@@ -388,6 +406,7 @@ impl<'h, C: Collector> Replay<'h, C> {
     /// object is then reachable, and a leak when deaths are checked).
     fn dead(&mut self, id: u64, position: Position) -> Result<(), Problem> {
         self.events += 1;
+        self.ids.saw_event();
         let entry = self.ids.dead(id)?;
         let weak = entry.data.weak;
         if self.check_deaths {

@@ -87,7 +87,29 @@ impl<T> Checker<T> {
         self.entries.remove(&id).ok_or_else(|| Problem::NotLive(id))
     }
 
+    /// Notes that an event was read (metadata may no longer follow), for callers that check an
+    /// event's ids themselves with [`Checker::entry`] and [`Checker::slot_entry`].
+    #[inline]
+    pub fn saw_event(&mut self) {
+        self.seen_event = true;
+    }
+
+    /// The entry of a live id whose slot `slot` a record touches: the slot must be in range.
+    #[inline]
+    pub fn slot_entry(&mut self, id: u64, slot: u32) -> ProblemResult<&mut Entry<T>> {
+        let entry = self.entry(id)?;
+        match slot < entry.slots {
+            true => Ok(entry),
+            false => Err(Problem::SlotOutOfRange {
+                id,
+                slot,
+                slots: entry.slots,
+            }),
+        }
+    }
+
     /// The entry of a live id.
+    #[inline]
     pub fn entry(&mut self, id: u64) -> ProblemResult<&mut Entry<T>> {
         self.entries
             .get_mut(&id)
@@ -118,11 +140,7 @@ impl<T> Checker<T> {
     }
 
     fn check_slot(&mut self, id: u64, slot: u32) -> ProblemResult<()> {
-        let slots = self.entry(id)?.slots;
-        match slot < slots {
-            true => Ok(()),
-            false => Err(Problem::SlotOutOfRange { id, slot, slots }),
-        }
+        self.slot_entry(id, slot).map(drop)
     }
 
     /// Adds a root; returns the new count.
