@@ -4,23 +4,11 @@
 //! expects mark-sweep pauses.
 #![cfg(feature = "marksweep")]
 
-use std::process::{Command, Output};
+mod common;
 
-/// Runs `gclab` with `args` and returns its output.
-fn gclab(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_gclab"))
-        .args(args)
-        .output()
-        .expect("the gclab binary runs")
-}
+use std::process::Output;
 
-fn stdout(output: &Output) -> String {
-    String::from_utf8_lossy(&output.stdout).into_owned()
-}
-
-fn stderr(output: &Output) -> String {
-    String::from_utf8_lossy(&output.stderr).into_owned()
-}
+use common::{gclab, stderr, stdout};
 
 /// The digests in a run's summaries, in order.
 fn digests(output: &Output) -> Vec<String> {
