@@ -280,6 +280,7 @@ fn a_full_collection_empties_new_space_and_the_remembered_set() {
 }
 
 #[test]
+#[cfg_attr(miri, ignore = "too slow under Miri")]
 fn filling_new_space_scavenges_and_high_survival_grows_the_semispaces() {
     let config = YoungGenerationConfig {
         initial_semispace_bytes: PAGE_SIZE,
