@@ -49,6 +49,9 @@ pub enum CollectorChoice {
     /// Stop-the-world, non-moving mark-sweep (`gc-marksweep`).
     #[cfg(feature = "marksweep")]
     MarkSweep,
+    /// The scavenger over mark-sweep (`gc-scavenge` and `gc-marksweep`).
+    #[cfg(all(feature = "scavenge", feature = "marksweep"))]
+    GenMarkSweep,
 }
 
 /// Code to run with a collector whose type was chosen at run time.
@@ -68,6 +71,8 @@ impl CollectorChoice {
     pub const COMPILED_IN: &[CollectorChoice] = &[
         #[cfg(feature = "marksweep")]
         CollectorChoice::MarkSweep,
+        #[cfg(all(feature = "scavenge", feature = "marksweep"))]
+        CollectorChoice::GenMarkSweep,
     ];
 
     /// Calls `visitor` with a new collector of this choice. Fails only for `Auto` in a build
@@ -82,6 +87,10 @@ impl CollectorChoice {
             }
             #[cfg(feature = "marksweep")]
             CollectorChoice::MarkSweep => Ok(visitor.visit(gc_marksweep::MarkSweep::new())),
+            #[cfg(all(feature = "scavenge", feature = "marksweep"))]
+            CollectorChoice::GenMarkSweep => Ok(visitor.visit(gc_scavenge::Generational::new(
+                gc_marksweep::MarkSweep::new(),
+            ))),
         }
     }
 
