@@ -1,4 +1,5 @@
-//! Every generator's trace, replayed on mark-sweep with the verifier after every collection, keeps
+//! Every generator's trace, replayed on every compiled-in collector with the verifier after every
+//! collection, keeps
 //! exactly the live graph that an independent interpretation of the trace on gc-core's reference
 //! model (a plain graph, reachability by search) keeps; `--check-deaths` reports exactly the
 //! objects declared dead that the model still reaches, each with a path the model confirms.
@@ -6,13 +7,13 @@
 
 use std::collections::{BTreeSet, HashMap};
 
+use bench_harness::collectors::{self, CollectorChoice, HeapVisitor};
 use bench_harness::generators::Generator;
 use bench_harness::replay::{Leak, ReplayOptions, ReplayReport, replay};
 use bench_harness::trace::{OwnedRecord, Record, TraceSource, TraceValue};
 use bench_harness::trace::{Position, Problem, TraceError};
 use gc_core::testkit::{Model, ModelValue};
-use gc_core::{Heap, HeapConfig};
-use gc_marksweep::MarkSweep;
+use gc_core::{Collector, Heap, HeapConfig};
 use proptest::prelude::*;
 
 /// Records held in memory, read back as a source.
@@ -67,17 +68,45 @@ fn roomy_heap() -> HeapConfig {
     }
 }
 
-fn replay_records(records: &[OwnedRecord], config: HeapConfig, check_deaths: bool) -> ReplayReport {
-    let mut heap = Heap::new(config, MarkSweep::new()).expect("a valid configuration");
-    let mut source = Records {
-        records: records.to_vec(),
-        next: 0,
-    };
-    let options = ReplayOptions {
-        check_deaths,
-        progress: false,
-    };
-    replay(&mut heap, &mut source, options).unwrap_or_else(|error| panic!("{error}"))
+/// Replays the records on a new heap of one collector.
+struct ReplayOn<'r> {
+    records: &'r [OwnedRecord],
+    check_deaths: bool,
+}
+
+impl HeapVisitor for ReplayOn<'_> {
+    type Output = ReplayReport;
+
+    fn visit<C: Collector>(self, mut heap: Heap<C>) -> ReplayReport {
+        let mut source = Records {
+            records: self.records.to_vec(),
+            next: 0,
+        };
+        let options = ReplayOptions {
+            check_deaths: self.check_deaths,
+            progress: false,
+        };
+        replay(&mut heap, &mut source, options)
+            .unwrap_or_else(|error| panic!("{}: {error}", C::CONSTRAINTS.name))
+    }
+}
+
+/// The records replayed on every compiled-in collector: one report each.
+fn replay_records(
+    records: &[OwnedRecord],
+    config: HeapConfig,
+    check_deaths: bool,
+) -> Vec<ReplayReport> {
+    CollectorChoice::COMPILED_IN
+        .iter()
+        .map(|&choice| {
+            let visitor = ReplayOn {
+                records,
+                check_deaths,
+            };
+            collectors::run_with(choice, config.clone(), visitor).expect("a valid configuration")
+        })
+        .collect()
 }
 
 /// The trace interpreted on the reference model.
@@ -199,24 +228,28 @@ impl TraceModel {
     }
 }
 
+/// Each collector keeps the model's live graph, and all keep the same digest.
 fn assert_replay_matches_model(generator: Generator, params: &[&str]) {
     let records = generate(generator, params);
-    let report = replay_records(&records, small_heap(), false);
     let model = TraceModel::run(&records);
-    let live = LiveFigures {
-        objects: report.live.objects,
-        slots: report.live.slots,
-        payload_bytes: report.live.payload_bytes,
-        external_bytes: report.live.external_bytes,
-    };
-    assert_eq!(live, model.live_figures(), "{}", generator.name());
-    let events = records.iter().filter(|r| r.borrow().is_event()).count();
-    assert_eq!(report.events, events as u64);
-    assert!(
-        report.pauses.count > 0 || report.allocated_bytes < 1 << 20,
-        "{}: the small heap collected",
-        generator.name()
-    );
+    let reports = replay_records(&records, small_heap(), false);
+    for report in &reports {
+        let name = format!("{} on {}", generator.name(), report.collector);
+        let live = LiveFigures {
+            objects: report.live.objects,
+            slots: report.live.slots,
+            payload_bytes: report.live.payload_bytes,
+            external_bytes: report.live.external_bytes,
+        };
+        assert_eq!(live, model.live_figures(), "{name}");
+        let events = records.iter().filter(|r| r.borrow().is_event()).count();
+        assert_eq!(report.events, events as u64, "{name}");
+        assert!(
+            report.pauses.count > 0 || report.allocated_bytes < 1 << 20,
+            "{name}: the small heap collected"
+        );
+        assert_eq!(report.live.digest, reports[0].live.digest, "{name}");
+    }
 }
 
 /// Small parameters of each generator: a few thousand objects each.
@@ -265,22 +298,24 @@ fn every_generator_replays_to_the_model_graph() {
 fn leaks_are_exactly_the_dead_objects_the_model_reaches() {
     for generator in Generator::ALL {
         let records = generate(generator, small_params(generator));
-        let report = replay_records(&records, roomy_heap(), true);
         let model = TraceModel::run(&records);
-        let leaks = report.leaks.expect("deaths were checked");
-        // (External memory may force a collection; only traces without leaks have one.)
-        assert!(
-            report.pauses.count == 0 || leaks.is_empty(),
-            "{}",
-            generator.name()
-        );
-        let reported: BTreeSet<u64> = leaks.iter().map(|leak| leak.id).collect();
-        assert_eq!(reported, model.leaked_ids(), "{}", generator.name());
-        for leak in &leaks {
-            model.check_path(leak);
+        for report in replay_records(&records, roomy_heap(), true) {
+            let name = format!("{} on {}", generator.name(), report.collector);
+            let leaks = report.leaks.expect("deaths were checked");
+            // External memory may force a full collection; only traces without leaks have one.
+            let full = report
+                .gc_by_kind
+                .iter()
+                .any(|(kind, _)| *kind != "scavenge");
+            assert!(!full || leaks.is_empty(), "{name}");
+            let reported: BTreeSet<u64> = leaks.iter().map(|leak| leak.id).collect();
+            assert_eq!(reported, model.leaked_ids(), "{name}");
+            for leak in &leaks {
+                model.check_path(leak);
+            }
+            let leaky = matches!(generator, Generator::Leaky | Generator::Listeners);
+            assert_eq!(!leaks.is_empty(), leaky, "{name}");
         }
-        let leaky = matches!(generator, Generator::Leaky | Generator::Listeners);
-        assert_eq!(!leaks.is_empty(), leaky, "{}", generator.name());
     }
 }
 
@@ -290,14 +325,12 @@ fn leaks_are_exactly_the_dead_objects_the_model_reaches() {
 fn leaks_are_found_at_the_next_full_collection() {
     for generator in Generator::ALL {
         let records = generate(generator, small_params(generator));
-        let report = replay_records(&records, small_heap(), true);
-        let reported: BTreeSet<u64> = report.leaks.iter().flatten().map(|l| l.id).collect();
-        assert_eq!(
-            reported,
-            TraceModel::run(&records).leaked_ids(),
-            "{}",
-            generator.name()
-        );
+        let expected = TraceModel::run(&records).leaked_ids();
+        for report in replay_records(&records, small_heap(), true) {
+            let reported: BTreeSet<u64> = report.leaks.iter().flatten().map(|l| l.id).collect();
+            let name = format!("{} on {}", generator.name(), report.collector);
+            assert_eq!(reported, expected, "{name}");
+        }
     }
 }
 
