@@ -85,14 +85,22 @@ fn heap_limit_is_out_of_memory() {
 
 #[test]
 fn pauses_print_as_v8_trace_gc_lines_unless_quiet() {
-    let quiet = gclab(&["--quiet", "--workload", "churn", "--scale", "1"]);
+    let quiet = gclab(&[
+        "--quiet",
+        "--workload",
+        "churn",
+        "--scale",
+        "1",
+        "-c",
+        "marksweep",
+    ]);
     assert!(quiet.status.success(), "{}", stderr(&quiet));
     assert!(
         !stdout(&quiet).lines().any(|l| l.starts_with('[')),
         "{}",
         stdout(&quiet)
     );
-    let output = gclab(&["--workload", "churn", "--scale", "1"]);
+    let output = gclab(&["--workload", "churn", "--scale", "1", "-c", "marksweep"]);
     assert!(output.status.success(), "{}", stderr(&output));
     let text = stdout(&output);
     let lines: Vec<&str> = text.lines().filter(|l| l.starts_with('[')).collect();
@@ -119,6 +127,8 @@ fn name_value_lines_give_phase_times() {
         "binary-trees",
         "--scale",
         "1",
+        "--collector",
+        "marksweep",
     ]);
     assert!(output.status.success(), "{}", stderr(&output));
     let text = stdout(&output);
