@@ -5,8 +5,6 @@
 use std::path::{Path, PathBuf};
 mod common;
 
-use std::process::Output;
-
 use common::{gclab, stderr, stdout};
 
 use serde_json::Value;
