@@ -325,6 +325,7 @@ fn filling_new_space_scavenges_and_high_survival_grows_the_semispaces() {
 }
 
 #[test]
+#[cfg_attr(miri, ignore = "too slow under Miri (fills the heap)")]
 fn promotion_failure_ends_in_a_full_collection_not_an_error() {
     let config = HeapConfig {
         max_heap_bytes: 8 * PAGE_SIZE, // one page per semispace, six for the old generation
@@ -390,6 +391,7 @@ fn bad_arguments_change_nothing_in_a_generational_heap() {
 /// The survivor guarantee: however the survivors' sizes and copy order differ from their
 /// allocation order, to-space takes all of them; none is promoted for lack of room.
 #[test]
+#[cfg_attr(miri, ignore = "too slow under Miri (fills the heap)")]
 fn to_space_takes_every_survivor_of_a_full_from_space() {
     let config = YoungGenerationConfig {
         initial_semispace_bytes: PAGE_SIZE,
