@@ -49,6 +49,13 @@ pub enum CollectorChoice {
     /// Stop-the-world, non-moving mark-sweep (`gc-marksweep`).
     #[cfg(feature = "marksweep")]
     MarkSweep,
+    /// Mark-sweep that evacuates fragmented pages and compacts fully under memory pressure
+    /// (`gc-markcompact`).
+    #[cfg(feature = "markcompact")]
+    MarkCompact,
+    /// The scavenger's young generation over mark-compact (`gc-scavenge`, `gc-markcompact`).
+    #[cfg(all(feature = "scavenge", feature = "markcompact"))]
+    GenMarkCompact,
 }
 
 /// Code to run with a collector whose type was chosen at run time.
@@ -68,6 +75,10 @@ impl CollectorChoice {
     pub const COMPILED_IN: &[CollectorChoice] = &[
         #[cfg(feature = "marksweep")]
         CollectorChoice::MarkSweep,
+        #[cfg(feature = "markcompact")]
+        CollectorChoice::MarkCompact,
+        #[cfg(all(feature = "scavenge", feature = "markcompact"))]
+        CollectorChoice::GenMarkCompact,
     ];
 
     /// Calls `visitor` with a new collector of this choice. Fails only for `Auto` in a build
@@ -82,6 +93,12 @@ impl CollectorChoice {
             }
             #[cfg(feature = "marksweep")]
             CollectorChoice::MarkSweep => Ok(visitor.visit(gc_marksweep::MarkSweep::new())),
+            #[cfg(feature = "markcompact")]
+            CollectorChoice::MarkCompact => Ok(visitor.visit(gc_markcompact::MarkCompact::new())),
+            #[cfg(all(feature = "scavenge", feature = "markcompact"))]
+            CollectorChoice::GenMarkCompact => Ok(visitor.visit(gc_scavenge::Generational::new(
+                gc_markcompact::MarkCompact::new(),
+            ))),
         }
     }
 
