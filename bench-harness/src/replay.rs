@@ -387,7 +387,7 @@ impl<'h, C: Collector> Replay<'h, C> {
             .heap
             .upgrade(weak)
             .map_err(Problem::Heap)?
-            .ok_or_else(|| Problem::Reclaimed(id))?;
+            .ok_or(Problem::Reclaimed(id))?;
         self.ids.entry(id)?.data.strong = Some(handle);
         Ok(())
     }

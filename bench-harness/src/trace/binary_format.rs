@@ -78,7 +78,7 @@ pub enum VarintError {
 /// Decodes the LEB128 varint at `*pos` and moves `*pos` past it.
 ///
 /// The one-byte case (every id delta of a tree or list, most slots and sizes) is inlined into
-/// the reader's loop; longer values take [`get_varint_slow`].
+/// the reader's loop; longer values take `get_varint_slow`.
 #[inline(always)]
 pub fn get_varint(bytes: &[u8], pos: &mut usize) -> Result<u64, VarintError> {
     match bytes.get(*pos) {

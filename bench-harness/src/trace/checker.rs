@@ -84,7 +84,7 @@ impl<T> Checker<T> {
     /// Checks a `d` record and removes its id.
     pub fn dead(&mut self, id: u64) -> ProblemResult<Entry<T>> {
         self.seen_event = true;
-        self.entries.remove(&id).ok_or_else(|| Problem::NotLive(id))
+        self.entries.remove(&id).ok_or(Problem::NotLive(id))
     }
 
     /// Notes that an event was read (metadata may no longer follow), for callers that check an
@@ -111,9 +111,7 @@ impl<T> Checker<T> {
     /// The entry of a live id.
     #[inline]
     pub fn entry(&mut self, id: u64) -> ProblemResult<&mut Entry<T>> {
-        self.entries
-            .get_mut(&id)
-            .ok_or_else(|| Problem::NotLive(id))
+        self.entries.get_mut(&id).ok_or(Problem::NotLive(id))
     }
 
     /// Removes an id whose object the heap reclaimed; a later touch of it is an error.
@@ -149,7 +147,7 @@ impl<T> Checker<T> {
         entry.roots = entry
             .roots
             .checked_add(1)
-            .ok_or_else(|| Problem::RootCountOverflow(id))?;
+            .ok_or(Problem::RootCountOverflow(id))?;
         Ok(entry.roots)
     }
 
@@ -159,7 +157,7 @@ impl<T> Checker<T> {
         entry.roots = entry
             .roots
             .checked_sub(1)
-            .ok_or_else(|| Problem::RootCountBelowZero(id))?;
+            .ok_or(Problem::RootCountBelowZero(id))?;
         Ok(entry.roots)
     }
 }

@@ -139,9 +139,7 @@ fn parse_record<'a>(
     mut fields: impl Iterator<Item = &'a str>,
     meta_value: &'a mut String,
 ) -> ProblemResult<Record<'a>> {
-    let kind = fields
-        .next()
-        .ok_or_else(|| Problem::MissingField("record"))?;
+    let kind = fields.next().ok_or(Problem::MissingField("record"))?;
     let mut fields = Fields(fields);
     let record = match kind {
         "@" => {
@@ -207,7 +205,7 @@ struct Fields<I>(I);
 
 impl<'a, I: Iterator<Item = &'a str>> Fields<I> {
     fn next(&mut self, name: &'static str) -> ProblemResult<&'a str> {
-        self.0.next().ok_or_else(|| Problem::MissingField(name))
+        self.0.next().ok_or(Problem::MissingField(name))
     }
 
     fn number(&mut self, name: &'static str, max: u64) -> ProblemResult<u64> {
