@@ -60,6 +60,7 @@ proptest! {
 
     /// Every policy keeps exactly the model's graph, and ends with mark-sweep's digest.
     #[test]
+    #[cfg_attr(miri, ignore = "proptest needs file-system access Miri isolates")]
     fn compaction_keeps_exactly_the_model_graph(program in program_strategy(1..400)) {
         let program: Vec<Op> = program.into_iter().filter(|op| !matches!(op, Op::Upgrade { .. })).collect();
         let expected = check_program(small_heap(), MarkSweep::new(), &program).map_err(TestCaseError::fail)?;
@@ -73,6 +74,7 @@ proptest! {
     /// Heaps of a few pages that the programs run into: evacuation must abort where memory runs
     /// out and still leave exactly the model's graph, and every `OutOfMemory` be legitimate.
     #[test]
+    #[cfg_attr(miri, ignore = "proptest needs file-system access Miri isolates")]
     fn compaction_is_right_at_the_heap_limit(
         program in program_strategy(1..300),
         pages in 3usize..12,
@@ -97,6 +99,7 @@ proptest! {
 
     /// `gen-markcompact`: the scavenger over mark-compact, compaction forced.
     #[test]
+    #[cfg_attr(miri, ignore = "proptest needs file-system access Miri isolates")]
     fn gen_markcompact_keeps_exactly_the_model_graph(program in generational_program(1..400)) {
         for policy in policies() {
             check_program(small_heap(), gen_markcompact(policy), &program)
