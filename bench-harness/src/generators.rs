@@ -1,6 +1,6 @@
 //! Trace generators for `gclab gen NAME [--param value ...] -o FILE`: the workloads the field uses
 //! to stress collectors (Boehm's GCBench, the Benchmarks Game's binary-trees, Octane's Splay, two
-//! Node.js leaks, a server with a session cache, seeded random graphs), written as `gctrace 1`
+//! Node.js leaks, a server with a session cache, seeded random graphs, fragmentation), written as `gctrace 1`
 //! records into any [`TraceSink`].
 //!
 //! Invariants every generator keeps:
@@ -17,6 +17,7 @@
 
 mod binary_trees;
 mod emit;
+mod fragment;
 mod gcbench;
 mod leaky;
 mod listeners;
@@ -47,6 +48,7 @@ pub enum Generator {
     Listeners,
     Server,
     Random,
+    Fragment,
 }
 
 /// One parameter of a generator, for `gclab gen --help`; `help` ends with the valid range.
@@ -91,7 +93,7 @@ pub enum GenError {
 }
 
 impl Generator {
-    pub const ALL: [Generator; 7] = [
+    pub const ALL: [Generator; 8] = [
         Generator::GcBench,
         Generator::BinaryTrees,
         Generator::Splay,
@@ -99,6 +101,7 @@ impl Generator {
         Generator::Listeners,
         Generator::Server,
         Generator::Random,
+        Generator::Fragment,
     ];
 
     pub fn name(self) -> &'static str {
@@ -110,6 +113,7 @@ impl Generator {
             Generator::Listeners => "listeners",
             Generator::Server => "server",
             Generator::Random => "random",
+            Generator::Fragment => "fragment",
         }
     }
 
@@ -129,6 +133,7 @@ impl Generator {
             Generator::Listeners => listeners::DESCRIPTION,
             Generator::Server => server::DESCRIPTION,
             Generator::Random => random::DESCRIPTION,
+            Generator::Fragment => fragment::DESCRIPTION,
         }
     }
 
@@ -141,6 +146,7 @@ impl Generator {
             Generator::Listeners => listeners::PARAMS,
             Generator::Server => server::PARAMS,
             Generator::Random => random::PARAMS,
+            Generator::Fragment => fragment::PARAMS,
         }
     }
 
@@ -158,6 +164,7 @@ impl Generator {
             Generator::Listeners => listeners::generate(&mut args, &mut emitter)?,
             Generator::Server => server::generate(&mut args, &mut emitter)?,
             Generator::Random => random::generate(&mut args, &mut emitter)?,
+            Generator::Fragment => fragment::generate(&mut args, &mut emitter)?,
         }
         Ok(emitter.finish()?)
     }

@@ -35,7 +35,7 @@ fn error(generator: Generator, args: &str) -> String {
     }
 }
 
-const SMALL: [(Generator, &str); 9] = [
+const SMALL: [(Generator, &str); 10] = [
     (
         Generator::GcBench,
         "--stretch-depth 8 --long-lived-depth 6 --array-size 1000 --min-depth 2 --max-depth 6",
@@ -65,6 +65,10 @@ const SMALL: [(Generator, &str); 9] = [
     (
         Generator::Random,
         "--events 5000 --max-live 20 --collect-every 1000 --seed 4",
+    ),
+    (
+        Generator::Fragment,
+        "--objects 2000 --rounds 3 --survive 20 --churn 500 --seed 2",
     ),
 ];
 
@@ -383,6 +387,7 @@ fn seeds_change_the_seeded_generators() {
         (Generator::Listeners, "--connections 50 --open 5"),
         (Generator::Server, "--requests 200 --sessions 10 --users 50"),
         (Generator::Random, "--events 1000"),
+        (Generator::Fragment, "--objects 300 --churn 10"),
     ];
     for (generator, args) in cases {
         let one = generate(generator, &format!("{args} --seed 1"));

@@ -282,6 +282,7 @@ fn small_params(generator: Generator) -> &'static [&'static str] {
         Generator::Listeners => &["--connections", "400", "--open", "20", "--buffer", "128"],
         Generator::Server => &["--requests", "3000", "--sessions", "50", "--users", "400"],
         Generator::Random => &["--events", "5000", "--max-live", "300"],
+        Generator::Fragment => &["--objects", "3000", "--rounds", "3", "--churn", "2000"],
     }
 }
 

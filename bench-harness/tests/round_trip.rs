@@ -29,6 +29,7 @@ fn small(generator: Generator) -> Vec<String> {
         Generator::Listeners => &["--connections", "200", "--open", "10"],
         Generator::Server => &["--requests", "500", "--sessions", "20"],
         Generator::Random => &["--events", "3000"],
+        Generator::Fragment => &["--objects", "1000", "--churn", "500"],
     };
     params.iter().map(|p| p.to_string()).collect()
 }

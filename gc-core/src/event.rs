@@ -79,6 +79,9 @@ pub enum GcReason {
     AllocationPacing,
     /// Stress mode forced it.
     Stress,
+    /// The program asked for the smallest heap (V8's `LowMemoryNotification`): a collector that
+    /// can compact compacts all of old space.
+    LowMemoryNotification,
 }
 
 impl GcReason {
@@ -90,6 +93,7 @@ impl GcReason {
             GcReason::Explicit => "explicit collection",
             GcReason::AllocationPacing => "allocation pacing",
             GcReason::Stress => "stress",
+            GcReason::LowMemoryNotification => "low memory notification",
         }
     }
 }

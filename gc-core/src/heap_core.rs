@@ -51,6 +51,12 @@ impl PauseScope {
         self.kind
     }
 
+    /// Changes the kind the event will record, for a collector that learns what the pause is
+    /// only part-way through (mark-compact knows whether it compacts after marking).
+    pub fn set_kind(&mut self, kind: GcKind) {
+        self.kind = kind;
+    }
+
     /// Time since the pause began.
     pub fn elapsed(&self) -> Duration {
         self.started.elapsed()

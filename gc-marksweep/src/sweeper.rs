@@ -4,9 +4,13 @@
 //! Must run after marking (mark bits and live-byte counts intact) and after the mutator's LAB was
 //! given up, because sweeping rebuilds the free list from scratch. Live objects are found through
 //! the bitmap, so dead objects are never read.
+//!
+//! Evacuation candidates (pages flagged `EVACUATION_CANDIDATE` by a compacting collector) are
+//! left alone: they keep their mark bits and live-byte counts for the evacuator, and none of
+//! their memory goes on the free list.
 
 use gc_core::free_list::FreeList;
-use gc_core::{HeapCore, HeapObject, PageRef};
+use gc_core::{HeapCore, HeapObject, PageFlags, PageRef};
 
 /// What a sweep found.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -86,6 +90,9 @@ unsafe fn sweep_old_space(core: &mut HeapCore, pool_limit: usize) -> usize {
     core.old_space
         .retain_pages(&mut core.memory, pool_limit, |page| page.live_bytes() > 0);
     for page in core.old_space.pages().to_vec() {
+        if page.flags().contains(PageFlags::EVACUATION_CANDIDATE) {
+            continue;
+        }
         // SAFETY: the caller's guarantees, page by page.
         unsafe {
             sweep_page(page, core.old_space.free_list_mut());
