@@ -21,9 +21,15 @@ pub enum Position {
     File,
 }
 
-/// A problem in a trace, at a place.
+/// A problem in a trace, at a place. Its details are boxed (and reached through `Deref`): a
+/// reader returns `Result<Option<Record>, TraceError>` once a record, and a one-word error keeps
+/// that result small enough not to be copied through memory on the replay's hot path.
 #[derive(Debug)]
-pub struct TraceError {
+pub struct TraceError(Box<TraceErrorDetails>);
+
+/// What a [`TraceError`] says.
+#[derive(Debug)]
+pub struct TraceErrorDetails {
     pub file: String,
     pub position: Position,
     /// The offending record as text (a text trace's line, shortened when long), when there is one.
@@ -35,18 +41,27 @@ pub struct TraceError {
 const QUOTE_LIMIT: usize = 120;
 
 impl TraceError {
+    #[cold]
     pub fn new(file: &str, position: Position, record: Option<&str>, problem: Problem) -> Self {
-        TraceError {
+        TraceError(Box::new(TraceErrorDetails {
             file: file.to_owned(),
             position,
             record: record.map(quote),
             problem,
-        }
+        }))
     }
 
     /// An error about the file as a whole.
     pub fn in_file(file: &str, problem: Problem) -> Self {
         Self::new(file, Position::File, None, problem)
+    }
+}
+
+impl std::ops::Deref for TraceError {
+    type Target = TraceErrorDetails;
+
+    fn deref(&self) -> &TraceErrorDetails {
+        &self.0
     }
 }
 
