@@ -58,3 +58,42 @@ impl TraceSink for Vec<OwnedRecord> {
         Ok(())
     }
 }
+
+/// Reads records held in memory (tests, traces built by a program); positions are record
+/// numbers, counted as lines.
+#[derive(Clone, Debug)]
+pub struct MemorySource<'r> {
+    name: String,
+    records: &'r [OwnedRecord],
+    next: usize,
+}
+
+impl<'r> MemorySource<'r> {
+    pub fn new(name: &str, records: &'r [OwnedRecord]) -> Self {
+        MemorySource {
+            name: name.to_owned(),
+            records,
+            next: 0,
+        }
+    }
+}
+
+impl TraceSource for MemorySource<'_> {
+    fn next_record(&mut self) -> Result<Option<Record<'_>>, TraceError> {
+        let record = self.records.get(self.next).map(OwnedRecord::borrow);
+        self.next += usize::from(record.is_some());
+        Ok(record)
+    }
+
+    fn error_at_last(&self, problem: Problem) -> TraceError {
+        TraceError::new(&self.name, self.position(), None, problem)
+    }
+
+    fn position(&self) -> Position {
+        Position::Line(self.next as u64)
+    }
+
+    fn progress(&self) -> (u64, Option<u64>) {
+        (self.next as u64, Some(self.records.len() as u64))
+    }
+}

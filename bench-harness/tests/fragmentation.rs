@@ -6,39 +6,14 @@
 
 use bench_harness::generators::Generator;
 use bench_harness::replay::{ReplayOptions, ReplayReport, replay};
-use bench_harness::trace::{OwnedRecord, Position, Problem, Record, TraceError, TraceSource};
+use bench_harness::trace::{MemorySource, OwnedRecord};
 use gc_core::{Collector, Heap, HeapConfig};
 use gc_markcompact::MarkCompact;
 use gc_marksweep::MarkSweep;
 
-/// Records held in memory, read back as a source.
-struct Records<'r> {
-    records: &'r [OwnedRecord],
-    next: usize,
-}
-
-impl TraceSource for Records<'_> {
-    fn next_record(&mut self) -> Result<Option<Record<'_>>, TraceError> {
-        self.next += 1;
-        Ok(self.records.get(self.next - 1).map(OwnedRecord::borrow))
-    }
-
-    fn error_at_last(&self, problem: Problem) -> TraceError {
-        TraceError::new("memory", self.position(), None, problem)
-    }
-
-    fn position(&self) -> Position {
-        Position::Line(self.next as u64)
-    }
-
-    fn progress(&self) -> (u64, Option<u64>) {
-        (self.next as u64, Some(self.records.len() as u64))
-    }
-}
-
 fn replay_on<C: Collector>(records: &[OwnedRecord], collector: C) -> ReplayReport {
     let mut heap = Heap::new(HeapConfig::for_testing(), collector).unwrap();
-    let mut source = Records { records, next: 0 };
+    let mut source = MemorySource::new("fragment", records);
     let options = ReplayOptions {
         check_deaths: false,
         progress: false,

@@ -10,36 +10,10 @@ use std::collections::{BTreeSet, HashMap};
 use bench_harness::collectors::{self, CollectorChoice, HeapVisitor};
 use bench_harness::generators::Generator;
 use bench_harness::replay::{Leak, ReplayOptions, ReplayReport, replay};
-use bench_harness::trace::{OwnedRecord, Record, TraceSource, TraceValue};
-use bench_harness::trace::{Position, Problem, TraceError};
+use bench_harness::trace::{MemorySource, OwnedRecord, Record, TraceValue};
 use gc_core::testkit::{Model, ModelValue};
 use gc_core::{Collector, Heap, HeapConfig};
 use proptest::prelude::*;
-
-/// Records held in memory, read back as a source.
-struct Records {
-    records: Vec<OwnedRecord>,
-    next: usize,
-}
-
-impl TraceSource for Records {
-    fn next_record(&mut self) -> Result<Option<Record<'_>>, TraceError> {
-        self.next += 1;
-        Ok(self.records.get(self.next - 1).map(OwnedRecord::borrow))
-    }
-
-    fn error_at_last(&self, problem: Problem) -> TraceError {
-        TraceError::new("memory", self.position(), None, problem)
-    }
-
-    fn position(&self) -> Position {
-        Position::Line(self.next as u64)
-    }
-
-    fn progress(&self) -> (u64, Option<u64>) {
-        (self.next as u64, Some(self.records.len() as u64))
-    }
-}
 
 fn generate(generator: Generator, params: &[&str]) -> Vec<OwnedRecord> {
     let args: Vec<String> = params.iter().map(|p| p.to_string()).collect();
@@ -78,10 +52,7 @@ impl HeapVisitor for ReplayOn<'_> {
     type Output = ReplayReport;
 
     fn visit<C: Collector>(self, mut heap: Heap<C>) -> ReplayReport {
-        let mut source = Records {
-            records: self.records.to_vec(),
-            next: 0,
-        };
+        let mut source = MemorySource::new("memory", self.records);
         let options = ReplayOptions {
             check_deaths: self.check_deaths,
             progress: false,

@@ -133,6 +133,32 @@ impl HeapCore {
         )
     }
 
+    /// The allocation slow path of a collector without a young generation: a full collection
+    /// (by `collect_full`) when the allocation limit is reached, then an allocation in the old
+    /// generation; when no page fits, one more full collection if none ran yet, and a last try.
+    /// `OutOfMemory` only when a full collection could not make room.
+    pub fn allocate_old_or_collect(
+        &mut self,
+        size: usize,
+        mut collect_full: impl FnMut(&mut HeapCore, GcReason),
+    ) -> Result<Address, OutOfMemory> {
+        let mut collected = false;
+        if let Some(reason) = self.allocation_limit_reached(size) {
+            collect_full(self, reason);
+            collected = true;
+        }
+        if let Some(address) = self.allocate_in_old_generation(size) {
+            return Ok(address);
+        }
+        if !collected {
+            collect_full(self, GcReason::AllocationFailure);
+            if let Some(address) = self.allocate_in_old_generation(size) {
+                return Ok(address);
+            }
+        }
+        Err(self.out_of_memory(size))
+    }
+
     /// How many free pages to keep pooled rather than give back to the OS: the pages the mutator
     /// may fill before the next full collection anyway (the allocation limit's headroom, within
     /// the hard limit), and at least `config.page_pool_pages`. Unmapping pages that the next cycle

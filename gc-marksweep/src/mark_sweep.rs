@@ -56,21 +56,7 @@ unsafe impl Collector for MarkSweep {
     const CONSTRAINTS: CollectorConstraints = CollectorConstraints::simple("marksweep");
 
     fn allocate_slow(&mut self, core: &mut HeapCore, size: usize) -> Result<Address, OutOfMemory> {
-        let mut collected = false;
-        if let Some(reason) = core.allocation_limit_reached(size) {
-            self.collect_full(core, reason);
-            collected = true;
-        }
-        if let Some(address) = core.allocate_in_old_generation(size) {
-            return Ok(address);
-        }
-        if !collected {
-            self.collect_full(core, GcReason::AllocationFailure);
-            if let Some(address) = core.allocate_in_old_generation(size) {
-                return Ok(address);
-            }
-        }
-        Err(core.out_of_memory(size))
+        core.allocate_old_or_collect(size, |core, reason| self.collect_full(core, reason))
     }
 
     /// Mark-sweep has no young generation: a young collection is a full one.
