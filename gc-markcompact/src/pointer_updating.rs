@@ -17,7 +17,7 @@ use gc_core::{Address, HeapCore, HeapObject, PageFlags, PageRef};
 /// Valid between evacuation and the release of the evacuated pages, for the address of an object
 /// that was live at marking (P2).
 #[inline]
-pub fn forwarded(address: Address) -> Address {
+pub(crate) fn forwarded(address: Address) -> Address {
     // SAFETY: `address` is a live object's start as of marking, on a page not yet released (P1).
     let page = unsafe { PageRef::containing(address) };
     if !page.flags().contains(PageFlags::EVACUATION_CANDIDATE) {

@@ -48,7 +48,7 @@ impl ScavengeResult {
 
 /// Whether the object starting at `address` is in new space.
 #[inline(always)]
-pub fn is_young(address: Address) -> bool {
+pub(crate) fn is_young(address: Address) -> bool {
     // SAFETY: callers pass object starts of live pages (P2), so masking finds the header.
     unsafe { PageRef::containing(address) }
         .flags()
@@ -57,7 +57,7 @@ pub fn is_young(address: Address) -> bool {
 
 /// Where a young object is after the scavenge: its forwarding address, or `None` if it died
 /// (was not reached). Valid between the copy and the flip.
-pub fn forwarded(address: Address) -> Option<Address> {
+pub(crate) fn forwarded(address: Address) -> Option<Address> {
     // SAFETY: `address` is a from-space object start (P2), whose page lives until the flip (P1).
     match header_kind(unsafe { address.read_word() }) {
         HeaderKind::Forwarded(to) => Some(to),
