@@ -103,7 +103,7 @@ impl<'a, Old: OldGenerationCollector> Scavenger<'a, Old> {
     }
 
     /// Copies everything reachable from the handles and `remembered` and updates those roots.
-    /// Weak handles and external memory are left for the caller (see [`forwarded`]); then the
+    /// Weak handles and external memory are left for the caller (see `forwarded`); then the
     /// caller flips new space.
     pub fn run<R: RememberedSet>(
         mut self,
