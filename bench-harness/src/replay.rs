@@ -215,6 +215,8 @@ struct Replay<'h, C: Collector> {
     heap: &'h mut Heap<C>,
     ids: Checker<Object>,
     types: HashMap<Box<str>, TypeId>,
+    /// The label of the last labelled allocation.
+    last_type: Option<(Box<str>, TypeId)>,
     events: u64,
     check_deaths: bool,
     pending: Vec<PendingDeath>,
@@ -230,6 +232,7 @@ impl<'h, C: Collector> Replay<'h, C> {
             heap,
             ids: Checker::new(),
             types: HashMap::new(),
+            last_type: None,
             events: 0,
             check_deaths,
             pending: Vec::new(),
@@ -316,6 +319,18 @@ impl<'h, C: Collector> Replay<'h, C> {
         let Some(label) = label else {
             return Ok(TypeId::UNLABELLED);
         };
+        // Runs of allocations share a label: one comparison spares a hash and a probe.
+        if let Some((last, id)) = &self.last_type {
+            if **last == *label {
+                return Ok(*id);
+            }
+        }
+        let id = self.intern(label)?;
+        self.last_type = Some((label.into(), id));
+        Ok(id)
+    }
+
+    fn intern(&mut self, label: &str) -> Result<TypeId, Problem> {
         if let Some(&id) = self.types.get(label) {
             return Ok(id);
         }
