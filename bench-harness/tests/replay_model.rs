@@ -11,7 +11,7 @@ use bench_harness::collectors::{self, CollectorChoice, HeapVisitor};
 use bench_harness::generators::Generator;
 use bench_harness::replay::{Leak, ReplayOptions, ReplayReport, replay};
 use bench_harness::trace::{MemorySource, OwnedRecord, Record, TraceValue};
-use gc_core::testkit::{Model, ModelValue};
+use gc_core::testkit::{Model, ModelValue, small_heap};
 use gc_core::{Collector, Heap, HeapConfig};
 use proptest::prelude::*;
 
@@ -22,16 +22,6 @@ fn generate(generator: Generator, params: &[&str]) -> Vec<OwnedRecord> {
         .generate(&args, &mut records)
         .unwrap_or_else(|error| panic!("{}: {error}", generator.name()));
     records
-}
-
-/// A heap that collects every few dozen kilobytes, so collections land all over the trace.
-fn small_heap() -> HeapConfig {
-    HeapConfig {
-        initial_allocation_limit: 64 * 1024,
-        min_allocation_limit_step: 64 * 1024,
-        max_growing_factor: 1.5,
-        ..HeapConfig::for_testing()
-    }
 }
 
 /// A heap that does not collect before the replay's final collection.

@@ -17,6 +17,18 @@ use crate::error::OutOfMemory;
 use crate::event::GcReason;
 use crate::heap_core::HeapCore;
 
+/// A heap for tests whose old generation collects every few dozen kilobytes, so implicit
+/// collections interleave with a program's own, with the verifier after every collection.
+pub fn small_heap() -> crate::HeapConfig {
+    crate::HeapConfig {
+        initial_allocation_limit: 64 * 1024,
+        min_allocation_limit_step: 64 * 1024,
+        max_growing_factor: 1.5,
+        page_pool_pages: 1,
+        ..crate::HeapConfig::for_testing()
+    }
+}
+
 /// Allocates until the heap limit and never frees: the baseline for allocation costs, and the
 /// collector for tests of the core alone.
 #[derive(Debug, Default)]

@@ -5,24 +5,13 @@
 
 use gc_core::testkit::{
     Op, OutOfMemoryPolicy, check_program, check_program_with, op_strategy, program_strategy,
+    small_heap,
 };
 use gc_core::{CollectionKind, HeapConfig, PAGE_SIZE};
 use gc_markcompact::{CompactionPolicy, MarkCompact};
 use gc_marksweep::MarkSweep;
 use gc_scavenge::{Generational, SlotSetRememberedSet, YoungGenerationConfig};
 use proptest::prelude::*;
-
-/// A heap that collects every few dozen kilobytes, so implicit collections interleave with the
-/// program's own.
-fn small_heap() -> HeapConfig {
-    HeapConfig {
-        initial_allocation_limit: 64 * 1024,
-        min_allocation_limit_step: 64 * 1024,
-        max_growing_factor: 1.5,
-        page_pool_pages: 1,
-        ..HeapConfig::for_testing()
-    }
-}
 
 fn policies() -> [CompactionPolicy; 3] {
     [

@@ -2,23 +2,11 @@
 //! collection (gc-core's testkit), with the verifier after every GC.
 
 use gc_core::testkit::{
-    Op, OutOfMemoryPolicy, check_program, check_program_with, program_strategy,
+    Op, OutOfMemoryPolicy, check_program, check_program_with, program_strategy, small_heap,
 };
 use gc_core::{HeapConfig, PAGE_SIZE};
 use gc_marksweep::MarkSweep;
 use proptest::prelude::*;
-
-/// A heap that collects every few dozen kilobytes, so implicit collections interleave with the
-/// program's own.
-fn small_heap() -> HeapConfig {
-    HeapConfig {
-        initial_allocation_limit: 64 * 1024,
-        min_allocation_limit_step: 64 * 1024,
-        max_growing_factor: 1.5,
-        page_pool_pages: 1,
-        ..HeapConfig::for_testing()
-    }
-}
 
 proptest! {
     #![proptest_config(ProptestConfig { cases: 256, ..ProptestConfig::default() })]

@@ -7,22 +7,12 @@
 
 use gc_core::testkit::{
     Op, OutOfMemoryPolicy, check_program, check_program_with, op_strategy, program_strategy,
+    small_heap,
 };
 use gc_core::{CollectionKind, HeapConfig, PAGE_SIZE, RememberedSet};
 use gc_marksweep::MarkSweep;
 use gc_scavenge::{Generational, SlotSetRememberedSet, StoreBuffer, YoungGenerationConfig};
 use proptest::prelude::*;
-
-/// A heap whose old generation collects every few dozen kilobytes.
-fn small_heap() -> HeapConfig {
-    HeapConfig {
-        initial_allocation_limit: 64 * 1024,
-        min_allocation_limit_step: 64 * 1024,
-        max_growing_factor: 1.5,
-        page_pool_pages: 1,
-        ..HeapConfig::for_testing()
-    }
-}
 
 /// One-page semispaces, so that programs fill new space and scavenge on their own too.
 fn young(survivals_before_promotion: u8) -> YoungGenerationConfig {
