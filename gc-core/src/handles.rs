@@ -209,15 +209,47 @@ impl HandleTable {
 }
 
 /// The weak references of the heap.
+///
+/// Invariant: every weak handle whose object is in new space is on the young list (V8 keeps such
+/// a list of young weak handles too), so a scavenge processes the young ones without walking the
+/// whole table: weak handles to old objects cost a scavenge nothing. A handle leaves the list when
+/// it is dropped, or at a scavenge once its object is no longer young, so the list is never
+/// longer than the young objects with weak handles (and those cleared since the last scavenge).
 #[derive(Default)]
 pub struct WeakHandleTable {
     table: Table,
+    /// Indices of the weak handles to young objects.
+    young: Vec<u32>,
+    /// Where each entry stands in `young`, or `NOT_YOUNG`.
+    young_position: Vec<u32>,
 }
 
+const NOT_YOUNG: u32 = u32::MAX;
+
 impl WeakHandleTable {
-    pub fn create(&mut self, object: Address) -> WeakHandle {
+    /// A weak handle to `object`; `young` says the object is in new space.
+    pub fn create(&mut self, object: Address, young: bool) -> WeakHandle {
         let (index, generation) = self.table.create(object);
+        if self.young_position.len() < self.table.entries.len() {
+            self.young_position
+                .resize(self.table.entries.len(), NOT_YOUNG);
+        }
+        if young {
+            self.young_position[index as usize] = self.young.len() as u32;
+            self.young.push(index);
+        }
         WeakHandle { index, generation }
+    }
+
+    fn leave_young_list(&mut self, index: u32) {
+        let position = std::mem::replace(&mut self.young_position[index as usize], NOT_YOUNG);
+        if position == NOT_YOUNG {
+            return;
+        }
+        self.young.swap_remove(position as usize);
+        if let Some(&moved) = self.young.get(position as usize) {
+            self.young_position[moved as usize] = position;
+        }
     }
 
     /// `Some(Some(address))` while the object lives, `Some(None)` once a collection cleared it,
@@ -230,6 +262,7 @@ impl WeakHandleTable {
     /// Forgets the weak handle; `None` when it was already stale.
     pub fn drop_handle(&mut self, handle: WeakHandle) -> Option<()> {
         self.table.entry(handle.index, handle.generation)?;
+        self.leave_young_list(handle.index);
         self.table.free(handle.index);
         Some(())
     }
@@ -261,6 +294,57 @@ impl WeakHandleTable {
             }
         }
         cleared
+    }
+
+    /// A scavenge's half of [`WeakHandleTable::process`]: only the weak handles on the young
+    /// list are mapped by `f`; those whose objects stay young (`is_young`) stay on the list.
+    /// Returns how many were cleared.
+    pub fn process_young(
+        &mut self,
+        mut f: impl FnMut(Address) -> Option<Address>,
+        is_young: impl Fn(Address) -> bool,
+    ) -> usize {
+        let mut cleared = 0;
+        let mut kept = 0;
+        for position in 0..self.young.len() {
+            let index = self.young[position];
+            let entry = &mut self.table.entries[index as usize];
+            let stays = !entry.object.is_null()
+                && is_young(entry.object)
+                && match f(entry.object) {
+                    Some(address) => {
+                        entry.object = address;
+                        is_young(address)
+                    }
+                    None => {
+                        entry.object = Address::NULL;
+                        cleared += 1;
+                        false
+                    }
+                };
+            if stays {
+                self.young[kept] = index;
+                self.young_position[index as usize] = kept as u32;
+                kept += 1;
+            } else {
+                self.young_position[index as usize] = NOT_YOUNG;
+            }
+        }
+        self.young.truncate(kept);
+        cleared
+    }
+
+    /// Whether every weak handle whose object `is_young` is on the young list (for the
+    /// verifier).
+    pub fn young_list_covers(&self, is_young: impl Fn(Address) -> bool) -> bool {
+        let listed = |index: usize| {
+            let position = self.young_position[index];
+            position != NOT_YOUNG && self.young.get(position as usize) == Some(&(index as u32))
+        };
+        self.table
+            .live_entries()
+            .filter(|(_, entry)| !entry.object.is_null() && is_young(entry.object))
+            .all(|(index, _)| listed(index))
     }
 
     /// Calls `f` with each object a live weak handle still refers to.
@@ -297,8 +381,8 @@ mod tests {
     #[test]
     fn weak_handles_clear_and_update() {
         let mut table = WeakHandleTable::default();
-        let a = table.create(Address::new(0x100));
-        let b = table.create(Address::new(0x200));
+        let a = table.create(Address::new(0x100), false);
+        let b = table.create(Address::new(0x200), false);
         let cleared = table.process(|o| (o == Address::new(0x100)).then_some(Address::new(0x300)));
         assert_eq!(cleared, 1);
         assert_eq!(table.get(a), Some(Some(Address::new(0x300))));
@@ -306,5 +390,49 @@ mod tests {
         table.drop_handle(b).unwrap();
         assert_eq!(table.get(b), None);
         assert_eq!(table.drop_handle(b), None);
+    }
+
+    /// Addresses below 0x1000 play new space here.
+    fn young(address: Address) -> bool {
+        address.raw() < 0x1000
+    }
+
+    #[test]
+    fn a_scavenge_maps_only_the_young_weak_handles() {
+        let mut table = WeakHandleTable::default();
+        let old = table.create(Address::new(0x8000), false);
+        let survivor = table.create(Address::new(0x100), true);
+        let promoted = table.create(Address::new(0x200), true);
+        let dead = table.create(Address::new(0x300), true);
+        // Dropped, then its entry made again for another young object.
+        let dropped = table.create(Address::new(0x400), true);
+        table.drop_handle(dropped).unwrap();
+        let reused = table.create(Address::new(0x500), true);
+        assert_eq!(reused.index, dropped.index);
+        let mut seen = Vec::new();
+        let forward = |o: Address| {
+            seen.push(o.raw());
+            match o.raw() {
+                0x100 => Some(Address::new(0x900)),
+                0x200 => Some(Address::new(0x9000)),
+                0x500 => Some(Address::new(0x600)),
+                _ => None,
+            }
+        };
+        assert_eq!(table.process_young(forward, young), 1);
+        seen.sort_unstable();
+        assert_eq!(
+            seen,
+            vec![0x100, 0x200, 0x300, 0x500],
+            "neither old nor dropped is visited"
+        );
+        assert_eq!(table.get(old), Some(Some(Address::new(0x8000))));
+        assert_eq!(table.get(survivor), Some(Some(Address::new(0x900))));
+        assert_eq!(table.get(promoted), Some(Some(Address::new(0x9000))));
+        assert_eq!(table.get(dead), Some(None));
+        assert_eq!(table.get(reused), Some(Some(Address::new(0x600))));
+        // Only the handles still young stay listed.
+        assert_eq!(table.young.len(), 2);
+        assert!(table.young_list_covers(young));
     }
 }

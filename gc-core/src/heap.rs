@@ -292,7 +292,8 @@ impl<C: Collector> Heap<C> {
     /// A weak handle to `handle`'s object.
     pub fn downgrade(&mut self, handle: Handle) -> Result<WeakHandle, HeapError> {
         let object = self.object(handle)?;
-        Ok(self.core.weak_handles.create(object.address()))
+        let young = C::CONSTRAINTS.generational && object.is_in_new_space();
+        Ok(self.core.weak_handles.create(object.address(), young))
     }
 
     /// A new strong handle to the weak handle's object, or `None` if it was reclaimed.

@@ -250,4 +250,17 @@ impl HeapCore {
         let released = self.external.process(&mut forward);
         (released, started.elapsed())
     }
+
+    /// After a scavenge: as [`HeapCore::process_weak_references`], but only the weak handles on
+    /// the young list are looked at (`is_young` tells a new-space address).
+    pub fn process_young_weak_references(
+        &mut self,
+        mut forward: impl FnMut(Address) -> Option<Address>,
+        is_young: impl Fn(Address) -> bool,
+    ) -> (u64, Duration) {
+        self.weak_handles.process_young(&mut forward, is_young);
+        let started = Instant::now();
+        let released = self.external.process(&mut forward);
+        (released, started.elapsed())
+    }
 }

@@ -141,6 +141,15 @@ impl HeapObject {
         self.0
     }
 
+    /// Whether the object's page belongs to new space.
+    #[inline]
+    pub fn is_in_new_space(self) -> bool {
+        // SAFETY: a `HeapObject` is a live object start (P2), so masking finds its page's header.
+        unsafe { crate::page::PageRef::containing(self.0) }
+            .flags()
+            .contains(crate::page::PageFlags::IN_NEW_SPACE)
+    }
+
     /// Writes the header of a new object and clears its slots (null) and payload (zero).
     ///
     /// # Safety

@@ -205,6 +205,13 @@ fn check_roots(core: &HeapCore, objects: &HashSet<Address>) -> Result<(), Verify
             ));
         }
     });
+    if bad.is_none() {
+        // SAFETY: every weak target was just found to be an object start (P2).
+        let young = |a| unsafe { HeapObject::from_address(a) }.is_in_new_space();
+        if !core.weak_handles.young_list_covers(young) {
+            bad = Some("a weak handle to a young object is not on the young list".to_owned());
+        }
+    }
     for (owner, bytes) in core.external.owners() {
         if !objects.contains(&owner) {
             bad.get_or_insert(format!(

@@ -161,13 +161,16 @@ impl<Old: OldGenerationCollector, R: RememberedSet> Generational<Old, R> {
         });
         (outcome.external_freed_bytes, outcome.external_time) =
             outcome.timed(GcPhase::Weak, || {
-                core.process_weak_references(|object| {
-                    if is_young(object) {
-                        forwarded(object)
-                    } else {
-                        Some(object)
-                    }
-                })
+                core.process_young_weak_references(
+                    |object| {
+                        if is_young(object) {
+                            forwarded(object)
+                        } else {
+                            Some(object)
+                        }
+                    },
+                    is_young,
+                )
             });
         self.new_space.flip(result.copied_bytes);
         core.counters.used_bytes -= result.freed_bytes();
