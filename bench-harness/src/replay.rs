@@ -58,6 +58,9 @@ pub struct ReplayReport {
     pub replay_time: Duration,
     pub peak_committed_bytes: usize,
     pub final_committed_bytes: usize,
+    /// Free pages the heap keeps mapped for reuse after the final collection (not committed to
+    /// any space, but still memory the process holds).
+    pub final_pooled_bytes: usize,
     /// With `check_deaths`: the objects declared dead that were still reachable.
     pub leaks: Option<Vec<Leak>>,
 }
@@ -530,6 +533,7 @@ impl<'h, C: Collector> Replay<'h, C> {
             replay_time,
             peak_committed_bytes: final_stats.peak_committed_bytes,
             final_committed_bytes: final_stats.committed_bytes,
+            final_pooled_bytes: final_stats.pooled_bytes,
             leaks: self.check_deaths.then_some(self.leaks),
         })
     }

@@ -129,6 +129,8 @@ pub struct ReplaySummary {
     pub mutator_events_per_second: f64,
     pub peak_committed_bytes: usize,
     pub final_committed_bytes: usize,
+    /// Free pages kept mapped for reuse after the final collection.
+    pub final_pooled_bytes: usize,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub leaks: Option<Vec<Leak>>,
 }
@@ -169,6 +171,7 @@ impl ReplaySummary {
             mutator_events_per_second: report.mutator_events_per_second(),
             peak_committed_bytes: report.peak_committed_bytes,
             final_committed_bytes: report.final_committed_bytes,
+            final_pooled_bytes: report.final_pooled_bytes,
             leaks: report.leaks.clone(),
         }
     }
@@ -210,9 +213,10 @@ pub fn write_replay_summary(out: &mut impl Write, s: &ReplaySummary) -> io::Resu
     )?;
     writeln!(
         out,
-        "  committed: peak {:.1} MB, final {:.1} MB",
+        "  committed: peak {:.1} MB, final {:.1} MB (and {:.1} MB of free pages kept for reuse)",
         s.peak_committed_bytes as f64 / MB,
         s.final_committed_bytes as f64 / MB,
+        s.final_pooled_bytes as f64 / MB,
     )?;
     writeln!(
         out,

@@ -53,6 +53,7 @@ fn replay_json_has_every_field() {
         "replay_seconds",
         "peak_committed_bytes",
         "final_committed_bytes",
+        "final_pooled_bytes",
     ] {
         assert!(json.get(field).is_some(), "{field} missing: {json}");
     }
