@@ -45,6 +45,8 @@ pub enum Error {
         generator: &'static str,
         source: GenError,
     },
+    #[error("`{0}` is both the input and the output; write the conversion to another file")]
+    SameFile(String),
     #[error("cannot write `{path}`: {source}")]
     WriteTrace { path: String, source: io::Error },
     #[error(
@@ -61,7 +63,8 @@ impl Error {
             Error::UnknownCollector { .. }
             | Error::NotCompiledIn { .. }
             | Error::Config(_)
-            | Error::UnknownTraceFormat(_) => EXIT_USAGE,
+            | Error::UnknownTraceFormat(_)
+            | Error::SameFile(_) => EXIT_USAGE,
             Error::Trace(error) => match error.problem {
                 Problem::HeapLimit(_) => EXIT_OUT_OF_MEMORY,
                 Problem::Heap(_) => EXIT_FAILURE,

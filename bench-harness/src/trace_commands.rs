@@ -92,6 +92,12 @@ impl<C: Collector> SourceVisitor for ReplayOnHeap<'_, C> {
 /// asks for.
 pub fn convert(args: &ConvertArgs, out: &mut impl Write) -> Result<(), Error> {
     let output = args.output.display().to_string();
+    // Creating the output truncates it: it must not be the input.
+    if let (Ok(input), Ok(existing)) = (args.input.canonicalize(), args.output.canonicalize()) {
+        if input == existing {
+            return Err(Error::SameFile(output));
+        }
+    }
     let mut sink = open::create_sink(&args.output)
         .ok_or_else(|| Error::UnknownTraceFormat(output.clone()))?
         .map_err(|source| Error::WriteTrace {

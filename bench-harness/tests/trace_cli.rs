@@ -168,6 +168,25 @@ fn compressed_text_replays_like_text() {
 }
 
 #[test]
+fn convert_refuses_to_overwrite_its_input() {
+    let dir = tempfile::tempdir().unwrap();
+    let trace = generate(dir.path(), "r.gct", "random", &["--events", "50"]);
+    let before = std::fs::read(&trace).unwrap();
+    let output = gclab(&["convert", path_str(&trace), path_str(&trace)]);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(
+        stderr(&output).contains("both the input and the output"),
+        "{}",
+        stderr(&output)
+    );
+    assert_eq!(
+        std::fs::read(&trace).unwrap(),
+        before,
+        "the input is untouched"
+    );
+}
+
+#[test]
 fn every_subcommand_explains_its_options() {
     for command in ["replay", "convert", "gen", "run", "collectors"] {
         let output = gclab(&[command, "--help"]);

@@ -7,7 +7,7 @@
 //! to a [`SourceVisitor`], so each replay loop is compiled for its reader.
 
 use std::fs::File;
-use std::io::{self, BufRead, BufReader, BufWriter, Read, Write};
+use std::io::{self, BufReader, BufWriter, Read, Seek, Write};
 use std::path::Path;
 
 use flate2::Compression;
@@ -73,10 +73,10 @@ pub fn with_source<V: SourceVisitor>(path: &Path, visitor: V) -> Result<V::Outpu
         let mut reader = mapped.reader()?;
         return Ok(visitor.visit(&mut reader));
     }
-    let file = File::open(path).map_err(io_error)?;
+    file.rewind().map_err(io_error)?;
     if magic.starts_with(&[0x1f, 0x8b]) {
-        let counted = BufReader::with_capacity(READ_BUFFER, file);
-        let decoder = MultiGzDecoder::new(counted);
+        let compressed = BufReader::with_capacity(READ_BUFFER, file);
+        let decoder = MultiGzDecoder::new(compressed);
         let input = BufReader::with_capacity(READ_BUFFER, decoder);
         let mut reader = TextReader::new(&name, input, None);
         return Ok(visitor.visit(&mut reader));
@@ -138,9 +138,4 @@ pub fn create_sink(path: &Path) -> Option<io::Result<Box<dyn TraceSink>>> {
         return Some(sink_for(format, BufWriter::new(io::stdout())));
     }
     Some(File::create(path).and_then(|file| sink_for(format, BufWriter::new(file))))
-}
-
-/// A whole text trace read from any buffered input (tests, small traces).
-pub fn text_source<R: BufRead>(name: &str, input: R) -> TextReader<R> {
-    TextReader::new(name, input, None)
 }
