@@ -169,12 +169,17 @@ pub fn generate(mut args: GenArgs, out: &mut impl Write) -> Result<(), Error> {
         .map_err(write_error)?;
     let generator = args.generator;
     // The generator finishes the sink itself.
-    generator
-        .generate(&args.params, &mut *sink)
-        .map_err(|source| Error::Generator {
+    if let Err(source) = generator.generate(&args.params, &mut *sink) {
+        // No half-written trace is left behind (a bad parameter leaves an empty file).
+        drop(sink);
+        if args.output.as_os_str() != "-" {
+            let _ = std::fs::remove_file(&args.output);
+        }
+        return Err(Error::Generator {
             generator: generator.name(),
             source,
-        })?;
+        });
+    }
     if args.output.as_os_str() != "-" {
         writeln!(out, "{}: wrote {output}", generator.name())?;
     }

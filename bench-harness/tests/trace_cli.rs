@@ -133,8 +133,18 @@ fn gen_rejects_bad_parameters_and_names() {
     let output = gclab(&["gen", "binary-trees", "--depth", "99"]);
     assert_eq!(output.status.code(), Some(2));
     assert!(stderr(&output).contains("--depth"), "{}", stderr(&output));
-    let output = gclab(&["gen", "binary-trees", "--nosuch", "1"]);
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("t.gct");
+    let output = gclab(&[
+        "gen",
+        "binary-trees",
+        "--nosuch",
+        "1",
+        "-o",
+        path_str(&file),
+    ]);
     assert_eq!(output.status.code(), Some(2));
+    assert!(!file.exists(), "no half-written trace is left");
     assert_eq!(gclab(&["gen", "nosuch"]).status.code(), Some(2));
     let output = gclab(&["gen", "random", "-o", "trace.txt"]);
     assert_eq!(output.status.code(), Some(2));
