@@ -4,9 +4,8 @@
 //!
 //! The checker knows the trace, not the heap: it keeps one entry per id that was allocated and not
 //! yet declared dead (`d`), so its verdict is the same whatever collector runs. The replay hangs
-//! its own data on each entry (`T`) and may [`Checker::forget`] an id whose object the collector
-//! reclaimed, which keeps memory in proportion to the live objects even for traces that never say
-//! `d`.
+//! its own data on each entry (`T`): an id whose object a collection reclaimed keeps its entry
+//! until `d`, so that touching it is reported as reclaimed rather than never allocated.
 
 // A `Problem` has `String` variants, so one built eagerly by `ok_or` is dropped on every success:
 // on the hot path that cost 14% more instructions in a binary replay (callgrind). Hence `ok_or_else`.
@@ -118,16 +117,6 @@ impl<T> Checker<T> {
         self.entries
             .get_mut(&id)
             .ok_or_else(|| Problem::NotLive(id))
-    }
-
-    /// Removes an id whose object the heap reclaimed; a later touch of it is an error.
-    pub fn forget(&mut self, id: u64) -> Option<Entry<T>> {
-        self.entries.remove(&id)
-    }
-
-    /// Removes every entry `keep` rejects (the replay drops ids whose objects were reclaimed).
-    pub fn retain(&mut self, mut keep: impl FnMut(u64, &mut Entry<T>) -> bool) {
-        self.entries.retain(|&id, entry| keep(id, entry));
     }
 
     pub fn iter(&self) -> impl Iterator<Item = (u64, &Entry<T>)> {
