@@ -80,6 +80,11 @@ pub struct ReplayArgs {
     /// Hides the progress bar (shown only when standard error is a terminal).
     #[arg(long)]
     pub no_progress: bool,
+    /// Prints memwatch's `stats` record after each full collection and a `leak` event when the
+    /// heap after full collections grew five times in a row (to standard error with `--json`,
+    /// whose summary then lists the leaks).
+    #[arg(long)]
+    pub watch_leaks: bool,
 }
 
 #[derive(Debug, Clone, Args)]

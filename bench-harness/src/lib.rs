@@ -34,6 +34,7 @@ pub mod cli;
 pub mod collectors;
 pub mod error;
 pub mod generators;
+pub mod memory_watch;
 pub mod pauses;
 pub mod replay;
 pub mod report;

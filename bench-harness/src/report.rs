@@ -9,6 +9,7 @@ use serde::Serialize;
 use gc_core::CollectorConstraints;
 
 use crate::collectors::{self, KnownCollector};
+use crate::memory_watch::MemoryWatchSummary;
 use crate::pauses::PauseSummary;
 use crate::replay::{Leak, PathEntry, ReplayReport};
 use crate::runner::RunReport;
@@ -133,6 +134,9 @@ pub struct ReplaySummary {
     pub final_pooled_bytes: usize,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub leaks: Option<Vec<Leak>>,
+    /// With `--watch-leaks`: memwatch's events.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub memory_watch: Option<MemoryWatchSummary>,
 }
 
 /// Pause times in milliseconds (0 when there was no pause).
@@ -173,6 +177,7 @@ impl ReplaySummary {
             final_committed_bytes: report.final_committed_bytes,
             final_pooled_bytes: report.final_pooled_bytes,
             leaks: report.leaks.clone(),
+            memory_watch: None,
         }
     }
 }
@@ -229,7 +234,24 @@ pub fn write_replay_summary(out: &mut impl Write, s: &ReplaySummary) -> io::Resu
             write_leak(out, leak)?;
         }
     }
+    if let Some(watch) = &s.memory_watch {
+        write_memory_watch(out, watch)?;
+    }
     Ok(())
+}
+
+fn write_memory_watch(out: &mut impl Write, watch: &MemoryWatchSummary) -> io::Result<()> {
+    write!(out, "  memwatch: {} leak events", watch.leaks.len())?;
+    if let Some(stats) = &watch.last_stats {
+        write!(
+            out,
+            "; after the last full GC: base {:.1} MB, estimated {:.1} MB, trend {:+.1}%",
+            stats.current_base as f64 / MB,
+            stats.estimated_base as f64 / MB,
+            stats.usage_trend
+        )?;
+    }
+    writeln!(out)
 }
 
 fn write_leak(out: &mut impl Write, leak: &Leak) -> io::Result<()> {

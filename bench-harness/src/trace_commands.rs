@@ -1,8 +1,10 @@
 //! The trace commands of `gclab`: `replay`, `convert` and `gen`.
 
+use std::cell::RefCell;
 use std::fmt::Write as _;
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
+use std::rc::Rc;
 use std::time::Instant;
 
 use gc_core::{Collector, Heap, HeapConfig, VerifyHeap};
@@ -11,6 +13,7 @@ use crate::cli::{ConvertArgs, GenArgs, ReplayArgs};
 use crate::collectors::{self, CollectorChoice, HeapVisitor};
 use crate::error::Error;
 use crate::generators::Generator;
+use crate::memory_watch::{self, MemoryWatchSummary, WatchOutput};
 use crate::replay::{self as replaying, ReplayOptions, ReplayReport};
 use crate::report::{self, ReplaySummary};
 use crate::runner::{TraceGc, print_pauses};
@@ -41,9 +44,15 @@ pub fn replay(args: &ReplayArgs, out: &mut impl Write) -> Result<(), Error> {
         },
         // One JSON object on standard output: the pause lines go to standard error.
         trace_to_stderr: args.json,
+        watch_leaks: args.watch_leaks.then_some(if args.json {
+            WatchOutput::Stderr
+        } else {
+            WatchOutput::Stdout
+        }),
     };
-    let report = collectors::run_with(choice, config, run)??;
-    let summary = ReplaySummary::new(&args.trace.display().to_string(), &report);
+    let (report, watched) = collectors::run_with(choice, config, run)??;
+    let mut summary = ReplaySummary::new(&args.trace.display().to_string(), &report);
+    summary.memory_watch = watched.map(|watched| watched.take());
     if args.json {
         serde_json::to_writer_pretty(&mut *out, &summary).map_err(io::Error::from)?;
         writeln!(out)?;
@@ -58,20 +67,28 @@ struct ReplayRun<'a> {
     options: ReplayOptions,
     trace_gc: TraceGc,
     trace_to_stderr: bool,
+    watch_leaks: Option<WatchOutput>,
 }
 
+/// A replay's report, and what `--watch-leaks` heard.
+type Watched = (ReplayReport, Option<Rc<RefCell<MemoryWatchSummary>>>);
+
 impl HeapVisitor for ReplayRun<'_> {
-    type Output = Result<ReplayReport, Error>;
+    type Output = Result<Watched, Error>;
 
     fn visit<C: Collector>(self, mut heap: Heap<C>) -> Self::Output {
         if self.trace_gc != TraceGc::Off {
             print_pauses(&mut heap, self.trace_gc, 1, self.trace_to_stderr);
         }
+        let watched = self
+            .watch_leaks
+            .map(|output| memory_watch::watch(&mut heap, output));
         let on_heap = ReplayOnHeap {
             heap: &mut heap,
             options: self.options,
         };
-        Ok(open::with_source(self.path, on_heap)??)
+        let report = open::with_source(self.path, on_heap)??;
+        Ok((report, watched))
     }
 }
 

@@ -16,6 +16,7 @@ use crate::error::HeapError;
 use crate::event::{GcEvent, GcReason};
 use crate::gc_tracer::GcListener;
 use crate::handles::{Handle, WeakHandle};
+use crate::leak_detector::{LeakDetector, MemoryWatchListener};
 use crate::object::{HeapObject, MAX_OBJECT_SIZE, ObjectShape};
 use crate::retaining_path::{ObjectKey, PathStep, retaining_paths};
 use crate::tagged::{Decoded, Smi, TaggedWord};
@@ -419,6 +420,16 @@ impl<C: Collector> Heap<C> {
     /// Calls `listener` with every future pause.
     pub fn on_gc_event(&mut self, listener: GcListener) {
         self.core.tracer.add_listener(listener);
+    }
+
+    /// Calls `listener` with memwatch's `stats` record after every future full collection, and
+    /// with a `leak` report when the heap after full collections grew five times in a row (see
+    /// [`leak_detector`](crate::leak_detector)).
+    pub fn on_memory_watch(&mut self, mut listener: MemoryWatchListener) {
+        let mut detector = LeakDetector::new();
+        self.on_gc_event(Box::new(move |event| {
+            detector.observe(event, &mut *listener)
+        }));
     }
 
     pub fn stats(&self) -> HeapStats {

@@ -60,6 +60,7 @@ pub mod heap;
 mod heap_core;
 pub mod heap_growing;
 pub mod large_object_space;
+pub mod leak_detector;
 pub mod linear_allocation_area;
 pub mod mark_bitmap;
 pub mod memory_allocator;
@@ -87,6 +88,9 @@ pub use event::{GcEvent, GcKind, GcPhase, GcReason, MutatorUtilization, PauseOut
 pub use gc_tracer::{trace_gc_line, trace_gc_nvp_line};
 pub use handles::{Handle, WeakHandle};
 pub use heap::{Heap, HeapCore, HeapStats, PauseScope, SlotContent, Value};
+pub use leak_detector::{
+    LeakDetector, LeakReport, MemoryWatchEvent, MemoryWatchListener, UsageStats,
+};
 pub use memory_allocator::MemoryAllocator;
 pub use object::{HeapObject, ObjectShape};
 pub use old_generation::OldGenerationCollector;
