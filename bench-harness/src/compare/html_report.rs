@@ -71,9 +71,9 @@ fn write_job(out: &mut dyn Write, job: &JobResult) -> io::Result<()> {
         .collect();
     write!(out, "<div class=\"plots\">")?;
     for chart in [
-        pause_chart(&job.name, &plotted),
-        heap_chart(&job.name, &plotted),
-        mmu_chart(&job.name, &plotted),
+        pause_chart(&plotted),
+        heap_chart(&plotted),
+        mmu_chart(&plotted),
     ] {
         write!(out, "{}", chart.to_svg())?;
     }
@@ -115,8 +115,11 @@ fn write_row(out: &mut dyn Write, result: &CollectorResult) -> io::Result<()> {
     write!(out, "</tr>")
 }
 
-/// Three significant digits, plainly.
+/// Whole numbers as they are; others to about three significant digits.
 fn number(value: f64) -> String {
+    if value.fract() == 0.0 {
+        return format!("{value:.0}");
+    }
     match value.abs() {
         v if v >= 100.0 || v == 0.0 => format!("{value:.0}"),
         v if v >= 1.0 => format!("{value:.2}"),
@@ -137,10 +140,10 @@ fn series(
         .collect()
 }
 
-fn pause_chart(job: &str, plotted: &[(&str, &RunMetrics)]) -> Chart {
+fn pause_chart(plotted: &[(&str, &RunMetrics)]) -> Chart {
     Chart {
         id: "pauses",
-        title: format!("{job}: pause distribution"),
+        title: "Pause distribution".to_owned(),
         x_label: "pause (ms)",
         y_label: "share of pauses at most",
         x_scale: Scale::Log,
@@ -155,10 +158,10 @@ fn pause_chart(job: &str, plotted: &[(&str, &RunMetrics)]) -> Chart {
     }
 }
 
-fn heap_chart(job: &str, plotted: &[(&str, &RunMetrics)]) -> Chart {
+fn heap_chart(plotted: &[(&str, &RunMetrics)]) -> Chart {
     Chart {
         id: "heap",
-        title: format!("{job}: heap used over time"),
+        title: "Heap used over time".to_owned(),
         x_label: "time (s)",
         y_label: "used (MB)",
         x_scale: Scale::Linear,
@@ -173,10 +176,10 @@ fn heap_chart(job: &str, plotted: &[(&str, &RunMetrics)]) -> Chart {
     }
 }
 
-fn mmu_chart(job: &str, plotted: &[(&str, &RunMetrics)]) -> Chart {
+fn mmu_chart(plotted: &[(&str, &RunMetrics)]) -> Chart {
     Chart {
         id: "mmu",
-        title: format!("{job}: minimum mutator utilization"),
+        title: "Minimum mutator utilization".to_owned(),
         x_label: "window (ms)",
         y_label: "MMU",
         x_scale: Scale::Log,
