@@ -111,12 +111,14 @@ impl Comparison {
     /// live graphs.
     pub fn check_digests(&self) -> Result<(), Error> {
         for job in &self.jobs {
-            let runs: Vec<(String, Vec<RunMetrics>)> = job
-                .collectors
-                .iter()
-                .map(|c| (c.collector.clone(), c.runs.clone()))
-                .collect();
-            digests::check(&job.name, &runs)?;
+            let runs = job.collectors.iter().flat_map(|result| {
+                let collector = result.collector.as_str();
+                result
+                    .runs
+                    .iter()
+                    .map(move |run| (collector, run.digest.as_str()))
+            });
+            digests::check(&job.name, runs)?;
         }
         Ok(())
     }
