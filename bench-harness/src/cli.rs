@@ -10,6 +10,7 @@ use clap::{Args, Parser, Subcommand};
 use gc_core::{HeapConfig, VerifyHeap};
 
 use crate::collectors::CollectorChoice;
+use crate::compare;
 use crate::error::Error;
 use crate::generators::Generator;
 use crate::report;
@@ -45,6 +46,44 @@ pub enum Command {
     /// Writes the trace of a workload generator (deterministic for its seed).
     #[command(after_help = crate::trace_commands::generators_help())]
     Gen(GenArgs),
+    /// Replays traces on every collector, each run in a fresh process, and compares their
+    /// pauses, MMU, time and memory (a table, results.json, results.csv and report.html).
+    Compare(CompareArgs),
+    /// Replays a trace once and prints its measurement as JSON (what `compare` runs per run).
+    #[command(hide = true)]
+    Measure(MeasureArgs),
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct CompareArgs {
+    /// Trace files (any format), or built-in workloads: a generator's name, optionally with
+    /// parameters (`binary-trees:depth=12`, `splay:nodes=4000,steps=20`). None: the built-in
+    /// suite.
+    #[arg(value_name = "TRACE|WORKLOAD")]
+    pub inputs: Vec<String>,
+    /// The collectors: `all` (every compiled-in one) or names separated by commas.
+    #[arg(long, value_name = "LIST|all", default_value = "all")]
+    pub collectors: String,
+    /// Measured runs per trace and collector; the figures are then medians, with their spread.
+    #[arg(long, value_name = "N", default_value_t = 1,
+          value_parser = clap::value_parser!(u32).range(1..))]
+    pub repeat: u32,
+    /// Unmeasured runs per trace before the measured ones.
+    #[arg(long, value_name = "N", default_value_t = 1)]
+    pub warmup: u32,
+    /// The folder for results.json, results.csv, report.html and the generated traces.
+    #[arg(long, value_name = "DIR", default_value = "gclab-results")]
+    pub out: PathBuf,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct MeasureArgs {
+    /// The trace (any format).
+    #[arg(value_name = "TRACE")]
+    pub trace: PathBuf,
+    /// The collector, as `gclab collectors` names it (or `auto`).
+    #[arg(long, short, value_name = "NAME", default_value = "auto")]
+    pub collector: String,
 }
 
 #[derive(Debug, Clone, Args)]
@@ -202,6 +241,8 @@ pub fn execute(cli: Cli, out: &mut impl Write) -> Result<(), Error> {
         Some(Command::Replay(args)) => trace_commands::replay(&args, out),
         Some(Command::Convert(args)) => trace_commands::convert(&args, out),
         Some(Command::Gen(args)) => trace_commands::generate(args, out),
+        Some(Command::Compare(args)) => compare::compare(&args, out),
+        Some(Command::Measure(args)) => compare::measure(&args, out),
         None => run(&cli.run, out),
     }
 }

@@ -49,6 +49,20 @@ pub enum Error {
     SameFile(String),
     #[error("cannot write `{path}`: {source}")]
     WriteTrace { path: String, source: io::Error },
+    #[error("`{input}` is neither a trace file nor a workload; workloads: {workloads}")]
+    UnknownInput { input: String, workloads: String },
+    #[error("{job} on {collector}: {message}")]
+    Measurement {
+        job: String,
+        collector: String,
+        message: String,
+        /// The measuring process's exit code, passed on.
+        exit_code: u8,
+    },
+    #[error("{job}: the collectors left different live graphs (a collector bug): {groups}")]
+    DigestMismatch { job: String, groups: String },
+    #[error("cannot write `{path}`: {source}")]
+    WriteResults { path: String, source: io::Error },
     #[error(
         "`{0}` names no trace format: use `.gct` (text), `.gct.gz` (compressed text), `.gctb` (binary) or `-`"
     )]
@@ -64,6 +78,7 @@ impl Error {
             | Error::NotCompiledIn { .. }
             | Error::Config(_)
             | Error::UnknownTraceFormat(_)
+            | Error::UnknownInput { .. }
             | Error::SameFile(_) => EXIT_USAGE,
             Error::Trace(error) => match error.problem {
                 Problem::HeapLimit(_) => EXIT_OUT_OF_MEMORY,
@@ -75,6 +90,7 @@ impl Error {
                 ..
             } => EXIT_FAILURE,
             Error::Generator { .. } => EXIT_USAGE,
+            Error::Measurement { exit_code, .. } => *exit_code,
             Error::Workload {
                 source: WorkloadError::Heap(HeapError::OutOfMemory(_)),
                 ..

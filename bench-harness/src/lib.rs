@@ -6,6 +6,9 @@
 //!
 //! - [`collectors`]: which collectors were compiled in, parsing their names, dispatching a run.
 //! - [`workloads`]: the deterministic mutator programs (`binary-trees`, `churn`, `linked-list`).
+//! - [`compare`]: `gclab compare`, every collector on the same traces, with its table and reports.
+//! - [`measure`]: one measured replay; [`metrics`]: the figures of a run; [`mmu`]: minimum
+//!   mutator utilization from the pause intervals.
 //! - [`runner`]: runs one workload on one heap and gathers what the report needs.
 //! - [`pauses`]: pause-time statistics (nearest-rank percentiles).
 //! - [`report`]: the text the `gclab` program prints.
@@ -32,9 +35,13 @@
 
 pub mod cli;
 pub mod collectors;
+pub mod compare;
 pub mod error;
 pub mod generators;
+pub mod measure;
 pub mod memory_watch;
+pub mod metrics;
+pub mod mmu;
 pub mod pauses;
 pub mod replay;
 pub mod report;

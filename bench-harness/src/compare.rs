@@ -1,0 +1,281 @@
+//! `gclab compare`: the same traces on every chosen collector, measured alike, checked to leave
+//! the same live graph, and reported as a terminal table, `results.json`, `results.csv` and a
+//! self-contained `report.html`.
+//!
+//! A comparison is a loop over jobs (traces), repeats and collectors that asks a [`Measure`] for
+//! each run: [`ChildProcess`] (a fresh process per run, what the command uses) or [`InProcess`]
+//! (a fresh heap per run). Keeping the measuring behind a trait is what lets a test put a
+//! collector of its own — a faulty one — beside the real ones. Before a job's measured runs come
+//! `warmup` runs that are thrown away (they bring the trace file into the page cache and the
+//! machine out of idle). Within a repeat the collectors take turns, so a drift of the machine
+//! spreads over all of them rather than landing on one.
+//!
+//! The collectors are whatever [`CollectorChoice::COMPILED_IN`] holds, by name: a collector added
+//! to the build is compared with no change here.
+
+pub mod child_process;
+pub mod digests;
+pub mod html_report;
+pub mod results_files;
+pub mod statistics;
+pub mod suite;
+pub mod svg_plot;
+pub mod table;
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use gc_core::HeapConfig;
+use serde::{Deserialize, Serialize};
+
+use crate::cli::{CompareArgs, MeasureArgs};
+use crate::collectors::{self, CollectorChoice};
+use crate::error::Error;
+use crate::measure::measure_trace;
+use crate::metrics::RunMetrics;
+pub use child_process::ChildProcess;
+use statistics::FigureSummary;
+use suite::{DEFAULT_SUITE, Input, Job};
+
+/// Measures one run of a trace on a collector named as `gclab collectors` names it.
+pub trait Measure {
+    fn measure(&mut self, job: &str, trace: &Path, collector: &str) -> Result<RunMetrics, Error>;
+}
+
+/// Measures each run on a fresh heap in this process (its peak RSS is the process's so far).
+#[derive(Clone, Debug, Default)]
+pub struct InProcess {
+    pub config: HeapConfig,
+}
+
+impl Measure for InProcess {
+    fn measure(&mut self, _job: &str, trace: &Path, collector: &str) -> Result<RunMetrics, Error> {
+        measure_trace(
+            CollectorChoice::parse(collector)?,
+            self.config.clone(),
+            trace,
+        )
+    }
+}
+
+/// How many runs, on which collectors.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Plan {
+    pub collectors: Vec<String>,
+    /// Measured runs per job and collector.
+    pub repeat: u32,
+    /// Runs per job thrown away before the measured ones.
+    pub warmup: u32,
+}
+
+/// Everything a comparison measured (what `results.json` holds).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Comparison {
+    pub collectors: Vec<String>,
+    pub repeat: u32,
+    pub jobs: Vec<JobResult>,
+}
+
+/// One trace on every collector.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct JobResult {
+    pub name: String,
+    pub trace: String,
+    pub collectors: Vec<CollectorResult>,
+}
+
+/// One trace on one collector: each run, and each figure's median and spread.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct CollectorResult {
+    pub collector: String,
+    pub summary: Vec<FigureSummary>,
+    pub runs: Vec<RunMetrics>,
+}
+
+impl CollectorResult {
+    /// The run the report plots: the one of median total time.
+    pub fn representative(&self) -> Option<&RunMetrics> {
+        let mut order: Vec<&RunMetrics> = self.runs.iter().collect();
+        order.sort_by(|a, b| a.total_s.total_cmp(&b.total_s));
+        order.get(order.len().saturating_sub(1) / 2).copied()
+    }
+
+    /// The summary of the figure `name`.
+    pub fn figure(&self, name: &str) -> Option<&FigureSummary> {
+        self.summary.iter().find(|figure| figure.name == name)
+    }
+}
+
+impl Comparison {
+    /// Fails with [`Error::DigestMismatch`] for the first job whose collectors left different
+    /// live graphs.
+    pub fn check_digests(&self) -> Result<(), Error> {
+        for job in &self.jobs {
+            let runs = job.collectors.iter().flat_map(|result| {
+                let collector = result.collector.as_str();
+                result
+                    .runs
+                    .iter()
+                    .map(move |run| (collector, run.digest.as_str()))
+            });
+            digests::check(&job.name, runs)?;
+        }
+        Ok(())
+    }
+}
+
+/// Runs every job on every collector of `plan`, reporting progress on `progress`.
+pub fn run_jobs(
+    jobs: &[Job],
+    plan: &Plan,
+    measure: &mut dyn Measure,
+    progress: &mut dyn Write,
+) -> Result<Comparison, Error> {
+    let mut results = Vec::new();
+    for job in jobs {
+        results.push(run_job(job, plan, measure, progress)?);
+    }
+    Ok(Comparison {
+        collectors: plan.collectors.clone(),
+        repeat: plan.repeat,
+        jobs: results,
+    })
+}
+
+fn run_job(
+    job: &Job,
+    plan: &Plan,
+    measure: &mut dyn Measure,
+    progress: &mut dyn Write,
+) -> Result<JobResult, Error> {
+    if let Some(first) = plan.collectors.first() {
+        for _ in 0..plan.warmup {
+            measure.measure(&job.name, &job.trace, first)?;
+        }
+    }
+    let mut runs: Vec<Vec<RunMetrics>> = vec![Vec::new(); plan.collectors.len()];
+    for repeat in 1..=plan.repeat {
+        for (collector, collector_runs) in plan.collectors.iter().zip(&mut runs) {
+            let metrics = measure.measure(&job.name, &job.trace, collector)?;
+            // Progress is a courtesy: a closed standard error must not stop the comparison.
+            let _ = writeln!(
+                progress,
+                "{} on {collector} (run {repeat}/{}): {:.2} s, {} pauses, {:.2} ms in all",
+                job.name,
+                plan.repeat,
+                metrics.total_s,
+                metrics.pauses.count,
+                metrics.pauses.total_ms,
+            );
+            collector_runs.push(metrics);
+        }
+    }
+    let collectors = plan
+        .collectors
+        .iter()
+        .zip(runs)
+        .map(|(collector, runs)| CollectorResult {
+            collector: collector.clone(),
+            summary: statistics::summarise(&runs),
+            runs,
+        })
+        .collect();
+    Ok(JobResult {
+        name: job.name.clone(),
+        trace: job.trace.display().to_string(),
+        collectors,
+    })
+}
+
+/// The collectors `--collectors` names: `all` (every compiled-in one, best first) or a
+/// comma-separated list (`auto` standing for the best), without repeats.
+pub fn resolve_collectors(list: &str) -> Result<Vec<String>, Error> {
+    if list.trim() == "all" {
+        let names: Vec<String> = collectors::compiled_in_constraints()
+            .into_iter()
+            .map(|c| c.name.to_owned())
+            .collect();
+        return match names.is_empty() {
+            true => Err(Error::NoCollector),
+            false => Ok(names),
+        };
+    }
+    let mut names: Vec<String> = Vec::new();
+    for name in list.split(',').map(str::trim) {
+        let constraints = CollectorChoice::parse(name)?.constraints()?;
+        if !names.iter().any(|known| known == constraints.name) {
+            names.push(constraints.name.to_owned());
+        }
+    }
+    Ok(names)
+}
+
+/// `gclab compare`.
+pub fn compare(args: &CompareArgs, out: &mut impl Write) -> Result<(), Error> {
+    let plan = Plan {
+        collectors: resolve_collectors(&args.collectors)?,
+        repeat: args.repeat,
+        warmup: args.warmup,
+    };
+    let inputs: Vec<String> = match args.inputs.is_empty() {
+        true => DEFAULT_SUITE.iter().map(|s| (*s).to_owned()).collect(),
+        false => args.inputs.clone(),
+    };
+    // Every input is checked before the first (long) run.
+    let parsed: Vec<Input> = inputs
+        .iter()
+        .map(|input| Input::parse(input))
+        .collect::<Result<_, _>>()?;
+    let traces = args.out.join("traces");
+    let mut jobs = Vec::new();
+    for (input, text) in parsed.iter().zip(&inputs) {
+        jobs.push(input.prepare(text, &traces)?);
+    }
+    let mut measure = ChildProcess::current_exe()?;
+    let comparison = run_jobs(&jobs, &plan, &mut measure, &mut std::io::stderr())?;
+    table::write(out, &comparison)?;
+    let written = write_results(&args.out, &comparison)?;
+    writeln!(out, "\nwrote {}", written.join(", "))?;
+    comparison.check_digests()
+}
+
+/// Writes one of the results files.
+type ResultsWriter = fn(&mut dyn Write, &Comparison) -> std::io::Result<()>;
+
+/// Writes `results.json`, `results.csv` and `report.html` into `folder` (created if missing);
+/// returns their paths.
+pub fn write_results(folder: &Path, comparison: &Comparison) -> Result<Vec<String>, Error> {
+    let folder_error = |source| Error::WriteResults {
+        path: folder.display().to_string(),
+        source,
+    };
+    std::fs::create_dir_all(folder).map_err(folder_error)?;
+    let files: [(&str, ResultsWriter); 3] = [
+        ("results.json", results_files::write_json),
+        ("results.csv", results_files::write_csv),
+        ("report.html", html_report::write),
+    ];
+    let mut written = Vec::new();
+    for (name, write) in files {
+        let path: PathBuf = folder.join(name);
+        let error = |source| Error::WriteResults {
+            path: path.display().to_string(),
+            source,
+        };
+        let file = std::fs::File::create(&path).map_err(error)?;
+        let mut writer = std::io::BufWriter::new(file);
+        write(&mut writer, comparison).map_err(error)?;
+        writer.flush().map_err(error)?;
+        written.push(path.display().to_string());
+    }
+    Ok(written)
+}
+
+/// `gclab measure` (hidden; what [`ChildProcess`] runs): one measured replay, printed as JSON.
+pub fn measure(args: &MeasureArgs, out: &mut impl Write) -> Result<(), Error> {
+    let choice = CollectorChoice::parse(&args.collector)?;
+    let metrics = measure_trace(choice, HeapConfig::default(), &args.trace)?;
+    serde_json::to_writer(&mut *out, &metrics).map_err(std::io::Error::from)?;
+    writeln!(out)?;
+    Ok(())
+}
