@@ -418,7 +418,7 @@ mod tests {
     #[test]
     fn a_small_snapshot_reads_with_escapes_and_skipped_parts() {
         let text = format!(
-            "{{{META},\n\"nodes\":[0,0,1,0,1,\n1,1,3,16,0],\"edges\":[1,2,5],\"locations\":[],\"samples\":[[1,2],{{\"a\":\"]\"}}],\"strings\":[\"\",\"A\\\"b\\u00e9\"]}}"
+            "{{{META},\n\"nodes\":[0,0,1,0,1,\n1,1,3,16,0],\"edges\":[1,1,5],\"locations\":[],\"samples\":[[1,2],{{\"a\":\"]\"}}],\"strings\":[\"\",\"A\\\"b\\u00e9\"]}}"
         );
         let snapshot = read(&text).unwrap();
         assert_eq!(snapshot.node_count(), 2);
