@@ -46,13 +46,17 @@ pub struct ImportSummary {
 struct Live {
     trace_id: u64,
     bytes: u32,
-    targets: Box<[u64]>,
+    /// Its slot targets are `targets[start..start + slots]` of the importer's arena.
+    start: usize,
+    slots: u32,
 }
 
 /// Writes the phases one snapshot at a time.
 pub struct Importer<'s> {
     sink: &'s mut dyn TraceSink,
     live: HashMap<u32, Live>,
+    /// The slot targets of the live objects, one run per object (one allocation, not one each).
+    targets: Vec<u64>,
     roots: HashSet<u64>,
     /// Objects of the previous phase that this one no longer holds.
     dying: Vec<u64>,
@@ -73,6 +77,7 @@ impl<'s> Importer<'s> {
         Ok(Importer {
             sink,
             live: HashMap::new(),
+            targets: Vec::new(),
             roots: HashSet::new(),
             dying: Vec::new(),
             next_fresh: FIRST_FRESH_ID,
@@ -126,7 +131,7 @@ impl<'s> Importer<'s> {
             let same = self
                 .live
                 .get(&id)
-                .filter(|live| live.targets.len() == slots as usize && live.bytes == bytes);
+                .filter(|live| live.slots == slots && live.bytes == bytes);
             if let Some(live) = same {
                 trace_ids[node] = live.trace_id;
                 continue;
@@ -159,6 +164,7 @@ impl<'s> Importer<'s> {
     ) -> io::Result<Vec<u64>> {
         let mut fresh = Vec::new();
         let mut next_live = HashMap::with_capacity(self.live.len());
+        let mut next_targets = Vec::with_capacity(self.targets.len());
         let mut targets = Vec::new();
         for node in 1..snapshot.node_count() {
             if !reached[node] {
@@ -177,7 +183,7 @@ impl<'s> Importer<'s> {
                 fresh.push(trace_ids[node]);
             }
             for (slot, &target) in targets.iter().enumerate() {
-                if previous.is_some_and(|live| live.targets[slot] == target) {
+                if previous.is_some_and(|live| self.targets[live.start + slot] == target) {
                     continue;
                 }
                 self.summary.records += 1;
@@ -192,11 +198,14 @@ impl<'s> Importer<'s> {
                 Live {
                     trace_id: trace_ids[node],
                     bytes: snapshot.self_size(node) as u32,
-                    targets: targets.as_slice().into(),
+                    start: next_targets.len(),
+                    slots: targets.len() as u32,
                 },
             );
+            next_targets.extend_from_slice(&targets);
         }
         // The previous phase's objects stay until step 4 says which died.
+        self.targets = next_targets;
         for (id, live) in std::mem::replace(&mut self.live, next_live) {
             let kept = self
                 .live

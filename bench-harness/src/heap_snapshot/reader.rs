@@ -15,6 +15,8 @@ use serde::Deserialize;
 use super::model::{HeapSnapshot, Layout, SnapshotError};
 
 const BUFFER: usize = 1 << 16;
+/// The most numbers reserved on the header's word (256 MB of `u32`).
+const MAX_RESERVE: usize = 1 << 26;
 
 /// Reads and checks the snapshot at `path`.
 pub fn read_snapshot(path: &Path) -> Result<HeapSnapshot, SnapshotError> {
@@ -48,6 +50,8 @@ pub fn read_from(name: &str, input: impl Read) -> Result<HeapSnapshot, SnapshotE
 #[derive(Default)]
 struct Parts {
     layout: Option<Layout>,
+    /// Numbers the header announces for `nodes` and `edges`, to size their vectors once.
+    expected: (usize, usize),
     nodes: Option<Vec<u32>>,
     edges: Option<Vec<u32>>,
     strings: Option<Vec<String>>,
@@ -57,6 +61,10 @@ struct Parts {
 #[derive(Deserialize)]
 struct SnapshotHeader {
     meta: Meta,
+    #[serde(default)]
+    node_count: u64,
+    #[serde(default)]
+    edge_count: u64,
 }
 
 #[derive(Deserialize)]
@@ -187,9 +195,13 @@ impl<R: Read> Scanner<R> {
             let key = self.string()?;
             self.expect(b':')?;
             match key.as_str() {
-                "snapshot" => parts.layout = Some(self.header()?),
-                "nodes" => parts.nodes = Some(self.numbers("nodes")?),
-                "edges" => parts.edges = Some(self.numbers("edges")?),
+                "snapshot" => {
+                    let (layout, expected) = self.header()?;
+                    parts.layout = Some(layout);
+                    parts.expected = expected;
+                }
+                "nodes" => parts.nodes = Some(self.numbers("nodes", parts.expected.0)?),
+                "edges" => parts.edges = Some(self.numbers("edges", parts.expected.1)?),
                 "strings" => parts.strings = Some(self.strings()?),
                 _ => self.skip_value()?,
             }
@@ -201,18 +213,26 @@ impl<R: Read> Scanner<R> {
         }
     }
 
-    fn header(&mut self) -> Scan<Layout> {
+    /// The layout, and how many numbers `nodes` and `edges` should hold.
+    fn header(&mut self) -> Scan<(Layout, (usize, usize))> {
         let mut raw = Vec::new();
         self.capture_value(&mut raw)?;
         let header: SnapshotHeader = serde_json::from_slice(&raw)
             .map_err(|e| format!("`snapshot` is not a V8 snapshot header: {e}"))?;
-        layout_of(header.meta)
+        let numbers = |count: u64, fields: usize| {
+            usize::try_from(count.saturating_mul(fields as u64)).unwrap_or(usize::MAX)
+        };
+        let nodes = numbers(header.node_count, header.meta.node_fields.len());
+        let edges = numbers(header.edge_count, header.meta.edge_fields.len());
+        Ok((layout_of(header.meta)?, (nodes, edges)))
     }
 
     /// An array of non-negative integers that fit in 32 bits (V8's readers hold them in
     /// `Uint32Array`s, so a larger number would be misread there).
-    fn numbers(&mut self, name: &str) -> Scan<Vec<u32>> {
-        let mut numbers = Vec::new();
+    fn numbers(&mut self, name: &str, expected: usize) -> Scan<Vec<u32>> {
+        // The header's count sizes the vector once (a doubling vector holds up to twice what it
+        // needs); a header that lies costs at most the cap, then the vector grows as usual.
+        let mut numbers = Vec::with_capacity(expected.min(MAX_RESERVE));
         self.expect(b'[')?;
         if self.peek_token()? == b']' {
             self.bump();
