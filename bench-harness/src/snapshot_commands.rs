@@ -24,6 +24,12 @@ pub fn snapshot(args: &SnapshotArgs, out: &mut impl Write) -> Result<(), Error> 
     let choice = CollectorChoice::parse(&args.collector)?;
     let stop = args.at.map_or(StopAt::End, StopAt::Line);
     let output = args.output.display().to_string();
+    // Creating the output truncates it: it must not be the trace.
+    if let (Ok(trace), Ok(existing)) = (args.trace.canonicalize(), args.output.canonicalize()) {
+        if trace == existing {
+            return Err(Error::SameFile(output));
+        }
+    }
     let file = File::create(&args.output).map_err(|source| Error::WriteSnapshot {
         path: output.clone(),
         source: WriteError::Io(source),

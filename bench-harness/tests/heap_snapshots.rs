@@ -250,6 +250,19 @@ fn bad_input_is_a_clear_error_with_exit_code_2() {
     assert!(!snap.exists());
     let output = gclab(&["snapshot", &trace, "-o", snap.to_str().unwrap()]);
     assert_eq!(output.status.code(), Some(2), "--at or --end is required");
+    let before = std::fs::read(&trace).unwrap();
+    let output = gclab(&["snapshot", &trace, "--end", "-o", &trace]);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(
+        stderr(&output).contains("is both the input and the output"),
+        "{}",
+        stderr(&output)
+    );
+    assert_eq!(
+        std::fs::read(&trace).unwrap(),
+        before,
+        "the trace is untouched"
+    );
 }
 
 #[test]

@@ -240,11 +240,12 @@ impl HeapSnapshot {
         }
     }
 
-    /// The class DevTools' summary groups a node under: its name for objects and native
-    /// objects, `(TYPE)` for everything else (`(string)`, `(closure)`, `(code)` ...).
+    /// The class DevTools' summary groups a node under: its name for objects, native objects and
+    /// synthetic nodes (`(GC roots)`), `(TYPE)` for everything else (`(string)`, `(closure)`,
+    /// `(code)` ...).
     pub fn class_name(&self, node: usize) -> String {
         match self.node_type(node) {
-            "object" | "native" => self.node_name(node).to_owned(),
+            "object" | "native" | "synthetic" => self.node_name(node).to_owned(),
             other => format!("({other})"),
         }
     }
