@@ -161,7 +161,22 @@ fn snapshots_of_a_trace_keep_ids_and_diff_by_them() {
         }
     }
     assert!(common > 0);
-    assert!(trace_id_of_node_id(early.node_id(1)).is_some());
+    // Every object is named by its trace id, the leaked ones the trace declared dead included
+    // (the replay remembers their ids while they live): no id is made up or repeated.
+    let allocated = std::fs::read_to_string(&trace).unwrap();
+    let max_id = allocated
+        .lines()
+        .filter_map(|line| line.strip_prefix("a "))
+        .map(|rest| rest.split(' ').next().unwrap().parse::<u64>().unwrap())
+        .max()
+        .unwrap();
+    let ids: std::collections::HashSet<u32> =
+        (1..late.node_count()).map(|n| late.node_id(n)).collect();
+    assert_eq!(ids.len(), late.node_count() - 1);
+    assert!(
+        ids.iter()
+            .all(|&id| trace_id_of_node_id(id).is_some_and(|t| t <= max_id))
+    );
     // leaky frees nothing it allocates: every tick adds a Thing, String, Closure and Context.
     let heap_diff = diff(&early, &late);
     assert_eq!(heap_diff.change.freed_nodes, 0);
