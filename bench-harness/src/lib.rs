@@ -9,6 +9,8 @@
 //! - [`runner`]: runs one workload on one heap and gathers what the report needs.
 //! - [`pauses`]: pause-time statistics (nearest-rank percentiles).
 //! - [`report`]: the text the `gclab` program prints.
+//! - [`heap_snapshot`]: V8 `.heapsnapshot` files written, read, analysed (dominators, retained
+//!   sizes), compared and imported as traces; [`snapshot_commands`] are their `gclab` commands.
 //! - [`cli`]: the command line.
 //! - [`error`]: the harness's errors and the exit code of each.
 //!
