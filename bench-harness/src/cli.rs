@@ -69,7 +69,7 @@ pub struct SnapshotArgs {
     /// Snapshot after the last record.
     #[arg(long)]
     pub end: bool,
-    /// The `.heapsnapshot` file to write.
+    /// The `.heapsnapshot` file to write (`-`: standard output).
     #[arg(short, long, value_name = "FILE")]
     pub output: PathBuf,
     /// The collector to replay on (the snapshot is the same on every one).

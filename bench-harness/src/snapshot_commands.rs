@@ -30,24 +30,35 @@ pub fn snapshot(args: &SnapshotArgs, out: &mut impl Write) -> Result<(), Error> 
             return Err(Error::SameFile(output));
         }
     }
-    let file = File::create(&args.output).map_err(|source| Error::WriteSnapshot {
-        path: output.clone(),
-        source: WriteError::Io(source),
-    })?;
+    let to_stdout = args.output.as_os_str() == "-";
+    let sink: Box<dyn Write> = if to_stdout {
+        Box::new(BufWriter::new(io::stdout()))
+    } else {
+        let file = File::create(&args.output).map_err(|source| Error::WriteSnapshot {
+            path: output.clone(),
+            source: WriteError::Io(source),
+        })?;
+        Box::new(BufWriter::new(file))
+    };
     let run = SnapshotRun {
         trace: &args.trace,
         stop,
-        out: BufWriter::new(file),
+        out: sink,
     };
     let result = collectors::run_with(choice, HeapConfig::default(), run).and_then(|r| r);
     let counts = match result {
         Ok(counts) => counts,
         Err(error) => {
             // No half-written snapshot is left behind.
-            let _ = std::fs::remove_file(&args.output);
+            if !to_stdout {
+                let _ = std::fs::remove_file(&args.output);
+            }
             return Err(error);
         }
     };
+    if to_stdout {
+        return Ok(());
+    }
     writeln!(
         out,
         "{}: wrote {output} ({} nodes, {} edges)",
@@ -61,7 +72,7 @@ pub fn snapshot(args: &SnapshotArgs, out: &mut impl Write) -> Result<(), Error> 
 struct SnapshotRun<'a> {
     trace: &'a Path,
     stop: StopAt,
-    out: BufWriter<File>,
+    out: Box<dyn Write>,
 }
 
 impl HeapVisitor for SnapshotRun<'_> {
@@ -94,14 +105,14 @@ impl HeapVisitor for SnapshotRun<'_> {
 struct SnapshotOnHeap<'h, C: Collector> {
     heap: &'h mut Heap<C>,
     stop: StopAt,
-    out: BufWriter<File>,
+    out: Box<dyn Write>,
 }
 
 impl<C: Collector> SourceVisitor for SnapshotOnHeap<'_, C> {
     type Output = Result<Result<Result<SnapshotCounts, WriteError>, u64>, TraceError>;
 
     fn visit<S: TraceSource>(mut self, source: &mut S) -> Self::Output {
-        let out = &mut self.out;
+        let out = &mut *self.out;
         replay_until(self.heap, source, self.stop, |heap, names| {
             write_trace_snapshot(heap, names, out)
         })

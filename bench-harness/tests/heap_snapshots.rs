@@ -305,4 +305,14 @@ fn inspect_and_diff_print_json() {
     assert_eq!(json["change"]["size_bytes"], 0);
     assert_eq!(json["change"]["details"].as_array().unwrap().len(), 0);
     assert_eq!(json["before"], json["after"]);
+    // `-o -` writes the snapshot to standard output, and nothing else there.
+    let output = gclab(&["snapshot", &trace, "--end", "-o", "-"]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    let piped = read_from("stdout", output.stdout.as_slice()).unwrap();
+    assert_eq!(
+        piped.node_count(),
+        read_snapshot(std::path::Path::new(late))
+            .unwrap()
+            .node_count()
+    );
 }

@@ -15,20 +15,34 @@ use serde::Deserialize;
 use super::model::{HeapSnapshot, Layout, SnapshotError};
 
 const BUFFER: usize = 1 << 16;
-/// The most numbers reserved on the header's word (256 MB of `u32`).
-const MAX_RESERVE: usize = 1 << 26;
+/// The most numbers reserved on the header's word when the input's size is unknown.
+const UNKNOWN_SIZE_RESERVE: usize = 1 << 20;
 
 /// Reads and checks the snapshot at `path`.
 pub fn read_snapshot(path: &Path) -> Result<HeapSnapshot, SnapshotError> {
     let name = path.display().to_string();
     let file = File::open(path)
         .map_err(|error| SnapshotError::new(&name, format!("cannot open: {error}")))?;
-    read_from(&name, file)
+    // Every number takes at least two bytes of the file (a digit and a comma).
+    let most_numbers = file.metadata().map_or(UNKNOWN_SIZE_RESERVE, |m| {
+        usize::try_from(m.len() / 2).unwrap_or(usize::MAX)
+    });
+    read_with_limit(&name, file, most_numbers)
 }
 
 /// Reads and checks a snapshot from `input`; `name` names it in errors.
 pub fn read_from(name: &str, input: impl Read) -> Result<HeapSnapshot, SnapshotError> {
-    let mut scanner = Scanner::new(input);
+    read_with_limit(name, input, UNKNOWN_SIZE_RESERVE)
+}
+
+/// `most_numbers` bounds what the header's counts may reserve up front (a header that lies
+/// cannot make the reader reserve more than the file could hold).
+fn read_with_limit(
+    name: &str,
+    input: impl Read,
+    most_numbers: usize,
+) -> Result<HeapSnapshot, SnapshotError> {
+    let mut scanner = Scanner::new(input, most_numbers);
     let parts = scanner
         .top_level()
         .map_err(|problem| SnapshotError::new(name, problem))?;
@@ -121,18 +135,21 @@ struct Scanner<R: Read> {
     end: usize,
     /// Bytes consumed before `buffer[start]`.
     offset: u64,
+    /// The most numbers an array may reserve before it is read.
+    most_numbers: usize,
 }
 
 type Scan<T> = Result<T, String>;
 
 impl<R: Read> Scanner<R> {
-    fn new(input: R) -> Self {
+    fn new(input: R, most_numbers: usize) -> Self {
         Scanner {
             input,
             buffer: vec![0; BUFFER].into_boxed_slice(),
             start: 0,
             end: 0,
             offset: 0,
+            most_numbers,
         }
     }
 
@@ -231,8 +248,8 @@ impl<R: Read> Scanner<R> {
     /// `Uint32Array`s, so a larger number would be misread there).
     fn numbers(&mut self, name: &str, expected: usize) -> Scan<Vec<u32>> {
         // The header's count sizes the vector once (a doubling vector holds up to twice what it
-        // needs); a header that lies costs at most the cap, then the vector grows as usual.
-        let mut numbers = Vec::with_capacity(expected.min(MAX_RESERVE));
+        // needs); a header that lies costs at most what the file could hold.
+        let mut numbers = Vec::with_capacity(expected.min(self.most_numbers));
         self.expect(b'[')?;
         if self.peek_token()? == b']' {
             self.bump();
@@ -446,6 +463,17 @@ mod tests {
         assert_eq!(snapshot.edge_type(0), "property");
         assert_eq!(snapshot.edge_target(0), 1);
         assert_eq!(snapshot.self_size(1), 16);
+    }
+
+    #[test]
+    fn a_header_that_lies_about_its_counts_reserves_little_and_reads_right() {
+        let meta = META.replace("\"node_count\":2", "\"node_count\":4000000000");
+        let text = format!(
+            "{{{meta},\"nodes\":[0,0,1,0,1,1,1,3,16,0],\"edges\":[1,1,5],\"strings\":[\"\",\"x\"]}}"
+        );
+        let snapshot = read(&text).unwrap();
+        assert_eq!(snapshot.node_count(), 2);
+        assert!(snapshot.nodes.capacity() <= UNKNOWN_SIZE_RESERVE);
     }
 
     #[test]
