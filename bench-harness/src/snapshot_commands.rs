@@ -10,9 +10,10 @@ use hashbrown::HashMap;
 use crate::cli::{DiffArgs, ImportArgs, InspectArgs, SnapshotArgs};
 use crate::collectors::{self, CollectorChoice, HeapVisitor};
 use crate::error::Error;
+use crate::heap_snapshot::SnapshotError;
 use crate::heap_snapshot::analysis::{Analysis, Inspection, inspect as inspect_snapshot};
 use crate::heap_snapshot::diff::{HeapDiff, diff as diff_snapshots, human_size};
-use crate::heap_snapshot::import::Importer;
+use crate::heap_snapshot::import::{ImportError, Importer};
 use crate::heap_snapshot::reader::read_snapshot;
 use crate::heap_snapshot::writer::{SnapshotCounts, WeakEdges, WriteError, write_heap_snapshot};
 use crate::replay::{StopAt, replay_until};
@@ -314,7 +315,10 @@ fn import_into(
     for path in snapshots {
         // One snapshot in memory at a time.
         let snapshot = read_snapshot(path)?;
-        importer.add(&snapshot).map_err(write_error)?;
+        importer.add(&snapshot).map_err(|error| match error {
+            ImportError::Io(source) => write_error(source),
+            other => SnapshotError::new(&path.display().to_string(), other.to_string()).into(),
+        })?;
     }
     importer.finish().map_err(write_error)
 }

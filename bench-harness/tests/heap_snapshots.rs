@@ -229,6 +229,9 @@ fn weak_handles_are_weak_edges_and_retain_nothing() {
     assert_eq!(analysis.distance[child_node], Some(2));
 }
 
+/// A root with two children that share id 7.
+const TWINS: &str = r#"{"snapshot":{"meta":{"node_fields":["type","name","id","self_size","edge_count"],"node_types":[["synthetic","object"],"string","number","number","number"],"edge_fields":["type","name_or_index","to_node"],"edge_types":[["element","weak"],"string_or_number","node"]}},"nodes":[0,0,1,0,2,1,1,7,8,0,1,1,7,8,0],"edges":[0,0,5,0,1,10],"strings":["","T"]}"#;
+
 #[test]
 fn bad_input_is_a_clear_error_with_exit_code_2() {
     let dir = tempfile::tempdir().unwrap();
@@ -247,6 +250,22 @@ fn bad_input_is_a_clear_error_with_exit_code_2() {
     let output = gclab(&["import", bad, "-o", out.to_str().unwrap()]);
     assert_eq!(output.status.code(), Some(2));
     assert!(!out.exists(), "a failed import leaves no trace behind");
+    // Two reachable nodes with one id cannot be matched between phases: refused, naming them.
+    let twins = dir.path().join("twins.heapsnapshot");
+    std::fs::write(&twins, TWINS).unwrap();
+    let output = gclab(&[
+        "import",
+        twins.to_str().unwrap(),
+        "-o",
+        out.to_str().unwrap(),
+    ]);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(
+        stderr(&output).contains("twins.heapsnapshot: node id 7 appears twice (nodes 1 and 2)"),
+        "{}",
+        stderr(&output)
+    );
+    assert!(!out.exists());
     let snap = dir.path().join("s.heapsnapshot");
     let output = gclab(&[
         "snapshot",

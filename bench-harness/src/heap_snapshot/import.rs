@@ -23,13 +23,18 @@ use hashbrown::{HashMap, HashSet};
 use thiserror::Error;
 
 use super::dominators::EdgeKind;
-use super::model::{HeapSnapshot, SnapshotError};
+use super::model::HeapSnapshot;
 use crate::trace::{GcRequest, Record, TraceSink, TraceValue};
 
 #[derive(Debug, Error)]
 pub enum ImportError {
-    #[error("{0}")]
-    Snapshot(#[from] SnapshotError),
+    /// Two nodes the root reaches share an id, so they cannot be told apart between phases.
+    #[error("node id {id} appears twice (nodes {first} and {second}); ids must be unique")]
+    DuplicateId {
+        id: u32,
+        first: usize,
+        second: usize,
+    },
     #[error("{0}")]
     Io(#[from] io::Error),
 }
@@ -91,9 +96,10 @@ impl<'s> Importer<'s> {
     }
 
     /// Adds the phase of one snapshot.
-    pub fn add(&mut self, snapshot: &HeapSnapshot) -> io::Result<()> {
+    pub fn add(&mut self, snapshot: &HeapSnapshot) -> Result<(), ImportError> {
         let retaining = retaining_edge_types(snapshot);
         let reached = reachable(snapshot, &retaining);
+        check_unique_ids(snapshot, &reached)?;
         let trace_ids = self.allocate_new(snapshot, &retaining, &reached)?;
         let fresh = self.write_slots(snapshot, &retaining, &reached, &trace_ids)?;
         self.update_roots(snapshot, &retaining, &trace_ids)?;
@@ -255,6 +261,22 @@ impl<'s> Importer<'s> {
         }
         Ok(())
     }
+}
+
+fn check_unique_ids(snapshot: &HeapSnapshot, reached: &[bool]) -> Result<(), ImportError> {
+    let mut seen: HashMap<u32, usize> = HashMap::new();
+    for node in (1..snapshot.node_count()).filter(|&n| reached[n]) {
+        let id = snapshot.node_id(node);
+        if let Some(&first) = seen.get(&id) {
+            return Err(ImportError::DuplicateId {
+                id,
+                first,
+                second: node,
+            });
+        }
+        seen.insert(id, node);
+    }
+    Ok(())
 }
 
 /// Per edge type index, whether edges of that type retain (all but `weak`).
