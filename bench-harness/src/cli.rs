@@ -15,6 +15,7 @@ use crate::error::Error;
 use crate::generators::Generator;
 use crate::report;
 use crate::runner::{RunOptions, TraceGc, run_workload};
+use crate::snapshot_commands;
 use crate::trace_commands;
 use crate::workloads::Workload;
 
@@ -52,6 +53,15 @@ pub enum Command {
     /// Replays a trace once and prints its measurement as JSON (what `compare` runs per run).
     #[command(hide = true)]
     Measure(MeasureArgs),
+    /// Replays a trace to a line (or its end) and writes the heap as a V8 `.heapsnapshot`.
+    Snapshot(SnapshotArgs),
+    /// Summarises a `.heapsnapshot` (gclab's, Node.js's or Chrome's): per class count, shallow
+    /// and retained size, and the largest objects with a retaining path each.
+    Inspect(InspectArgs),
+    /// Compares two snapshots by node id, as memwatch's `HeapDiff`.
+    Diff(DiffArgs),
+    /// Turns `.heapsnapshot` files of one program, in order, into one trace rebuilding them.
+    Import(ImportArgs),
 }
 
 #[derive(Debug, Clone, Args)]
@@ -84,6 +94,64 @@ pub struct MeasureArgs {
     /// The collector, as `gclab collectors` names it (or `auto`).
     #[arg(long, short, value_name = "NAME", default_value = "auto")]
     pub collector: String,
+}
+
+#[derive(Debug, Clone, Args)]
+#[command(group = clap::ArgGroup::new("stop").required(true).args(["at", "end"]))]
+pub struct SnapshotArgs {
+    /// The trace (any format).
+    #[arg(value_name = "TRACE")]
+    pub trace: PathBuf,
+    /// Snapshot after the record on this line (a record index for a binary trace).
+    #[arg(long, value_name = "LINE")]
+    pub at: Option<u64>,
+    /// Snapshot after the last record.
+    #[arg(long)]
+    pub end: bool,
+    /// The `.heapsnapshot` file to write (`-`: standard output).
+    #[arg(short, long, value_name = "FILE")]
+    pub output: PathBuf,
+    /// The collector to replay on (the snapshot is the same on every one).
+    #[arg(long, short, value_name = "NAME", default_value = "auto")]
+    pub collector: String,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct InspectArgs {
+    /// The `.heapsnapshot` file.
+    #[arg(value_name = "FILE")]
+    pub file: PathBuf,
+    /// How many of the largest objects to list.
+    #[arg(long, value_name = "N", default_value_t = 10)]
+    pub top: usize,
+    /// Prints one JSON object (every class) instead of text.
+    #[arg(long)]
+    pub json: bool,
+    /// Prints every node as `id<TAB>self_size<TAB>retained_size`, then `# nodes=N total=BYTES`
+    /// (the format of `../shared/realheaps/retained.js`, which prints memlab's).
+    #[arg(long, conflicts_with = "json")]
+    pub nodes: bool,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct DiffArgs {
+    #[arg(value_name = "BEFORE")]
+    pub before: PathBuf,
+    #[arg(value_name = "AFTER")]
+    pub after: PathBuf,
+    /// Prints memwatch's `HeapDiff` object as JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct ImportArgs {
+    /// The snapshots, in the order they were taken.
+    #[arg(value_name = "SNAPSHOT", required = true)]
+    pub snapshots: Vec<PathBuf>,
+    /// The trace to write (`.gct`, `.gct.gz`, `.gctb`, `-`).
+    #[arg(short, long, value_name = "TRACE")]
+    pub output: PathBuf,
 }
 
 #[derive(Debug, Clone, Args)]
@@ -243,6 +311,10 @@ pub fn execute(cli: Cli, out: &mut impl Write) -> Result<(), Error> {
         Some(Command::Gen(args)) => trace_commands::generate(args, out),
         Some(Command::Compare(args)) => compare::compare(&args, out),
         Some(Command::Measure(args)) => compare::measure(&args, out),
+        Some(Command::Snapshot(args)) => snapshot_commands::snapshot(&args, out),
+        Some(Command::Inspect(args)) => snapshot_commands::inspect(&args, out),
+        Some(Command::Diff(args)) => snapshot_commands::diff(&args, out),
+        Some(Command::Import(args)) => snapshot_commands::import(&args, out),
         None => run(&cli.run, out),
     }
 }

@@ -63,6 +63,15 @@ pub enum Error {
     DigestMismatch { job: String, groups: String },
     #[error("cannot write `{path}`: {source}")]
     WriteResults { path: String, source: io::Error },
+    #[error("{0}")]
+    Snapshot(#[from] crate::heap_snapshot::SnapshotError),
+    #[error("cannot write the snapshot of `{path}`: {source}")]
+    WriteSnapshot {
+        path: String,
+        source: crate::heap_snapshot::writer::WriteError,
+    },
+    #[error("{trace}: the trace ends at line {last}, before line {line}")]
+    TraceEndsBefore { trace: String, line: u64, last: u64 },
     #[error(
         "`{0}` names no trace format: use `.gct` (text), `.gct.gz` (compressed text), `.gctb` (binary) or `-`"
     )]
@@ -79,7 +88,13 @@ impl Error {
             | Error::Config(_)
             | Error::UnknownTraceFormat(_)
             | Error::UnknownInput { .. }
-            | Error::SameFile(_) => EXIT_USAGE,
+            | Error::SameFile(_)
+            | Error::Snapshot(_)
+            | Error::TraceEndsBefore { .. }
+            | Error::WriteSnapshot {
+                source: crate::heap_snapshot::writer::WriteError::IdTooLarge(_),
+                ..
+            } => EXIT_USAGE,
             Error::Trace(error) => match error.problem {
                 Problem::HeapLimit(_) => EXIT_OUT_OF_MEMORY,
                 Problem::Heap(_) => EXIT_FAILURE,

@@ -222,6 +222,9 @@ struct Replay<'h, C: Collector> {
     last_type: Option<(Box<str>, TypeId)>,
     events: u64,
     check_deaths: bool,
+    /// Keep the ids of objects declared dead while they live (for snapshots: a leaked object
+    /// keeps its id), without reporting them.
+    remember_dead: bool,
     pending: Vec<PendingDeath>,
     leaks: Vec<Leak>,
     log: Rc<RefCell<PauseLog>>,
@@ -238,6 +241,7 @@ impl<'h, C: Collector> Replay<'h, C> {
             last_type: None,
             events: 0,
             check_deaths,
+            remember_dead: false,
             pending: Vec::new(),
             leaks: Vec::new(),
             log,
@@ -441,7 +445,7 @@ impl<'h, C: Collector> Replay<'h, C> {
         self.ids.saw_event();
         let entry = self.ids.dead(id)?;
         let weak = entry.data.weak;
-        if self.check_deaths {
+        if self.check_deaths || self.remember_dead {
             self.pending.push(PendingDeath { id, weak, position });
             Ok(())
         } else {
@@ -452,7 +456,7 @@ impl<'h, C: Collector> Replay<'h, C> {
     /// After a full collection, every pending `d` whose object survived it is a leak.
     fn check_pending_deaths(&mut self) -> Result<(), Problem> {
         if !self.check_deaths {
-            return Ok(());
+            return self.forget_reclaimed();
         }
         // A death is judged only by a full collection after its `d`: the count moves on even
         // while nothing is pending.
@@ -490,6 +494,54 @@ impl<'h, C: Collector> Replay<'h, C> {
             self.heap.drop_weak(death.weak).map_err(Problem::Heap)?;
         }
         Ok(())
+    }
+
+    /// Without death checks, the remembered deaths whose objects a collection reclaimed are
+    /// forgotten (so the list follows the leaked objects, not the trace).
+    fn forget_reclaimed(&mut self) -> Result<(), Problem> {
+        if !self.remember_dead || self.pending.is_empty() {
+            return Ok(());
+        }
+        let full_collections = self.log.borrow().full_collections;
+        if full_collections == self.full_collections_seen {
+            return Ok(());
+        }
+        self.full_collections_seen = full_collections;
+        let mut kept = Vec::with_capacity(self.pending.len());
+        for death in std::mem::take(&mut self.pending) {
+            match self.heap.is_alive(death.weak).map_err(Problem::Heap)? {
+                true => kept.push(death),
+                false => self.heap.drop_weak(death.weak).map_err(Problem::Heap)?,
+            }
+        }
+        self.pending = kept;
+        Ok(())
+    }
+
+    /// The trace id of every live object the replay can name: the live ids, then the objects
+    /// declared dead that still live (a leak), unless their id was since allocated again.
+    fn trace_ids(&self) -> Result<HashMap<ObjectKey, u64>, Problem> {
+        let mut names = HashMap::new();
+        let mut named = hashbrown::HashSet::new();
+        for (id, entry) in self.ids.iter() {
+            named.insert(id);
+            if let Some(key) = self
+                .heap
+                .object_key(entry.data.weak)
+                .map_err(Problem::Heap)?
+            {
+                names.insert(key, id);
+            }
+        }
+        for death in self.pending.iter().rev() {
+            if !named.insert(death.id) {
+                continue;
+            }
+            if let Some(key) = self.heap.object_key(death.weak).map_err(Problem::Heap)? {
+                names.insert(key, death.id);
+            }
+        }
+        Ok(names)
     }
 
     /// The trace id of every object the replay can name: live ids and the deaths in question.
@@ -537,6 +589,70 @@ impl<'h, C: Collector> Replay<'h, C> {
             leaks: self.check_deaths.then_some(self.leaks),
         })
     }
+}
+
+/// Where [`replay_until`] stops.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub enum StopAt {
+    /// After the record on this line of a text trace (the record with this index, metadata
+    /// counted, in a binary one).
+    Line(u64),
+    /// After the last record.
+    End,
+}
+
+/// Replays `source` on `heap` up to `stop`, then calls `visit` with the heap and the trace id of
+/// each object it can name (what a heap snapshot needs). Nothing is collected at the stop.
+/// `Ok(Err(last))` when the trace ends (at line or record `last`) before the stop line.
+pub fn replay_until<C: Collector, S: TraceSource, R>(
+    heap: &mut Heap<C>,
+    source: &mut S,
+    stop: StopAt,
+    visit: impl FnOnce(&Heap<C>, &HashMap<ObjectKey, u64>) -> R,
+) -> Result<Result<R, u64>, TraceError> {
+    let log = Rc::new(RefCell::new(PauseLog::default()));
+    let listener_log = Rc::clone(&log);
+    heap.on_gc_event(Box::new(move |event| {
+        listener_log.borrow_mut().record(event)
+    }));
+    let mut replay = Replay::new(heap, false, log);
+    replay.remember_dead = true;
+    let mut last_line = 0;
+    loop {
+        if let StopAt::Line(line) = stop {
+            if last_line >= line {
+                break;
+            }
+        }
+        let next = source.next_record();
+        let record = match next {
+            Ok(Some(ref record)) => record,
+            Ok(None) => break,
+            Err(error) => return Err(error),
+        };
+        let result = match *record {
+            Record::Dead { id } => {
+                let position = source.position();
+                replay.dead(id, position)
+            }
+            _ => replay.apply(record),
+        };
+        result.map_err(|problem| source.error_at_last(problem))?;
+        last_line = match source.position() {
+            Position::Line(line) => line,
+            Position::Record { index, .. } => index,
+            Position::File => last_line,
+        };
+    }
+    if let StopAt::Line(line) = stop {
+        if last_line < line {
+            return Ok(Err(last_line));
+        }
+    }
+    let names = replay
+        .trace_ids()
+        .map_err(|problem| source.error_at_last(problem))?;
+    Ok(Ok(visit(replay.heap, &names)))
 }
 
 /// A strong handle lent for one operation.

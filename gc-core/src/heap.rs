@@ -16,6 +16,7 @@ use crate::error::HeapError;
 use crate::event::{GcEvent, GcReason};
 use crate::gc_tracer::GcListener;
 use crate::handles::{Handle, WeakHandle};
+use crate::heap_walk::{WalkedObject, root_keys, walk_live, weak_targets};
 use crate::leak_detector::{LeakDetector, MemoryWatchListener};
 use crate::object::{HeapObject, MAX_OBJECT_SIZE, ObjectShape};
 use crate::retaining_path::{ObjectKey, PathStep, retaining_paths};
@@ -410,6 +411,26 @@ impl<C: Collector> Heap<C> {
     /// The live graph as the strong handles reach it, with its address-independent digest.
     pub fn live_graph(&self) -> LiveGraph {
         live_graph(&self.core)
+    }
+
+    /// Calls `visit` with every object the strong handles reach, breadth-first from the roots in
+    /// handle-table order (an order that depends only on the mutator's program), each once, with
+    /// its references in slot order. Heap snapshots are written from this walk. The keys it shows
+    /// match [`Heap::object_key`], [`Heap::root_keys`] and [`Heap::weak_handle_targets`] until the
+    /// heap next allocates or collects.
+    pub fn walk_live(&self, visit: impl FnMut(&WalkedObject<'_>)) {
+        walk_live(&self.core, visit)
+    }
+
+    /// The distinct objects the strong handles root, in handle-table order.
+    pub fn root_keys(&self) -> Vec<ObjectKey> {
+        root_keys(&self.core)
+    }
+
+    /// The distinct objects the live weak handles still refer to, in handle-table order (objects
+    /// a collection has not yet found dead included).
+    pub fn weak_handle_targets(&self) -> Vec<ObjectKey> {
+        weak_targets(&self.core)
     }
 
     /// Every pause so far.

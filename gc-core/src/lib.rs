@@ -59,6 +59,7 @@ pub mod handles;
 pub mod heap;
 mod heap_core;
 pub mod heap_growing;
+pub mod heap_walk;
 pub mod large_object_space;
 pub mod leak_detector;
 pub mod linear_allocation_area;
@@ -88,6 +89,7 @@ pub use event::{GcEvent, GcKind, GcPhase, GcReason, MutatorUtilization, PauseOut
 pub use gc_tracer::{trace_gc_line, trace_gc_nvp_line};
 pub use handles::{Handle, WeakHandle};
 pub use heap::{Heap, HeapCore, HeapStats, PauseScope, SlotContent, Value};
+pub use heap_walk::WalkedObject;
 pub use leak_detector::{
     LeakDetector, LeakReport, MemoryWatchEvent, MemoryWatchListener, UsageStats,
 };

@@ -1,0 +1,324 @@
+//! The heap-snapshot commands of `gclab`: `snapshot`, `inspect`, `diff` and `import`.
+
+use std::fs::File;
+use std::io::{self, BufWriter, Write};
+use std::path::{Path, PathBuf};
+
+use gc_core::{Collector, Heap, HeapConfig, ObjectKey};
+use hashbrown::HashMap;
+
+use crate::cli::{DiffArgs, ImportArgs, InspectArgs, SnapshotArgs};
+use crate::collectors::{self, CollectorChoice, HeapVisitor};
+use crate::error::Error;
+use crate::heap_snapshot::SnapshotError;
+use crate::heap_snapshot::analysis::{Analysis, Inspection, inspect as inspect_snapshot};
+use crate::heap_snapshot::diff::{HeapDiff, diff as diff_snapshots, human_size};
+use crate::heap_snapshot::import::{ImportError, Importer};
+use crate::heap_snapshot::reader::read_snapshot;
+use crate::heap_snapshot::writer::{SnapshotCounts, WeakEdges, WriteError, write_heap_snapshot};
+use crate::replay::{StopAt, replay_until};
+use crate::trace::open::{self, SourceVisitor};
+use crate::trace::{TraceError, TraceSource};
+
+/// `gclab snapshot`: replays the trace to the stop, then writes the live graph.
+pub fn snapshot(args: &SnapshotArgs, out: &mut impl Write) -> Result<(), Error> {
+    let choice = CollectorChoice::parse(&args.collector)?;
+    let stop = args.at.map_or(StopAt::End, StopAt::Line);
+    let output = args.output.display().to_string();
+    // Creating the output truncates it: it must not be the trace.
+    if let (Ok(trace), Ok(existing)) = (args.trace.canonicalize(), args.output.canonicalize()) {
+        if trace == existing {
+            return Err(Error::SameFile(output));
+        }
+    }
+    let to_stdout = args.output.as_os_str() == "-";
+    let sink: Box<dyn Write> = if to_stdout {
+        Box::new(BufWriter::new(io::stdout()))
+    } else {
+        let file = File::create(&args.output).map_err(|source| Error::WriteSnapshot {
+            path: output.clone(),
+            source: WriteError::Io(source),
+        })?;
+        Box::new(BufWriter::new(file))
+    };
+    let run = SnapshotRun {
+        trace: &args.trace,
+        stop,
+        out: sink,
+    };
+    let result = collectors::run_with(choice, HeapConfig::default(), run).and_then(|r| r);
+    let counts = match result {
+        Ok(counts) => counts,
+        Err(error) => {
+            // No half-written snapshot is left behind.
+            if !to_stdout {
+                let _ = std::fs::remove_file(&args.output);
+            }
+            return Err(error);
+        }
+    };
+    if to_stdout {
+        return Ok(());
+    }
+    writeln!(
+        out,
+        "{}: wrote {output} ({} nodes, {} edges)",
+        args.trace.display(),
+        counts.nodes,
+        counts.edges
+    )?;
+    Ok(())
+}
+
+struct SnapshotRun<'a> {
+    trace: &'a Path,
+    stop: StopAt,
+    out: Box<dyn Write>,
+}
+
+impl HeapVisitor for SnapshotRun<'_> {
+    type Output = Result<SnapshotCounts, Error>;
+
+    fn visit<C: Collector>(self, mut heap: Heap<C>) -> Self::Output {
+        let trace = self.trace.display().to_string();
+        let on_heap = SnapshotOnHeap {
+            heap: &mut heap,
+            stop: self.stop,
+            out: self.out,
+        };
+        match open::with_source(self.trace, on_heap)?? {
+            Ok(written) => written.map_err(|source| Error::WriteSnapshot {
+                path: trace,
+                source,
+            }),
+            Err(last) => Err(Error::TraceEndsBefore {
+                trace,
+                line: match self.stop {
+                    StopAt::Line(line) => line,
+                    StopAt::End => last,
+                },
+                last,
+            }),
+        }
+    }
+}
+
+struct SnapshotOnHeap<'h, C: Collector> {
+    heap: &'h mut Heap<C>,
+    stop: StopAt,
+    out: Box<dyn Write>,
+}
+
+impl<C: Collector> SourceVisitor for SnapshotOnHeap<'_, C> {
+    type Output = Result<Result<Result<SnapshotCounts, WriteError>, u64>, TraceError>;
+
+    fn visit<S: TraceSource>(mut self, source: &mut S) -> Self::Output {
+        let out = &mut *self.out;
+        replay_until(self.heap, source, self.stop, |heap, names| {
+            write_trace_snapshot(heap, names, out)
+        })
+    }
+}
+
+/// A trace's heap as a snapshot: node ids from the trace ids. The replay's own weak handles
+/// (its id table) are not the program's, so they are left out.
+fn write_trace_snapshot<C: Collector>(
+    heap: &Heap<C>,
+    names: &HashMap<ObjectKey, u64>,
+    out: &mut dyn Write,
+) -> Result<SnapshotCounts, WriteError> {
+    write_heap_snapshot(heap, &|key| names.get(&key).copied(), WeakEdges::Omit, out)
+}
+
+/// `gclab inspect`: DevTools' summary of a snapshot.
+pub fn inspect(args: &InspectArgs, out: &mut impl Write) -> Result<(), Error> {
+    let snapshot = read_snapshot(&args.file)?;
+    let analysis = Analysis::of(&snapshot);
+    if args.nodes {
+        return Ok(write_nodes(out, &snapshot, &analysis)?);
+    }
+    let file = args.file.display().to_string();
+    let inspection = inspect_snapshot(&file, &snapshot, &analysis, args.top);
+    if args.json {
+        serde_json::to_writer_pretty(&mut *out, &inspection).map_err(io::Error::from)?;
+        writeln!(out)?;
+    } else {
+        write_inspection(out, &inspection, args.top)?;
+    }
+    Ok(())
+}
+
+fn write_nodes(
+    out: &mut impl Write,
+    snapshot: &crate::heap_snapshot::HeapSnapshot,
+    analysis: &Analysis,
+) -> io::Result<()> {
+    let mut total = 0;
+    for node in 0..snapshot.node_count() {
+        total += snapshot.self_size(node);
+        writeln!(
+            out,
+            "{}\t{}\t{}",
+            snapshot.node_id(node),
+            snapshot.self_size(node),
+            analysis.retained(node)
+        )?;
+    }
+    writeln!(out, "# nodes={} total={total}", snapshot.node_count())
+}
+
+fn write_inspection(out: &mut impl Write, inspection: &Inspection, top: usize) -> io::Result<()> {
+    writeln!(
+        out,
+        "{}: {} nodes, {} edges, {} in all, {} nodes unreachable from the root",
+        inspection.file,
+        inspection.nodes,
+        inspection.edges,
+        human_size(inspection.total_size as i64),
+        inspection.unreachable_nodes
+    )?;
+    writeln!(
+        out,
+        "\n{:>10} {:>14} {:>14}  class",
+        "count", "shallow", "retained"
+    )?;
+    for class in inspection.classes.iter().take(top.max(20)) {
+        writeln!(
+            out,
+            "{:>10} {:>14} {:>14}  {}",
+            class.count, class.shallow_size, class.retained_size, class.name
+        )?;
+    }
+    if inspection.classes.len() > top.max(20) {
+        writeln!(
+            out,
+            "{:>10}  (and {} classes more; --json lists all)",
+            "...",
+            inspection.classes.len() - top.max(20)
+        )?;
+    }
+    writeln!(out, "\nlargest objects by retained size:")?;
+    for object in &inspection.largest {
+        writeln!(
+            out,
+            "  @{} {}: retained {}, self {}, distance {}",
+            object.id,
+            object.name,
+            object.retained_size,
+            object.self_size,
+            object.distance.map_or("-".into(), |d| d.to_string())
+        )?;
+        let path = match &object.path {
+            Some(steps) => steps
+                .iter()
+                .map(|s| format!("{} {}@{}", s.edge, s.name, s.id))
+                .collect::<Vec<_>>()
+                .join(" -> "),
+            None => "(no retaining path from the root)".into(),
+        };
+        writeln!(out, "      (root) -> {path}")?;
+    }
+    Ok(())
+}
+
+/// `gclab diff`: memwatch's `HeapDiff` of two snapshots.
+pub fn diff(args: &DiffArgs, out: &mut impl Write) -> Result<(), Error> {
+    let before = read_snapshot(&args.before)?;
+    let after = read_snapshot(&args.after)?;
+    let heap_diff = diff_snapshots(&before, &after);
+    if args.json {
+        serde_json::to_writer_pretty(&mut *out, &heap_diff).map_err(io::Error::from)?;
+        writeln!(out)?;
+    } else {
+        write_diff(out, &heap_diff)?;
+    }
+    Ok(())
+}
+
+fn write_diff(out: &mut impl Write, diff: &HeapDiff) -> io::Result<()> {
+    writeln!(
+        out,
+        "before: {} nodes, {}",
+        diff.before.nodes, diff.before.size
+    )?;
+    writeln!(
+        out,
+        "after:  {} nodes, {}",
+        diff.after.nodes, diff.after.size
+    )?;
+    let change = &diff.change;
+    writeln!(
+        out,
+        "change: {} ({} nodes freed, {} allocated)",
+        change.size, change.freed_nodes, change.allocated_nodes
+    )?;
+    writeln!(out, "\n{:>8} {:>8} {:>14}  what", "+", "-", "size")?;
+    for detail in &change.details {
+        writeln!(
+            out,
+            "{:>8} {:>8} {:>14}  {}",
+            detail.allocated, detail.freed, detail.size, detail.what
+        )?;
+    }
+    Ok(())
+}
+
+/// `gclab import`: snapshots of one program, in order, as one trace.
+pub fn import(args: &ImportArgs, out: &mut impl Write) -> Result<(), Error> {
+    let output = args.output.display().to_string();
+    let write_error = |source| Error::WriteTrace {
+        path: output.clone(),
+        source,
+    };
+    let mut sink = open::create_sink(&args.output)
+        .ok_or_else(|| Error::UnknownTraceFormat(output.clone()))?
+        .map_err(write_error)?;
+    let result = import_into(&args.snapshots, &mut *sink, &output);
+    drop(sink);
+    let summary = match result {
+        Ok(summary) => summary,
+        Err(error) => {
+            if args.output.as_os_str() != "-" {
+                let _ = std::fs::remove_file(&args.output);
+            }
+            return Err(error);
+        }
+    };
+    if args.output.as_os_str() != "-" {
+        let phases: Vec<String> = summary
+            .objects_per_phase
+            .iter()
+            .map(u64::to_string)
+            .collect();
+        writeln!(
+            out,
+            "{output}: {} records; objects per phase: {}",
+            summary.records,
+            phases.join(", ")
+        )?;
+    }
+    Ok(())
+}
+
+fn import_into(
+    snapshots: &[PathBuf],
+    sink: &mut dyn crate::trace::TraceSink,
+    output: &str,
+) -> Result<crate::heap_snapshot::import::ImportSummary, Error> {
+    let write_error = |source| Error::WriteTrace {
+        path: output.to_owned(),
+        source,
+    };
+    let names: Vec<String> = snapshots.iter().map(|p| p.display().to_string()).collect();
+    let mut importer =
+        Importer::new(sink, &format!("import {}", names.join(" "))).map_err(write_error)?;
+    for path in snapshots {
+        // One snapshot in memory at a time.
+        let snapshot = read_snapshot(path)?;
+        importer.add(&snapshot).map_err(|error| match error {
+            ImportError::Io(source) => write_error(source),
+            other => SnapshotError::new(&path.display().to_string(), other.to_string()).into(),
+        })?;
+    }
+    importer.finish().map_err(write_error)
+}
