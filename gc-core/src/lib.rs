@@ -89,7 +89,7 @@ pub use handles::{Handle, WeakHandle};
 pub use heap::{Heap, HeapCore, HeapStats, PauseScope, SlotContent, Value};
 pub use memory_allocator::MemoryAllocator;
 pub use object::{HeapObject, ObjectShape};
-pub use old_generation::OldGenerationCollector;
+pub use old_generation::{OldGenerationCollector, YoungGeneration};
 pub use page::{PAGE_SIZE, PageFlags, PageRef, SpaceId};
 pub use page_source::PageSourceKind;
 pub use remembered_set::{RememberedSet, SlotCallbackResult};

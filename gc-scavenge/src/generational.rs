@@ -18,7 +18,7 @@ use gc_core::page::PageRef;
 use gc_core::{
     Address, BarrierKind, CollectionKind, Collector, CollectorConstraints, GcKind, GcPhase,
     GcReason, HeapCore, HeapObject, OldGenerationCollector, OutOfMemory, PAGE_SIZE, PageFlags,
-    PauseOutcome, Progress, RememberedSet, VerifyError,
+    PauseOutcome, Progress, RememberedSet, VerifyError, YoungGeneration,
 };
 
 use crate::new_space::{MAX_YOUNG_OBJECT_SIZE, NewSpace};
@@ -220,6 +220,32 @@ impl<Old: OldGenerationCollector, R: RememberedSet> Generational<Old, R> {
     }
 }
 
+impl<Old: OldGenerationCollector, R: RememberedSet> Generational<Old, R> {
+    /// The old collector's incremental work, with new space in view: a step of `budget`, or
+    /// with `None` the paced work of the allocation slow path.
+    fn old_generation_step(
+        &mut self,
+        core: &mut HeapCore,
+        budget: Option<std::time::Duration>,
+    ) -> Progress {
+        let new_space = &self.new_space;
+        let pages = |f: &mut dyn FnMut(PageRef)| new_space.pages().for_each(f);
+        let young = YoungGeneration {
+            pages: &pages,
+            object_bytes: new_space.object_bytes(&core.lab),
+            promotion_lab: &mut self.old_lab,
+            remembered: &mut self.remembered,
+        };
+        match budget {
+            Some(budget) => self.old.step_under(core, budget, young),
+            None => {
+                self.old.allocation_step(core, young);
+                Progress::Continue
+            }
+        }
+    }
+}
+
 const fn generational_barrier(old: BarrierKind) -> BarrierKind {
     match old {
         BarrierKind::Marking | BarrierKind::GenerationalAndMarking => {
@@ -250,6 +276,9 @@ unsafe impl<Old: OldGenerationCollector, R: RememberedSet> Collector for Generat
 
     fn allocate_slow(&mut self, core: &mut HeapCore, size: usize) -> Result<Address, OutOfMemory> {
         self.set_up(core);
+        if Old::CONSTRAINTS.incremental {
+            self.old_generation_step(core, None);
+        }
         if size <= MAX_YOUNG_OBJECT_SIZE && self.new_space.capacity() > 0 {
             if let Some(address) = self.new_space.refill(&mut core.lab, size) {
                 return Ok(address);
@@ -293,7 +322,8 @@ unsafe impl<Old: OldGenerationCollector, R: RememberedSet> Collector for Generat
     }
 
     fn step(&mut self, core: &mut HeapCore, budget: std::time::Duration) -> Progress {
-        self.old.step(core, budget)
+        self.set_up(core);
+        self.old_generation_step(core, Some(budget))
     }
 
     fn is_marking(&self) -> bool {
