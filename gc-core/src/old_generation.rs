@@ -10,6 +10,7 @@ use std::time::Duration;
 
 use crate::address::Address;
 use crate::collector::{Collector, Progress};
+use crate::event::GcReason;
 use crate::heap::HeapCore;
 use crate::linear_allocation_area::LinearAllocationArea;
 use crate::old_space::Expansion;
@@ -76,6 +77,19 @@ pub unsafe trait OldGenerationCollector: Collector {
     /// here (each its own pause). The default does nothing.
     fn allocation_step(&mut self, core: &mut HeapCore, young: YoungGeneration<'_>) {
         let _ = (core, young);
+    }
+
+    /// The old generation reached its allocation limit (`reason`) outside a pause: returns
+    /// whether the collector dealt with it (incremental marking finishing at once) so that the
+    /// plan's full collection is not needed. The default leaves it to the full collection.
+    fn limit_reached(
+        &mut self,
+        core: &mut HeapCore,
+        reason: GcReason,
+        young: YoungGeneration<'_>,
+    ) -> bool {
+        let _ = (core, reason, young);
+        false
     }
 
     /// [`Collector::step`] under a young generation: the plan forwards its own `step` here.

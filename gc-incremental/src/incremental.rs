@@ -13,10 +13,13 @@
 //! swept in it. **Sweeping**: the slow path sweeps pages on demand, one at a time, until none is
 //! left; only then can marking start again.
 //!
-//! If the old generation reaches its allocation limit before marking is done, or the program
+//! If the old generation reaches its allocation limit before marking is done (or before it
+//! started), marking goes on with steps that catch up, as long as the old generation stays
+//! within V8's overshoot margin; past it, marking finishes at once: the finalization pause
+//! drains what is left (its event gives the reason, `AllocationLimit`). If an allocation finds no room under the hard heap limit, or the program
 //! asks for a collection, marking is abandoned and a stop-the-world mark-sweep (gc-marksweep's)
-//! runs instead: its event is a `MarkSweep` with the reason that caused it (`AllocationLimit`
-//! when marking could not keep up), never an error while memory can be freed.
+//! runs instead, a `MarkSweep` event with the reason that caused it, never an error while memory
+//! can be freed.
 //!
 //! Each start, step, finalization and slow-path sweep is its own pause with its own event
 //! (`MarkingStep`, `MarkingFinalize`, `LazySweep`).
@@ -371,6 +374,27 @@ impl Incremental {
         )
     }
 
+    /// The old generation is past its allocation limit (`reason`) with `old_bytes`: within the
+    /// overshoot margin, marking starts (from idle) or goes on, its steps catching up; past it,
+    /// marking finishes at once in the finalization pause. Returns `false` when a stop-the-world
+    /// collection must deal with it (past the margin while idle, or while sweeping).
+    fn at_limit(
+        &mut self,
+        core: &mut HeapCore,
+        old_bytes: usize,
+        reason: GcReason,
+        young: Option<YoungGeneration<'_>>,
+    ) -> bool {
+        let within_margin = old_bytes < overshoot_limit(core);
+        match self.phase {
+            Phase::Idle if within_margin => self.start_marking(core, old_bytes, reason),
+            Phase::Marking if within_margin => {}
+            Phase::Marking => self.finalize(core, young, reason),
+            Phase::Idle | Phase::Sweeping => return false,
+        }
+        true
+    }
+
     /// A stop-the-world full collection: marking in progress is abandoned, pages waiting for
     /// sweeping are given up to the mark-sweep, which marks and sweeps everything.
     pub fn collect_full(&mut self, core: &mut HeapCore, reason: GcReason) {
@@ -420,6 +444,16 @@ impl Incremental {
         core.old_space
             .allocate(lab, size, &mut core.memory, Expansion::FreeListOnly)
     }
+}
+
+/// How far past its allocation limit the old generation may grow while marking catches up
+/// (V8's `AllocationLimitOvershotByLargeMargin`: half the limit, at least 32 MB, at most half of
+/// what the hard limit leaves).
+fn overshoot_limit(core: &HeapCore) -> usize {
+    const MIN_MARGIN: usize = 32 * 1024 * 1024;
+    let limit = core.growing.allocation_limit();
+    let left = core.config.max_heap_bytes.saturating_sub(limit);
+    limit + (limit / 2).max(MIN_MARGIN).min(left / 2)
 }
 
 /// Bytes of the old generation: everything outside new space.
@@ -476,8 +510,10 @@ unsafe impl Collector for Incremental {
         self.advance(core, None);
         let mut collected = false;
         if let Some(reason) = core.allocation_limit_reached(size) {
-            self.collect_full(core, reason);
-            collected = true;
+            if !self.at_limit(core, core.used_bytes(), reason, None) {
+                self.collect_full(core, reason);
+                collected = true;
+            }
         }
         loop {
             if let Some(address) = self.allocate_lazily(core, size) {
@@ -561,6 +597,16 @@ unsafe impl OldGenerationCollector for Incremental {
             unsafe { self.marker.grey(address) };
         }
         Some(address)
+    }
+
+    fn limit_reached(
+        &mut self,
+        core: &mut HeapCore,
+        reason: GcReason,
+        young: YoungGeneration<'_>,
+    ) -> bool {
+        let old_bytes = old_generation_bytes(core, Some(&young));
+        self.at_limit(core, old_bytes, reason, Some(young))
     }
 
     fn allocation_step(&mut self, core: &mut HeapCore, young: YoungGeneration<'_>) {

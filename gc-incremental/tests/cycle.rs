@@ -90,9 +90,27 @@ fn finalization_sweeps_no_page_and_the_allocator_sweeps_them_one_by_one() {
     assert!(matches!(heap.load(live, 0).unwrap(), Value::Ref(_)));
 }
 
+/// Allocates garbage (dropping every handle) until an event `stop` says so; returns weak
+/// handles to the garbage.
+fn allocate_garbage_until<C: Collector>(
+    heap: &mut Heap<C>,
+    stop: impl Fn(&gc_core::GcEvent) -> bool,
+) -> Vec<WeakHandle> {
+    let ty = node(heap);
+    let mut garbage = Vec::new();
+    while !heap.events().iter().any(&stop) {
+        let object = heap.allocate(ty, 0, 2000).unwrap();
+        garbage.push(heap.downgrade(object).unwrap());
+        heap.release(object).unwrap();
+    }
+    garbage
+}
+
 #[test]
-fn marking_that_cannot_keep_up_falls_back_to_a_stop_the_world_mark_sweep() {
+fn marking_that_cannot_keep_up_finishes_in_one_pause_past_the_overshoot_margin() {
+    // Limit 256 KB; margin: half of what the hard limit leaves (about 1.9 MB).
     let config = HeapConfig {
+        max_heap_bytes: 16 * gc_core::PAGE_SIZE,
         initial_allocation_limit: 256 * 1024,
         ..HeapConfig::for_testing()
     };
@@ -100,29 +118,40 @@ fn marking_that_cannot_keep_up_falls_back_to_a_stop_the_world_mark_sweep() {
     let live = list(&mut heap, 50, 100);
     heap.collect_increment(Duration::ZERO);
     assert!(heap.collector().is_marking());
-    let ty = node(&mut heap);
-    let mut garbage: Vec<WeakHandle> = Vec::new();
-    while heap
-        .events()
+    allocate_garbage_until(&mut heap, |e| e.reason == GcReason::AllocationLimit);
+    let events = heap.events();
+    let at_limit = events
         .iter()
-        .all(|event| event.kind != GcKind::MarkSweep)
-    {
-        let object = heap.allocate(ty, 0, 2000).unwrap();
-        garbage.push(heap.downgrade(object).unwrap());
-        heap.release(object).unwrap();
-    }
+        .position(|e| e.reason == GcReason::AllocationLimit);
+    let at_limit = &events[at_limit.unwrap()];
+    assert_eq!(at_limit.kind, GcKind::MarkingFinalize);
+    assert!(events.iter().all(|e| e.kind != GcKind::MarkSweep));
+    assert!(!heap.collector().is_marking());
+    heap.verify().unwrap();
+    assert!(matches!(heap.load(live, 0).unwrap(), Value::Ref(_)));
+}
+
+#[test]
+fn an_allocation_failure_while_marking_falls_back_to_a_stop_the_world_mark_sweep() {
+    let config = HeapConfig {
+        max_heap_bytes: 8 * gc_core::PAGE_SIZE,
+        initial_allocation_limit: 1 << 30,
+        ..HeapConfig::for_testing()
+    };
+    let mut heap = Heap::new(config, Incremental::with_config(manual())).unwrap();
+    let live = list(&mut heap, 50, 100);
+    heap.collect_increment(Duration::ZERO);
+    assert!(heap.collector().is_marking());
+    let garbage = allocate_garbage_until(&mut heap, |e| e.kind == GcKind::MarkSweep);
     let fallback = heap.events().last().unwrap();
     assert_eq!(
         (fallback.kind, fallback.reason),
-        (GcKind::MarkSweep, GcReason::AllocationLimit)
+        (GcKind::MarkSweep, GcReason::AllocationFailure)
     );
     assert!(!heap.collector().is_marking());
     // Allocated black while marking, the garbage still dies in the stop-the-world collection.
-    assert!(
-        garbage[..garbage.len() - 1]
-            .iter()
-            .all(|&w| !heap.is_alive(w).unwrap())
-    );
+    let before_last = &garbage[..garbage.len() - 1];
+    assert!(before_last.iter().all(|&w| !heap.is_alive(w).unwrap()));
     heap.verify().unwrap();
     assert!(matches!(heap.load(live, 0).unwrap(), Value::Ref(_)));
 }
