@@ -10,7 +10,7 @@
 //! pauses) makes the live figures comparable between collectors. With `check_deaths`, each `d`
 //! whose object is still reachable at the next full collection is a [`Leak`], reported with one
 //! path from a root to it. Under incremental marking the collection that must have reclaimed it
-//! comes later (see [`death_lag`]).
+//! comes later (see `death_lag`).
 
 // A `Problem` has `String` variants, so one built eagerly by `ok_or` is dropped on every success:
 // on the hot path that cost 14% more instructions in a binary replay (callgrind). Hence `ok_or_else`.
