@@ -315,11 +315,14 @@ impl Incremental {
         core.end_pause(pause, outcome);
     }
 
-    /// Sweeps pages until one frees a block that takes `size` bytes, and allocates them.
+    /// Sweeps pages, one and then more within the step budget, until one frees a block that
+    /// takes `size` bytes, and allocates them; `None` when the budget or the pages run out first
+    /// (the caller then takes a new page rather than lengthen the pause).
     fn sweep_for_allocation(&mut self, core: &mut HeapCore, size: usize) -> Option<Address> {
         let pause = core.begin_pause(GcKind::LazySweep, GcReason::AllocationPacing);
         let mut outcome = PauseOutcome::default();
         let sweeper = &mut self.sweeper;
+        let deadline = Instant::now() + self.config.step_budget;
         let address = outcome.timed(GcPhase::Sweep, || {
             // SAFETY: our pages, queued by the last complete marking (P5).
             while let Some(swept) = unsafe { sweeper.sweep_next(core) } {
@@ -335,6 +338,9 @@ impl Incremental {
                             return found;
                         }
                     }
+                }
+                if Instant::now() >= deadline {
+                    return None;
                 }
             }
             None
