@@ -59,6 +59,13 @@ pub enum CollectorChoice {
     /// The scavenger's young generation over mark-compact (`gc-scavenge`, `gc-markcompact`).
     #[cfg(all(feature = "scavenge", feature = "markcompact"))]
     GenMarkCompact,
+    /// Incremental marking with lazy sweeping (`gc-incremental`).
+    #[cfg(feature = "incremental")]
+    Incremental,
+    /// The scavenger's young generation over incremental marking (`gc-scavenge`,
+    /// `gc-incremental`): V8's configuration.
+    #[cfg(all(feature = "scavenge", feature = "incremental"))]
+    GenIncremental,
 }
 
 /// Code to run with a collector whose type was chosen at run time.
@@ -74,9 +81,14 @@ pub trait HeapVisitor {
 }
 
 impl CollectorChoice {
-    /// The compiled-in collectors, best first. The generational configuration comes first: on binary-trees it takes about a fifth less
-    /// time than mark-sweep alone, with a p99 pause about nine times shorter.
+    /// The compiled-in collectors, best first. V8's configuration comes first: the scavenger
+    /// over incremental marking, whose old-generation pauses stay near its 1 ms step budget
+    /// (its longest pauses are scavenges); then the generational mark-sweep: on binary-trees it
+    /// takes about a fifth less time than mark-sweep alone, with a p99 pause about nine times
+    /// shorter.
     pub const COMPILED_IN: &[CollectorChoice] = &[
+        #[cfg(all(feature = "scavenge", feature = "incremental"))]
+        CollectorChoice::GenIncremental,
         #[cfg(all(feature = "scavenge", feature = "marksweep"))]
         CollectorChoice::GenMarkSweep,
         #[cfg(feature = "marksweep")]
@@ -85,6 +97,8 @@ impl CollectorChoice {
         CollectorChoice::MarkCompact,
         #[cfg(all(feature = "scavenge", feature = "markcompact"))]
         CollectorChoice::GenMarkCompact,
+        #[cfg(feature = "incremental")]
+        CollectorChoice::Incremental,
     ];
 
     /// Calls `visitor` with a new collector of this choice. Fails only for `Auto` in a build
@@ -108,6 +122,12 @@ impl CollectorChoice {
             #[cfg(all(feature = "scavenge", feature = "markcompact"))]
             CollectorChoice::GenMarkCompact => Ok(visitor.visit(gc_scavenge::Generational::new(
                 gc_markcompact::MarkCompact::new(),
+            ))),
+            #[cfg(feature = "incremental")]
+            CollectorChoice::Incremental => Ok(visitor.visit(gc_incremental::Incremental::new())),
+            #[cfg(all(feature = "scavenge", feature = "incremental"))]
+            CollectorChoice::GenIncremental => Ok(visitor.visit(gc_scavenge::Generational::new(
+                gc_incremental::Incremental::new(),
             ))),
         }
     }

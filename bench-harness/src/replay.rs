@@ -9,7 +9,8 @@
 //! At the end nothing is dropped: one more full collection (not counted among the trace's
 //! pauses) makes the live figures comparable between collectors. With `check_deaths`, each `d`
 //! whose object is still reachable at the next full collection is a [`Leak`], reported with one
-//! path from a root to it.
+//! path from a root to it. Under incremental marking the collection that must have reclaimed it
+//! comes later (see `death_lag`).
 
 // A `Problem` has `String` variants, so one built eagerly by `ok_or` is dropped on every success:
 // on the hot path that cost 14% more instructions in a binary replay (callgrind). Hence `ok_or_else`.
@@ -21,8 +22,8 @@ use std::rc::Rc;
 use std::time::{Duration, Instant};
 
 use gc_core::{
-    CollectionKind, Collector, GcEvent, Handle, Heap, HeapError, LiveGraph, ObjectKey, PathStep,
-    TypeId, Value, WeakHandle,
+    CollectionKind, Collector, GcEvent, GcKind, Handle, Heap, HeapError, LiveGraph, ObjectKey,
+    PathStep, TypeId, Value, WeakHandle,
 };
 use hashbrown::HashMap;
 use indicatif::{ProgressBar, ProgressStyle};
@@ -166,6 +167,8 @@ struct PauseLog {
     durations: Vec<Duration>,
     by_kind: Vec<(&'static str, u64)>,
     full_collections: u64,
+    /// Full collections that marked the whole heap in one pause.
+    stop_the_world_collections: u64,
     /// Off for the harness's own final collection.
     recording: bool,
 }
@@ -176,6 +179,7 @@ impl Default for PauseLog {
             durations: Vec::new(),
             by_kind: Vec::new(),
             full_collections: 0,
+            stop_the_world_collections: 0,
             recording: true,
         }
     }
@@ -185,6 +189,9 @@ impl PauseLog {
     fn record(&mut self, event: &GcEvent) {
         if event.kind.is_full() {
             self.full_collections += 1;
+            if event.kind != GcKind::MarkingFinalize {
+                self.stop_the_world_collections += 1;
+            }
         }
         if !self.recording {
             return;
@@ -212,6 +219,23 @@ struct PendingDeath {
     id: u64,
     weak: WeakHandle,
     position: Position,
+    /// The full-collection count by which the object must be reclaimed.
+    due: u64,
+    /// Stop-the-world collections before the `d`: any later one must reclaim it.
+    stop_the_world_before: u64,
+}
+
+/// How many full collections after a `d` the object may survive, still unreachable: none for
+/// a stop-the-world collector. Incremental marking lets an object that dies while marking is on
+/// float to the next cycle; under a young generation, one that dies before marking may float
+/// one cycle more (a scavenge while marking promotes it, grey, through a dead old object's
+/// remembered slot).
+fn death_lag<C: Collector>() -> u64 {
+    match (C::CONSTRAINTS.incremental, C::CONSTRAINTS.generational) {
+        (false, _) => 1,
+        (true, false) => 2,
+        (true, true) => 3,
+    }
 }
 
 struct Replay<'h, C: Collector> {
@@ -446,7 +470,14 @@ impl<'h, C: Collector> Replay<'h, C> {
         let entry = self.ids.dead(id)?;
         let weak = entry.data.weak;
         if self.check_deaths || self.remember_dead {
-            self.pending.push(PendingDeath { id, weak, position });
+            let log = self.log.borrow();
+            self.pending.push(PendingDeath {
+                id,
+                weak,
+                position,
+                due: log.full_collections + death_lag::<C>(),
+                stop_the_world_before: log.stop_the_world_collections,
+            });
             Ok(())
         } else {
             self.heap.drop_weak(weak).map_err(Problem::Heap)
@@ -460,7 +491,10 @@ impl<'h, C: Collector> Replay<'h, C> {
         }
         // A death is judged only by a full collection after its `d`: the count moves on even
         // while nothing is pending.
-        let full_collections = self.log.borrow().full_collections;
+        let (full_collections, stop_the_world) = {
+            let log = self.log.borrow();
+            (log.full_collections, log.stop_the_world_collections)
+        };
         if full_collections == self.full_collections_seen {
             return Ok(());
         }
@@ -470,6 +504,10 @@ impl<'h, C: Collector> Replay<'h, C> {
         }
         let mut survivors = Vec::new();
         for death in std::mem::take(&mut self.pending) {
+            if death.due > full_collections && death.stop_the_world_before == stop_the_world {
+                self.pending.push(death);
+                continue;
+            }
             match self.heap.is_alive(death.weak).map_err(Problem::Heap)? {
                 true => survivors.push(death),
                 false => self.heap.drop_weak(death.weak).map_err(Problem::Heap)?,

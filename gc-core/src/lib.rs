@@ -95,7 +95,7 @@ pub use leak_detector::{
 };
 pub use memory_allocator::MemoryAllocator;
 pub use object::{HeapObject, ObjectShape};
-pub use old_generation::OldGenerationCollector;
+pub use old_generation::{OldGenerationCollector, YoungGeneration};
 pub use page::{PAGE_SIZE, PageFlags, PageRef, SpaceId};
 pub use page_source::PageSourceKind;
 pub use remembered_set::{RememberedSet, SlotCallbackResult};

@@ -83,6 +83,29 @@ impl MarkBitmap {
         }
     }
 
+    /// Byte offset of the last marked word at or before `offset`, if any (to find the marked
+    /// object a slot may lie in).
+    pub fn previous_marked(&self, offset: usize) -> Option<usize> {
+        let bit = offset / WORD;
+        let mut cell = (bit / BITS).min(CELLS - 1);
+        let shift = if bit / BITS >= CELLS {
+            0
+        } else {
+            BITS - 1 - bit % BITS
+        };
+        let mut bits = (self.cells[cell].get() << shift) >> shift;
+        loop {
+            if bits != 0 {
+                return Some((cell * BITS + (BITS - 1 - bits.leading_zeros() as usize)) * WORD);
+            }
+            if cell == 0 {
+                return None;
+            }
+            cell -= 1;
+            bits = self.cells[cell].get();
+        }
+    }
+
     /// Number of marked words.
     pub fn count(&self) -> usize {
         self.cells
@@ -132,5 +155,21 @@ mod tests {
         // SAFETY: a private bitmap, no page behind it.
         unsafe { bitmap.clear() };
         assert_eq!(bitmap.next_marked(0), None);
+    }
+
+    #[test]
+    fn previous_marked_scans_back_across_cells() {
+        let bitmap = bitmap();
+        for offset in [8, 512, 4096, PAGE_SIZE - 8] {
+            // SAFETY: a private bitmap, no page behind it.
+            unsafe { bitmap.mark(offset) };
+        }
+        assert_eq!(bitmap.previous_marked(0), None);
+        assert_eq!(bitmap.previous_marked(8), Some(8));
+        assert_eq!(bitmap.previous_marked(504), Some(8));
+        assert_eq!(bitmap.previous_marked(512), Some(512));
+        assert_eq!(bitmap.previous_marked(4095), Some(512));
+        assert_eq!(bitmap.previous_marked(PAGE_SIZE - 16), Some(4096));
+        assert_eq!(bitmap.previous_marked(PAGE_SIZE * 2), Some(PAGE_SIZE - 8));
     }
 }

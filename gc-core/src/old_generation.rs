@@ -6,12 +6,35 @@
 //! steps. Neither knows the other's internals, so `gen-marksweep`, `gen-markcompact` and
 //! `gen-incremental` are the same plan over different old collectors.
 
+use std::time::Duration;
+
 use crate::address::Address;
-use crate::collector::Collector;
+use crate::collector::{Collector, Progress};
+use crate::event::GcReason;
 use crate::heap::HeapCore;
 use crate::linear_allocation_area::LinearAllocationArea;
 use crate::old_space::Expansion;
-use crate::page::MAX_REGULAR_OBJECT_SIZE;
+use crate::page::{MAX_REGULAR_OBJECT_SIZE, PageRef};
+use crate::remembered_set::RememberedSet;
+
+/// Calls its argument with every page of a space.
+pub type ForEachPage<'a> = &'a dyn Fn(&mut dyn FnMut(PageRef));
+
+/// The young generation as an incremental old collector sees it at a step: what it must treat
+/// as roots and what it must give back before it rebuilds old space's free list.
+pub struct YoungGeneration<'a> {
+    /// Calls its argument with every page of new space. Young objects are never marked; an
+    /// old collector that marks while the mutator runs takes every object on these pages as a
+    /// root when it finishes marking.
+    pub pages: ForEachPage<'a>,
+    /// Bytes of objects in new space.
+    pub object_bytes: usize,
+    /// The plan's old-space LAB for promotion and pretenuring (never the mutator's).
+    pub promotion_lab: &'a mut LinearAllocationArea,
+    /// The old-to-new slots: a collector that frees old objects without the plan's full
+    /// collection removes their slots, so a scavenge never reads freed memory.
+    pub remembered: &'a mut dyn RememberedSet,
+}
 
 /// A collector that can manage the old generation under a young one.
 ///
@@ -47,5 +70,36 @@ pub unsafe trait OldGenerationCollector: Collector {
         }
         core.old_space
             .allocate(lab, size, &mut core.memory, Expansion::AllowNewPage)
+    }
+
+    /// The plan's allocation slow path, outside any pause, each time it refills the mutator's
+    /// LAB: an incremental old collector starts marking, does a marking step or sweeps lazily
+    /// here (each its own pause). The default does nothing.
+    fn allocation_step(&mut self, core: &mut HeapCore, young: YoungGeneration<'_>) {
+        let _ = (core, young);
+    }
+
+    /// The old generation reached its allocation limit (`reason`) outside a pause: returns
+    /// whether the collector dealt with it (incremental marking finishing at once) so that the
+    /// plan's full collection is not needed. The default leaves it to the full collection.
+    fn limit_reached(
+        &mut self,
+        core: &mut HeapCore,
+        reason: GcReason,
+        young: YoungGeneration<'_>,
+    ) -> bool {
+        let _ = (core, reason, young);
+        false
+    }
+
+    /// [`Collector::step`] under a young generation: the plan forwards its own `step` here.
+    fn step_under(
+        &mut self,
+        core: &mut HeapCore,
+        budget: Duration,
+        young: YoungGeneration<'_>,
+    ) -> Progress {
+        let _ = young;
+        self.step(core, budget)
     }
 }

@@ -3,10 +3,15 @@
 //!
 //! Checked: every page is owned by the memory allocator and walks cleanly from its area start to
 //! its allocation top (no object crosses it, no forwarding pointer is left); every slot of every
-//! object on a swept page, and of every reachable object, points at the start of an object;
-//! mark bits are clear outside marking; the free list lists only fillers of old-space pages, each
-//! once, and its byte count is right; handles, weak handles and external-memory owners point at
-//! objects; used bytes equal the bytes of objects; then the collector's own checks.
+//! object on a swept page, and of every reachable object, points at the start of a live object;
+//! mark bits are clear outside marking, except on pages waiting for lazy sweeping; the free list
+//! lists only fillers of swept old-space pages, each once, and its byte count is right; handles,
+//! weak handles and external-memory owners point at live objects; used bytes equal the bytes of
+//! objects; then the collector's own checks.
+//!
+//! A page flagged `NEEDS_SWEEPING` (lazy sweeping) still holds the dead objects of the last
+//! marking, whose slots may point at memory freed since: on such a page only marked objects are
+//! live, the others are neither checked nor accepted as the target of a slot or handle.
 
 use hashbrown::{HashMap, HashSet};
 use thiserror::Error;
@@ -85,13 +90,13 @@ fn walk_page(
             "{page:?} is in a space but not owned by the memory allocator"
         ));
     }
-    if !marking && !page.mark_bitmap().is_clean() {
+    let swept = !page.flags().contains(PageFlags::NEEDS_SWEEPING);
+    if !marking && swept && !page.mark_bitmap().is_clean() {
         return fail(format!(
             "{page:?} has {} mark bits set outside marking",
             page.mark_bitmap().count()
         ));
     }
-    let swept = !page.flags().contains(PageFlags::NEEDS_SWEEPING);
     map.unswept_pages += usize::from(!swept);
     let large = page.flags().contains(PageFlags::LARGE_PAGE);
     let mut end = page.area_start();
@@ -116,11 +121,13 @@ fn walk_page(
                 // SAFETY: the walk found an object header at this address of a live page (P1).
                 let object = unsafe { HeapObject::from_address(address) };
                 end = address.add(object.size());
-                map.objects.insert(address);
                 map.summary.objects += 1;
                 map.summary.object_bytes += object.size();
                 if swept {
+                    map.objects.insert(address);
                     map.swept_objects.push(object);
+                } else if page.is_marked(address) {
+                    map.objects.insert(address);
                 }
             }
         }
@@ -154,6 +161,9 @@ fn check_free_list(core: &HeapCore, map: &HeapMap) -> Result<(), VerifyError> {
             Some(&(filler, _)) if filler != size => Some("has a filler of another size"),
             Some(&(_, page)) if page.owner() != crate::page::SpaceId::OldSpace => {
                 Some("is not in old space")
+            }
+            Some(&(_, page)) if page.flags().contains(PageFlags::NEEDS_SWEEPING) => {
+                Some("is on a page waiting to be swept")
             }
             Some(_) => None,
         };

@@ -59,3 +59,25 @@ fn a_lost_object_still_referenced_is_reported() {
         "{error}"
     );
 }
+
+#[test]
+fn an_unmarked_object_reached_on_a_page_waiting_for_sweeping_is_reported() {
+    let (mut heap, a, b) = heap_with_two_objects();
+    // SAFETY: the page holds both objects; flagging it as lazy sweeping does after a marking
+    // that reached only `a` is the broken state under test.
+    let page = unsafe {
+        let page = heap.core().old_space.pages()[0];
+        page.set_flags(gc_core::PageFlags::NEEDS_SWEEPING);
+        page.mark(a);
+        page
+    };
+    let error = heap.verify().unwrap_err().to_string();
+    assert!(
+        error.contains(&format!("points at {b}, which is not an object start")),
+        "{error}"
+    );
+    // Marked as well, `b` is live, and the marks are allowed on a page waiting for sweeping.
+    // SAFETY: as above.
+    unsafe { page.mark(b) };
+    assert!(heap.verify().is_ok());
+}

@@ -106,7 +106,7 @@ unsafe fn sweep_old_space(core: &mut HeapCore, pool_limit: usize) -> usize {
 ///
 /// # Safety
 /// As [`sweep`].
-unsafe fn sweep_large_objects(core: &mut HeapCore) {
+pub unsafe fn sweep_large_objects(core: &mut HeapCore) {
     core.lo_space.release_dead(&mut core.memory, |object| {
         // SAFETY: a large object starts its own live page.
         let page = unsafe { PageRef::containing(object.address()) };

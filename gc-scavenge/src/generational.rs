@@ -18,7 +18,7 @@ use gc_core::page::PageRef;
 use gc_core::{
     Address, BarrierKind, CollectionKind, Collector, CollectorConstraints, GcKind, GcPhase,
     GcReason, HeapCore, HeapObject, OldGenerationCollector, OutOfMemory, PAGE_SIZE, PageFlags,
-    PauseOutcome, Progress, RememberedSet, VerifyError,
+    PauseOutcome, Progress, RememberedSet, VerifyError, YoungGeneration,
 };
 
 use crate::new_space::{MAX_YOUNG_OBJECT_SIZE, NewSpace};
@@ -131,12 +131,13 @@ impl<Old: OldGenerationCollector, R: RememberedSet> Generational<Old, R> {
             return self.collect_full(core, reason);
         }
         let result = self.scavenge(core, reason);
-        let due = self.full_collection_due(core, 0);
-        if let Some(reason) = due.or(result
-            .promotion_failed
-            .then_some(GcReason::AllocationFailure))
-        {
-            self.collect_full(core, reason);
+        if result.promotion_failed {
+            return self.collect_full(core, GcReason::AllocationFailure);
+        }
+        if let Some(reason) = self.full_collection_due(core, 0) {
+            if !self.old_generation_limit_reached(core, reason) {
+                self.collect_full(core, reason);
+            }
         }
     }
 
@@ -200,12 +201,15 @@ impl<Old: OldGenerationCollector, R: RememberedSet> Generational<Old, R> {
     }
 
     /// Allocation in the old generation (pretenured objects), with mark-sweep's policy: a full
-    /// collection first when the limit is reached, another when the hard limit refuses.
+    /// collection first when the limit is reached (unless the old collector deals with it
+    /// otherwise), another when the hard limit refuses.
     fn allocate_old(&mut self, core: &mut HeapCore, size: usize) -> Result<Address, OutOfMemory> {
         let mut collected = false;
         if let Some(reason) = self.full_collection_due(core, size) {
-            self.collect_full(core, reason);
-            collected = true;
+            if !self.old_generation_limit_reached(core, reason) {
+                self.collect_full(core, reason);
+                collected = true;
+            }
         }
         if let Some(address) = self.old.allocate_old(core, &mut self.old_lab, size) {
             return Ok(address);
@@ -217,6 +221,49 @@ impl<Old: OldGenerationCollector, R: RememberedSet> Generational<Old, R> {
             }
         }
         Err(core.out_of_memory(size))
+    }
+}
+
+impl<Old: OldGenerationCollector, R: RememberedSet> Generational<Old, R> {
+    /// Offers the old collector the chance to meet its allocation limit without a full
+    /// collection (incremental marking finishes instead); whether it took it.
+    fn old_generation_limit_reached(&mut self, core: &mut HeapCore, reason: GcReason) -> bool {
+        if !Old::CONSTRAINTS.incremental {
+            return false;
+        }
+        let new_space = &self.new_space;
+        let pages = |f: &mut dyn FnMut(PageRef)| new_space.pages().for_each(f);
+        let young = YoungGeneration {
+            pages: &pages,
+            object_bytes: new_space.object_bytes(&core.lab),
+            promotion_lab: &mut self.old_lab,
+            remembered: &mut self.remembered,
+        };
+        self.old.limit_reached(core, reason, young)
+    }
+
+    /// The old collector's incremental work, with new space in view: a step of `budget`, or
+    /// with `None` the paced work of the allocation slow path.
+    fn old_generation_step(
+        &mut self,
+        core: &mut HeapCore,
+        budget: Option<std::time::Duration>,
+    ) -> Progress {
+        let new_space = &self.new_space;
+        let pages = |f: &mut dyn FnMut(PageRef)| new_space.pages().for_each(f);
+        let young = YoungGeneration {
+            pages: &pages,
+            object_bytes: new_space.object_bytes(&core.lab),
+            promotion_lab: &mut self.old_lab,
+            remembered: &mut self.remembered,
+        };
+        match budget {
+            Some(budget) => self.old.step_under(core, budget, young),
+            None => {
+                self.old.allocation_step(core, young);
+                Progress::Continue
+            }
+        }
     }
 }
 
@@ -250,6 +297,9 @@ unsafe impl<Old: OldGenerationCollector, R: RememberedSet> Collector for Generat
 
     fn allocate_slow(&mut self, core: &mut HeapCore, size: usize) -> Result<Address, OutOfMemory> {
         self.set_up(core);
+        if Old::CONSTRAINTS.incremental {
+            self.old_generation_step(core, None);
+        }
         if size <= MAX_YOUNG_OBJECT_SIZE && self.new_space.capacity() > 0 {
             if let Some(address) = self.new_space.refill(&mut core.lab, size) {
                 return Ok(address);
@@ -293,7 +343,8 @@ unsafe impl<Old: OldGenerationCollector, R: RememberedSet> Collector for Generat
     }
 
     fn step(&mut self, core: &mut HeapCore, budget: std::time::Duration) -> Progress {
-        self.old.step(core, budget)
+        self.set_up(core);
+        self.old_generation_step(core, Some(budget))
     }
 
     fn is_marking(&self) -> bool {

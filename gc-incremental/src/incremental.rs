@@ -1,0 +1,630 @@
+//! The incremental collector: incremental marking of the old generation and lazy sweeping
+//! (`incremental`; under the scavenger's plan, `gen-incremental`).
+//!
+//! A cycle goes through three phases. **Idle** until the old generation reaches the start
+//! limit of the [`marking_schedule`](crate::marking_schedule). **Marking**: a first short pause
+//! turns the barrier on and greys the roots; then, every [`IncrementalConfig::step_interval`]
+//! bytes of allocation, the slow path runs a marking step of the schedule's size within
+//! [`IncrementalConfig::step_budget`]; objects allocated meanwhile are black, promoted ones
+//! grey. When the worklist is empty, the finalization pause re-scans the roots (handles are
+//! made and dropped between steps without a barrier) and, under a young generation, every young
+//! object as a root, drains what that greys, clears weak handles and external memory of the
+//! dead, frees dead large objects and queues old space's pages for sweeping: no regular page is
+//! swept in it. **Sweeping**: the slow path sweeps pages on demand, one at a time, until none is
+//! left; only then can marking start again.
+//!
+//! If the old generation reaches its allocation limit before marking is done (or before it
+//! started), marking goes on with steps that catch up, as long as the old generation stays
+//! within V8's overshoot margin; past it, marking finishes at once: the finalization pause
+//! drains what is left (its event gives the reason, `AllocationLimit`). If an allocation finds no room under the hard heap limit, or the program
+//! asks for a collection, marking is abandoned and a stop-the-world mark-sweep (gc-marksweep's)
+//! runs instead, a `MarkSweep` event with the reason that caused it, never an error while memory
+//! can be freed.
+//!
+//! Each start, step, finalization and slow-path sweep is its own pause with its own event
+//! (`MarkingStep`, `MarkingFinalize`, `LazySweep`).
+
+use std::time::{Duration, Instant};
+
+use gc_core::event::GcPhase;
+use gc_core::linear_allocation_area::LinearAllocationArea;
+use gc_core::old_space::Expansion;
+use gc_core::page::MAX_REGULAR_OBJECT_SIZE;
+use gc_core::{
+    Address, BarrierKind, CollectionKind, Collector, CollectorConstraints, GcKind, GcReason,
+    HeapCore, HeapObject, OldGenerationCollector, OutOfMemory, PageRef, PauseOutcome, Progress,
+    VerifyError, YoungGeneration,
+};
+use gc_marksweep::MarkSweep;
+use gc_marksweep::sweeper::sweep_large_objects;
+
+use crate::dead_slots::remove_dead_slots;
+use crate::incremental_marking::{DrainBudget, IncrementalMarker, is_marked};
+use crate::lazy_sweeper::{LazySweeper, PageSwept};
+use crate::marking_barrier::{BarrierMode, MarkingBarrier};
+use crate::marking_schedule::{MarkingSchedule, should_start};
+
+/// The collector's settings.
+#[derive(Copy, Clone, PartialEq, Eq, Debug)]
+pub struct IncrementalConfig {
+    /// Time one marking step or slow-path sweep may take (V8: 1 ms).
+    pub step_budget: Duration,
+    /// Bytes allocated between two steps on the allocation slow path.
+    pub step_interval: usize,
+    /// Bytes a marking step marks whatever its budget, zero included (unless marking is done).
+    pub min_step_bytes: usize,
+}
+
+impl Default for IncrementalConfig {
+    fn default() -> Self {
+        IncrementalConfig {
+            step_budget: Duration::from_millis(1),
+            step_interval: 64 * 1024,
+            min_step_bytes: 64 * 1024,
+        }
+    }
+}
+
+/// Where the collector is in its cycle.
+#[derive(Copy, Clone, PartialEq, Eq, Debug)]
+pub enum Phase {
+    Idle,
+    Marking,
+    Sweeping,
+}
+
+pub struct Incremental {
+    config: IncrementalConfig,
+    phase: Phase,
+    marker: IncrementalMarker,
+    barrier: MarkingBarrier,
+    schedule: Option<MarkingSchedule>,
+    sweeper: LazySweeper,
+    full: MarkSweep,
+    /// `allocated_bytes` at the last slow-path step.
+    allocated_at_last_step: u64,
+    /// Old-generation bytes after the last cycle.
+    survived: usize,
+}
+
+impl Default for Incremental {
+    fn default() -> Self {
+        Incremental::with_config(IncrementalConfig::default())
+    }
+}
+
+impl Incremental {
+    pub fn new() -> Self {
+        Incremental::default()
+    }
+
+    pub fn with_config(config: IncrementalConfig) -> Self {
+        Incremental {
+            config,
+            phase: Phase::Idle,
+            marker: IncrementalMarker::default(),
+            barrier: MarkingBarrier::new(BarrierMode::Insertion),
+            schedule: None,
+            sweeper: LazySweeper::default(),
+            full: MarkSweep::new(),
+            allocated_at_last_step: 0,
+            survived: 0,
+        }
+    }
+
+    /// The collector with its marking barrier off, for the test that shows the barrier is
+    /// needed.
+    ///
+    /// # Safety
+    /// The collector is then unsound: it may free objects that are still reachable, and a
+    /// handle may name freed memory. Use it only in tests that stop at the first sign of it
+    /// (a cleared weak handle to a reachable object, a failed verification) and read nothing
+    /// through the heap afterwards but weak handles and the verifier.
+    #[doc(hidden)]
+    pub unsafe fn without_marking_barrier(mut self) -> Self {
+        self.barrier = MarkingBarrier::new(BarrierMode::Off);
+        self
+    }
+
+    pub fn config(&self) -> &IncrementalConfig {
+        &self.config
+    }
+
+    pub fn phase(&self) -> Phase {
+        self.phase
+    }
+
+    /// Old-space pages still waiting for lazy sweeping.
+    pub fn pages_to_sweep(&self) -> usize {
+        self.sweeper.pending_pages()
+    }
+
+    /// The paced work of the allocation slow path: every `step_interval` bytes, start marking
+    /// if due, do a marking step, finalize, or sweep lazily.
+    fn advance(&mut self, core: &mut HeapCore, young: Option<YoungGeneration<'_>>) {
+        let allocated = core.counters.allocated_bytes;
+        if allocated - self.allocated_at_last_step < self.config.step_interval as u64 {
+            return;
+        }
+        self.allocated_at_last_step = allocated;
+        let old_bytes = old_generation_bytes(core, young.as_ref());
+        let reason = GcReason::AllocationPacing;
+        match self.phase {
+            Phase::Idle => {
+                if should_start(old_bytes, core.growing.allocation_limit(), self.survived) {
+                    self.start_marking(core, old_bytes, reason);
+                }
+            }
+            Phase::Marking if self.marker.is_empty() => self.finalize(core, young, reason),
+            Phase::Marking => self.marking_step(core, self.config.step_budget, old_bytes, reason),
+            Phase::Sweeping => self.sweep_step(core, self.config.step_budget, reason),
+        }
+    }
+
+    /// `Collector::step`: one increment of whichever phase is on; from idle, marking starts.
+    fn step_with(
+        &mut self,
+        core: &mut HeapCore,
+        budget: Duration,
+        young: Option<YoungGeneration<'_>>,
+    ) -> Progress {
+        let old_bytes = old_generation_bytes(core, young.as_ref());
+        let reason = GcReason::Explicit;
+        match self.phase {
+            Phase::Idle => self.start_marking(core, old_bytes, reason),
+            Phase::Marking if self.marker.is_empty() => {
+                self.finalize(core, young, reason);
+                return Progress::Complete;
+            }
+            Phase::Marking => self.marking_step(core, budget, old_bytes, reason),
+            Phase::Sweeping => {
+                self.sweep_step(core, budget, reason);
+                if self.phase == Phase::Idle {
+                    return Progress::Complete;
+                }
+            }
+        }
+        Progress::Continue
+    }
+
+    /// The first marking pause: barrier on, roots grey.
+    fn start_marking(&mut self, core: &mut HeapCore, old_bytes: usize, reason: GcReason) {
+        debug_assert!(self.sweeper.is_done());
+        let pause = core.begin_pause(GcKind::MarkingStep, reason);
+        let mut outcome = PauseOutcome::default();
+        let (barrier, marker) = (&mut self.barrier, &mut self.marker);
+        outcome.timed(GcPhase::Mark, || {
+            // SAFETY: this is our pause, swept and unmarked (the sweeper is done): marking starts
+            // here and every root is a live object start (P2, P5).
+            unsafe {
+                barrier.activate(core);
+                marker.mark_roots(core);
+            }
+        });
+        self.schedule = Some(MarkingSchedule::new(
+            old_bytes,
+            core.growing.allocation_limit(),
+        ));
+        self.phase = Phase::Marking;
+        core.end_pause(pause, outcome);
+    }
+
+    fn marking_step(
+        &mut self,
+        core: &mut HeapCore,
+        budget: Duration,
+        old_bytes: usize,
+        reason: GcReason,
+    ) {
+        let pause = core.begin_pause(GcKind::MarkingStep, reason);
+        let mut outcome = PauseOutcome::default();
+        let min = self.config.min_step_bytes;
+        let goal = self.schedule.as_ref().map_or(min, |s| {
+            s.step_bytes(self.marker.marked_bytes(), old_bytes, min)
+        });
+        let deadline = Instant::now() + budget;
+        let marker = &mut self.marker;
+        outcome.timed(GcPhase::Mark, || {
+            marker.drain_within(DrainBudget {
+                min_bytes: min.min(goal),
+                max_bytes: goal,
+                deadline,
+            })
+        });
+        core.end_pause(pause, outcome);
+    }
+
+    /// The finalization pause: roots and young objects re-scanned, marking drained, weak
+    /// references processed, dead large objects freed, old space queued for lazy sweeping.
+    fn finalize(
+        &mut self,
+        core: &mut HeapCore,
+        young: Option<YoungGeneration<'_>>,
+        reason: GcReason,
+    ) {
+        let pause = core.begin_pause(GcKind::MarkingFinalize, reason);
+        let mut outcome = PauseOutcome::default();
+        let used_before = core.used_bytes();
+        let young_bytes = young.as_ref().map_or(0, |y| y.object_bytes);
+        let marker = &mut self.marker;
+        let mut young = young;
+        outcome.timed(GcPhase::Mark, || {
+            let remembered = young.as_mut().map(|y| &mut *y.remembered);
+            // SAFETY: our marking phase, in our pause; `begin_pause` made new space walkable,
+            // and its bitmaps are clean (cleared below before the pause ends); the plan's
+            // remembered set holds every old-to-new slot (P1, P2, P5).
+            unsafe { marker.finish(core, remembered) };
+        });
+        // Young objects are marked too for now: a weak handle to an unreached young object is
+        // cleared (nothing can reach that object again), a reached one stays where it is.
+        (outcome.external_freed_bytes, outcome.external_time) = outcome
+            .timed(GcPhase::Weak, || {
+                core.process_weak_references(|a| is_marked(a).then_some(a))
+            });
+        if let Some(young) = &young {
+            // SAFETY: the pages lent to `finish` in this pause, weak references processed.
+            outcome.timed(GcPhase::Sweep, || unsafe {
+                self.marker.finish_young(young.pages)
+            });
+        }
+        let old_live = marked_bytes(core);
+        core.counters.used_bytes = old_live + young_bytes;
+        match young {
+            Some(young) => {
+                core.old_space.retire_lab(young.promotion_lab);
+                // SAFETY: marking is complete and nothing is swept yet; remembered slots lie in
+                // old-generation pages (P1).
+                outcome.timed(GcPhase::Weak, || unsafe {
+                    remove_dead_slots(core, young.remembered)
+                });
+            }
+            None => core.old_space.retire_lab(&mut core.lab),
+        }
+        let (barrier, sweeper) = (&mut self.barrier, &mut self.sweeper);
+        outcome.timed(GcPhase::Sweep, || {
+            // SAFETY: marking is complete and this is our pause; every LAB of old space is
+            // retired (the mutator's or the plan's, just above), so the free list may be reset
+            // (P5).
+            unsafe {
+                sweep_large_objects(core);
+                sweeper.start(core);
+                barrier.deactivate(core);
+            }
+        });
+        outcome.freed_bytes = used_before.saturating_sub(core.used_bytes());
+        self.marker.reset();
+        self.schedule = None;
+        self.survived = old_live;
+        self.phase = Phase::Sweeping;
+        core.end_pause(pause, outcome);
+    }
+
+    /// A slow-path sweep: one page, then more while the budget lasts.
+    fn sweep_step(&mut self, core: &mut HeapCore, budget: Duration, reason: GcReason) {
+        let pause = core.begin_pause(GcKind::LazySweep, reason);
+        let mut outcome = PauseOutcome::default();
+        let deadline = Instant::now() + budget;
+        let sweeper = &mut self.sweeper;
+        outcome.timed(GcPhase::Sweep, || {
+            // SAFETY: our pages, queued by the last complete marking (P5).
+            while unsafe { sweeper.sweep_next(core) }.is_some() && Instant::now() < deadline {}
+        });
+        if self.sweeper.is_done() {
+            self.phase = Phase::Idle;
+        }
+        core.end_pause(pause, outcome);
+    }
+
+    /// Sweeps pages, one and then more within the step budget, until one frees a block that
+    /// takes `size` bytes, and allocates them; `None` when the budget or the pages run out first
+    /// (the caller then takes a new page rather than lengthen the pause).
+    fn sweep_for_allocation(&mut self, core: &mut HeapCore, size: usize) -> Option<Address> {
+        let pause = core.begin_pause(GcKind::LazySweep, GcReason::AllocationPacing);
+        let mut outcome = PauseOutcome::default();
+        let sweeper = &mut self.sweeper;
+        let deadline = Instant::now() + self.config.step_budget;
+        let address = outcome.timed(GcPhase::Sweep, || {
+            // SAFETY: our pages, queued by the last complete marking (P5).
+            while let Some(swept) = unsafe { sweeper.sweep_next(core) } {
+                if let PageSwept::Freed(bytes) = swept {
+                    if bytes >= size {
+                        let found = core.old_space.allocate(
+                            &mut core.lab,
+                            size,
+                            &mut core.memory,
+                            Expansion::FreeListOnly,
+                        );
+                        if found.is_some() {
+                            return found;
+                        }
+                    }
+                }
+                if Instant::now() >= deadline {
+                    return None;
+                }
+            }
+            None
+        });
+        if self.sweeper.is_done() {
+            self.phase = Phase::Idle;
+        }
+        core.end_pause(pause, outcome);
+        address
+    }
+
+    /// Allocation in the old generation through the mutator's LAB: the free list, then pages
+    /// swept on demand, then a new page.
+    fn allocate_lazily(&mut self, core: &mut HeapCore, size: usize) -> Option<Address> {
+        if size > MAX_REGULAR_OBJECT_SIZE {
+            return core.lo_space.allocate(size, &mut core.memory);
+        }
+        let from_free_list = core.old_space.allocate(
+            &mut core.lab,
+            size,
+            &mut core.memory,
+            Expansion::FreeListOnly,
+        );
+        if from_free_list.is_some() {
+            return from_free_list;
+        }
+        if self.phase == Phase::Sweeping {
+            if let Some(address) = self.sweep_for_allocation(core, size) {
+                return Some(address);
+            }
+        }
+        core.old_space.allocate(
+            &mut core.lab,
+            size,
+            &mut core.memory,
+            Expansion::AllowNewPage,
+        )
+    }
+
+    /// The old generation is past its allocation limit (`reason`) with `old_bytes`: within the
+    /// overshoot margin, marking starts (from idle) or goes on, its steps catching up; past it,
+    /// marking finishes at once in the finalization pause. Returns `false` when a stop-the-world
+    /// collection must deal with it (past the margin while idle, or while sweeping).
+    fn at_limit(
+        &mut self,
+        core: &mut HeapCore,
+        old_bytes: usize,
+        reason: GcReason,
+        young: Option<YoungGeneration<'_>>,
+    ) -> bool {
+        let within_margin = old_bytes < overshoot_limit(core);
+        match self.phase {
+            Phase::Idle if within_margin => self.start_marking(core, old_bytes, reason),
+            Phase::Marking if within_margin => {}
+            Phase::Marking => self.finalize(core, young, reason),
+            Phase::Idle | Phase::Sweeping => return false,
+        }
+        true
+    }
+
+    /// A stop-the-world full collection: marking in progress is abandoned, pages waiting for
+    /// sweeping are given up to the mark-sweep, which marks and sweeps everything.
+    pub fn collect_full(&mut self, core: &mut HeapCore, reason: GcReason) {
+        // SAFETY: we own the old generation's pages and are about to collect it in a pause; the
+        // mark-sweep below starts from clean mark bits (P5).
+        unsafe {
+            match self.phase {
+                Phase::Marking => {
+                    self.barrier.deactivate(core);
+                    self.marker.reset();
+                    clear_marks(core);
+                }
+                Phase::Sweeping => self.sweeper.abandon(),
+                Phase::Idle => {}
+            }
+        }
+        self.phase = Phase::Idle;
+        self.schedule = None;
+        self.full.collect_full(core, reason);
+        self.survived = core.used_bytes();
+    }
+
+    /// Old-space allocation for the plan (promotion, pretenuring): the free list, a new page,
+    /// and only at the hard limit the rest of lazy sweeping.
+    fn allocate_old_unmarked(
+        &mut self,
+        core: &mut HeapCore,
+        lab: &mut LinearAllocationArea,
+        size: usize,
+    ) -> Option<Address> {
+        if size > MAX_REGULAR_OBJECT_SIZE {
+            return core.lo_space.allocate(size, &mut core.memory);
+        }
+        for expansion in [Expansion::FreeListOnly, Expansion::AllowNewPage] {
+            if let Some(address) = core
+                .old_space
+                .allocate(lab, size, &mut core.memory, expansion)
+            {
+                return Some(address);
+            }
+        }
+        // SAFETY: our pages, queued by the last complete marking (P5).
+        while unsafe { self.sweeper.sweep_next(core) }.is_some() {}
+        if self.phase == Phase::Sweeping {
+            self.phase = Phase::Idle;
+        }
+        core.old_space
+            .allocate(lab, size, &mut core.memory, Expansion::FreeListOnly)
+    }
+}
+
+/// How far past its allocation limit the old generation may grow while marking catches up
+/// (V8's `AllocationLimitOvershotByLargeMargin`: half the limit, at least 32 MB, at most half of
+/// what the hard limit leaves).
+fn overshoot_limit(core: &HeapCore) -> usize {
+    const MIN_MARGIN: usize = 32 * 1024 * 1024;
+    let limit = core.growing.allocation_limit();
+    let left = core.config.max_heap_bytes.saturating_sub(limit);
+    limit + (limit / 2).max(MIN_MARGIN).min(left / 2)
+}
+
+/// Bytes of the old generation: everything outside new space.
+fn old_generation_bytes(core: &HeapCore, young: Option<&YoungGeneration<'_>>) -> usize {
+    core.used_bytes() - young.map_or(0, |y| y.object_bytes)
+}
+
+/// Bytes of marked objects: the live-byte counts of old space and the large object space.
+fn marked_bytes(core: &HeapCore) -> usize {
+    old_generation_pages(core)
+        .map(|page| page.live_bytes())
+        .sum()
+}
+
+fn old_generation_pages(core: &HeapCore) -> impl Iterator<Item = PageRef> + '_ {
+    core.old_space
+        .pages()
+        .iter()
+        .chain(core.lo_space.pages())
+        .copied()
+}
+
+/// Clears every mark bit and live-byte count of the old generation.
+///
+/// # Safety
+/// The caller owns the pages and marking is abandoned (P5).
+unsafe fn clear_marks(core: &HeapCore) {
+    for page in old_generation_pages(core) {
+        // SAFETY: the caller's guarantee.
+        unsafe {
+            page.mark_bitmap().clear();
+            page.set_live_bytes(0);
+        }
+    }
+}
+
+// SAFETY: marking reaches every object reachable at finalization: the roots are greyed at the
+// start and again at finalization, young objects are roots, the barrier greys every old value
+// stored into an old object while marking (no black-to-white edge), and objects allocated or
+// promoted while marking are black or grey. Only unmarked objects are freed, lazily, after weak
+// handles and external memory of the dead were cleared; an unswept page has nothing on the free
+// list. The fallback is gc-marksweep's full collection from clean marks (P1 to P5).
+unsafe impl Collector for Incremental {
+    const CONSTRAINTS: CollectorConstraints = CollectorConstraints {
+        name: "incremental",
+        moves_objects: false,
+        generational: false,
+        incremental: true,
+        barrier: BarrierKind::Marking,
+        post_allocation: true,
+    };
+
+    fn allocate_slow(&mut self, core: &mut HeapCore, size: usize) -> Result<Address, OutOfMemory> {
+        self.advance(core, None);
+        let mut collected = false;
+        if let Some(reason) = core.allocation_limit_reached(size) {
+            if !self.at_limit(core, core.used_bytes(), reason, None) {
+                self.collect_full(core, reason);
+                collected = true;
+            }
+        }
+        loop {
+            if let Some(address) = self.allocate_lazily(core, size) {
+                return Ok(address);
+            }
+            if collected {
+                return Err(core.out_of_memory(size));
+            }
+            self.collect_full(core, GcReason::AllocationFailure);
+            collected = true;
+        }
+    }
+
+    /// Without a young generation, every collection the program asks for is a full one.
+    fn collect(&mut self, core: &mut HeapCore, _kind: CollectionKind, reason: GcReason) {
+        self.collect_full(core, reason);
+    }
+
+    /// The insertion barrier: the stored value turns grey.
+    fn write_barrier_slow(
+        &mut self,
+        _core: &mut HeapCore,
+        _host: HeapObject,
+        _slot: Address,
+        value: HeapObject,
+    ) {
+        if self.phase == Phase::Marking && self.barrier.mode() == BarrierMode::Insertion {
+            // SAFETY: a stored value is a live object start (P2); we are marking (P5).
+            unsafe { self.marker.grey(value.address()) };
+        }
+    }
+
+    /// Black allocation: an old object made while marking is marked at once.
+    fn post_allocation(&mut self, _core: &mut HeapCore, object: HeapObject) {
+        if self.phase == Phase::Marking && !object.is_in_new_space() {
+            // SAFETY: a just-initialized object (P2); we are marking (P5).
+            unsafe { self.marker.allocate_black(object) };
+        }
+    }
+
+    fn step(&mut self, core: &mut HeapCore, budget: Duration) -> Progress {
+        self.step_with(core, budget, None)
+    }
+
+    fn is_marking(&self) -> bool {
+        self.phase == Phase::Marking
+    }
+
+    fn verify(&self, core: &HeapCore) -> Result<(), VerifyError> {
+        if self.phase == Phase::Marking {
+            if !self.barrier.is_active() {
+                return Err(VerifyError(
+                    "marking without the barrier's page flags".to_owned(),
+                ));
+            }
+            let pages: Vec<PageRef> = old_generation_pages(core).collect();
+            self.marker.check_tricolour(&pages)?;
+        }
+        self.sweeper.verify(core)
+    }
+}
+
+// SAFETY: as for `Collector`; under the plan, young objects are roots at finalization and
+// promoted objects are greyed as they are allocated, and a full collection runs on a heap whose
+// objects are all old (P1 to P5).
+unsafe impl OldGenerationCollector for Incremental {
+    const GENERATIONAL_NAME: &'static str = "gen-incremental";
+
+    /// Promoted and pretenured objects are grey while marking: their slots, copied from a
+    /// young object the barrier never saw, may point at white objects.
+    fn allocate_old(
+        &mut self,
+        core: &mut HeapCore,
+        lab: &mut LinearAllocationArea,
+        size: usize,
+    ) -> Option<Address> {
+        let address = self.allocate_old_unmarked(core, lab, size)?;
+        if self.phase == Phase::Marking {
+            // SAFETY: fresh old-generation memory the caller formats before the next step
+            // scans it; we are marking (P5).
+            unsafe { self.marker.grey(address) };
+        }
+        Some(address)
+    }
+
+    fn limit_reached(
+        &mut self,
+        core: &mut HeapCore,
+        reason: GcReason,
+        young: YoungGeneration<'_>,
+    ) -> bool {
+        let old_bytes = old_generation_bytes(core, Some(&young));
+        self.at_limit(core, old_bytes, reason, Some(young))
+    }
+
+    fn allocation_step(&mut self, core: &mut HeapCore, young: YoungGeneration<'_>) {
+        self.advance(core, Some(young));
+    }
+
+    fn step_under(
+        &mut self,
+        core: &mut HeapCore,
+        budget: Duration,
+        young: YoungGeneration<'_>,
+    ) -> Progress {
+        self.step_with(core, budget, Some(young))
+    }
+}

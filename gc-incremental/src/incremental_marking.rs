@@ -1,0 +1,316 @@
+//! The incremental marker: tri-colour marking of the old generation spread over many steps.
+//!
+//! White objects are unmarked; grey ones are marked and on the worklist; black ones are marked
+//! and scanned (or allocated black: marked with their live bytes counted, their slots still
+//! null). Invariant between steps, kept with the marking barrier: no black object of the old
+//! generation points at a white object of the old generation ([`IncrementalMarker::check_tricolour`]
+//! checks it). Young objects (new space, in `gen-incremental`) move at every scavenge, so steps
+//! never mark or push them. Only the finalization pause traces them
+//! ([`IncrementalMarker::finish`]): from the roots, from the old-to-new slots of marked objects
+//! (the remembered set holds every old-to-new slot) and from each other, marking them in new
+//! space's bitmaps for the length of the pause. Old objects that only dead young objects point
+//! at are then freed in this cycle.
+
+use std::collections::HashSet;
+use std::time::Instant;
+
+use crate::dead_slots::MarkedHosts;
+
+use gc_core::object::HeaderKind;
+use gc_core::old_generation::ForEachPage;
+use gc_core::{
+    Address, HeapCore, HeapObject, PageFlags, PageRef, RememberedSet, SlotCallbackResult,
+    TaggedWord, VerifyError,
+};
+
+/// Objects scanned between two looks at the clock.
+const OBJECTS_PER_CLOCK_CHECK: usize = 32;
+
+/// Why a bounded drain stopped.
+#[derive(Copy, Clone, PartialEq, Eq, Debug)]
+pub enum Drained {
+    /// No grey object is left.
+    Empty,
+    /// The byte goal or the deadline was reached first.
+    Budget,
+}
+
+/// How much a bounded drain may do.
+#[derive(Copy, Clone, Debug)]
+pub struct DrainBudget {
+    /// Bytes to scan whatever the clock says (the minimum step).
+    pub min_bytes: usize,
+    /// Bytes to scan at most.
+    pub max_bytes: usize,
+    /// No more scanning past this instant, once `min_bytes` are scanned.
+    pub deadline: Instant,
+}
+
+/// Whether marking follows pointers into new space.
+#[derive(Copy, Clone, PartialEq, Eq, Debug, Default)]
+enum YoungObjects {
+    /// Between steps: young objects may move, they are left alone.
+    #[default]
+    Skip,
+    /// In the finalization pause: young objects are traced too.
+    Trace,
+}
+
+#[derive(Default)]
+pub struct IncrementalMarker {
+    worklist: Vec<Address>,
+    /// Young objects reached in the finalization pause, not yet scanned.
+    young_worklist: Vec<Address>,
+    young: YoungObjects,
+    /// Bytes of objects scanned or allocated black since marking started.
+    marked_bytes: usize,
+}
+
+/// Whether the object starting at `address` is in new space.
+#[inline(always)]
+pub fn is_young(address: Address) -> bool {
+    // SAFETY: callers pass object starts of live pages (P2), so masking finds the header.
+    unsafe { PageRef::containing(address) }
+        .flags()
+        .contains(PageFlags::IN_NEW_SPACE)
+}
+
+/// Whether the old object starting at `address` is marked.
+#[inline(always)]
+pub fn is_marked(address: Address) -> bool {
+    // SAFETY: as `is_young`.
+    unsafe { PageRef::containing(address) }.is_marked(address)
+}
+
+impl IncrementalMarker {
+    /// Bytes scanned or allocated black since marking started.
+    pub fn marked_bytes(&self) -> usize {
+        self.marked_bytes
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.worklist.is_empty()
+    }
+
+    /// Greys `address` if it is a white old object.
+    ///
+    /// # Safety
+    /// `address` is a live object start (P2), or memory an old-generation allocation just
+    /// handed out that is formatted before the next scan; the caller is the collector that owns
+    /// the old generation, in its marking phase (P5).
+    #[inline(always)]
+    pub unsafe fn grey(&mut self, address: Address) {
+        // SAFETY: the caller's guarantees: `address` is in a live page (P1).
+        let page = unsafe { PageRef::containing(address) };
+        if page.flags().contains(PageFlags::IN_NEW_SPACE) {
+            // SAFETY: in the finalization pause new space's bitmaps are lent to the marker
+            // (`finish`), and `address` is a live young object start (the caller).
+            if self.young == YoungObjects::Trace && unsafe { page.mark(address) } {
+                self.young_worklist.push(address);
+            }
+            return;
+        }
+        // SAFETY: the caller's guarantees.
+        if unsafe { page.mark(address) } {
+            self.worklist.push(address);
+        }
+    }
+
+    /// Marks a new old object black: it holds only nulls, so there is nothing to scan.
+    ///
+    /// # Safety
+    /// As [`IncrementalMarker::grey`], for a just-initialized object.
+    pub unsafe fn allocate_black(&mut self, object: HeapObject) {
+        let address = object.address();
+        // SAFETY: the caller's guarantees; the live bytes belong to the same phase (P5).
+        unsafe {
+            let page = PageRef::containing(address);
+            if page.mark(address) {
+                page.add_live_bytes(object.size());
+                self.marked_bytes += object.size();
+            }
+        }
+    }
+
+    /// Greys every object a strong handle holds.
+    ///
+    /// # Safety
+    /// As [`IncrementalMarker::grey`]: handles hold live object starts (P2).
+    pub unsafe fn mark_roots(&mut self, core: &HeapCore) {
+        // SAFETY: the caller's guarantees.
+        core.handles
+            .for_each_root(|root| unsafe { self.grey(root) });
+    }
+
+    /// Completes marking in the finalization pause: the roots again, then grey objects, young
+    /// objects reached from the roots, from marked objects and from each other, and the young
+    /// objects the remembered slots of marked objects name, until nothing new is reached.
+    ///
+    /// # Safety
+    /// In the collector's finalization pause, with `young_pages` (new space's pages, walkable
+    /// and with clean bitmaps) lent to it; `remembered` holds every old-to-new slot, each in a
+    /// live page (P1, P2, P5). Call [`IncrementalMarker::finish_young`] before the pause
+    /// ends.
+    pub unsafe fn finish(
+        &mut self,
+        core: &HeapCore,
+        remembered: Option<&mut (dyn RememberedSet + '_)>,
+    ) {
+        self.young = YoungObjects::Trace;
+        // SAFETY: the caller's guarantees.
+        unsafe { self.mark_roots(core) };
+        let Some(remembered) = remembered else {
+            self.drain();
+            return;
+        };
+        let hosts = MarkedHosts::new(core);
+        loop {
+            self.drain();
+            // SAFETY: the caller's guarantees: remembered slots lie in live old pages.
+            unsafe { self.mark_from_remembered_slots(&hosts, remembered) };
+            if self.worklist.is_empty() && self.young_worklist.is_empty() {
+                return;
+            }
+        }
+    }
+
+    /// Greys the young objects that remembered slots of marked objects point at.
+    ///
+    /// # Safety
+    /// As [`IncrementalMarker::finish`].
+    unsafe fn mark_from_remembered_slots(
+        &mut self,
+        hosts: &MarkedHosts,
+        remembered: &mut (dyn RememberedSet + '_),
+    ) {
+        remembered.iterate(&mut |slot| {
+            // SAFETY: the caller's guarantees.
+            if unsafe { hosts.contains(slot) } {
+                // SAFETY: the slot lies in a live object (P2).
+                let word = TaggedWord::from_raw(unsafe { slot.read_word() });
+                if let Some(target) = word.as_pointer() {
+                    // SAFETY: a slot of a live object names a live object (P2).
+                    unsafe { self.grey(target) };
+                }
+            }
+            SlotCallbackResult::Keep
+        });
+    }
+
+    /// Ends young tracing: the pointer slots of young objects `finish` did not reach are nulled
+    /// (nothing will ever read them, and the old objects they name may be freed now), and the
+    /// young marks are cleared.
+    ///
+    /// # Safety
+    /// In the same pause, after weak references were processed, on the pages lent to `finish`.
+    pub unsafe fn finish_young(&mut self, young_pages: ForEachPage<'_>) {
+        self.young = YoungObjects::Skip;
+        young_pages(&mut |page| {
+            // SAFETY: the caller's guarantee: walkable pages lent to this pause (P1, P5); an
+            // unreached young object is garbage no handle, weak handle or slot names any more,
+            // so nulling its slots keeps P2.
+            unsafe {
+                for object in page.objects() {
+                    if !page.is_marked(object.address()) {
+                        for index in 0..object.slot_count() {
+                            object.set_slot_raw(index, TaggedWord::NULL);
+                        }
+                    }
+                }
+                page.mark_bitmap().clear();
+            }
+        });
+    }
+
+    /// Scans grey objects (and, in the finalization pause, reached young ones) until none is
+    /// left.
+    pub fn drain(&mut self) {
+        loop {
+            if let Some(address) = self.worklist.pop() {
+                self.scan(address);
+            } else if let Some(address) = self.young_worklist.pop() {
+                self.scan_young(address);
+            } else {
+                return;
+            }
+        }
+    }
+
+    fn scan_young(&mut self, address: Address) {
+        // SAFETY: only young object starts reached in the pause are pushed (P2).
+        let object = unsafe { HeapObject::from_address(address) };
+        // SAFETY: slots of a live object hold live object starts (P2); the pause owns marking.
+        object.for_each_pointer(|_, target| unsafe { self.grey(target) });
+    }
+
+    /// Scans grey objects within `budget`.
+    pub fn drain_within(&mut self, budget: DrainBudget) -> Drained {
+        let start = self.marked_bytes;
+        let mut objects = 0;
+        while let Some(address) = self.worklist.pop() {
+            self.scan(address);
+            let done = self.marked_bytes - start;
+            if done >= budget.max_bytes {
+                return Drained::Budget;
+            }
+            objects += 1;
+            if done >= budget.min_bytes
+                && objects % OBJECTS_PER_CLOCK_CHECK == 0
+                && Instant::now() >= budget.deadline
+            {
+                return Drained::Budget;
+            }
+        }
+        Drained::Empty
+    }
+
+    #[inline(always)]
+    fn scan(&mut self, address: Address) {
+        // SAFETY: only old object starts are pushed, formatted before any scan (P2).
+        let object = unsafe { HeapObject::from_address(address) };
+        let size = object.size();
+        // SAFETY: the marker's owner is in its marking phase (P5, `grey`).
+        unsafe { PageRef::containing(address).add_live_bytes(size) };
+        self.marked_bytes += size;
+        // SAFETY: slots of a live object hold live object starts (P2); same phase as above.
+        object.for_each_pointer(|_, target| unsafe { self.grey(target) });
+    }
+
+    /// Forgets the grey objects and the count (when marking is abandoned or over).
+    pub fn reset(&mut self) {
+        self.worklist.clear();
+        self.young_worklist.clear();
+        self.young = YoungObjects::Skip;
+        self.marked_bytes = 0;
+    }
+
+    /// Checks the tri-colour invariant over `pages` (walkable old-generation pages): no black
+    /// object points at a white old object.
+    pub fn check_tricolour(&self, pages: &[PageRef]) -> Result<(), VerifyError> {
+        let grey: HashSet<Address> = self.worklist.iter().copied().collect();
+        for &page in pages {
+            // SAFETY: the verifier made every page walkable before calling (`Heap::verify`).
+            for (address, kind) in unsafe { page.cells() } {
+                if kind != HeaderKind::Object || !page.is_marked(address) || grey.contains(&address)
+                {
+                    continue;
+                }
+                // SAFETY: the walk found an object here (P1, P2).
+                let object = unsafe { HeapObject::from_address(address) };
+                let mut white = None;
+                object.for_each_pointer(|slot, target| {
+                    if white.is_none() && !is_young(target) && !is_marked(target) {
+                        white = Some((slot, target));
+                    }
+                });
+                if let Some((slot, target)) = white {
+                    return Err(VerifyError(format!(
+                        "black object {address} points at white object {target} from slot \
+                         {slot} while marking"
+                    )));
+                }
+            }
+        }
+        Ok(())
+    }
+}

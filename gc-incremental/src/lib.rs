@@ -1,0 +1,48 @@
+//! # gc-incremental: incremental marking with lazy sweeping
+//!
+//! The old generation marked in small steps between the mutator's work, as V8 does (its
+//! `incremental-marking.cc`, `marking-barrier.cc`, `sweeper.cc`): marking starts when old space
+//! nears its allocation limit, advances in paced steps from the allocation slow path, keeps the
+//! tri-colour invariant with an insertion (Dijkstra) write barrier and black allocation, ends in
+//! a short finalization pause, and leaves the pages to be swept one by one by the allocator.
+//!
+//! - [`incremental_marking`]: the marker (grey worklist, black allocation, young objects as
+//!   roots) and the tri-colour check the verifier runs.
+//! - [`marking_barrier`]: turning the write barrier's page flags on and off around marking.
+//! - [`marking_schedule`]: when marking starts and how much each step does.
+//! - [`dead_slots`]: forgetting the remembered old-to-new slots of dead objects at finalization.
+//! - [`lazy_sweeper`]: the pages left to sweep after marking, swept on demand.
+//! - [`incremental`]: the collector, [`Incremental`] (`incremental`), which the scavenger's plan
+//!   composes into `gen-incremental` (`gc_scavenge::Generational<Incremental>`).
+//!
+//! ```
+//! use gc_core::{Heap, HeapConfig, Progress, Value};
+//! use gc_incremental::Incremental;
+//! use std::time::Duration;
+//!
+//! let mut heap = Heap::new(HeapConfig::for_testing(), Incremental::new()).unwrap();
+//! let node = heap.intern_type("Node").unwrap();
+//! let root = heap.allocate(node, 1, 0).unwrap();
+//! let garbage = heap.allocate(node, 0, 64).unwrap();
+//! let weak = heap.downgrade(garbage).unwrap();
+//! heap.release(garbage).unwrap();
+//! // A whole cycle in steps: start marking, mark, finalize.
+//! while heap.collect_increment(Duration::from_millis(1)) == Progress::Continue {
+//!     let child = heap.allocate(node, 0, 8).unwrap(); // allocated black while marking
+//!     heap.store(root, 0, Value::Ref(child)).unwrap();
+//!     heap.release(child).unwrap();
+//! }
+//! assert!(!heap.is_alive(weak).unwrap());
+//! assert!(matches!(heap.load(root, 0).unwrap(), Value::Ref(_)));
+//! ```
+//!
+//! Safety: the `unsafe` blocks cite `gc-core`'s rules P1 to P5 (see its crate docs).
+
+pub mod dead_slots;
+pub mod incremental;
+pub mod incremental_marking;
+pub mod lazy_sweeper;
+pub mod marking_barrier;
+pub mod marking_schedule;
+
+pub use incremental::{Incremental, IncrementalConfig};

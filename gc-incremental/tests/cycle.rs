@@ -1,0 +1,227 @@
+//! One marking cycle at a time, on small heaps (these tests also run under Miri): lazy sweeping
+//! after finalization, the stop-the-world fallback, young objects under gen-incremental.
+
+use std::time::Duration;
+
+use gc_core::{
+    CollectionKind, Collector, GcKind, GcReason, Handle, Heap, HeapConfig, Progress, TypeId, Value,
+    WeakHandle,
+};
+use gc_incremental::incremental::Phase;
+use gc_incremental::{Incremental, IncrementalConfig};
+use gc_scavenge::Generational;
+
+/// Steps only when asked: nothing is paced by allocation.
+fn manual() -> IncrementalConfig {
+    IncrementalConfig {
+        step_budget: Duration::ZERO,
+        step_interval: usize::MAX,
+        min_step_bytes: 16,
+    }
+}
+
+fn node<C: Collector>(heap: &mut Heap<C>) -> TypeId {
+    heap.intern_type("Node").unwrap()
+}
+
+/// A list of `n` objects of `bytes` payload hanging from one root; returns the root.
+fn list<C: Collector>(heap: &mut Heap<C>, n: usize, bytes: u64) -> Handle {
+    let ty = node(heap);
+    let head = heap.allocate(ty, 1, bytes).unwrap();
+    let mut tail = heap.allocate(ty, 1, bytes).unwrap();
+    heap.store(head, 0, Value::Ref(tail)).unwrap();
+    for _ in 2..n {
+        let next = heap.allocate(ty, 1, bytes).unwrap();
+        heap.store(tail, 0, Value::Ref(next)).unwrap();
+        heap.release(tail).unwrap();
+        tail = next;
+    }
+    heap.release(tail).unwrap();
+    head
+}
+
+fn finish_cycle<C: Collector>(heap: &mut Heap<C>) {
+    for _ in 0..100_000 {
+        if heap.collect_increment(Duration::ZERO) == Progress::Complete {
+            return;
+        }
+    }
+    panic!("marking did not finish");
+}
+
+#[test]
+fn finalization_sweeps_no_page_and_the_allocator_sweeps_them_one_by_one() {
+    let mut heap = Heap::new(
+        HeapConfig::for_testing(),
+        Incremental::with_config(manual()),
+    )
+    .unwrap();
+    let live = list(&mut heap, 200, 1000);
+    let garbage = list(&mut heap, 200, 1000);
+    let weak = heap.downgrade(garbage).unwrap();
+    heap.release(garbage).unwrap();
+    assert_eq!(heap.collect_increment(Duration::ZERO), Progress::Continue);
+    assert!(heap.collector().is_marking());
+    finish_cycle(&mut heap);
+    assert_eq!(heap.events().last().unwrap().kind, GcKind::MarkingFinalize);
+    assert!(
+        !heap.is_alive(weak).unwrap(),
+        "the weak handle is cleared at finalization"
+    );
+    // SAFETY: only page counts are read.
+    let pages = unsafe { heap.core() }.old_space.pages().len();
+    assert_eq!(heap.collector().pages_to_sweep(), pages);
+    assert_eq!(heap.collector().phase(), Phase::Sweeping);
+    heap.verify().unwrap();
+    // A step while sweeping sweeps; marking does not start again before sweeping is done.
+    heap.collect_increment(Duration::ZERO);
+    assert_eq!(heap.events().last().unwrap().kind, GcKind::LazySweep);
+    assert!(heap.collector().pages_to_sweep() < pages);
+    // Allocation sweeps the rest on demand before it takes a new page.
+    let ty = node(&mut heap);
+    let committed = heap.stats().committed_bytes;
+    while heap.collector().phase() == Phase::Sweeping {
+        let object = heap.allocate(ty, 0, 1000).unwrap();
+        heap.release(object).unwrap();
+    }
+    assert!(heap.stats().committed_bytes <= committed);
+    heap.verify().unwrap();
+    assert_eq!(heap.stats().used_bytes, heap.verify().unwrap().object_bytes);
+    assert!(matches!(heap.load(live, 0).unwrap(), Value::Ref(_)));
+}
+
+/// Allocates garbage (dropping every handle) until an event `stop` says so; returns weak
+/// handles to the garbage.
+fn allocate_garbage_until<C: Collector>(
+    heap: &mut Heap<C>,
+    stop: impl Fn(&gc_core::GcEvent) -> bool,
+) -> Vec<WeakHandle> {
+    let ty = node(heap);
+    let mut garbage = Vec::new();
+    while !heap.events().iter().any(&stop) {
+        let object = heap.allocate(ty, 0, 2000).unwrap();
+        garbage.push(heap.downgrade(object).unwrap());
+        heap.release(object).unwrap();
+    }
+    garbage
+}
+
+#[test]
+fn marking_that_cannot_keep_up_finishes_in_one_pause_past_the_overshoot_margin() {
+    // Limit 256 KB; margin: half of what the hard limit leaves (about 1.9 MB).
+    let config = HeapConfig {
+        max_heap_bytes: 16 * gc_core::PAGE_SIZE,
+        initial_allocation_limit: 256 * 1024,
+        ..HeapConfig::for_testing()
+    };
+    let mut heap = Heap::new(config, Incremental::with_config(manual())).unwrap();
+    let live = list(&mut heap, 50, 100);
+    heap.collect_increment(Duration::ZERO);
+    assert!(heap.collector().is_marking());
+    allocate_garbage_until(&mut heap, |e| e.reason == GcReason::AllocationLimit);
+    let events = heap.events();
+    let at_limit = events
+        .iter()
+        .position(|e| e.reason == GcReason::AllocationLimit);
+    let at_limit = &events[at_limit.unwrap()];
+    assert_eq!(at_limit.kind, GcKind::MarkingFinalize);
+    assert!(events.iter().all(|e| e.kind != GcKind::MarkSweep));
+    assert!(!heap.collector().is_marking());
+    heap.verify().unwrap();
+    assert!(matches!(heap.load(live, 0).unwrap(), Value::Ref(_)));
+}
+
+#[test]
+fn an_allocation_failure_while_marking_falls_back_to_a_stop_the_world_mark_sweep() {
+    let config = HeapConfig {
+        max_heap_bytes: 8 * gc_core::PAGE_SIZE,
+        initial_allocation_limit: 1 << 30,
+        ..HeapConfig::for_testing()
+    };
+    let mut heap = Heap::new(config, Incremental::with_config(manual())).unwrap();
+    let live = list(&mut heap, 50, 100);
+    heap.collect_increment(Duration::ZERO);
+    assert!(heap.collector().is_marking());
+    let garbage = allocate_garbage_until(&mut heap, |e| e.kind == GcKind::MarkSweep);
+    let fallback = heap.events().last().unwrap();
+    assert_eq!(
+        (fallback.kind, fallback.reason),
+        (GcKind::MarkSweep, GcReason::AllocationFailure)
+    );
+    assert!(!heap.collector().is_marking());
+    // Allocated black while marking, the garbage still dies in the stop-the-world collection.
+    let before_last = &garbage[..garbage.len() - 1];
+    assert!(before_last.iter().all(|&w| !heap.is_alive(w).unwrap()));
+    heap.verify().unwrap();
+    assert!(matches!(heap.load(live, 0).unwrap(), Value::Ref(_)));
+}
+
+#[test]
+fn young_objects_reached_only_through_black_old_objects_survive_finalization() {
+    let mut heap = Heap::new(
+        HeapConfig::for_testing(),
+        Generational::new(Incremental::with_config(manual())),
+    )
+    .unwrap();
+    let ty = node(&mut heap);
+    let old = heap.allocate(ty, 2, 0).unwrap();
+    heap.collect(CollectionKind::Young);
+    heap.collect(CollectionKind::Young);
+    heap.collect_increment(Duration::ZERO);
+    heap.collect_increment(Duration::ZERO);
+    assert!(heap.collector().is_marking());
+    // `old`, the one root, was grey and is black after one step; a young object stored into
+    // it is reached only through it.
+    let young = heap.allocate(ty, 0, 8).unwrap();
+    let young_weak = heap.downgrade(young).unwrap();
+    heap.store(old, 0, Value::Ref(young)).unwrap();
+    heap.release(young).unwrap();
+    // A young object no one reaches: its weak handle is cleared at finalization.
+    let dead = heap.allocate(ty, 1, 8).unwrap();
+    let dead_weak = heap.downgrade(dead).unwrap();
+    heap.store(dead, 0, Value::Ref(old)).unwrap();
+    heap.release(dead).unwrap();
+    finish_cycle(&mut heap);
+    assert_eq!(heap.events().last().unwrap().kind, GcKind::MarkingFinalize);
+    assert!(heap.is_alive(young_weak).unwrap());
+    assert!(!heap.is_alive(dead_weak).unwrap());
+    heap.verify().unwrap();
+    heap.collect(CollectionKind::Young);
+    assert!(heap.is_alive(young_weak).unwrap());
+    heap.verify().unwrap();
+}
+
+#[test]
+fn objects_promoted_while_marking_are_grey() {
+    let mut heap = Heap::new(
+        HeapConfig::for_testing(),
+        Generational::new(Incremental::with_config(manual())),
+    )
+    .unwrap();
+    let ty = node(&mut heap);
+    let holder = heap.allocate(ty, 1, 0).unwrap();
+    let target = heap.allocate(ty, 0, 16).unwrap();
+    let target_weak = heap.downgrade(target).unwrap();
+    heap.collect(CollectionKind::Young);
+    heap.collect(CollectionKind::Young);
+    // holder (old) -> young (survives one scavenge) -> target (old, no root).
+    let young = heap.allocate(ty, 1, 0).unwrap();
+    heap.store(young, 0, Value::Ref(target)).unwrap();
+    heap.release(target).unwrap();
+    heap.store(holder, 0, Value::Ref(young)).unwrap();
+    heap.release(young).unwrap();
+    heap.collect(CollectionKind::Young);
+    heap.collect_increment(Duration::ZERO);
+    heap.collect_increment(Duration::ZERO);
+    assert!(
+        heap.collector().is_marking(),
+        "holder is black, target white"
+    );
+    // The young object is promoted while marking. Were it white, the black holder would point
+    // at it (the verifier's tri-colour check) and target would be freed at finalization.
+    heap.collect(CollectionKind::Young);
+    heap.verify().unwrap();
+    finish_cycle(&mut heap);
+    assert!(heap.is_alive(target_weak).unwrap());
+    heap.verify().unwrap();
+}

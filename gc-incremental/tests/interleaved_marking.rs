@@ -1,0 +1,93 @@
+//! Property tests: the mutator stores, loads, drops roots and allocates between every marking
+//! step, on `incremental` and `gen-incremental`, against the reference model (see `common`).
+//! Then the same programs with the marking barrier removed, to show that they catch its absence.
+
+mod common;
+
+use common::{check_interleaved, fine_steps, program_strategy, promoting_program_strategy};
+use gc_incremental::Incremental;
+use gc_scavenge::Generational;
+use proptest::prelude::*;
+use proptest::test_runner::{Config, RngAlgorithm, TestRng, TestRunner};
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 96, ..ProptestConfig::default() })]
+
+    #[test]
+    fn incremental_keeps_the_reachable_and_frees_the_unreachable(program in program_strategy(1..300)) {
+        check_interleaved(Incremental::with_config(fine_steps()), false, &program)
+            .map_err(TestCaseError::fail)?;
+    }
+
+    #[test]
+    fn gen_incremental_keeps_the_reachable_and_frees_the_unreachable(program in promoting_program_strategy(1..300)) {
+        let collector = Generational::new(Incremental::with_config(fine_steps()));
+        check_interleaved(collector, true, &program).map_err(TestCaseError::fail)?;
+    }
+}
+
+/// Runs the property on random programs with the barrier off; returns the first failure.
+fn failure_without_barrier(generational: bool) -> Option<String> {
+    let config = Config {
+        cases: 256,
+        failure_persistence: None,
+        max_shrink_iters: 0,
+        ..Config::default()
+    };
+    let rng = TestRng::deterministic_rng(RngAlgorithm::ChaCha);
+    let mut runner = TestRunner::new_with_rng(config, rng);
+    let strategy = if generational {
+        promoting_program_strategy(50..300).boxed()
+    } else {
+        program_strategy(50..300).boxed()
+    };
+    let result = runner.run(&strategy, |program| {
+        // SAFETY: the check stops at the first sign of unsoundness (a failed verification, which
+        // runs after every operation and step and finds the first black-to-white edge, or a
+        // reachable object reclaimed), before the mutator reads freed memory.
+        let collector = unsafe { Incremental::with_config(fine_steps()).without_marking_barrier() };
+        let outcome = if generational {
+            check_interleaved(Generational::new(collector), true, &program)
+        } else {
+            check_interleaved(collector, false, &program)
+        };
+        outcome.map(|_| ()).map_err(TestCaseError::fail)
+    });
+    result.err().map(|e| e.to_string())
+}
+
+#[test]
+#[cfg_attr(miri, ignore = "proptest needs the file system")]
+fn without_the_barrier_incremental_breaks_the_tricolour_invariant() {
+    let failure = failure_without_barrier(false).expect("no program caught the missing barrier");
+    assert!(failure.contains("points at white object"), "{failure}");
+}
+
+#[test]
+#[cfg_attr(miri, ignore = "proptest needs the file system")]
+fn without_the_barrier_gen_incremental_breaks_the_tricolour_invariant() {
+    let failure = failure_without_barrier(true).expect("no program caught the missing barrier");
+    assert!(failure.contains("points at white object"), "{failure}");
+}
+
+/// The properties above mean something only if the programs do mark: most programs of a few
+/// hundred operations start and finish several cycles.
+#[test]
+#[cfg_attr(miri, ignore = "proptest needs the file system")]
+fn random_programs_run_many_marking_cycles() {
+    use proptest::strategy::ValueTree;
+    let mut runner = TestRunner::new_with_rng(
+        Config::default(),
+        TestRng::deterministic_rng(RngAlgorithm::ChaCha),
+    );
+    let mut cycles = 0;
+    for _ in 0..16 {
+        let program = program_strategy(250..300)
+            .new_tree(&mut runner)
+            .expect("a program")
+            .current();
+        cycles += check_interleaved(Incremental::with_config(fine_steps()), false, &program)
+            .expect("the property holds");
+    }
+    assert!(cycles >= 32, "only {cycles} marking cycles in 16 programs");
+}

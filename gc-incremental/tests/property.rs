@@ -1,0 +1,59 @@
+//! gc-core's random mutator programs on `incremental` and `gen-incremental`, checked against the
+//! reference model after every collection the program asks for (stop-the-world ones) while
+//! marking and lazy sweeping run from the allocation slow path in between, down to heaps of a
+//! few pages where every `OutOfMemory` must be legitimate.
+
+use gc_core::testkit::{
+    OutOfMemoryPolicy, check_program, check_program_with, program_strategy, small_heap,
+};
+use gc_core::{HeapConfig, PAGE_SIZE};
+use gc_incremental::{Incremental, IncrementalConfig};
+use gc_scavenge::Generational;
+use proptest::prelude::*;
+
+/// Steps every few kilobytes, so that the programs' allocations drive whole cycles.
+fn frequent_steps() -> IncrementalConfig {
+    IncrementalConfig {
+        step_interval: 2 * 1024,
+        min_step_bytes: 512,
+        ..IncrementalConfig::default()
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 64, ..ProptestConfig::default() })]
+
+    #[test]
+    fn incremental_keeps_exactly_the_model_graph(program in program_strategy(1..400)) {
+        check_program(small_heap(), Incremental::with_config(frequent_steps()), &program)
+            .map_err(TestCaseError::fail)?;
+    }
+
+    #[test]
+    fn gen_incremental_keeps_exactly_the_model_graph(program in program_strategy(1..400)) {
+        let collector = Generational::new(Incremental::with_config(frequent_steps()));
+        check_program(small_heap(), collector, &program).map_err(TestCaseError::fail)?;
+    }
+
+    #[test]
+    fn both_are_right_at_the_heap_limit(
+        program in program_strategy(1..300),
+        pages in 3usize..12,
+        initial_limit in 16usize * 1024..4 << 20,
+        generational in any::<bool>(),
+    ) {
+        let config = HeapConfig {
+            max_heap_bytes: pages * PAGE_SIZE,
+            initial_allocation_limit: initial_limit,
+            min_allocation_limit_step: 64 * 1024,
+            ..HeapConfig::for_testing()
+        };
+        let old = Incremental::with_config(frequent_steps());
+        let outcome = if generational {
+            check_program_with(config, Generational::new(old), &program, OutOfMemoryPolicy::Tolerate)
+        } else {
+            check_program_with(config, old, &program, OutOfMemoryPolicy::Tolerate)
+        };
+        outcome.map_err(TestCaseError::fail)?;
+    }
+}
