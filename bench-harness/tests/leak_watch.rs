@@ -124,7 +124,8 @@ fn the_closure_leak_raises_leak_events_on_every_collector() {
 
 #[test]
 fn the_listener_leak_raises_a_leak_event_on_every_collector() {
-    let records = generate(Generator::Listeners, &[]);
+    // Long enough for five incremental cycles in a row to see the growth.
+    let records = generate(Generator::Listeners, &["--connections", "30000"]);
     for heard in watch_on_every_collector(&records, frequent_full_gcs()) {
         assert_consistent(&heard);
         assert!(

@@ -179,6 +179,17 @@ pub struct PauseOutcome {
     pub external_time: Duration,
     /// Time spent in each phase, in the order they ran.
     pub phases: Vec<(GcPhase, Duration)>,
+    /// Bytes of reachable objects after the pause, where the collector knows it and it is less
+    /// than `used_after` because garbage stays in place (new space after an incremental
+    /// finalization, until the next scavenge). `None`: `used_after` is all live.
+    pub live_bytes: Option<usize>,
+}
+
+impl GcEvent {
+    /// Bytes of reachable objects after the pause, as far as the collector knows.
+    pub fn live_after(&self) -> usize {
+        self.outcome.live_bytes.unwrap_or(self.used_after)
+    }
 }
 
 impl PauseOutcome {

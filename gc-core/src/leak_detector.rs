@@ -187,7 +187,7 @@ impl LeakDetector {
         if event.kind == GcKind::MarkCompact {
             self.compactions += 1;
         }
-        let base = event.used_after as u64;
+        let base = event.live_after() as u64;
         let at = event.end();
         let now = Base {
             bytes: base,

@@ -72,6 +72,13 @@ pub unsafe trait OldGenerationCollector: Collector {
             .allocate(lab, size, &mut core.memory, Expansion::AllowNewPage)
     }
 
+    /// The pause a scavenge should fit in under this old generation: a collector that promises
+    /// short pauses (an incremental marker, its step budget) asks the plan to size new space for
+    /// it. The default, `None`, lets new space grow for throughput.
+    fn young_pause_goal(&self) -> Option<std::time::Duration> {
+        None
+    }
+
     /// The plan's allocation slow path, outside any pause, each time it refills the mutator's
     /// LAB: an incremental old collector starts marking, does a marking step or sweeps lazily
     /// here (each its own pause). The default does nothing.

@@ -85,6 +85,11 @@ pub struct Incremental {
     allocated_at_last_step: u64,
     /// Old-generation bytes after the last cycle.
     survived: usize,
+    /// A step of this cycle emptied the worklist. Marking is then complete but for what the
+    /// mutator greyed since (stores, promotions, pretenured objects), which finalization drains;
+    /// waiting for an empty worklist at a step's start could wait forever, as every allocation
+    /// may grey one more object.
+    drained: bool,
 }
 
 impl Default for Incremental {
@@ -109,6 +114,7 @@ impl Incremental {
             full: MarkSweep::new(),
             allocated_at_last_step: 0,
             survived: 0,
+            drained: false,
         }
     }
 
@@ -155,7 +161,9 @@ impl Incremental {
                     self.start_marking(core, old_bytes, reason);
                 }
             }
-            Phase::Marking if self.marker.is_empty() => self.finalize(core, young, reason),
+            Phase::Marking if self.marker.is_empty() || self.drained => {
+                self.finalize(core, young, reason)
+            }
             Phase::Marking => self.marking_step(core, self.config.step_budget, old_bytes, reason),
             Phase::Sweeping => self.sweep_step(core, self.config.step_budget, reason),
         }
@@ -172,7 +180,7 @@ impl Incremental {
         let reason = GcReason::Explicit;
         match self.phase {
             Phase::Idle => self.start_marking(core, old_bytes, reason),
-            Phase::Marking if self.marker.is_empty() => {
+            Phase::Marking if self.marker.is_empty() || self.drained => {
                 self.finalize(core, young, reason);
                 return Progress::Complete;
             }
@@ -206,6 +214,7 @@ impl Incremental {
             core.growing.allocation_limit(),
         ));
         self.phase = Phase::Marking;
+        self.drained = false;
         core.end_pause(pause, outcome);
     }
 
@@ -231,6 +240,7 @@ impl Incremental {
                 deadline,
             })
         });
+        self.drained = self.marker.is_empty();
         core.end_pause(pause, outcome);
     }
 
@@ -269,6 +279,9 @@ impl Incremental {
         }
         let old_live = marked_bytes(core);
         core.counters.used_bytes = old_live + young_bytes;
+        if young.is_some() {
+            outcome.live_bytes = Some(old_live + self.marker.young_live_bytes());
+        }
         match young {
             Some(young) => {
                 core.old_space.retire_lab(young.promotion_lab);
@@ -587,6 +600,11 @@ unsafe impl Collector for Incremental {
 // objects are all old (P1 to P5).
 unsafe impl OldGenerationCollector for Incremental {
     const GENERATIONAL_NAME: &'static str = "gen-incremental";
+
+    /// Scavenges are pauses too: new space is sized for them to fit the step budget.
+    fn young_pause_goal(&self) -> Option<Duration> {
+        Some(self.config.step_budget)
+    }
 
     /// Promoted and pretenured objects are grey while marking: their slots, copied from a
     /// young object the barrier never saw, may point at white objects.

@@ -64,6 +64,8 @@ pub struct IncrementalMarker {
     young: YoungObjects,
     /// Bytes of objects scanned or allocated black since marking started.
     marked_bytes: usize,
+    /// Bytes of the young objects reached in the finalization pause.
+    young_live_bytes: usize,
 }
 
 /// Whether the object starting at `address` is in new space.
@@ -86,6 +88,11 @@ impl IncrementalMarker {
     /// Bytes scanned or allocated black since marking started.
     pub fn marked_bytes(&self) -> usize {
         self.marked_bytes
+    }
+
+    /// Bytes of the young objects the finalization pause reached (0 before it).
+    pub fn young_live_bytes(&self) -> usize {
+        self.young_live_bytes
     }
 
     pub fn is_empty(&self) -> bool {
@@ -239,6 +246,7 @@ impl IncrementalMarker {
     fn scan_young(&mut self, address: Address) {
         // SAFETY: only young object starts reached in the pause are pushed (P2).
         let object = unsafe { HeapObject::from_address(address) };
+        self.young_live_bytes += object.size();
         // SAFETY: slots of a live object hold live object starts (P2); the pause owns marking.
         object.for_each_pointer(|_, target| unsafe { self.grey(target) });
     }
@@ -282,6 +290,7 @@ impl IncrementalMarker {
         self.young_worklist.clear();
         self.young = YoungObjects::Skip;
         self.marked_bytes = 0;
+        self.young_live_bytes = 0;
     }
 
     /// Checks the tri-colour invariant over `pages` (walkable old-generation pages): no black

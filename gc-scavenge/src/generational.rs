@@ -13,6 +13,8 @@
 //! forwards them, so `gen-incremental` and `gen-markcompact` are this plan over other old
 //! collectors.
 
+use std::time::Instant;
+
 use gc_core::linear_allocation_area::LinearAllocationArea;
 use gc_core::page::PageRef;
 use gc_core::{
@@ -43,13 +45,14 @@ pub struct Generational<Old, R = SlotSetRememberedSet> {
 }
 
 impl<Old: OldGenerationCollector> Generational<Old> {
-    /// The plan with a slot-set remembered set and the default young-generation settings.
+    /// The plan with a slot-set remembered set and the default young-generation settings, with
+    /// the old collector's pause goal for scavenges.
     pub fn new(old: Old) -> Self {
-        Generational::with(
-            old,
-            SlotSetRememberedSet::default(),
-            YoungGenerationConfig::default(),
-        )
+        let config = YoungGenerationConfig {
+            pause_goal: old.young_pause_goal(),
+            ..YoungGenerationConfig::default()
+        };
+        Generational::with(old, SlotSetRememberedSet::default(), config)
     }
 }
 
@@ -146,6 +149,7 @@ impl<Old: OldGenerationCollector, R: RememberedSet> Generational<Old, R> {
         let mut outcome = PauseOutcome::default();
         let young_bytes = self.new_space.object_bytes(&core.lab);
         self.new_space.retire_lab(&mut core.lab);
+        let copying = Instant::now();
         let result = outcome.timed(GcPhase::Evacuate, || {
             let survivals = self.sizing.config().survivals_before_promotion;
             // SAFETY: this is the plan's pause; new space is ours and `can_scavenge` held; the
@@ -178,8 +182,11 @@ impl<Old: OldGenerationCollector, R: RememberedSet> Generational<Old, R> {
         outcome.freed_bytes = result.freed_bytes();
         outcome.promoted_bytes = result.promoted_bytes;
         outcome.moved_bytes = result.survived_bytes();
-        self.sizing
-            .after_scavenge(result.survived_bytes(), result.young_bytes);
+        self.sizing.after_scavenge(
+            result.survived_bytes(),
+            result.young_bytes,
+            copying.elapsed(),
+        );
         self.resize_new_space(core);
         core.end_pause(pause, outcome);
         self.last_scavenge = Some(result.clone());

@@ -6,6 +6,13 @@
 //! survival is high; when survival is low a smaller one keeps the cache footprint and the
 //! committed memory down at no cost in copying. Shrinking waits for several low-survival
 //! scavenges in a row so that the size does not oscillate.
+//!
+//! A scavenge copies the survivors, so its pause grows with the semispace when survival is high.
+//! With a pause goal (a plan over an incremental old generation sets one), the semispaces are
+//! capped so that a scavenge at the recent survival rate and copying speed fits the goal, as G1
+//! sizes its young generation from its pause-time goal; they never go under the initial size.
+
+use std::time::Duration;
 
 use gc_core::PAGE_SIZE;
 
@@ -28,6 +35,8 @@ pub struct YoungGenerationConfig {
     pub shrink_survival_rate: f64,
     /// ...and this many of them in a row halve the semispaces (never under the initial size).
     pub shrink_after_scavenges: u32,
+    /// The pause a scavenge should fit in; `None` sizes for throughput alone.
+    pub pause_goal: Option<Duration>,
 }
 
 impl Default for YoungGenerationConfig {
@@ -39,6 +48,7 @@ impl Default for YoungGenerationConfig {
             grow_survival_rate: 0.1,
             shrink_survival_rate: 0.02,
             shrink_after_scavenges: 3,
+            pause_goal: None,
         }
     }
 }
@@ -62,13 +72,19 @@ pub struct SemispaceSizing {
     /// The semispace size wanted now, in pages.
     target_pages: usize,
     low_survival_streak: u32,
+    /// Bytes copied per second by recent scavenges (a moving average), once one copied any.
+    copy_speed: Option<f64>,
 }
+
+/// Weight of the newest scavenge in the copying speed's moving average.
+const SPEED_WEIGHT: f64 = 0.3;
 
 impl SemispaceSizing {
     pub fn new(config: YoungGenerationConfig) -> Self {
         SemispaceSizing {
             target_pages: config.initial_pages(),
             low_survival_streak: 0,
+            copy_speed: None,
             config,
         }
     }
@@ -82,14 +98,48 @@ impl SemispaceSizing {
         self.target_pages
     }
 
-    /// Takes in a scavenge at which `survived` of `young` bytes survived (copied or promoted);
-    /// returns the new target size in pages.
-    pub fn after_scavenge(&mut self, survived: usize, young: usize) -> usize {
+    /// Takes in a scavenge at which `survived` of `young` bytes survived (copied or promoted),
+    /// copying them in `copy_time`; returns the new target size in pages.
+    pub fn after_scavenge(&mut self, survived: usize, young: usize, copy_time: Duration) -> usize {
         let rate = if young == 0 {
             0.0
         } else {
             survived as f64 / young as f64
         };
+        self.update_speed(survived, copy_time);
+        self.size_for_survival(rate);
+        if let Some(cap) = self.pause_goal_cap(rate) {
+            self.target_pages = self.target_pages.min(cap);
+        }
+        self.target_pages
+    }
+
+    fn update_speed(&mut self, survived: usize, copy_time: Duration) {
+        if survived == 0 || copy_time.is_zero() {
+            return;
+        }
+        let speed = survived as f64 / copy_time.as_secs_f64();
+        self.copy_speed = Some(match self.copy_speed {
+            Some(average) => average * (1.0 - SPEED_WEIGHT) + speed * SPEED_WEIGHT,
+            None => speed,
+        });
+    }
+
+    /// The most pages whose scavenge, at survival `rate` and the recent copying speed, fits the
+    /// pause goal (at least the initial size); `None` without a goal, a speed or survivors.
+    fn pause_goal_cap(&self, rate: f64) -> Option<usize> {
+        let goal = self.config.pause_goal?;
+        let speed = self.copy_speed?;
+        if rate <= 0.0 {
+            return None;
+        }
+        let bytes = speed * goal.as_secs_f64() / rate;
+        let pages = (bytes / PAGE_SIZE as f64) as usize;
+        Some(pages.max(self.config.initial_pages()))
+    }
+
+    /// V8's policy: double on high survival, halve after a streak of low survival.
+    fn size_for_survival(&mut self, rate: f64) {
         if rate >= self.config.grow_survival_rate {
             self.low_survival_streak = 0;
             self.target_pages = (self.target_pages * 2).min(self.config.max_pages());
@@ -102,7 +152,6 @@ impl SemispaceSizing {
         } else {
             self.low_survival_streak = 0;
         }
-        self.target_pages
     }
 }
 
@@ -110,29 +159,61 @@ impl SemispaceSizing {
 mod tests {
     use super::*;
 
+    const MS: Duration = Duration::from_millis(1);
+
     #[test]
     fn grows_to_the_maximum_on_high_survival_and_shrinks_after_a_low_streak() {
         let mut sizing = SemispaceSizing::new(YoungGenerationConfig::default());
         assert_eq!(sizing.target_pages(), 4, "1 MiB of 256 KiB pages");
-        let sizes: Vec<usize> = (0..6).map(|_| sizing.after_scavenge(30, 100)).collect();
+        let sizes: Vec<usize> = (0..6).map(|_| sizing.after_scavenge(30, 100, MS)).collect();
         assert_eq!(sizes, [8, 16, 32, 64, 64, 64]);
         assert_eq!(
-            sizing.after_scavenge(5, 100),
+            sizing.after_scavenge(5, 100, MS),
             64,
             "moderate survival keeps the size"
         );
-        let sizes: Vec<usize> = (0..7).map(|_| sizing.after_scavenge(1, 100)).collect();
+        let sizes: Vec<usize> = (0..7).map(|_| sizing.after_scavenge(1, 100, MS)).collect();
         assert_eq!(sizes, [64, 64, 32, 32, 32, 16, 16]);
-        sizing.after_scavenge(5, 100);
-        let sizes: Vec<usize> = (0..3).map(|_| sizing.after_scavenge(0, 0)).collect();
+        sizing.after_scavenge(5, 100, MS);
+        let sizes: Vec<usize> = (0..3).map(|_| sizing.after_scavenge(0, 0, MS)).collect();
         assert_eq!(
             sizes,
             [16, 16, 8],
             "a moderate scavenge restarts the streak"
         );
         for _ in 0..20 {
-            sizing.after_scavenge(0, 100);
+            sizing.after_scavenge(0, 100, MS);
         }
         assert_eq!(sizing.target_pages(), 4, "never under the initial size");
+    }
+
+    #[test]
+    fn a_pause_goal_caps_the_semispaces_at_what_a_scavenge_copies_in_time() {
+        let config = YoungGenerationConfig {
+            pause_goal: Some(MS),
+            ..YoungGenerationConfig::default()
+        };
+        let mut sizing = SemispaceSizing::new(config);
+        // 4 MiB copied a second (4 KiB a millisecond) at 50% survival: a goal of 1 ms allows
+        // 8 KiB, under the initial size, which is the floor.
+        let sizes: Vec<usize> = (0..4)
+            .map(|_| sizing.after_scavenge(2 * MB, 4 * MB, Duration::from_millis(500)))
+            .collect();
+        assert_eq!(sizes, [4, 4, 4, 4]);
+        // A fast copier (about 2 MiB a millisecond) at 50% survival: 4 MiB, 16 pages.
+        let mut fast = SemispaceSizing::new(YoungGenerationConfig {
+            pause_goal: Some(MS),
+            ..YoungGenerationConfig::default()
+        });
+        let sizes: Vec<usize> = (0..6)
+            .map(|_| fast.after_scavenge(MB, 2 * MB, Duration::from_micros(488)))
+            .collect();
+        assert_eq!(sizes, [8, 16, 16, 16, 16, 16]);
+        // Without a goal the same scavenges grow new space to its maximum.
+        let mut free = SemispaceSizing::new(YoungGenerationConfig::default());
+        let last = (0..6)
+            .map(|_| free.after_scavenge(MB, 2 * MB, Duration::from_micros(488)))
+            .last();
+        assert_eq!(last, Some(64));
     }
 }
