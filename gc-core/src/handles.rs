@@ -222,7 +222,23 @@ pub struct WeakHandleTable {
     young: Vec<u32>,
     /// Where each entry stands in `young`, or `NOT_YOUNG`.
     young_position: Vec<u32>,
+    /// Incremental marking's look at the weak handles ahead of its finalization, while it runs.
+    prescan: Option<Prescan>,
 }
+
+/// The weak handles a marking cycle has looked at before its finalization pause. An entry
+/// before `cursor` whose object was marked then cannot die in this cycle (marking only adds
+/// marks, and old objects do not move while it runs); `pending` holds the others (unmarked
+/// then, or created since), which the finalization pause decides, with the entries from
+/// `cursor` on. So the pause walks the pending handles, not the whole table.
+#[derive(Default)]
+struct Prescan {
+    cursor: usize,
+    pending: Vec<u32>,
+}
+
+/// Entries looked at between two reads of the clock.
+const PRESCAN_CHUNK: usize = 1024;
 
 const NOT_YOUNG: u32 = u32::MAX;
 
@@ -238,7 +254,67 @@ impl WeakHandleTable {
             self.young_position[index as usize] = self.young.len() as u32;
             self.young.push(index);
         }
+        if let Some(prescan) = &mut self.prescan {
+            prescan.pending.push(index);
+        }
         WeakHandle { index, generation }
+    }
+
+    /// While incremental marking runs: looks at weak handles (a chunk at least, then more until
+    /// `deadline`), keeping aside those whose object is not `settled` (marked for good in this
+    /// cycle). Returns whether every handle has been looked at. Starts a pre-scan if none is on.
+    pub fn prescan_until(
+        &mut self,
+        deadline: std::time::Instant,
+        settled: impl Fn(Address) -> bool,
+    ) -> bool {
+        let prescan = self.prescan.get_or_insert_with(Prescan::default);
+        let entries = &self.table.entries;
+        loop {
+            let end = (prescan.cursor + PRESCAN_CHUNK).min(entries.len());
+            for (index, entry) in entries.iter().enumerate().take(end).skip(prescan.cursor) {
+                if entry.count > 0 && !entry.object.is_null() && !settled(entry.object) {
+                    prescan.pending.push(index as u32);
+                }
+            }
+            prescan.cursor = end;
+            if end == entries.len() {
+                return true;
+            }
+            if std::time::Instant::now() >= deadline {
+                return false;
+            }
+        }
+    }
+
+    /// Forgets the pre-scan (marking was abandoned): the next `process` walks every handle.
+    pub fn abandon_prescan(&mut self) {
+        self.prescan = None;
+    }
+
+    /// [`WeakHandleTable::process`] for the finalization of the marking cycle that pre-scanned:
+    /// only the pending handles and those after the pre-scan's cursor are mapped by `f` (all of
+    /// them without a pre-scan). `f` must not move objects. Ends the pre-scan.
+    pub fn process_after_prescan(
+        &mut self,
+        mut f: impl FnMut(Address) -> Option<Address>,
+    ) -> usize {
+        let Some(prescan) = self.prescan.take() else {
+            return self.process(f);
+        };
+        let mut cleared = 0;
+        let rest = prescan.cursor as u32..self.table.entries.len() as u32;
+        for index in prescan.pending.into_iter().chain(rest) {
+            let entry = &mut self.table.entries[index as usize];
+            if entry.count == 0 || entry.object.is_null() {
+                continue;
+            }
+            if f(entry.object).is_none() {
+                entry.object = Address::NULL;
+                cleared += 1;
+            }
+        }
+        cleared
     }
 
     fn leave_young_list(&mut self, index: u32) {

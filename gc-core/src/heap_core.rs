@@ -251,6 +251,19 @@ impl HeapCore {
         (released, started.elapsed())
     }
 
+    /// After incremental marking, as [`HeapCore::process_weak_references`] with a `forward` that
+    /// moves nothing: the weak handles the cycle's pre-scan set aside, and those after it, are
+    /// looked at (see [`WeakHandleTable::process_after_prescan`]).
+    pub fn process_weak_references_after_prescan(
+        &mut self,
+        mut forward: impl FnMut(Address) -> Option<Address>,
+    ) -> (u64, Duration) {
+        self.weak_handles.process_after_prescan(&mut forward);
+        let started = Instant::now();
+        let released = self.external.process(&mut forward);
+        (released, started.elapsed())
+    }
+
     /// After a scavenge: as [`HeapCore::process_weak_references`], but only the weak handles on
     /// the young list are looked at (`is_young` tells a new-space address).
     pub fn process_young_weak_references(

@@ -39,7 +39,7 @@ use gc_marksweep::MarkSweep;
 use gc_marksweep::sweeper::sweep_large_objects;
 
 use crate::dead_slots::remove_dead_slots;
-use crate::incremental_marking::{DrainBudget, IncrementalMarker, is_marked};
+use crate::incremental_marking::{DrainBudget, IncrementalMarker, is_marked, is_young};
 use crate::lazy_sweeper::{LazySweeper, PageSwept};
 use crate::marking_barrier::{BarrierMode, MarkingBarrier};
 use crate::marking_schedule::{MarkingSchedule, should_start};
@@ -240,7 +240,15 @@ impl Incremental {
                 deadline,
             })
         });
-        self.drained = self.marker.is_empty();
+        if self.marker.is_empty() {
+            // Marking is nearly done: the weak handles are looked at now, in the step's budget,
+            // so that finalization decides only the few whose objects are not marked yet.
+            let settled = |address| !is_young(address) && is_marked(address);
+            let looked = outcome.timed(GcPhase::Weak, || {
+                core.weak_handles.prescan_until(deadline, settled)
+            });
+            self.drained = looked && self.marker.is_empty();
+        }
         core.end_pause(pause, outcome);
     }
 
@@ -269,7 +277,7 @@ impl Incremental {
         // cleared (nothing can reach that object again), a reached one stays where it is.
         (outcome.external_freed_bytes, outcome.external_time) = outcome
             .timed(GcPhase::Weak, || {
-                core.process_weak_references(|a| is_marked(a).then_some(a))
+                core.process_weak_references_after_prescan(|a| is_marked(a).then_some(a))
             });
         if let Some(young) = &young {
             // SAFETY: the pages lent to `finish` in this pause, weak references processed.
@@ -423,6 +431,7 @@ impl Incremental {
             match self.phase {
                 Phase::Marking => {
                     self.barrier.deactivate(core);
+                    core.weak_handles.abandon_prescan();
                     self.marker.reset();
                     clear_marks(core);
                 }
