@@ -25,6 +25,7 @@ pub fn replay(args: &ReplayArgs, out: &mut impl Write) -> Result<(), Error> {
     if let Some(limit) = args.heap_limit {
         config.max_heap_bytes = limit;
     }
+    config.stress_interval = args.stress;
     if args.verify {
         config.verify = VerifyHeap::AfterEachGc;
     }

@@ -444,6 +444,25 @@ impl<C: Collector> Runner<C> {
     }
 }
 
+/// The environment variable that puts every checked program under stress mode: `GCLAB_STRESS=N`
+/// forces a collection every N allocations (see [`crate::stress`]), so any property suite built
+/// on [`check_program`] runs under stress without a change of its own.
+pub const STRESS_ENV: &str = "GCLAB_STRESS";
+
+/// `config` with the stress interval `GCLAB_STRESS` asks for, unless it sets its own.
+fn with_stress_from_env(mut config: HeapConfig) -> Result<HeapConfig, String> {
+    if config.stress_interval.is_some() {
+        return Ok(config);
+    }
+    if let Ok(text) = std::env::var(STRESS_ENV) {
+        let interval = text.trim().parse().map_err(|_| {
+            format!("{STRESS_ENV}={text:?}: expected a number of allocations of at least 1")
+        })?;
+        config.stress_interval = Some(interval);
+    }
+    Ok(config)
+}
+
 /// Plays `program` on a fresh heap with `collector` and on the model, checking after every
 /// explicit collection and after a final full one. Returns the final live graph's digest, which
 /// must be the same for every collector. The error names the operation that went wrong.
@@ -462,6 +481,7 @@ pub fn check_program_with<C: Collector>(
     program: &[Op],
     policy: OutOfMemoryPolicy,
 ) -> Result<ProgramOutcome, String> {
+    let config = with_stress_from_env(config)?;
     let heap = Heap::new(config, collector).map_err(|e| e.to_string())?;
     let mut runner = Runner {
         heap,
