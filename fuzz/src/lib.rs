@@ -257,8 +257,8 @@ impl CollectorVisitor for CheckOn<'_> {
 }
 
 /// Plays `program` on every compiled-in collector against the reference model; panics (the
-/// fuzzer's crash) on the first disagreement, or when collectors that all stayed under the
-/// heap limit end with different live graphs.
+/// fuzzer's crash) on the first disagreement, or when collectors end with different live graphs
+/// where they must not.
 pub fn check_program_on_every_collector(program: &FuzzProgram) {
     let mut outcomes = Vec::new();
     for &choice in CollectorChoice::COMPILED_IN {
@@ -268,7 +268,14 @@ pub fn check_program_on_every_collector(program: &FuzzProgram) {
             Err(error) => panic!("{choice}: {error}"),
         }
     }
-    if outcomes.iter().all(|(_, o)| o.out_of_memory == 0) {
+    // Upgrading a weak handle depends on whether its object was collected yet, which differs
+    // between collectors (a young collection keeps unreachable old objects), and so does
+    // where each one meets the heap limit: only programs free of both must end alike.
+    let upgrades = program
+        .ops
+        .iter()
+        .any(|op| matches!(op, Op::Upgrade { .. }));
+    if !upgrades && outcomes.iter().all(|(_, o)| o.out_of_memory == 0) {
         if let Some(((first, expected), rest)) = outcomes.split_first() {
             for (choice, outcome) in rest {
                 assert_eq!(
