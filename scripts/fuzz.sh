@@ -30,6 +30,13 @@ if [ ! -d "fuzz/corpus/$target" ] || [ -z "$(ls -A "fuzz/corpus/$target")" ]; th
     cargo run --quiet --release --manifest-path fuzz/Cargo.toml --example seed_corpus
 fi
 
+# Traces up to 16 KiB; programs up to 2 KiB (about 250 operations, each run on every collector).
+max_len=16384
+if [ "$target" = mutator_program ]; then
+    max_len=2048
+fi
+
 cd fuzz
 exec cargo +nightly fuzz run -a "$target" "corpus/$target" -- \
-    -max_total_time="$seconds" -rss_limit_mb=2048 -timeout=60 -print_final_stats=1 -max_len=16384 "$@"
+    -max_total_time="$seconds" -rss_limit_mb=2048 -timeout=300 -print_final_stats=1 \
+    -max_len="$max_len" "$@"

@@ -8,6 +8,8 @@
 //! with exactly the model's graph, on every collector alike.
 #![cfg(feature = "marksweep")]
 
+mod common;
+
 use std::num::NonZeroU32;
 
 use bench_harness::collectors::{self, CollectorChoice, CollectorVisitor, HeapVisitor};
@@ -213,4 +215,49 @@ fn a_collection_at_every_allocation_keeps_the_graph() {
             "{choice}"
         );
     }
+}
+
+/// `gclab replay --stress N` forces the collections (each printed with its reason) and refuses
+/// zero as a usage error.
+#[test]
+fn the_command_line_takes_a_stress_interval() {
+    let folder = tempfile::tempdir().expect("a temporary folder");
+    let trace = folder.path().join("random.gct");
+    let trace = trace.to_str().expect("a UTF-8 temporary path");
+    let generated = common::gclab(&["gen", "random", "--events", "400", "-o", trace]);
+    assert!(generated.status.success(), "{}", common::stderr(&generated));
+    let calm = common::gclab(&["replay", "--no-progress", "--trace-gc", trace]);
+    let stressed = common::gclab(&[
+        "replay",
+        "--no-progress",
+        "--trace-gc",
+        "--stress",
+        "3",
+        trace,
+    ]);
+    assert!(stressed.status.success(), "{}", common::stderr(&stressed));
+    let forced = |output: &std::process::Output| {
+        common::stdout(output)
+            .lines()
+            .filter(|line| line.contains(") stress;"))
+            .count()
+    };
+    assert_eq!(forced(&calm), 0);
+    assert!(forced(&stressed) > 10, "{}", common::stdout(&stressed));
+    let live = |output: &std::process::Output| {
+        common::stdout(output)
+            .lines()
+            .find(|line| line.contains("live after a full GC"))
+            .map(str::to_owned)
+    };
+    assert_eq!(live(&stressed), live(&calm));
+    assert!(live(&calm).is_some());
+
+    let zero = common::gclab(&["replay", "--stress", "0", trace]);
+    assert_eq!(zero.status.code(), Some(2));
+    assert!(
+        common::stderr(&zero).contains("--stress"),
+        "{}",
+        common::stderr(&zero)
+    );
 }

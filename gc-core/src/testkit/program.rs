@@ -455,12 +455,15 @@ fn with_stress_from_env(mut config: HeapConfig) -> Result<HeapConfig, String> {
         return Ok(config);
     }
     if let Ok(text) = std::env::var(STRESS_ENV) {
-        let interval = text.trim().parse().map_err(|_| {
-            format!("{STRESS_ENV}={text:?}: expected a number of allocations of at least 1")
-        })?;
-        config.stress_interval = Some(interval);
+        config.stress_interval = Some(parse_stress(&text)?);
     }
     Ok(config)
+}
+
+fn parse_stress(text: &str) -> Result<std::num::NonZeroU32, String> {
+    text.trim().parse().map_err(|_| {
+        format!("{STRESS_ENV}={text:?}: expected a number of allocations from 1 to 4294967295")
+    })
 }
 
 /// Plays `program` on a fresh heap with `collector` and on the model, checking after every
@@ -505,4 +508,18 @@ pub fn check_program_with<C: Collector>(
         digest: runner.heap.live_graph().digest,
         out_of_memory: runner.out_of_memory,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_stress_variable_takes_a_positive_count() {
+        assert_eq!(parse_stress(" 3\n").map(|n| n.get()), Ok(3));
+        for bad in ["0", "", "-1", "x", "4294967296"] {
+            let message = parse_stress(bad).expect_err(bad);
+            assert!(message.starts_with("GCLAB_STRESS="), "{message}");
+        }
+    }
 }
