@@ -19,6 +19,7 @@ use std::fs::File;
 use std::io::{self, BufWriter};
 use std::path::Path;
 use std::rc::Rc;
+use std::sync::Mutex;
 
 use bench_harness::collectors::{self, CollectorChoice, HeapVisitor};
 use bench_harness::generators::Generator;
@@ -30,7 +31,7 @@ use gc_core::{Collector, Heap, HeapConfig, VerifyHeap};
 
 const MIB: f64 = 1024.0 * 1024.0;
 
-/// Records between two samples of resident memory.
+/// Records between two samples of resident memory, in a server soak.
 const SAMPLE_EVERY: u64 = 20_000;
 
 /// Writes every record but think times.
@@ -51,15 +52,14 @@ impl<S: TraceSink> TraceSink for WithoutThinking<S> {
     }
 }
 
-/// The `server` trace of `requests` requests, without think times, as a binary trace at `path`.
-fn write_server_trace(path: &Path, requests: u64) {
+/// A generator's trace, without think times, as a binary trace at `path`.
+fn write_trace(path: &Path, generator: Generator, args: &[String]) {
     let file = File::create(path).expect("the trace file is created");
     let writer = BinaryWriter::new(BufWriter::new(file)).expect("the header is written");
     let mut sink = WithoutThinking { sink: writer };
-    let args = ["--requests".to_owned(), requests.to_string()];
-    Generator::Server
-        .generate(&args, &mut sink)
-        .expect("the server trace is generated");
+    generator
+        .generate(args, &mut sink)
+        .expect("the trace is generated");
 }
 
 /// Anonymous resident bytes of this process: resident minus file-backed and shared pages.
@@ -74,9 +74,10 @@ fn anonymous_resident_bytes() -> u64 {
     (pages[1] - pages[2]) * 4096
 }
 
-/// A source that samples resident memory every `SAMPLE_EVERY` records.
+/// A source that samples resident memory every `every` records.
 struct Sampling<S> {
     source: S,
+    every: u64,
     records: u64,
     samples: Rc<RefCell<Vec<u64>>>,
 }
@@ -84,7 +85,7 @@ struct Sampling<S> {
 impl<S: TraceSource> TraceSource for Sampling<S> {
     fn next_record(&mut self) -> Result<Option<Record<'_>>, TraceError> {
         self.records += 1;
-        if self.records % SAMPLE_EVERY == 0 {
+        if self.records % self.every == 0 {
             self.samples.borrow_mut().push(anonymous_resident_bytes());
         }
         self.source.next_record()
@@ -116,6 +117,7 @@ struct Soak {
 
 struct SoakOn<'p> {
     trace: &'p Path,
+    sample_every: u64,
 }
 
 impl HeapVisitor for SoakOn<'_> {
@@ -131,6 +133,7 @@ impl HeapVisitor for SoakOn<'_> {
         let resident = Rc::new(RefCell::new(Vec::new()));
         let mut source = Sampling {
             source: mapped.reader().expect("a binary trace"),
+            every: self.sample_every,
             records: 0,
             samples: Rc::clone(&resident),
         };
@@ -177,14 +180,33 @@ fn is_flat(middle: u64, last: u64, relative: f64, absolute: u64) -> bool {
 }
 
 fn soak_every_collector(requests: u64) -> Vec<Soak> {
+    let args = ["--requests".to_owned(), requests.to_string()];
+    soak_trace(Generator::Server, &args, SAMPLE_EVERY, soak_config())
+}
+
+/// Soaks run one at a time: each measures the whole process's memory.
+static ONE_AT_A_TIME: Mutex<()> = Mutex::new(());
+
+fn soak_trace(
+    generator: Generator,
+    args: &[String],
+    sample_every: u64,
+    config: HeapConfig,
+) -> Vec<Soak> {
+    let _alone = ONE_AT_A_TIME
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner());
     let folder = tempfile::tempdir().expect("a temporary folder");
-    let trace = folder.path().join("server.gctb");
-    write_server_trace(&trace, requests);
+    let trace = folder.path().join("soak.gctb");
+    write_trace(&trace, generator, args);
     CollectorChoice::COMPILED_IN
         .iter()
         .map(|&choice| {
-            collectors::run_with(choice, soak_config(), SoakOn { trace: &trace })
-                .expect("a valid configuration")
+            let soak = SoakOn {
+                trace: &trace,
+                sample_every,
+            };
+            collectors::run_with(choice, config.clone(), soak).expect("a valid configuration")
         })
         .collect()
 }
@@ -221,27 +243,46 @@ fn assert_flat(soak: &Soak) {
     );
 }
 
-/// About seven and a half million events per collector.
+/// About 22 million events per collector (a few seconds each).
 #[test]
 fn memory_stays_flat_through_a_server_replay() {
-    for soak in soak_every_collector(200_000) {
+    for soak in soak_every_collector(600_000) {
         report(&soak);
         assert_flat(&soak);
     }
 }
 
-/// The long soak, for `scripts/soak.sh`: `GCLAB_SOAK_REQUESTS` requests (default one million,
-/// about 38 million events per collector).
+/// The long soak, for `scripts/soak.sh`: `GCLAB_SOAK_REQUESTS` requests (default two million,
+/// about 75 million events per collector).
 #[test]
 #[ignore = "minutes long: run by scripts/soak.sh"]
 fn long_soak() {
     let requests = std::env::var("GCLAB_SOAK_REQUESTS")
         .ok()
         .and_then(|text| text.parse().ok())
-        .unwrap_or(1_000_000);
+        .unwrap_or(2_000_000);
     for soak in soak_every_collector(requests) {
         report(&soak);
         assert_flat(&soak);
+    }
+}
+
+/// The judgement catches a real leak: `leaky` keeps 32 KiB more reachable at every tick.
+#[test]
+fn a_leaking_trace_is_not_flat() {
+    let args = ["--ticks", "3000", "--bytes", "32768", "--interval", "0"].map(str::to_owned);
+    // A pause every megabyte or so, for enough samples of committed memory.
+    let config = HeapConfig {
+        initial_allocation_limit: 1 << 20,
+        min_allocation_limit_step: 1 << 20,
+        max_growing_factor: 1.1,
+        ..soak_config()
+    };
+    for soak in soak_trace(Generator::Leaky, &args, 100, config) {
+        let (middle, last) = thirds(&soak.resident);
+        assert!(!is_flat(middle, last, 0.10, 4 << 20), "{soak:?}");
+        let (middle, last) = thirds(&soak.committed);
+        assert!(!is_flat(middle, last, 0.10, 2 << 20), "{soak:?}");
     }
 }
 
