@@ -10,7 +10,7 @@
 use arbitrary::{Arbitrary, Unstructured};
 use bench_harness::collectors::{self, CollectorChoice, CollectorVisitor, HeapVisitor};
 use bench_harness::replay::{ReplayOptions, replay};
-use bench_harness::trace::TraceSource;
+use bench_harness::trace::{Record, TraceSource};
 use gc_core::testkit::{Op, OpValue, OutOfMemoryPolicy, ProgramOutcome, check_program_with};
 use gc_core::{CollectionKind, Collector, Heap, HeapConfig};
 
@@ -314,6 +314,22 @@ impl<S: TraceSource> HeapVisitor for ReplayOn<S> {
         }
     }
 }
+
+/// The think time (`t`) a trace asks for, summed over the records `source` reads before its end
+/// or its first error.
+pub fn think_nanos<S: TraceSource>(source: &mut S) -> u64 {
+    let mut total: u64 = 0;
+    while let Ok(Some(record)) = source.next_record() {
+        if let Record::Think { nanos } = record {
+            total = total.saturating_add(nanos);
+        }
+    }
+    total
+}
+
+/// The most think time an input may ask for and still be replayed: a replay spins through every
+/// `t` (up to a minute each, as the format allows), which would stall the fuzzer, not find bugs.
+pub const MAX_THINK_NANOS: u64 = 1_000_000;
 
 /// Replays `source` on the `pick`th compiled-in collector (modulo their number).
 pub fn replay_on_one_collector<S: TraceSource>(source: S, pick: usize) {
