@@ -192,6 +192,11 @@ pub struct ReplayArgs {
     /// whose summary then lists the leaks).
     #[arg(long)]
     pub watch_leaks: bool,
+    /// Stress mode (V8's `--gc-interval`): forces a collection every N allocations (young and
+    /// full in turn), a marking step after every allocation while an incremental collector
+    /// marks, and verifies the heap after every collection.
+    #[arg(long, value_name = "N")]
+    pub stress: Option<std::num::NonZeroU32>,
 }
 
 #[derive(Debug, Clone, Args)]

@@ -28,6 +28,7 @@ pub fn replay(args: &ReplayArgs, out: &mut impl Write) -> Result<(), Error> {
     if let Some(limit) = args.heap_limit {
         config.max_heap_bytes = limit;
     }
+    config.stress_interval = args.stress;
     if args.verify {
         config.verify = VerifyHeap::AfterEachGc;
     }
@@ -122,11 +123,28 @@ pub fn convert(args: &ConvertArgs, out: &mut impl Write) -> Result<(), Error> {
             source,
         })?;
     let started = Instant::now();
-    let copied = open::with_source(&args.input, Copy { sink: &mut *sink })??;
-    sink.finish().map_err(|source| Error::WriteTrace {
-        path: output.clone(),
-        source,
-    })?;
+    let copied = open::with_source(&args.input, Copy { sink: &mut *sink })
+        .map_err(Error::from)
+        .and_then(|copied| copied)
+        .and_then(|copied| {
+            sink.finish().map_err(|source| Error::WriteTrace {
+                path: output.clone(),
+                source,
+            })?;
+            Ok(copied)
+        });
+    let copied = match copied {
+        Ok(copied) => copied,
+        Err(error) => {
+            // A refused input leaves no half-written trace behind (it would read as one cut
+            // short, or as a shorter valid one).
+            drop(sink);
+            if args.output.as_os_str() != "-" {
+                let _ = std::fs::remove_file(&args.output);
+            }
+            return Err(error);
+        }
+    };
     if args.output.as_os_str() != "-" {
         writeln!(
             out,

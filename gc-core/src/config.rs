@@ -1,5 +1,7 @@
 //! Every size and switch of a heap, in one value.
 
+use std::num::NonZeroU32;
+
 use thiserror::Error;
 
 use crate::page::PAGE_SIZE;
@@ -52,6 +54,10 @@ pub struct HeapConfig {
     /// Where pages come from.
     pub page_source: PageSourceKind,
     pub verify: VerifyHeap,
+    /// Stress mode ([`crate::stress`]): a collection forced every this many allocations, a
+    /// marking step after every allocation while an incremental collector marks, and the
+    /// verifier after every collection whatever `verify` says. `None` (the default) is off.
+    pub stress_interval: Option<NonZeroU32>,
 }
 
 impl Default for HeapConfig {
@@ -66,6 +72,7 @@ impl Default for HeapConfig {
             event_history: 4096,
             page_source: PageSourceKind::default(),
             verify: VerifyHeap::default(),
+            stress_interval: None,
         }
     }
 }

@@ -20,6 +20,7 @@ use crate::heap_walk::{WalkedObject, root_keys, walk_live, weak_targets};
 use crate::leak_detector::{LeakDetector, MemoryWatchListener};
 use crate::object::{HeapObject, MAX_OBJECT_SIZE, ObjectShape};
 use crate::retaining_path::{ObjectKey, PathStep, retaining_paths};
+use crate::stress::{self, StressAction};
 use crate::tagged::{Decoded, Smi, TaggedWord};
 use crate::type_table::{MAX_TYPES, TypeId};
 use crate::verifier::{VerifyError, VerifySummary, verify_heap};
@@ -157,6 +158,9 @@ impl<C: Collector> Heap<C> {
         counters.used_bytes += size;
         let handle = self.core.handles.create(address);
         self.verify_if_collected(gc_count);
+        if let Some(interval) = self.core.config.stress_interval {
+            self.stress(interval);
+        }
         Ok(handle)
     }
 
@@ -384,6 +388,20 @@ impl<C: Collector> Heap<C> {
         progress
     }
 
+    /// Stress mode's work after an allocation, the new object rooted: a forced collection every
+    /// `interval` allocations, else a zero-budget marking step while an incremental collector
+    /// marks.
+    #[cold]
+    fn stress(&mut self, interval: std::num::NonZeroU32) {
+        match stress::action_after(interval, self.core.counters.allocated_objects) {
+            StressAction::Collect(kind) => self.collect_for(kind, GcReason::Stress),
+            StressAction::Nothing if C::CONSTRAINTS.incremental && self.collector.is_marking() => {
+                self.collect_increment(Duration::ZERO);
+            }
+            StressAction::Nothing => {}
+        }
+    }
+
     /// Runs the heap verifier.
     pub fn verify(&mut self) -> Result<VerifySummary, VerifyError> {
         self.core.lab.make_iterable();
@@ -393,8 +411,9 @@ impl<C: Collector> Heap<C> {
 
     #[inline]
     fn verify_if_collected(&mut self, gc_count_before: u64) {
-        if self.core.config.verify == VerifyHeap::AfterEachGc
-            && self.core.tracer.gc_count() != gc_count_before
+        if self.core.tracer.gc_count() != gc_count_before
+            && (self.core.config.verify == VerifyHeap::AfterEachGc
+                || self.core.config.stress_interval.is_some())
         {
             self.verify_or_panic();
         }

@@ -72,6 +72,7 @@ pub mod page;
 pub mod page_source;
 pub mod remembered_set;
 pub mod retaining_path;
+pub mod stress;
 pub mod tagged;
 pub mod type_table;
 pub mod verifier;

@@ -7,8 +7,8 @@ mod program;
 
 pub use model::{Model, ModelObject, ModelValue};
 pub use program::{
-    Op, OpValue, OutOfMemoryPolicy, ProgramOutcome, check_program, check_program_with, op_strategy,
-    program_strategy,
+    Op, OpValue, OutOfMemoryPolicy, ProgramOutcome, STRESS_ENV, check_program, check_program_with,
+    op_strategy, program_strategy,
 };
 
 use crate::address::Address;

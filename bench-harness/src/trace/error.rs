@@ -5,6 +5,7 @@
 //! and the replay report through it, so a user sees the same shape of message whatever found the
 //! fault.
 
+use std::borrow::Cow;
 use std::fmt;
 use std::io;
 
@@ -65,12 +66,30 @@ impl std::ops::Deref for TraceError {
     }
 }
 
+/// The record as an error quotes it: cut when long, control characters escaped.
 fn quote(text: &str) -> String {
     let text = text.trim_end_matches(['\r', '\n']);
     match text.char_indices().nth(QUOTE_LIMIT) {
-        Some((cut, _)) => format!("{}...", &text[..cut]),
-        None => text.to_owned(),
+        Some((cut, _)) => format!("{}...", escape_controls(&text[..cut])),
+        None => escape_controls(text).into_owned(),
     }
+}
+
+/// `text` with its control characters escaped (`\u{1b}`): a hostile trace's escape sequences,
+/// quoted in an error, must not reach the user's terminal.
+fn escape_controls(text: &str) -> Cow<'_, str> {
+    if !text.chars().any(char::is_control) {
+        return Cow::Borrowed(text);
+    }
+    let mut escaped = String::with_capacity(text.len() + 8);
+    for c in text.chars() {
+        if c.is_control() {
+            escaped.extend(c.escape_default());
+        } else {
+            escaped.push(c);
+        }
+    }
+    Cow::Owned(escaped)
 }
 
 impl fmt::Display for Position {
@@ -96,7 +115,7 @@ impl fmt::Display for TraceError {
         if let Some(record) = &self.record {
             write!(f, ": `{record}`")?;
         }
-        write!(f, ": {}", self.problem)
+        write!(f, ": {}", escape_controls(&self.problem.to_string()))
     }
 }
 

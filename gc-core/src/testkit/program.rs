@@ -444,6 +444,28 @@ impl<C: Collector> Runner<C> {
     }
 }
 
+/// The environment variable that puts every checked program under stress mode: `GCLAB_STRESS=N`
+/// forces a collection every N allocations (see [`crate::stress`]), so any property suite built
+/// on [`check_program`] runs under stress without a change of its own.
+pub const STRESS_ENV: &str = "GCLAB_STRESS";
+
+/// `config` with the stress interval `GCLAB_STRESS` asks for, unless it sets its own.
+fn with_stress_from_env(mut config: HeapConfig) -> Result<HeapConfig, String> {
+    if config.stress_interval.is_some() {
+        return Ok(config);
+    }
+    if let Ok(text) = std::env::var(STRESS_ENV) {
+        config.stress_interval = Some(parse_stress(&text)?);
+    }
+    Ok(config)
+}
+
+fn parse_stress(text: &str) -> Result<std::num::NonZeroU32, String> {
+    text.trim().parse().map_err(|_| {
+        format!("{STRESS_ENV}={text:?}: expected a number of allocations from 1 to 4294967295")
+    })
+}
+
 /// Plays `program` on a fresh heap with `collector` and on the model, checking after every
 /// explicit collection and after a final full one. Returns the final live graph's digest, which
 /// must be the same for every collector. The error names the operation that went wrong.
@@ -462,6 +484,7 @@ pub fn check_program_with<C: Collector>(
     program: &[Op],
     policy: OutOfMemoryPolicy,
 ) -> Result<ProgramOutcome, String> {
+    let config = with_stress_from_env(config)?;
     let heap = Heap::new(config, collector).map_err(|e| e.to_string())?;
     let mut runner = Runner {
         heap,
@@ -485,4 +508,18 @@ pub fn check_program_with<C: Collector>(
         digest: runner.heap.live_graph().digest,
         out_of_memory: runner.out_of_memory,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_stress_variable_takes_a_positive_count() {
+        assert_eq!(parse_stress(" 3\n").map(|n| n.get()), Ok(3));
+        for bad in ["0", "", "-1", "x", "4294967296"] {
+            let message = parse_stress(bad).expect_err(bad);
+            assert!(message.starts_with("GCLAB_STRESS="), "{message}");
+        }
+    }
 }
