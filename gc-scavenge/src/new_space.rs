@@ -222,22 +222,29 @@ impl NewSpace {
     /// objects). The mutator's LAB must have been retired.
     pub fn resize(&mut self, pages: usize, memory: &mut MemoryAllocator, pool_limit: usize) {
         debug_assert!(self.lab_start.is_null());
-        for space in [&mut self.from, &mut self.to] {
-            while space.len() < pages {
+        let used = if self.object_bytes > 0 {
+            self.current + 1
+        } else {
+            0
+        };
+        // To-space must take every survivor of the next scavenge (the survivor guarantee):
+        // survivors packed densely into `used` pages may need more pages' worth of budget.
+        let to_pages = pages.max(self.object_bytes.div_ceil(survivor_budget(1)));
+        for (space, target) in [(&mut self.from, pages), (&mut self.to, to_pages)] {
+            while space.len() < target {
                 match new_page(memory) {
                     Some(page) => space.push(page),
                     None => break,
                 }
             }
         }
-        let used = if self.object_bytes > 0 {
-            self.current + 1
-        } else {
-            0
-        };
         let keep_from = pages.min(self.to.len()).max(used);
         release_beyond(&mut self.from, keep_from, memory, pool_limit);
-        release_beyond(&mut self.to, pages.max(used), memory, pool_limit);
+        release_beyond(&mut self.to, to_pages.max(used), memory, pool_limit);
+        debug_assert!(
+            self.to.len() < to_pages || survivor_budget(self.to.len()) >= self.object_bytes,
+            "to-space cannot take the survivors (only the hard limit may keep it small)"
+        );
         self.current = self.current.min(self.from.len().saturating_sub(1));
     }
 }
