@@ -85,10 +85,10 @@ pub struct Incremental {
     allocated_at_last_step: u64,
     /// Old-generation bytes after the last cycle.
     survived: usize,
-    /// A step of this cycle emptied the worklist. Marking is then complete but for what the
-    /// mutator greyed since (stores, promotions, pretenured objects), which finalization drains;
-    /// waiting for an empty worklist at a step's start could wait forever, as every allocation
-    /// may grey one more object.
+    /// A step of this cycle emptied the worklist and has looked at every weak handle. Marking
+    /// is then complete but for what the mutator greyed since (stores, promotions, pretenured
+    /// objects), which finalization drains; waiting for an empty worklist at a step's start
+    /// could wait forever, as every allocation may grey one more object.
     drained: bool,
 }
 
@@ -161,9 +161,7 @@ impl Incremental {
                     self.start_marking(core, old_bytes, reason);
                 }
             }
-            Phase::Marking if self.marker.is_empty() || self.drained => {
-                self.finalize(core, young, reason)
-            }
+            Phase::Marking if self.drained => self.finalize(core, young, reason),
             Phase::Marking => self.marking_step(core, self.config.step_budget, old_bytes, reason),
             Phase::Sweeping => self.sweep_step(core, self.config.step_budget, reason),
         }
@@ -180,7 +178,7 @@ impl Incremental {
         let reason = GcReason::Explicit;
         match self.phase {
             Phase::Idle => self.start_marking(core, old_bytes, reason),
-            Phase::Marking if self.marker.is_empty() || self.drained => {
+            Phase::Marking if self.drained => {
                 self.finalize(core, young, reason);
                 return Progress::Complete;
             }
