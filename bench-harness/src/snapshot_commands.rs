@@ -19,6 +19,7 @@ use crate::heap_snapshot::writer::{SnapshotCounts, WeakEdges, WriteError, write_
 use crate::replay::{StopAt, replay_until};
 use crate::trace::open::{self, SourceVisitor};
 use crate::trace::{TraceError, TraceSource};
+use crate::trace_commands::create_output;
 
 /// `gclab snapshot`: replays the trace to the stop, then writes the live graph.
 pub fn snapshot(args: &SnapshotArgs, out: &mut impl Write) -> Result<(), Error> {
@@ -266,13 +267,7 @@ fn write_diff(out: &mut impl Write, diff: &HeapDiff) -> io::Result<()> {
 /// `gclab import`: snapshots of one program, in order, as one trace.
 pub fn import(args: &ImportArgs, out: &mut impl Write) -> Result<(), Error> {
     let output = args.output.display().to_string();
-    let write_error = |source| Error::WriteTrace {
-        path: output.clone(),
-        source,
-    };
-    let mut sink = open::create_sink(&args.output)
-        .ok_or_else(|| Error::UnknownTraceFormat(output.clone()))?
-        .map_err(write_error)?;
+    let mut sink = create_output(&args.output)?;
     let result = import_into(&args.snapshots, &mut *sink, &output);
     drop(sink);
     let summary = match result {

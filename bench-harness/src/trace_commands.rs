@@ -116,12 +116,7 @@ pub fn convert(args: &ConvertArgs, out: &mut impl Write) -> Result<(), Error> {
             return Err(Error::SameFile(output));
         }
     }
-    let mut sink = open::create_sink(&args.output)
-        .ok_or_else(|| Error::UnknownTraceFormat(output.clone()))?
-        .map_err(|source| Error::WriteTrace {
-            path: output.clone(),
-            source,
-        })?;
+    let mut sink = create_output(&args.output)?;
     let started = Instant::now();
     let copied = open::with_source(&args.input, Copy { sink: &mut *sink })
         .map_err(Error::from)
@@ -191,17 +186,22 @@ impl SourceVisitor for Copy<'_> {
     }
 }
 
+/// The trace file `path` names, created in the format its name asks for (`-`: standard output).
+pub(crate) fn create_output(path: &Path) -> Result<Box<dyn TraceSink>, Error> {
+    let name = || path.display().to_string();
+    open::create_sink(path)
+        .ok_or_else(|| Error::UnknownTraceFormat(name()))?
+        .map_err(|source| Error::WriteTrace {
+            path: name(),
+            source,
+        })
+}
+
 /// `gclab gen`: the generator's trace into the output file.
 pub fn generate(mut args: GenArgs, out: &mut impl Write) -> Result<(), Error> {
     take_output_option(&mut args.params, &mut args.output);
     let output = args.output.display().to_string();
-    let write_error = |source| Error::WriteTrace {
-        path: output.clone(),
-        source,
-    };
-    let mut sink = open::create_sink(&args.output)
-        .ok_or_else(|| Error::UnknownTraceFormat(output.clone()))?
-        .map_err(write_error)?;
+    let mut sink = create_output(&args.output)?;
     let generator = args.generator;
     // The generator finishes the sink itself.
     if let Err(source) = generator.generate(&args.params, &mut *sink) {

@@ -12,16 +12,7 @@ use bench_harness::trace::{GcRequest, MemorySource, OwnedRecord, Record};
 use gc_core::{Collector, Heap, HeapConfig, LeakReport, MemoryWatchEvent, UsageStats};
 
 mod common;
-use common::{gclab, stdout};
-
-fn generate(generator: Generator, params: &[&str]) -> Vec<OwnedRecord> {
-    let args: Vec<String> = params.iter().map(|p| p.to_string()).collect();
-    let mut records = Vec::new();
-    generator
-        .generate(&args, &mut records)
-        .unwrap_or_else(|error| panic!("{}: {error}", generator.name()));
-    records
-}
+use common::{gclab, generate, stdout};
 
 /// What one replay's memory watcher heard.
 #[derive(Default)]

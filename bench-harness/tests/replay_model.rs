@@ -15,14 +15,8 @@ use gc_core::testkit::{Model, ModelValue, small_heap};
 use gc_core::{Collector, Heap, HeapConfig};
 use proptest::prelude::*;
 
-fn generate(generator: Generator, params: &[&str]) -> Vec<OwnedRecord> {
-    let args: Vec<String> = params.iter().map(|p| p.to_string()).collect();
-    let mut records = Vec::new();
-    generator
-        .generate(&args, &mut records)
-        .unwrap_or_else(|error| panic!("{}: {error}", generator.name()));
-    records
-}
+mod common;
+use common::generate;
 
 /// A heap that does not collect before the replay's final collection.
 fn roomy_heap() -> HeapConfig {

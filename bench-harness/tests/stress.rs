@@ -129,15 +129,7 @@ fn stress_params(generator: Generator) -> &'static [&'static str] {
 }
 
 fn generate(generator: Generator) -> Vec<OwnedRecord> {
-    let args: Vec<String> = stress_params(generator)
-        .iter()
-        .map(|p| p.to_string())
-        .collect();
-    let mut records = Vec::new();
-    generator
-        .generate(&args, &mut records)
-        .unwrap_or_else(|error| panic!("{}: {error}", generator.name()));
-    records
+    common::generate(generator, stress_params(generator))
 }
 
 /// Each generator's trace under stress ends with the live graph it ends with unstressed, on
