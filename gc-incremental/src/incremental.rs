@@ -454,13 +454,12 @@ impl Incremental {
         if size > MAX_REGULAR_OBJECT_SIZE {
             return core.lo_space.allocate(size, &mut core.memory);
         }
-        for expansion in [Expansion::FreeListOnly, Expansion::AllowNewPage] {
-            if let Some(address) = core
-                .old_space
-                .allocate(lab, size, &mut core.memory, expansion)
-            {
-                return Some(address);
-            }
+        // The free list first, then a new page (`AllowNewPage` tries both, in that order).
+        if let Some(address) =
+            core.old_space
+                .allocate(lab, size, &mut core.memory, Expansion::AllowNewPage)
+        {
+            return Some(address);
         }
         // SAFETY: our pages, queued by the last complete marking (P5).
         while unsafe { self.sweeper.sweep_next(core) }.is_some() {}

@@ -238,6 +238,18 @@ impl<Old: OldGenerationCollector, R: RememberedSet> Generational<Old, R> {
         if !Old::CONSTRAINTS.incremental {
             return false;
         }
+        self.with_young_generation(core, |old, core, young| {
+            old.limit_reached(core, reason, young)
+        })
+    }
+
+    /// Calls `f` with the old collector and the view of new space it needs for incremental work
+    /// (built in one place, as it borrows new space, the promotion LAB and the remembered set).
+    fn with_young_generation<T>(
+        &mut self,
+        core: &mut HeapCore,
+        f: impl FnOnce(&mut Old, &mut HeapCore, YoungGeneration<'_>) -> T,
+    ) -> T {
         let new_space = &self.new_space;
         let pages = |f: &mut dyn FnMut(PageRef)| new_space.pages().for_each(f);
         let young = YoungGeneration {
@@ -246,7 +258,7 @@ impl<Old: OldGenerationCollector, R: RememberedSet> Generational<Old, R> {
             promotion_lab: &mut self.old_lab,
             remembered: &mut self.remembered,
         };
-        self.old.limit_reached(core, reason, young)
+        f(&mut self.old, core, young)
     }
 
     /// The old collector's incremental work, with new space in view: a step of `budget`, or
@@ -256,21 +268,13 @@ impl<Old: OldGenerationCollector, R: RememberedSet> Generational<Old, R> {
         core: &mut HeapCore,
         budget: Option<std::time::Duration>,
     ) -> Progress {
-        let new_space = &self.new_space;
-        let pages = |f: &mut dyn FnMut(PageRef)| new_space.pages().for_each(f);
-        let young = YoungGeneration {
-            pages: &pages,
-            object_bytes: new_space.object_bytes(&core.lab),
-            promotion_lab: &mut self.old_lab,
-            remembered: &mut self.remembered,
-        };
-        match budget {
-            Some(budget) => self.old.step_under(core, budget, young),
+        self.with_young_generation(core, |old, core, young| match budget {
+            Some(budget) => old.step_under(core, budget, young),
             None => {
-                self.old.allocation_step(core, young);
+                old.allocation_step(core, young);
                 Progress::Continue
             }
-        }
+        })
     }
 }
 
