@@ -4,11 +4,11 @@
 //! collectors come from `CollectorChoice::COMPILED_IN`: a new one is benchmarked with no change
 //! here.
 
-use bench_harness::collectors::{CollectorChoice, compiled_in_constraints};
 use bench_harness::runner::{RunOptions, TraceGc, run_workload};
 use bench_harness::workloads::Workload;
 use criterion::{BenchmarkId, Criterion, criterion_group, criterion_main};
 use gc_core::HeapConfig;
+use gclab::collectors::{CollectorChoice, compiled_in_constraints};
 
 fn workloads(c: &mut Criterion) {
     let options = RunOptions {

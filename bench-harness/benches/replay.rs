@@ -2,7 +2,6 @@
 //! each compiled-in collector, from binary and from text, in events per second (collections
 //! included; `gclab replay --json` reports the mutator-only figure on real files).
 
-use bench_harness::collectors::{self, CollectorChoice, HeapVisitor};
 use bench_harness::generators::Generator;
 use bench_harness::replay::{ReplayOptions, replay};
 use bench_harness::trace::binary_reader::BinaryReader;
@@ -12,6 +11,7 @@ use bench_harness::trace::text_writer::TextWriter;
 use bench_harness::trace::{OwnedRecord, TraceSink, TraceSource};
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
 use gc_core::{Collector, Heap, HeapConfig};
+use gclab::collectors::{self, CollectorChoice, HeapVisitor};
 
 fn records() -> Vec<OwnedRecord> {
     let mut records = Vec::new();

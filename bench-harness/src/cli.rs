@@ -8,8 +8,8 @@ use std::path::PathBuf;
 use clap::builder::{PossibleValue, PossibleValuesParser, TypedValueParser};
 use clap::{Args, Parser, Subcommand};
 use gc_core::{HeapConfig, VerifyHeap};
+use gclab::collectors::CollectorChoice;
 
-use crate::collectors::CollectorChoice;
 use crate::compare;
 use crate::error::Error;
 use crate::generators::Generator;

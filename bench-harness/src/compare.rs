@@ -26,10 +26,11 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use gc_core::HeapConfig;
+use gclab::ChoiceError;
+use gclab::collectors::{self, CollectorChoice};
 use serde::{Deserialize, Serialize};
 
 use crate::cli::{CompareArgs, MeasureArgs};
-use crate::collectors::{self, CollectorChoice};
 use crate::error::Error;
 use crate::measure::measure_trace;
 use crate::metrics::RunMetrics;
@@ -196,7 +197,7 @@ pub fn resolve_collectors(list: &str) -> Result<Vec<String>, Error> {
             .map(|c| c.name.to_owned())
             .collect();
         return match names.is_empty() {
-            true => Err(Error::NoCollector),
+            true => Err(ChoiceError::NoCollector.into()),
             false => Ok(names),
         };
     }

@@ -3,6 +3,7 @@
 use std::io;
 
 use gc_core::{ConfigError, HeapError, VerifyError};
+use gclab::ChoiceError;
 use thiserror::Error;
 
 use crate::generators::GenError;
@@ -18,14 +19,9 @@ pub const EXIT_FAILURE: u8 = 1;
 
 #[derive(Debug, Error)]
 pub enum Error {
-    #[error("unknown collector `{name}`; available: {available}")]
-    UnknownCollector { name: String, available: String },
-    #[error("collector `{name}` was not compiled in (enable {features})")]
-    NotCompiledIn { name: String, features: String },
-    #[error("no collector was compiled in (enable a cargo feature such as `marksweep`)")]
-    NoCollector,
-    #[error("bad heap configuration: {0}")]
-    Config(#[from] ConfigError),
+    /// A collector that cannot be chosen, or a heap configuration it rejects.
+    #[error(transparent)]
+    Choice(#[from] ChoiceError),
     #[error("{workload}: {source}")]
     Workload {
         workload: &'static str,
@@ -78,14 +74,23 @@ pub enum Error {
     UnknownTraceFormat(String),
 }
 
+/// A heap built directly (not through [`gclab::run_with`]) fails as one built from a choice does.
+impl From<ConfigError> for Error {
+    fn from(error: ConfigError) -> Self {
+        Error::Choice(ChoiceError::Config(error))
+    }
+}
+
 impl Error {
     /// The process exit code for this error: 2 for bad arguments, 3 for reaching the heap limit,
     /// 1 otherwise.
     pub fn exit_code(&self) -> u8 {
         match self {
-            Error::UnknownCollector { .. }
-            | Error::NotCompiledIn { .. }
-            | Error::Config(_)
+            Error::Choice(
+                ChoiceError::UnknownCollector { .. }
+                | ChoiceError::NotCompiledIn { .. }
+                | ChoiceError::Config(_),
+            )
             | Error::UnknownTraceFormat(_)
             | Error::UnknownInput { .. }
             | Error::SameFile(_)
@@ -112,5 +117,32 @@ impl Error {
             } => EXIT_OUT_OF_MEMORY,
             _ => EXIT_FAILURE,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A collector named wrongly, or one this build lacks, is a usage error; a build with no
+    /// collector at all is not the user's mistake.
+    #[test]
+    fn collector_choice_errors_keep_their_exit_codes() {
+        let unknown = gclab::CollectorChoice::parse("nosuch").map(|_| ());
+        let Err(unknown @ ChoiceError::UnknownCollector { .. }) = unknown else {
+            panic!("`nosuch` parsed");
+        };
+        assert_eq!(Error::from(unknown).exit_code(), EXIT_USAGE);
+        let missing = ChoiceError::NotCompiledIn {
+            name: "markcompact".into(),
+            features: "cargo feature `markcompact`".into(),
+        };
+        assert_eq!(Error::from(missing).exit_code(), EXIT_USAGE);
+        let config = ChoiceError::Config(ConfigError::HeapTooSmall(0));
+        assert_eq!(Error::from(config).exit_code(), EXIT_USAGE);
+        let none = Error::from(ChoiceError::NoCollector);
+        assert_eq!(none.exit_code(), EXIT_FAILURE);
+        // The message is gclab's, unchanged.
+        assert_eq!(none.to_string(), ChoiceError::NoCollector.to_string());
     }
 }

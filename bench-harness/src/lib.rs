@@ -1,10 +1,10 @@
 //! # bench-harness: the library behind `gclab`
 //!
 //! Runs built-in workloads through gclab's mutator API on any compiled-in collector and reports
-//! their pauses. The collector is chosen by name at run time ([`collectors`]); the heap stays
-//! generic over it, so the choice is dispatched once per run, never per allocation or store.
+//! their pauses. The collector is chosen by name at run time ([`gclab::collectors`], whose cargo
+//! features this crate passes on); the heap stays generic over it, so the choice is dispatched
+//! once per run, never per allocation or store.
 //!
-//! - [`collectors`]: which collectors were compiled in, parsing their names, dispatching a run.
 //! - [`workloads`]: the deterministic mutator programs (`binary-trees`, `churn`, `linked-list`).
 //! - [`compare`]: `gclab compare`, every collector on the same traces, with its table and reports.
 //! - [`measure`]: one measured replay; [`metrics`]: the figures of a run; [`mmu`]: minimum
@@ -18,7 +18,7 @@
 //! - [`error`]: the harness's errors and the exit code of each.
 //!
 //! ```
-//! use bench_harness::collectors::CollectorChoice;
+//! use gclab::CollectorChoice;
 //! use bench_harness::runner::{RunOptions, TraceGc, run_workload};
 //! use bench_harness::workloads::Workload;
 //! use gc_core::HeapConfig;
@@ -36,7 +36,6 @@
 //! ```
 
 pub mod cli;
-pub mod collectors;
 pub mod compare;
 pub mod error;
 pub mod generators;

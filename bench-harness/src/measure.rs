@@ -13,8 +13,8 @@ use std::rc::Rc;
 use std::time::{Duration, Instant};
 
 use gc_core::{Collector, GcEvent, Heap, HeapConfig};
+use gclab::collectors::{self, CollectorChoice, HeapVisitor};
 
-use crate::collectors::{self, CollectorChoice, HeapVisitor};
 use crate::error::Error;
 use crate::metrics::{PauseRecord, RunMetrics};
 use crate::replay::{ReplayOptions, ReplayReport, replay};

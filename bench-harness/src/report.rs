@@ -7,8 +7,8 @@ use std::time::Duration;
 use serde::Serialize;
 
 use gc_core::CollectorConstraints;
+use gclab::collectors::{self, KnownCollector};
 
-use crate::collectors::{self, KnownCollector};
 use crate::memory_watch::MemoryWatchSummary;
 use crate::pauses::PauseSummary;
 use crate::replay::{Leak, PathEntry, ReplayReport};

@@ -13,8 +13,8 @@ use gc_core::{
     CollectionKind, Collector, Heap, HeapConfig, LiveGraph, VerifyError, VerifyHeap, trace_gc_line,
     trace_gc_nvp_line,
 };
+use gclab::collectors::{self, CollectorChoice, HeapVisitor};
 
-use crate::collectors::{self, CollectorChoice, HeapVisitor};
 use crate::error::Error;
 use crate::pauses::PauseSummary;
 use crate::workloads::Workload;

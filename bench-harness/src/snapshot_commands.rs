@@ -5,10 +5,10 @@ use std::io::{self, BufWriter, Write};
 use std::path::{Path, PathBuf};
 
 use gc_core::{Collector, Heap, HeapConfig, ObjectKey};
+use gclab::collectors::{self, CollectorChoice, HeapVisitor};
 use hashbrown::HashMap;
 
 use crate::cli::{DiffArgs, ImportArgs, InspectArgs, SnapshotArgs};
-use crate::collectors::{self, CollectorChoice, HeapVisitor};
 use crate::error::Error;
 use crate::heap_snapshot::SnapshotError;
 use crate::heap_snapshot::analysis::{Analysis, Inspection, inspect as inspect_snapshot};
@@ -47,7 +47,9 @@ pub fn snapshot(args: &SnapshotArgs, out: &mut impl Write) -> Result<(), Error> 
         stop,
         out: sink,
     };
-    let result = collectors::run_with(choice, HeapConfig::default(), run).and_then(|r| r);
+    let result = collectors::run_with(choice, HeapConfig::default(), run)
+        .map_err(Error::from)
+        .and_then(|r| r);
     let counts = match result {
         Ok(counts) => counts,
         Err(error) => {

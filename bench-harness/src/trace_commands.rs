@@ -8,9 +8,9 @@ use std::rc::Rc;
 use std::time::Instant;
 
 use gc_core::{Collector, Heap, HeapConfig, VerifyHeap};
+use gclab::collectors::{self, CollectorChoice, HeapVisitor};
 
 use crate::cli::{ConvertArgs, GenArgs, ReplayArgs};
-use crate::collectors::{self, CollectorChoice, HeapVisitor};
 use crate::error::Error;
 use crate::generators::Generator;
 use crate::memory_watch::{self, MemoryWatchSummary, WatchOutput};

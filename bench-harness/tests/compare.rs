@@ -18,7 +18,7 @@ use gc_core::{
     Address, CollectionKind, Collector, CollectorConstraints, GcReason, Heap, HeapConfig, HeapCore,
     OutOfMemory,
 };
-use gc_marksweep::MarkSweep;
+use gclab::MarkSweep;
 
 /// Mark-sweep that, after every collection, adds one to the SMI in slot 0 of each rooted object
 /// that holds one there: it keeps every object alive and every pointer right (the replay runs to

@@ -8,8 +8,7 @@ use bench_harness::generators::Generator;
 use bench_harness::replay::{ReplayOptions, ReplayReport, replay};
 use bench_harness::trace::{MemorySource, OwnedRecord};
 use gc_core::{Collector, Heap, HeapConfig};
-use gc_markcompact::MarkCompact;
-use gc_marksweep::MarkSweep;
+use gclab::{MarkCompact, MarkSweep};
 
 fn replay_on<C: Collector>(records: &[OwnedRecord], collector: C) -> ReplayReport {
     let mut heap = Heap::new(HeapConfig::for_testing(), collector).unwrap();
@@ -50,7 +49,7 @@ fn markcompact_ends_with_at_most_60_percent_of_marksweeps_committed_memory() {
     );
     #[cfg(feature = "scavenge")]
     {
-        let generational = replay_on(&records, gc_scavenge::Generational::new(MarkCompact::new()));
+        let generational = replay_on(&records, gclab::Generational::new(MarkCompact::new()));
         assert_eq!(generational.live.digest, sweep.live.digest);
     }
 }

@@ -6,7 +6,6 @@ mod common;
 
 use std::io::{BufRead, BufReader, Read};
 
-use bench_harness::collectors::{self, CollectorChoice, HeapVisitor};
 use bench_harness::heap_snapshot::HeapSnapshot;
 use bench_harness::heap_snapshot::analysis::Analysis;
 use bench_harness::heap_snapshot::diff::diff;
@@ -19,6 +18,7 @@ use common::{gclab, stderr, stdout};
 use flate2::read::GzDecoder;
 use gc_core::testkit::NoGc;
 use gc_core::{Collector, Heap, HeapConfig, Value};
+use gclab::collectors::{self, CollectorChoice, HeapVisitor};
 
 const NODE_SNAPSHOT: &str = "tests/fixtures/node-bare.heapsnapshot.gz";
 const NODE_MEMLAB: &str = "tests/fixtures/node-bare.memlab.tsv.gz";

@@ -2,12 +2,12 @@
 //! with the verifier after every collection and a small heap limit, never panic and never
 //! corrupt the heap; each either replays or stops with an error naming a line of the trace.
 
-use bench_harness::collectors::{self, CollectorChoice, HeapVisitor};
 use bench_harness::generators::Generator;
 use bench_harness::replay::{ReplayOptions, replay};
 use bench_harness::trace::text_reader::TextReader;
 use bench_harness::trace::{Position, TraceSource};
 use gc_core::{Collector, Heap, HeapConfig};
+use gclab::collectors::{self, CollectorChoice, HeapVisitor};
 use proptest::prelude::*;
 
 /// One line, mostly well-formed records on a handful of ids (so that many are consistent and

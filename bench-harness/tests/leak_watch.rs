@@ -5,11 +5,11 @@
 use std::cell::RefCell;
 use std::rc::Rc;
 
-use bench_harness::collectors::{self, CollectorChoice, HeapVisitor};
 use bench_harness::generators::Generator;
 use bench_harness::replay::{ReplayOptions, replay};
 use bench_harness::trace::{GcRequest, MemorySource, OwnedRecord, Record};
 use gc_core::{Collector, Heap, HeapConfig, LeakReport, MemoryWatchEvent, UsageStats};
+use gclab::collectors::{self, CollectorChoice, HeapVisitor};
 
 mod common;
 use common::{gclab, generate, stdout};

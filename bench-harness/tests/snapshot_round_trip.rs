@@ -3,7 +3,6 @@
 //! one `element` edge per reference slot and per root), reads back, and, imported as a trace,
 //! rebuilds a graph of the same shape on every collector.
 
-use bench_harness::collectors::{self, CollectorChoice, HeapVisitor};
 use bench_harness::generators::Generator;
 use bench_harness::heap_snapshot::HeapSnapshot;
 use bench_harness::heap_snapshot::analysis::Analysis;
@@ -13,6 +12,7 @@ use bench_harness::heap_snapshot::writer::{WeakEdges, write_heap_snapshot};
 use bench_harness::replay::{ReplayOptions, StopAt, replay, replay_until};
 use bench_harness::trace::{MemorySource, OwnedRecord};
 use gc_core::{Collector, Heap, HeapConfig, LiveGraph};
+use gclab::collectors::{self, CollectorChoice, HeapVisitor};
 use proptest::prelude::*;
 
 fn random_trace(seed: u64, events: u64) -> Vec<OwnedRecord> {

@@ -21,13 +21,13 @@ use std::path::Path;
 use std::rc::Rc;
 use std::sync::Mutex;
 
-use bench_harness::collectors::{self, CollectorChoice, HeapVisitor};
 use bench_harness::generators::Generator;
 use bench_harness::replay::{ReplayOptions, replay};
 use bench_harness::trace::binary_reader::MappedTrace;
 use bench_harness::trace::binary_writer::BinaryWriter;
 use bench_harness::trace::{Position, Problem, Record, TraceError, TraceSink, TraceSource};
 use gc_core::{Collector, Heap, HeapConfig, VerifyHeap};
+use gclab::collectors::{self, CollectorChoice, HeapVisitor};
 
 const MIB: f64 = 1024.0 * 1024.0;
 

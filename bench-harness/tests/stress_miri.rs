@@ -7,9 +7,9 @@
 
 use std::num::NonZeroU32;
 
-use bench_harness::collectors::{CollectorChoice, CollectorVisitor};
 use gc_core::testkit::{Op, OpValue, check_program};
 use gc_core::{CollectionKind, Collector, Digest, HeapConfig};
+use gclab::collectors::{CollectorChoice, CollectorVisitor};
 
 fn allocate(type_index: usize, slots: u32, bytes: u32) -> Op {
     Op::Allocate {

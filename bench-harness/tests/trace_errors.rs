@@ -9,7 +9,7 @@ use bench_harness::replay::{ReplayOptions, replay};
 use bench_harness::trace::text_reader;
 use bench_harness::trace::{Position, Problem, TraceError};
 use gc_core::{Heap, HeapConfig};
-use gc_marksweep::MarkSweep;
+use gclab::MarkSweep;
 
 /// Replays `text` on a small mark-sweep heap; the error it stops with.
 fn replay_error(text: &str, config: HeapConfig) -> TraceError {

@@ -8,11 +8,11 @@
 //! can be made from the testkit's own random programs.
 
 use arbitrary::{Arbitrary, Unstructured};
-use bench_harness::collectors::{self, CollectorChoice, CollectorVisitor, HeapVisitor};
 use bench_harness::replay::{ReplayOptions, replay};
 use bench_harness::trace::{Record, TraceSource};
 use gc_core::testkit::{Op, OpValue, OutOfMemoryPolicy, ProgramOutcome, check_program_with};
 use gc_core::{CollectionKind, Collector, Heap, HeapConfig};
+use gclab::collectors::{self, CollectorChoice, CollectorVisitor, HeapVisitor};
 
 /// Kinds of op, in tag order.
 const KINDS: u8 = 12;

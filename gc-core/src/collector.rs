@@ -92,7 +92,12 @@ pub unsafe trait Collector {
 
     /// Write-barrier slow path: the fast path found that storing a pointer to `value` into
     /// `slot` of `host` may matter (see `PageFlags::POINTERS_*`). The store has happened.
-    fn write_barrier_slow(
+    ///
+    /// # Safety
+    /// `slot` is the address of a pointer slot of `host` (`HeapObject::slot_address`) that now
+    /// holds `value`, and `host` and `value` are live objects (P2): a generational collector
+    /// remembers the slot and later writes through it. The heap's write barrier is the caller.
+    unsafe fn write_barrier_slow(
         &mut self,
         core: &mut HeapCore,
         host: HeapObject,
@@ -120,7 +125,32 @@ pub unsafe trait Collector {
 
     /// Calls `f` with every page the collector owns beyond the core's old and large object
     /// spaces (new space), so the verifier and heap walkers see them.
-    fn for_each_extra_page(&self, f: &mut dyn FnMut(PageRef)) {
+    ///
+    /// # Safety
+    /// The pages are valid only until the collector next changes its spaces (the next
+    /// allocation, collection or step of the heap, which may resize new space and give pages
+    /// back): the caller uses no page it was shown after that (P1).
+    ///
+    /// Safe code cannot collect pages that later dangle:
+    ///
+    /// ```compile_fail,E0133
+    /// use gc_core::testkit::NoGc;
+    /// use gc_core::{Collector, Heap, HeapConfig};
+    /// let heap = Heap::new(HeapConfig::for_testing(), NoGc).unwrap();
+    /// let mut pages = Vec::new();
+    /// heap.collector().for_each_extra_page(&mut |page| pages.push(page));
+    /// ```
+    ///
+    /// ```
+    /// use gc_core::testkit::NoGc;
+    /// use gc_core::{Collector, Heap, HeapConfig};
+    /// let heap = Heap::new(HeapConfig::for_testing(), NoGc).unwrap();
+    /// let mut pages = 0;
+    /// // SAFETY: the pages are only counted, while `heap` is borrowed (P1).
+    /// unsafe { heap.collector().for_each_extra_page(&mut |_| pages += 1) };
+    /// assert_eq!(pages, 0, "NoGc has no pages of its own");
+    /// ```
+    unsafe fn for_each_extra_page(&self, f: &mut dyn FnMut(PageRef)) {
         let _ = f;
     }
 

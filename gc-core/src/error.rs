@@ -38,6 +38,15 @@ pub enum HeapError {
     TooManyTypes(usize),
     #[error("handle {0} already has the largest root count")]
     RootCountOverflow(Handle),
+    #[error(
+        "a local handle was made with a scope that is not its heap's innermost open scope \
+         (an outer scope, or a scope of another heap)"
+    )]
+    NotInnermostScope,
+    #[error("the local handle belongs to another heap")]
+    ForeignLocal,
+    #[error("the persistent handle belongs to another heap")]
+    ForeignPersistent,
     #[error(transparent)]
     OutOfMemory(#[from] OutOfMemory),
 }

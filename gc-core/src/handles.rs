@@ -1,5 +1,11 @@
 //! Handles: the mutator's only way to hold an object across an allocation.
 //!
+//! The strong roots are of three kinds, all in [`HandleTable`], which collectors scan and update
+//! as one root set: [`Local`]s in handle scopes ([`local_handles`](crate::local_handles)), owned
+//! [`Persistent`]s ([`persistent_handles`](crate::persistent_handles)), and the counted
+//! [`Handle`]s of this module, which the first two replace. Any of them names an object to the
+//! heap's methods through the sealed [`Rooted`] trait.
+//!
 //! A [`Handle`] is a counted strong root: an index into the handle table plus a generation, so a
 //! released handle can never reach a reused entry. A [`WeakHandle`] names an object without
 //! keeping it alive; collectors clear it when the object dies. Both tables hold the object's
@@ -8,8 +14,49 @@
 //! a live object (checked by the verifier).
 
 use std::fmt;
+use std::rc::Rc;
 
 use crate::address::Address;
+use crate::error::HeapError;
+use crate::local_handles::{Local, LocalHandles};
+use crate::persistent_handles::{Persistent, PersistentHandles};
+
+mod sealed {
+    pub trait Sealed {}
+}
+
+/// A strong root naming an object: a [`Local`], a [`&Persistent`](Persistent) or a [`Handle`].
+/// Sealed: the heap's methods accept exactly these.
+pub trait Rooted: sealed::Sealed {
+    /// The object's address in `roots`' heap, or the error for a root of another heap.
+    #[doc(hidden)]
+    fn address_in(&self, roots: &HandleTable) -> Result<Address, HeapError>;
+}
+
+impl sealed::Sealed for Local<'_> {}
+impl sealed::Sealed for &Persistent {}
+impl sealed::Sealed for Handle {}
+
+impl Rooted for Local<'_> {
+    #[inline(always)]
+    fn address_in(&self, roots: &HandleTable) -> Result<Address, HeapError> {
+        roots.locals.address(*self)
+    }
+}
+
+impl Rooted for &Persistent {
+    #[inline(always)]
+    fn address_in(&self, roots: &HandleTable) -> Result<Address, HeapError> {
+        roots.persistents.address(self)
+    }
+}
+
+impl Rooted for Handle {
+    #[inline(always)]
+    fn address_in(&self, roots: &HandleTable) -> Result<Address, HeapError> {
+        roots.get(*self).ok_or(HeapError::InvalidHandle(*self))
+    }
+}
 
 /// A strong, counted root.
 #[derive(Copy, Clone, PartialEq, Eq, Hash, Debug)]
@@ -107,13 +154,16 @@ impl Table {
     }
 }
 
-/// The strong roots of the heap.
+/// The strong roots of the heap: counted handles, persistent handles and local handles.
 #[derive(Default)]
 pub struct HandleTable {
     table: Table,
     /// Handles created while a scope is open, innermost scope last (V8's `HandleScope`).
     scoped: Vec<Handle>,
     open_scopes: usize,
+    /// Shared with the scopes and persistent handles the mutator holds.
+    pub(crate) locals: Rc<LocalHandles>,
+    pub(crate) persistents: Rc<PersistentHandles>,
 }
 
 /// Where a handle scope began; see [`HandleTable::open_scope`].
@@ -183,21 +233,29 @@ impl HandleTable {
         Some(())
     }
 
-    /// Number of live handles.
+    /// Number of live counted and persistent handles.
     pub fn len(&self) -> usize {
-        self.table.in_use
+        self.table.in_use + self.persistents.len()
     }
 
     pub fn is_empty(&self) -> bool {
-        self.table.in_use == 0
+        self.len() == 0
     }
 
-    /// Calls `f` with each rooted object, in handle-index order (deterministic for a given
-    /// mutator program, whatever the collector).
+    /// Number of local handles in the open scopes.
+    pub fn locals_len(&self) -> usize {
+        self.locals.len()
+    }
+
+    /// Calls `f` with each rooted object: counted handles in handle-index order, then persistent
+    /// handles in table order, then locals from the bottom of the stack (an order that depends
+    /// only on the mutator's program, whatever the collector).
     pub fn for_each_root(&self, mut f: impl FnMut(Address)) {
         for (_, entry) in self.table.live_entries() {
             f(entry.object);
         }
+        self.persistents.for_each(&mut f);
+        self.locals.for_each(&mut f);
     }
 
     /// Lets a moving collector replace every root address.
@@ -205,6 +263,8 @@ impl HandleTable {
         for entry in self.table.entries.iter_mut().filter(|e| e.count > 0) {
             entry.object = f(entry.object);
         }
+        self.persistents.update(&mut f);
+        self.locals.update(&mut f);
     }
 }
 

@@ -1,13 +1,17 @@
 //! The mutator's view of the heap: [`Heap`], generic over its collector.
 //!
-//! The mutator names objects only through [`Handle`]s and [`WeakHandle`]s, never by address, so a
-//! collector may move any object at any allocation; every store goes through
-//! [`write_barrier::store`]. Every method checks its arguments (stale handles, slots out of range,
-//! SMIs out of range) and returns a [`HeapError`] without changing anything when they are wrong.
+//! The mutator names objects only through roots ([`Local`]s in handle scopes, [`Persistent`]
+//! handles, counted [`Handle`]s) and [`WeakHandle`]s, never by address, so a collector may move any
+//! object at any allocation; every store goes through the write barrier
+//! ([`write_barrier`]). Every method checks its arguments (roots of another
+//! heap, stale handles, slots out of range, SMIs out of range) and returns a [`HeapError`] without
+//! changing anything when they are wrong.
 
+use std::rc::Rc;
 use std::time::Duration;
 
 pub use crate::heap_core::{AllocationCounters, HeapCore, PauseScope};
+pub use crate::value::{LocalValue, SlotContent, StoreValue, Value};
 
 use crate::collector::{CollectionKind, Collector, CollectorConstraints, Progress};
 use crate::config::{ConfigError, HeapConfig, VerifyHeap};
@@ -15,45 +19,18 @@ use crate::digest::{LiveGraph, live_graph};
 use crate::error::HeapError;
 use crate::event::{GcEvent, GcReason};
 use crate::gc_tracer::GcListener;
-use crate::handles::{Handle, WeakHandle};
+use crate::handles::{Handle, Rooted, WeakHandle};
 use crate::heap_walk::{WalkedObject, root_keys, walk_live, weak_targets};
 use crate::leak_detector::{LeakDetector, MemoryWatchListener};
+use crate::local_handles::{HandleScope, HandleScopes, Local};
 use crate::object::{HeapObject, MAX_OBJECT_SIZE, ObjectShape};
+use crate::persistent_handles::Persistent;
 use crate::retaining_path::{ObjectKey, PathStep, retaining_paths};
 use crate::stress::{self, StressAction};
-use crate::tagged::{Decoded, Smi, TaggedWord};
+use crate::tagged::{Decoded, TaggedWord};
 use crate::type_table::{MAX_TYPES, TypeId};
 use crate::verifier::{VerifyError, VerifySummary, verify_heap};
 use crate::write_barrier;
-
-/// A value to store in, or loaded from, a reference slot.
-#[derive(Copy, Clone, PartialEq, Eq, Debug)]
-pub enum Value {
-    Null,
-    /// A small integer; must lie in [-2^30, 2^30).
-    Smi(i32),
-    /// A reference. From [`Heap::load`] this is a new handle the caller owns and must release.
-    Ref(Handle),
-}
-
-/// What a slot holds, as [`Heap::read`] reports it.
-#[derive(Copy, Clone, PartialEq, Eq, Debug)]
-pub enum SlotContent {
-    Null,
-    Smi(i32),
-    /// A reference to an object (use [`Heap::load`] for a handle to it).
-    Reference,
-}
-
-impl From<Value> for SlotContent {
-    fn from(value: Value) -> Self {
-        match value {
-            Value::Null => SlotContent::Null,
-            Value::Smi(n) => SlotContent::Smi(n),
-            Value::Ref(_) => SlotContent::Reference,
-        }
-    }
-}
 
 /// A snapshot of the heap's size and activity.
 #[derive(Clone, Debug, PartialEq)]
@@ -64,7 +41,10 @@ pub struct HeapStats {
     pub pooled_bytes: usize,
     pub external_bytes: u64,
     pub allocation_limit: usize,
+    /// Counted and persistent handles.
     pub handles: usize,
+    /// Local handles in the open scopes.
+    pub local_handles: usize,
     pub weak_handles: usize,
     pub allocated_objects: u64,
     pub allocated_bytes: u64,
@@ -127,6 +107,53 @@ impl<C: Collector> Heap<C> {
         slots: u64,
         bytes: u64,
     ) -> Result<Handle, HeapError> {
+        let (object, gc_count) = self.allocate_object(type_id, slots, bytes)?;
+        let handle = self.core.handles.create(object.address());
+        self.after_allocation(gc_count);
+        Ok(handle)
+    }
+
+    /// Allocates an object with `slots` null reference slots and `bytes` zeroed payload bytes,
+    /// rooted by a new local in `scope`. May collect.
+    #[inline]
+    pub fn allocate_local<'s>(
+        &mut self,
+        scope: &mut HandleScope<'s>,
+        type_id: TypeId,
+        slots: u64,
+        bytes: u64,
+    ) -> Result<Local<'s>, HeapError> {
+        let (object, gc_count) = self.allocate_object(type_id, slots, bytes)?;
+        let local = self.core.handles.locals.create(scope, object.address());
+        // A scope that may not make locals fails after the object exists: it is unreachable and
+        // the next collection frees it.
+        self.after_allocation(gc_count);
+        local
+    }
+
+    /// Allocates an object with `slots` null reference slots whose payload is a copy of `bytes`
+    /// (a string's characters, say), rooted by a new local in `scope`. May collect.
+    pub fn allocate_with_bytes<'s>(
+        &mut self,
+        scope: &mut HandleScope<'s>,
+        type_id: TypeId,
+        slots: u64,
+        bytes: &[u8],
+    ) -> Result<Local<'s>, HeapError> {
+        let local = self.allocate_local(scope, type_id, slots, bytes.len() as u64)?;
+        self.payload_mut(local)?.copy_from_slice(bytes);
+        Ok(local)
+    }
+
+    /// Allocates and initializes an object, unrooted; the tracer's collection count before, for
+    /// [`Heap::after_allocation`], which the caller runs once the object is rooted.
+    #[inline(always)]
+    fn allocate_object(
+        &mut self,
+        type_id: TypeId,
+        slots: u64,
+        bytes: u64,
+    ) -> Result<(HeapObject, u64), HeapError> {
         if type_id.index() as usize >= self.core.types.len() {
             return Err(HeapError::UnknownType(type_id.index()));
         }
@@ -156,21 +183,57 @@ impl<C: Collector> Heap<C> {
         counters.allocated_bytes += size as u64;
         counters.bytes_since_full_gc += size;
         counters.used_bytes += size;
-        let handle = self.core.handles.create(address);
+        Ok((object, gc_count))
+    }
+
+    /// After an allocation, its object rooted: verification if it collected, and stress mode.
+    #[inline(always)]
+    fn after_allocation(&mut self, gc_count: u64) {
         self.verify_if_collected(gc_count);
         if let Some(interval) = self.core.config.stress_interval {
             self.stress(interval);
         }
-        Ok(handle)
     }
 
-    fn object(&self, handle: Handle) -> Result<HeapObject, HeapError> {
-        let address = self
-            .core
-            .handles
-            .get(handle)
-            .ok_or(HeapError::InvalidHandle(handle))?;
-        // SAFETY: handle-table addresses are live object starts (P2).
+    /// Runs `body` in a handle scope: the locals it makes live until it returns. For a heap that
+    /// is a field of a larger struct, [`Heap::handle_scopes`] opens scopes without borrowing the
+    /// heap.
+    #[inline]
+    pub fn handle_scope<R>(
+        &mut self,
+        body: impl for<'s> FnOnce(&mut Self, &mut HandleScope<'s>) -> R,
+    ) -> R {
+        let scopes = self.handle_scopes();
+        scopes.enter(|scope| body(self, scope))
+    }
+
+    /// Opens this heap's handle scopes without borrowing the heap:
+    /// `self.heap.handle_scopes().enter(|s| self.eval(s, ..))`.
+    pub fn handle_scopes(&self) -> HandleScopes {
+        HandleScopes::new(Rc::clone(&self.core.handles.locals))
+    }
+
+    /// A new local in `scope` for the object `object` names (a persistent handle's, say).
+    #[inline]
+    pub fn local<'s>(
+        &self,
+        scope: &mut HandleScope<'s>,
+        object: impl Rooted,
+    ) -> Result<Local<'s>, HeapError> {
+        let address = self.object(&object)?.address();
+        self.core.handles.locals.create(scope, address)
+    }
+
+    /// A persistent handle to the object `object` names: a root until it is dropped.
+    pub fn persistent(&mut self, object: impl Rooted) -> Result<Persistent, HeapError> {
+        let address = self.object(&object)?.address();
+        Ok(self.core.handles.persistents.create(address))
+    }
+
+    #[inline(always)]
+    fn object(&self, root: &impl Rooted) -> Result<HeapObject, HeapError> {
+        let address = root.address_in(&self.core.handles)?;
+        // SAFETY: every root's address is a live object start (P2).
         Ok(unsafe { HeapObject::from_address(address) })
     }
 
@@ -182,45 +245,105 @@ impl<C: Collector> Heap<C> {
         }
     }
 
-    /// Stores `value` into slot `slot` of `host`, through the write barrier.
-    pub fn store(&mut self, host: Handle, slot: u64, value: Value) -> Result<(), HeapError> {
-        let object = self.object(host)?;
+    /// Stores `value` into slot `slot` of `host`, through the write barrier. `value` is a
+    /// [`LocalValue`], a [`Value`], a [`Local`] or a `&`[`Persistent`].
+    #[inline]
+    pub fn store(
+        &mut self,
+        host: impl Rooted,
+        slot: u64,
+        value: impl StoreValue,
+    ) -> Result<(), HeapError> {
+        let object = self.object(&host)?;
         let index = Self::checked_slot(object, slot)?;
-        let word = match value {
-            Value::Null => TaggedWord::NULL,
-            Value::Smi(n) => {
-                TaggedWord::from_smi(Smi::new(n.into()).ok_or(HeapError::SmiOutOfRange(n.into()))?)
-            }
-            Value::Ref(target) => TaggedWord::from_address(self.object(target)?.address()),
-        };
+        let word = value.slot_word(&self.core.handles)?;
         write_barrier::store(&mut self.collector, &mut self.core, object, index, word);
         Ok(())
     }
 
     /// Loads slot `slot` of `host`. A reference comes back as a new handle (root count one) that
     /// the caller must release.
-    pub fn load(&mut self, host: Handle, slot: u64) -> Result<Value, HeapError> {
-        let object = self.object(host)?;
-        Ok(
-            match object.slot(Self::checked_slot(object, slot)?).decode() {
-                Decoded::Pointer(target) => Value::Ref(self.core.handles.create(target)),
-                Decoded::Smi(smi) => Value::Smi(smi.value()),
-                Decoded::Null => Value::Null,
-            },
-        )
+    pub fn load(&mut self, host: impl Rooted, slot: u64) -> Result<Value, HeapError> {
+        Ok(match self.slot_word(&host, slot)?.decode() {
+            Decoded::Pointer(target) => Value::Ref(self.core.handles.create(target)),
+            Decoded::Smi(smi) => Value::Smi(smi.value()),
+            Decoded::Null => Value::Null,
+        })
     }
 
-    /// Reads slot `slot` of `host` without creating a handle (a mutator read that keeps
-    /// nothing alive): what kind of value it holds.
-    pub fn read(&self, host: Handle, slot: u64) -> Result<SlotContent, HeapError> {
+    /// Loads slot `slot` of `host`; a reference comes back as a new local in `scope`.
+    #[inline]
+    pub fn load_local<'s>(
+        &self,
+        scope: &mut HandleScope<'s>,
+        host: impl Rooted,
+        slot: u64,
+    ) -> Result<LocalValue<'s>, HeapError> {
+        Ok(match self.slot_word(&host, slot)?.decode() {
+            Decoded::Pointer(target) => {
+                LocalValue::Ref(self.core.handles.locals.create(scope, target)?)
+            }
+            Decoded::Smi(smi) => LocalValue::Smi(smi.value()),
+            Decoded::Null => LocalValue::Null,
+        })
+    }
+
+    /// Loads slot `slot` of `host` into the existing local `target` when it holds a reference
+    /// (`target`, and every copy of it, then names that object); leaves `target` as it was
+    /// otherwise. Says what the slot held. Walking a list this way takes no new local per step.
+    #[inline]
+    pub fn load_into(
+        &self,
+        target: Local<'_>,
+        host: impl Rooted,
+        slot: u64,
+    ) -> Result<SlotContent, HeapError> {
+        Ok(match self.slot_word(&host, slot)?.decode() {
+            Decoded::Pointer(address) => {
+                self.core.handles.locals.overwrite(target, address)?;
+                SlotContent::Reference
+            }
+            Decoded::Smi(smi) => SlotContent::Smi(smi.value()),
+            Decoded::Null => SlotContent::Null,
+        })
+    }
+
+    /// Reads slot `slot` of `host` without creating a root (a mutator read that keeps nothing
+    /// alive): what kind of value it holds.
+    #[inline]
+    pub fn read(&self, host: impl Rooted, slot: u64) -> Result<SlotContent, HeapError> {
+        Ok(match self.slot_word(&host, slot)?.decode() {
+            Decoded::Pointer(_) => SlotContent::Reference,
+            Decoded::Smi(smi) => SlotContent::Smi(smi.value()),
+            Decoded::Null => SlotContent::Null,
+        })
+    }
+
+    /// Whether slot `slot` of `host` refers to the object `object` names, without a root.
+    pub fn slot_refers_to(
+        &self,
+        host: impl Rooted,
+        slot: u64,
+        object: impl Rooted,
+    ) -> Result<bool, HeapError> {
+        let word = self.slot_word(&host, slot)?;
+        Ok(word.as_pointer() == Some(self.object(&object)?.address()))
+    }
+
+    /// The type of the object slot `slot` of `host` refers to, without a root; `None` for null or
+    /// a small integer.
+    pub fn slot_type(&self, host: impl Rooted, slot: u64) -> Result<Option<TypeId>, HeapError> {
+        let word = self.slot_word(&host, slot)?;
+        // SAFETY: a reachable object's pointer slot holds a live object start (P2).
+        Ok(word
+            .as_pointer()
+            .map(|target| unsafe { HeapObject::from_address(target) }.type_id()))
+    }
+
+    #[inline(always)]
+    fn slot_word(&self, host: &impl Rooted, slot: u64) -> Result<TaggedWord, HeapError> {
         let object = self.object(host)?;
-        Ok(
-            match object.slot(Self::checked_slot(object, slot)?).decode() {
-                Decoded::Pointer(_) => SlotContent::Reference,
-                Decoded::Smi(smi) => SlotContent::Smi(smi.value()),
-                Decoded::Null => SlotContent::Null,
-            },
-        )
+        Ok(object.slot(Self::checked_slot(object, slot)?))
     }
 
     /// Runs `body` in a handle scope (V8's `HandleScope`): every handle created inside it (by
@@ -236,7 +359,7 @@ impl<C: Collector> Heap<C> {
 
     /// Adds one root reference to `handle`'s object.
     pub fn retain(&mut self, handle: Handle) -> Result<(), HeapError> {
-        self.object(handle)?;
+        self.object(&handle)?;
         self.core
             .handles
             .retain(handle)
@@ -259,25 +382,31 @@ impl<C: Collector> Heap<C> {
     }
 
     /// Whether two handles name the same object.
-    pub fn same_object(&self, a: Handle, b: Handle) -> Result<bool, HeapError> {
-        Ok(self.object(a)? == self.object(b)?)
+    pub fn same_object(&self, a: impl Rooted, b: impl Rooted) -> Result<bool, HeapError> {
+        Ok(self.object(&a)? == self.object(&b)?)
     }
 
-    pub fn shape(&self, handle: Handle) -> Result<ObjectShape, HeapError> {
-        Ok(self.object(handle)?.shape())
+    pub fn shape(&self, object: impl Rooted) -> Result<ObjectShape, HeapError> {
+        Ok(self.object(&object)?.shape())
+    }
+
+    /// The object's type label.
+    #[inline]
+    pub fn type_of(&self, object: impl Rooted) -> Result<TypeId, HeapError> {
+        Ok(self.object(&object)?.type_id())
     }
 
     /// The object's raw payload bytes.
-    pub fn payload(&self, handle: Handle) -> Result<&[u8], HeapError> {
-        let object = self.object(handle)?;
+    pub fn payload(&self, object: impl Rooted) -> Result<&[u8], HeapError> {
+        let object = self.object(&object)?;
         let (start, len) = (object.payload_address(), object.payload_len() as usize);
         // SAFETY: the payload lies inside a live object (P2); the borrow of `self` keeps the heap
         // from collecting or writing while the slice lives (P3).
         Ok(unsafe { std::slice::from_raw_parts(start.as_mut_ptr(), len) })
     }
 
-    pub fn payload_mut(&mut self, handle: Handle) -> Result<&mut [u8], HeapError> {
-        let object = self.object(handle)?;
+    pub fn payload_mut(&mut self, object: impl Rooted) -> Result<&mut [u8], HeapError> {
+        let object = self.object(&object)?;
         let (start, len) = (object.payload_address(), object.payload_len() as usize);
         // SAFETY: as in `payload`; the exclusive borrow makes this the only access (P3).
         Ok(unsafe { std::slice::from_raw_parts_mut(start.as_mut_ptr(), len) })
@@ -285,19 +414,19 @@ impl<C: Collector> Heap<C> {
 
     /// Declares that the object now owns `bytes` of off-heap memory (replacing what it owned),
     /// released when the object is reclaimed.
-    pub fn set_external_bytes(&mut self, handle: Handle, bytes: u64) -> Result<(), HeapError> {
-        let object = self.object(handle)?;
+    pub fn set_external_bytes(&mut self, object: impl Rooted, bytes: u64) -> Result<(), HeapError> {
+        let object = self.object(&object)?;
         self.core.external.set(object.address(), bytes);
         Ok(())
     }
 
-    pub fn external_bytes(&self, handle: Handle) -> Result<u64, HeapError> {
-        Ok(self.core.external.of(self.object(handle)?.address()))
+    pub fn external_bytes(&self, object: impl Rooted) -> Result<u64, HeapError> {
+        Ok(self.core.external.of(self.object(&object)?.address()))
     }
 
     /// A weak handle to `handle`'s object.
-    pub fn downgrade(&mut self, handle: Handle) -> Result<WeakHandle, HeapError> {
-        let object = self.object(handle)?;
+    pub fn downgrade(&mut self, object: impl Rooted) -> Result<WeakHandle, HeapError> {
+        let object = self.object(&object)?;
         let young = C::CONSTRAINTS.generational && object.is_in_new_space();
         Ok(self.core.weak_handles.create(object.address(), young))
     }
@@ -312,6 +441,22 @@ impl<C: Collector> Heap<C> {
         Ok(target.map(|address| self.core.handles.create(address)))
     }
 
+    /// A new local in `scope` for the weak handle's object, or `None` if it was reclaimed.
+    pub fn upgrade_local<'s>(
+        &self,
+        scope: &mut HandleScope<'s>,
+        weak: WeakHandle,
+    ) -> Result<Option<Local<'s>>, HeapError> {
+        let target = self
+            .core
+            .weak_handles
+            .get(weak)
+            .ok_or(HeapError::InvalidWeakHandle(weak))?;
+        target
+            .map(|address| self.core.handles.locals.create(scope, address))
+            .transpose()
+    }
+
     /// Whether the weak handle's object is still alive.
     pub fn is_alive(&self, weak: WeakHandle) -> Result<bool, HeapError> {
         let target = self
@@ -323,13 +468,13 @@ impl<C: Collector> Heap<C> {
     }
 
     /// Whether the weak handle still refers to `handle`'s object.
-    pub fn refers_to(&self, weak: WeakHandle, handle: Handle) -> Result<bool, HeapError> {
+    pub fn refers_to(&self, weak: WeakHandle, object: impl Rooted) -> Result<bool, HeapError> {
         let target = self
             .core
             .weak_handles
             .get(weak)
             .ok_or(HeapError::InvalidWeakHandle(weak))?;
-        Ok(target == Some(self.object(handle)?.address()))
+        Ok(target == Some(self.object(&object)?.address()))
     }
 
     /// The key of the weak handle's object, or `None` if it was reclaimed. Keys identify objects
@@ -482,6 +627,7 @@ impl<C: Collector> Heap<C> {
             external_bytes: core.external.total(),
             allocation_limit: core.growing.allocation_limit(),
             handles: core.handles.len(),
+            local_handles: core.handles.locals_len(),
             weak_handles: core.weak_handles.len(),
             allocated_objects: core.counters.allocated_objects,
             allocated_bytes: core.counters.allocated_bytes,

@@ -49,7 +49,11 @@ impl LargeObjectSpace {
     }
 
     /// Gives back the pages whose object `is_live` rejects; returns the bytes of objects freed.
-    pub fn release_dead(
+    ///
+    /// # Safety
+    /// In the owning collector's pause: an object `is_live` rejects is dead (nothing refers to
+    /// it any more), and nothing uses its page afterwards (P1, P5).
+    pub unsafe fn release_dead(
         &mut self,
         memory: &mut MemoryAllocator,
         mut is_live: impl FnMut(HeapObject) -> bool,
@@ -61,7 +65,8 @@ impl LargeObjectSpace {
                 return true;
             }
             freed += object.size();
-            memory.release_page(page, 0);
+            // SAFETY: the page's only object is dead (the caller), and this space forgets it (P1).
+            unsafe { memory.release_page(page, 0) };
             false
         });
         self.object_bytes -= freed;

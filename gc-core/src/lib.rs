@@ -40,6 +40,12 @@
 //!   the methods that write them are `unsafe`, and a collector calls them only in its own pause
 //!   or marking phase.
 //!
+//! - **P6 (root storage).** The local-handle stack and the persistent-handle table are shared
+//!   through `Rc`s with interior mutability (scopes and persistent handles reach them without
+//!   borrowing the heap). They are touched only inside their own modules' methods, each access a
+//!   borrow that ends before the method calls any code but its own, so no two borrows of one of
+//!   them overlap; `Rc` and `UnsafeCell` keep them on one thread.
+//!
 //! [`Collector`] is an `unsafe trait`: an implementation promises to keep P1, P2 and P5, which
 //! is what lets the mutator API above be safe. Mutator code never sees a page or an object:
 //! [`Heap::core`], the view of the internals for tests and tools, is `unsafe`, because a page or
@@ -63,6 +69,7 @@ pub mod heap_walk;
 pub mod large_object_space;
 pub mod leak_detector;
 pub mod linear_allocation_area;
+pub mod local_handles;
 pub mod mark_bitmap;
 pub mod memory_allocator;
 pub mod object;
@@ -70,11 +77,13 @@ pub mod old_generation;
 pub mod old_space;
 pub mod page;
 pub mod page_source;
+pub mod persistent_handles;
 pub mod remembered_set;
 pub mod retaining_path;
 pub mod stress;
 pub mod tagged;
 pub mod type_table;
+pub mod value;
 pub mod verifier;
 pub mod write_barrier;
 
@@ -88,19 +97,22 @@ pub use digest::{Digest, LiveGraph};
 pub use error::{HeapError, OutOfMemory};
 pub use event::{GcEvent, GcKind, GcPhase, GcReason, MutatorUtilization, PauseOutcome};
 pub use gc_tracer::{trace_gc_line, trace_gc_nvp_line};
-pub use handles::{Handle, WeakHandle};
-pub use heap::{Heap, HeapCore, HeapStats, PauseScope, SlotContent, Value};
+pub use handles::{Handle, Rooted, WeakHandle};
+pub use heap::{Heap, HeapCore, HeapStats, PauseScope};
 pub use heap_walk::WalkedObject;
 pub use leak_detector::{
     LeakDetector, LeakReport, MemoryWatchEvent, MemoryWatchListener, UsageStats,
 };
+pub use local_handles::{EscapableHandleScope, HandleScope, HandleScopes, Local};
 pub use memory_allocator::MemoryAllocator;
 pub use object::{HeapObject, ObjectShape};
 pub use old_generation::{OldGenerationCollector, YoungGeneration};
 pub use page::{PAGE_SIZE, PageFlags, PageRef, SpaceId};
 pub use page_source::PageSourceKind;
+pub use persistent_handles::Persistent;
 pub use remembered_set::{RememberedSet, SlotCallbackResult};
 pub use retaining_path::{ObjectKey, PathStep};
 pub use tagged::{Smi, TaggedWord};
 pub use type_table::TypeId;
+pub use value::{LocalValue, SlotContent, StoreValue, Value};
 pub use verifier::{VerifyError, VerifySummary};

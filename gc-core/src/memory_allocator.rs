@@ -118,8 +118,13 @@ impl MemoryAllocator {
     }
 
     /// Takes a page back from its space. Regular pages go to the pool (up to `pool_limit` pages);
-    /// others go back to the OS. The caller must hold no reference into the page afterwards.
-    pub fn release_page(&mut self, page: PageRef, pool_limit: usize) {
+    /// others go back to the OS.
+    ///
+    /// # Safety
+    /// `page` came from this allocator and its space gives it up, in the owning collector's pause
+    /// (P1, P5): no live object is on it, and no page, object or address of it is used afterwards
+    /// (every copy of the `PageRef` dangles).
+    pub unsafe fn release_page(&mut self, page: PageRef, pool_limit: usize) {
         let memory = self
             .in_use
             .remove(&page.start())
@@ -170,7 +175,8 @@ mod tests {
         assert_eq!(allocator.committed(), 2 * PAGE_SIZE);
         assert!(allocator.allocate_page(SpaceId::OldSpace).is_none());
         assert!(allocator.owns(a.area_start()));
-        allocator.release_page(a, 1);
+        // SAFETY: a test page with no objects, not used again (P1).
+        unsafe { allocator.release_page(a, 1) };
         assert!(!allocator.owns(a.area_start()));
         assert_eq!(
             (allocator.committed(), allocator.pooled()),
@@ -182,7 +188,8 @@ mod tests {
             (a.start(), 0),
             "pooled page reused"
         );
-        allocator.release_page(b, 0);
+        // SAFETY: as above.
+        unsafe { allocator.release_page(b, 0) };
         assert_eq!(allocator.pooled(), 0);
         assert_eq!(allocator.peak_committed(), 2 * PAGE_SIZE);
     }
@@ -193,7 +200,8 @@ mod tests {
         let page = allocator.allocate_large_page(3 * PAGE_SIZE).unwrap();
         assert!(page.flags().contains(PageFlags::LARGE_PAGE));
         assert!(page.size() >= 3 * PAGE_SIZE + crate::page::AREA_OFFSET);
-        allocator.release_page(page, 4);
+        // SAFETY: as above.
+        unsafe { allocator.release_page(page, 4) };
         assert_eq!((allocator.committed(), allocator.pooled()), (0, 0));
     }
 }

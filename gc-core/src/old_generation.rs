@@ -25,7 +25,8 @@ pub type ForEachPage<'a> = &'a dyn Fn(&mut dyn FnMut(PageRef));
 pub struct YoungGeneration<'a> {
     /// Calls its argument with every page of new space. Young objects are never marked; an
     /// old collector that marks while the mutator runs takes every object on these pages as a
-    /// root when it finishes marking.
+    /// root when it finishes marking. The pages are valid only during the call this view is
+    /// passed to: the collector keeps none of them (P1).
     pub pages: ForEachPage<'a>,
     /// Bytes of objects in new space.
     pub object_bytes: usize,

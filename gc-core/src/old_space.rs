@@ -107,9 +107,13 @@ impl OldSpace {
         self.pages.push(page);
     }
 
-    /// Keeps the pages for which `keep` is true; gives the others back to `memory`. The caller
-    /// must have removed the pages' blocks from the free list (a sweep rebuilds it).
-    pub fn retain_pages(
+    /// Keeps the pages for which `keep` is true; gives the others back to `memory`.
+    ///
+    /// # Safety
+    /// As [`MemoryAllocator::release_page`] for every page `keep` rejects: in the owning
+    /// collector's pause, no live object is on it and nothing uses it afterwards (P1, P5). The
+    /// caller must have removed the pages' blocks from the free list (a sweep rebuilds it).
+    pub unsafe fn retain_pages(
         &mut self,
         memory: &mut MemoryAllocator,
         pool_limit: usize,
@@ -118,7 +122,8 @@ impl OldSpace {
         self.pages.retain(|&page| {
             let kept = keep(page);
             if !kept {
-                memory.release_page(page, pool_limit);
+                // SAFETY: the caller's guarantee for a rejected page; this space forgets it (P1).
+                unsafe { memory.release_page(page, pool_limit) };
             }
             kept
         });

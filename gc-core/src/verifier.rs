@@ -58,7 +58,9 @@ pub(crate) fn verify_heap<C: Collector>(
     let mut pages = Vec::new();
     pages.extend_from_slice(core.old_space.pages());
     pages.extend_from_slice(core.lo_space.pages());
-    collector.for_each_extra_page(&mut |page| pages.push(page));
+    // SAFETY: the pages are used only in this call, which borrows the heap: nothing can resize
+    // or collect meanwhile (P1).
+    unsafe { collector.for_each_extra_page(&mut |page| pages.push(page)) };
     for page in pages {
         walk_page(core, page, collector.is_marking(), &mut map)?;
     }

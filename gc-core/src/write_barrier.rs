@@ -13,9 +13,10 @@ use crate::page::{PageFlags, PageRef};
 use crate::tagged::TaggedWord;
 
 /// Stores `value` into slot `index` of `host` (in range; checked by the caller) and runs the
-/// barrier.
+/// barrier. Crate-private: `value` must be null, an SMI or a live object (P2), which only the
+/// heap's checked `store` knows.
 #[inline(always)]
-pub fn store<C: Collector>(
+pub(crate) fn store<C: Collector>(
     collector: &mut C,
     core: &mut HeapCore,
     host: HeapObject,
@@ -47,6 +48,7 @@ pub fn store<C: Collector>(
     {
         // SAFETY: as above, `target` is a live object start (P2).
         let value = unsafe { HeapObject::from_address(target) };
-        collector.write_barrier_slow(core, host, host.slot_address(index), value);
+        // SAFETY: the slot is slot `index` of the live `host`, and it now holds `value` (P2).
+        unsafe { collector.write_barrier_slow(core, host, host.slot_address(index), value) };
     }
 }

@@ -28,7 +28,7 @@ unsafe impl Collector for Recording {
 
     fn collect(&mut self, _: &mut HeapCore, _: CollectionKind, _: GcReason) {}
 
-    fn write_barrier_slow(
+    unsafe fn write_barrier_slow(
         &mut self,
         _: &mut HeapCore,
         host: HeapObject,

@@ -40,7 +40,8 @@ impl MarkedHosts {
         let after = self.large.partition_point(|&(start, _)| start <= slot);
         if let Some(&(start, end)) = after.checked_sub(1).map(|i| &self.large[i]) {
             if slot < end {
-                return is_marked(start);
+                // SAFETY: `start` is a large object of this heap, alive as its page (the caller, P1, P2).
+                return unsafe { is_marked(start) };
             }
         }
         // SAFETY: a slot not in a large object lies in a regular page, within its first

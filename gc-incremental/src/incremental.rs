@@ -241,7 +241,8 @@ impl Incremental {
         if self.marker.is_empty() {
             // Marking is nearly done: the weak handles are looked at now, in the step's budget,
             // so that finalization decides only the few whose objects are not marked yet.
-            let settled = |address| !is_young(address) && is_marked(address);
+            // SAFETY: weak handles name live object starts (P2).
+            let settled = |address| unsafe { !is_young(address) && is_marked(address) };
             let looked = outcome.timed(GcPhase::Weak, || {
                 core.weak_handles.prescan_until(deadline, settled)
             });
@@ -273,9 +274,11 @@ impl Incremental {
         });
         // Young objects are marked too for now: a weak handle to an unreached young object is
         // cleared (nothing can reach that object again), a reached one stays where it is.
-        (outcome.external_freed_bytes, outcome.external_time) = outcome
-            .timed(GcPhase::Weak, || {
-                core.process_weak_references_after_prescan(|a| is_marked(a).then_some(a))
+        (outcome.external_freed_bytes, outcome.external_time) =
+            outcome.timed(GcPhase::Weak, || {
+                // SAFETY: weak handles and external-memory owners name live object starts (P2).
+                let live = |a| unsafe { is_marked(a) }.then_some(a);
+                core.process_weak_references_after_prescan(live)
             });
         if let Some(young) = &young {
             // SAFETY: the pages lent to `finish` in this pause, weak references processed.
@@ -558,7 +561,7 @@ unsafe impl Collector for Incremental {
     }
 
     /// The insertion barrier: the stored value turns grey.
-    fn write_barrier_slow(
+    unsafe fn write_barrier_slow(
         &mut self,
         _core: &mut HeapCore,
         _host: HeapObject,
@@ -595,7 +598,9 @@ unsafe impl Collector for Incremental {
                 ));
             }
             let pages: Vec<PageRef> = old_generation_pages(core).collect();
-            self.marker.check_tricolour(&pages)?;
+            // SAFETY: the heap verifier, which calls `verify`, made every allocation area
+            // walkable first (`Heap::verify`); slots of objects name live objects (P1, P2).
+            unsafe { self.marker.check_tricolour(&pages) }?;
         }
         self.sweeper.verify(core)
     }

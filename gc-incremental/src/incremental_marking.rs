@@ -69,8 +69,37 @@ pub struct IncrementalMarker {
 }
 
 /// Whether the object starting at `address` is in new space.
+///
+/// # Safety
+/// `address` is the start of a live object (P2): masking it must find a live page's header
+/// (P1). An arbitrary address would be masked to memory that is no page.
+///
+/// Safe code cannot pass it an arbitrary address:
+///
+/// ```compile_fail,E0133
+/// // calling an unsafe fn without unsafe
+/// gc_incremental::incremental_marking::is_young(gc_core::Address::new(8));
+/// ```
+///
+/// ```
+/// use gc_core::{Heap, HeapConfig};
+/// use gc_incremental::Incremental;
+/// use gc_incremental::incremental_marking::{is_marked, is_young};
+///
+/// let mut heap = Heap::new(HeapConfig::for_testing(), Incremental::new()).unwrap();
+/// let node = heap.intern_type("Node").unwrap();
+/// let _root = heap.allocate(node, 0, 0).unwrap();
+/// // SAFETY: the view is read while `heap` is borrowed, and a handle holds a live object start
+/// // (P1, P2).
+/// unsafe {
+///     heap.core().handles.for_each_root(|object| {
+///         assert!(!is_young(object), "no young generation");
+///         assert!(!is_marked(object), "no marking yet");
+///     })
+/// };
+/// ```
 #[inline(always)]
-pub fn is_young(address: Address) -> bool {
+pub unsafe fn is_young(address: Address) -> bool {
     // SAFETY: callers pass object starts of live pages (P2), so masking finds the header.
     unsafe { PageRef::containing(address) }
         .flags()
@@ -78,8 +107,16 @@ pub fn is_young(address: Address) -> bool {
 }
 
 /// Whether the old object starting at `address` is marked.
+///
+/// # Safety
+/// As [`is_young`]: `address` is the start of a live object (P1, P2).
+///
+/// ```compile_fail,E0133
+/// // calling an unsafe fn without unsafe
+/// gc_incremental::incremental_marking::is_marked(gc_core::Address::new(8));
+/// ```
 #[inline(always)]
-pub fn is_marked(address: Address) -> bool {
+pub unsafe fn is_marked(address: Address) -> bool {
     // SAFETY: as `is_young`.
     unsafe { PageRef::containing(address) }.is_marked(address)
 }
@@ -295,10 +332,15 @@ impl IncrementalMarker {
 
     /// Checks the tri-colour invariant over `pages` (walkable old-generation pages): no black
     /// object points at a white old object.
-    pub fn check_tricolour(&self, pages: &[PageRef]) -> Result<(), VerifyError> {
+    ///
+    /// # Safety
+    /// Every page in `pages` is walkable (as for `PageRef::cells`: every allocation area in it
+    /// was made iterable, as `Heap::verify` does first), and its objects' slots name live
+    /// objects (P1, P2).
+    pub unsafe fn check_tricolour(&self, pages: &[PageRef]) -> Result<(), VerifyError> {
         let grey: HashSet<Address> = self.worklist.iter().copied().collect();
         for &page in pages {
-            // SAFETY: the verifier made every page walkable before calling (`Heap::verify`).
+            // SAFETY: the caller made every page walkable (P1).
             for (address, kind) in unsafe { page.cells() } {
                 if kind != HeaderKind::Object || !page.is_marked(address) || grey.contains(&address)
                 {
@@ -308,7 +350,8 @@ impl IncrementalMarker {
                 let object = unsafe { HeapObject::from_address(address) };
                 let mut white = None;
                 object.for_each_pointer(|slot, target| {
-                    if white.is_none() && !is_young(target) && !is_marked(target) {
+                    // SAFETY: a slot of a live object names a live object start (P2).
+                    if white.is_none() && unsafe { !is_young(target) && !is_marked(target) } {
                         white = Some((slot, target));
                     }
                 });

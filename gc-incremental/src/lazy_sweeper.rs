@@ -56,8 +56,12 @@ impl LazySweeper {
         let page = self.pending.pop()?;
         if page.live_bytes() == 0 {
             let pool = core.page_pool_target();
-            core.old_space
-                .retain_pages(&mut core.memory, pool, |other| other != page);
+            // SAFETY: the complete marking that queued the page found nothing live on it, and
+            // the queue no longer holds it (P1, P5).
+            unsafe {
+                core.old_space
+                    .retain_pages(&mut core.memory, pool, |other| other != page)
+            };
             return Some(PageSwept::Released);
         }
         // SAFETY: the page's marks are those of the complete marking that queued it, and it is

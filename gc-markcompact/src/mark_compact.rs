@@ -113,9 +113,11 @@ impl MarkCompact {
         });
         // Dead objects are dropped now, while every page's marks are intact; the survivors'
         // entries follow them when pointers are updated.
-        (outcome.external_freed_bytes, outcome.external_time) = outcome
-            .timed(GcPhase::Weak, || {
-                core.process_weak_references(|object| is_marked(object).then_some(object))
+        (outcome.external_freed_bytes, outcome.external_time) =
+            outcome.timed(GcPhase::Weak, || {
+                // SAFETY: weak handles and external-memory owners name live object starts (P2).
+                let live = |object| unsafe { is_marked(object) }.then_some(object);
+                core.process_weak_references(live)
             });
         let candidates = match kind {
             CompactionKind::Candidates => select_candidates(core.old_space.pages(), &self.policy),
@@ -184,10 +186,14 @@ impl MarkCompact {
 unsafe fn finish_candidates(core: &mut HeapCore, result: &EvacuationResult) {
     let pool_limit = core.page_pool_target();
     // An evacuated candidate is one with nothing left alive; an aborted one keeps live bytes.
-    core.old_space
-        .retain_pages(&mut core.memory, pool_limit, |page| {
-            !page.flags().contains(PageFlags::EVACUATION_CANDIDATE) || page.live_bytes() > 0
-        });
+    // SAFETY: an evacuated candidate holds only forwarded or dead objects, which nothing refers
+    // to after pointer updating (the caller); this pause is its last user (P1, P5).
+    unsafe {
+        core.old_space
+            .retain_pages(&mut core.memory, pool_limit, |page| {
+                !page.flags().contains(PageFlags::EVACUATION_CANDIDATE) || page.live_bytes() > 0
+            })
+    };
     for &page in &result.aborted {
         // SAFETY: the page's marks are exactly the objects that stayed, the rest of it is dead or
         // forwarded and no longer referred to; the page is ours (P5).

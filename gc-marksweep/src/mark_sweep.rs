@@ -36,9 +36,11 @@ impl MarkSweep {
             marker.mark_roots(core);
             marker.drain();
         });
-        (outcome.external_freed_bytes, outcome.external_time) = outcome
-            .timed(GcPhase::Weak, || {
-                core.process_weak_references(|object| is_marked(object).then_some(object))
+        (outcome.external_freed_bytes, outcome.external_time) =
+            outcome.timed(GcPhase::Weak, || {
+                // SAFETY: weak handles and external-memory owners name live object starts (P2).
+                let live = |object| unsafe { is_marked(object) }.then_some(object);
+                core.process_weak_references(live)
             });
         let used_before = core.used_bytes();
         // SAFETY: marking is complete, the free list is rebuilt by the sweep and the LAB was given

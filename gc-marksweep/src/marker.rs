@@ -15,8 +15,39 @@ pub struct Marker {
 }
 
 /// Whether the object starting at `address` is marked.
+///
+/// # Safety
+/// `address` is the start of a live object (P2): masking it must find a live page's header
+/// (P1). An arbitrary address would be masked to memory that is no page.
+///
+/// Safe code cannot pass it an arbitrary address:
+///
+/// ```compile_fail,E0133
+/// // calling an unsafe fn without unsafe
+/// gc_marksweep::marker::is_marked(gc_core::Address::new(8));
+/// ```
+///
+/// A collector asks it about the objects the heap names, after marking:
+///
+/// ```
+/// use gc_core::{CollectionKind, Heap, HeapConfig};
+/// use gc_marksweep::MarkSweep;
+/// use gc_marksweep::marker::is_marked;
+///
+/// let mut heap = Heap::new(HeapConfig::for_testing(), MarkSweep::new()).unwrap();
+/// let node = heap.intern_type("Node").unwrap();
+/// let _root = heap.allocate(node, 0, 0).unwrap();
+/// heap.collect(CollectionKind::Full);
+/// // SAFETY: the view is read while `heap` is borrowed, and a handle holds a live object start
+/// // (P1, P2).
+/// unsafe {
+///     heap.core().handles.for_each_root(|object| {
+///         assert!(!is_marked(object), "the sweep cleared every mark bit");
+///     })
+/// };
+/// ```
 #[inline]
-pub fn is_marked(address: Address) -> bool {
+pub unsafe fn is_marked(address: Address) -> bool {
     // SAFETY: callers pass object starts of live pages (P2), so masking finds the header.
     unsafe { PageRef::containing(address) }.is_marked(address)
 }
@@ -41,9 +72,10 @@ impl Marker {
         core.handles.for_each_root(|root| self.mark(root));
     }
 
-    /// Greys `address` if it is white.
+    /// Greys `address` if it is white. Private: `address` must be a live object start (P2),
+    /// which only the roots and the slots the marker scans are known to be.
     #[inline(always)]
-    pub fn mark(&mut self, address: Address) {
+    fn mark(&mut self, address: Address) {
         // SAFETY: roots and pointer slots hold live object starts (P2), so masking finds their
         // page; the marker's creator owns the marking phase (P5, `Marker::new`).
         if unsafe { PageRef::containing(address).mark(address) } {

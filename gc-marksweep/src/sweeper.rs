@@ -87,8 +87,12 @@ pub unsafe fn sweep(core: &mut HeapCore) -> SweepResult {
 unsafe fn sweep_old_space(core: &mut HeapCore, pool_limit: usize) -> usize {
     core.old_space.free_list_mut().reset();
     let pages_before = core.old_space.pages().len();
-    core.old_space
-        .retain_pages(&mut core.memory, pool_limit, |page| page.live_bytes() > 0);
+    // SAFETY: marking is complete (the caller): a page without live bytes holds no live object,
+    // and this sweep is the only user of the pages it gives back (P1, P5).
+    unsafe {
+        core.old_space
+            .retain_pages(&mut core.memory, pool_limit, |page| page.live_bytes() > 0)
+    };
     for page in core.old_space.pages().to_vec() {
         if page.flags().contains(PageFlags::EVACUATION_CANDIDATE) {
             continue;
@@ -107,11 +111,14 @@ unsafe fn sweep_old_space(core: &mut HeapCore, pool_limit: usize) -> usize {
 /// # Safety
 /// As [`sweep`].
 pub unsafe fn sweep_large_objects(core: &mut HeapCore) {
-    core.lo_space.release_dead(&mut core.memory, |object| {
+    let is_live = |object: HeapObject| {
         // SAFETY: a large object starts its own live page.
         let page = unsafe { PageRef::containing(object.address()) };
         page.live_bytes() > 0
-    });
+    };
+    // SAFETY: marking is complete (the caller): a large object without live bytes is dead, and
+    // this sweep is the only user of the pages it gives back (P1, P5).
+    unsafe { core.lo_space.release_dead(&mut core.memory, is_live) };
     for object in core.lo_space.objects() {
         // SAFETY: a large object starts its own live page; the caller owns it (P5) and its mark
         // was read.

@@ -77,6 +77,8 @@ impl<Old: OldGenerationCollector, R: RememberedSet> Generational<Old, R> {
         &self.remembered
     }
 
+    /// New space. Its pages are reachable only through `unsafe` accessors
+    /// ([`NewSpace::to_space`]): a page may be given back at the next allocation or collection.
     pub fn new_space(&self) -> &NewSpace {
         &self.new_space
     }
@@ -251,7 +253,9 @@ impl<Old: OldGenerationCollector, R: RememberedSet> Generational<Old, R> {
         f: impl FnOnce(&mut Old, &mut HeapCore, YoungGeneration<'_>) -> T,
     ) -> T {
         let new_space = &self.new_space;
-        let pages = |f: &mut dyn FnMut(PageRef)| new_space.pages().for_each(f);
+        // SAFETY: the view lives for this call only, while new space is borrowed and cannot
+        // change (P1).
+        let pages = |f: &mut dyn FnMut(PageRef)| unsafe { new_space.pages() }.for_each(f);
         let young = YoungGeneration {
             pages: &pages,
             object_bytes: new_space.object_bytes(&core.lab),
@@ -331,7 +335,7 @@ unsafe impl<Old: OldGenerationCollector, R: RememberedSet> Collector for Generat
     }
 
     /// Records old-to-new stores; the old collector's marking barrier, if it has one, runs too.
-    fn write_barrier_slow(
+    unsafe fn write_barrier_slow(
         &mut self,
         core: &mut HeapCore,
         host: HeapObject,
@@ -339,13 +343,15 @@ unsafe impl<Old: OldGenerationCollector, R: RememberedSet> Collector for Generat
         value: HeapObject,
     ) {
         if is_in_new_space(value) && !is_in_new_space(host) {
-            self.remembered.record(host, slot);
+            // SAFETY: `slot` is a pointer slot of the live `host` (the caller, P2).
+            unsafe { self.remembered.record(host, slot) };
         }
         if !matches!(
             Old::CONSTRAINTS.barrier,
             BarrierKind::None | BarrierKind::Generational
         ) {
-            self.old.write_barrier_slow(core, host, slot, value);
+            // SAFETY: the caller's guarantees, passed on (P2).
+            unsafe { self.old.write_barrier_slow(core, host, slot, value) };
         }
     }
 
@@ -362,9 +368,12 @@ unsafe impl<Old: OldGenerationCollector, R: RememberedSet> Collector for Generat
         self.old.is_marking()
     }
 
-    fn for_each_extra_page(&self, f: &mut dyn FnMut(PageRef)) {
-        self.new_space.pages().for_each(&mut *f);
-        self.old.for_each_extra_page(f);
+    unsafe fn for_each_extra_page(&self, f: &mut dyn FnMut(PageRef)) {
+        // SAFETY: the caller uses the pages no longer than new space keeps them (P1).
+        unsafe {
+            self.new_space.pages().for_each(&mut *f);
+            self.old.for_each_extra_page(f);
+        }
     }
 
     fn make_iterable(&mut self, core: &mut HeapCore) {

@@ -72,16 +72,55 @@ impl NewSpace {
         self.object_bytes(lab) <= survivor_budget(self.to.len())
     }
 
-    pub fn from_space(&self) -> &[PageRef] {
+    /// The pages of from-space.
+    ///
+    /// # Safety
+    /// As [`NewSpace::to_space`].
+    pub unsafe fn from_space(&self) -> &[PageRef] {
         &self.from
     }
 
-    pub fn to_space(&self) -> &[PageRef] {
+    /// The pages of to-space.
+    ///
+    /// # Safety
+    /// A page is valid only while this new space keeps it: the caller uses no returned
+    /// [`PageRef`] after the next `&mut self` call on this new space (`resize` gives pages back,
+    /// `move_pages_to_old_space` hands them over), for the new space of a heap after its next
+    /// allocation, collection or step (P1).
+    ///
+    /// Safe code cannot keep a page that a resize may free:
+    ///
+    /// ```compile_fail,E0133
+    /// use gc_core::{Heap, HeapConfig};
+    /// use gc_marksweep::MarkSweep;
+    /// use gc_scavenge::Generational;
+    ///
+    /// let heap = Heap::new(HeapConfig::for_testing(), Generational::new(MarkSweep::new())).unwrap();
+    /// let pages = heap.collector().new_space().to_space().to_vec();
+    /// ```
+    ///
+    /// ```
+    /// use gc_core::{CollectionKind, Heap, HeapConfig};
+    /// use gc_marksweep::MarkSweep;
+    /// use gc_scavenge::Generational;
+    ///
+    /// let mut heap = Heap::new(HeapConfig::for_testing(), Generational::new(MarkSweep::new())).unwrap();
+    /// heap.collect(CollectionKind::Young);
+    /// let new_space = heap.collector().new_space();
+    /// // SAFETY: the pages are read while `heap` is borrowed (P1).
+    /// let to_space = unsafe { new_space.to_space() };
+    /// assert_eq!(to_space.len(), new_space.capacity());
+    /// assert!(to_space.iter().all(|page| page.allocation_top() == page.area_start()));
+    /// ```
+    pub unsafe fn to_space(&self) -> &[PageRef] {
         &self.to
     }
 
     /// Every page of both semispaces.
-    pub fn pages(&self) -> impl Iterator<Item = PageRef> + '_ {
+    ///
+    /// # Safety
+    /// As [`NewSpace::to_space`].
+    pub unsafe fn pages(&self) -> impl Iterator<Item = PageRef> + '_ {
         self.from.iter().chain(&self.to).copied()
     }
 
@@ -161,7 +200,10 @@ impl NewSpace {
     }
 
     /// To-space page `index` and the end of its objects so far, for the scavenger's scan.
-    pub fn to_page(&self, index: usize) -> Option<PageRef> {
+    ///
+    /// # Safety
+    /// As [`NewSpace::to_space`].
+    pub unsafe fn to_page(&self, index: usize) -> Option<PageRef> {
         self.to.get(index).copied()
     }
 
@@ -258,7 +300,10 @@ fn release_beyond(
 ) {
     while space.len() > keep {
         if let Some(page) = space.pop() {
-            memory.release_page(page, pool_limit);
+            // SAFETY: a page beyond `keep` holds no object (`resize` keeps every page in use),
+            // and it leaves the space; its copies handed out by `to_space` and the like are
+            // valid only until this `&mut self` call (P1).
+            unsafe { memory.release_page(page, pool_limit) };
         }
     }
 }

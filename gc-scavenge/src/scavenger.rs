@@ -83,8 +83,9 @@ impl<'a, Old: OldGenerationCollector> Scavenger<'a, Old> {
     ///
     /// # Safety
     /// Only the collector owning new space may scavenge it, in its pause (P5), and only when
-    /// `new_space.can_scavenge` holds. Every root and remembered slot must name a live object
-    /// (P2). The scavenger's methods rely on this.
+    /// `new_space.can_scavenge` holds. [`Scavenger::run`] must be given the core and the
+    /// remembered set of the heap `new_space` belongs to: every root and remembered slot must
+    /// name a live object (P2). The scavenger's methods rely on this.
     pub unsafe fn new(
         old: &'a mut Old,
         promotion_lab: &'a mut LinearAllocationArea,
@@ -161,10 +162,13 @@ impl<'a, Old: OldGenerationCollector> Scavenger<'a, Old> {
     /// copy pointer through to-space).
     fn drain<R: RememberedSet>(&mut self, core: &mut HeapCore, remembered: &mut R) {
         let mut scan_page = 0;
-        let mut scan = self.new_space.to_page(0).map(PageRef::area_start);
+        // SAFETY: to-space pages are used within this scavenge, which holds new space mutably:
+        // nothing gives them back meanwhile (P1). The same holds for the calls below.
+        let mut scan = unsafe { self.new_space.to_page(0) }.map(PageRef::area_start);
         loop {
             while let Some(address) = scan {
-                let Some(page) = self.new_space.to_page(scan_page) else {
+                // SAFETY: as above.
+                let Some(page) = (unsafe { self.new_space.to_page(scan_page) }) else {
                     break;
                 };
                 if address < page.allocation_top() {
@@ -175,7 +179,8 @@ impl<'a, Old: OldGenerationCollector> Scavenger<'a, Old> {
                     scan = Some(address.add(object.size()));
                 } else if scan_page < self.new_space.copy_page() {
                     scan_page += 1;
-                    scan = self.new_space.to_page(scan_page).map(PageRef::area_start);
+                    // SAFETY: as above.
+                    scan = unsafe { self.new_space.to_page(scan_page) }.map(PageRef::area_start);
                 } else {
                     break;
                 }
@@ -205,7 +210,8 @@ impl<'a, Old: OldGenerationCollector> Scavenger<'a, Old> {
             unsafe { slot.write_word(TaggedWord::from_address(moved).raw()) };
             if let Some(remembered) = remembered.as_deref_mut() {
                 if is_young(moved) {
-                    remembered.record(object, slot);
+                    // SAFETY: `slot` is a pointer slot of `object`, a promoted copy (P2).
+                    unsafe { remembered.record(object, slot) };
                 }
             }
         });

@@ -158,8 +158,11 @@ fn page_of(host: HeapObject) -> Address {
     unsafe { PageRef::containing(host.address()) }.start()
 }
 
-impl RememberedSet for SlotSetRememberedSet {
-    fn record(&mut self, host: HeapObject, slot: Address) {
+// SAFETY: `iterate` yields `page + offset` only for offsets set by `record` (a recorded slot,
+// minus its page start) and not cleared since by `iterate`, `remove_range` or `clear`; each
+// offset is one bit, so it is yielded once per iteration.
+unsafe impl RememberedSet for SlotSetRememberedSet {
+    unsafe fn record(&mut self, host: HeapObject, slot: Address) {
         let page = page_of(host);
         let added = self
             .pages

@@ -31,9 +31,11 @@ impl StoreBuffer {
     }
 }
 
-impl RememberedSet for StoreBuffer {
+// SAFETY: `iterate` yields the members of `set`, which are recorded slots (moved from the buffer
+// by `flush`) not removed since by `iterate`, `remove_range` or `clear`; a set holds each once.
+unsafe impl RememberedSet for StoreBuffer {
     #[inline]
-    fn record(&mut self, _host: HeapObject, slot: Address) {
+    unsafe fn record(&mut self, _host: HeapObject, slot: Address) {
         if self.buffer.capacity() == 0 {
             self.buffer.reserve_exact(BUFFER_CAPACITY);
         }

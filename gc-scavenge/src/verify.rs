@@ -18,12 +18,14 @@ pub fn verify_generations<R: RememberedSet>(
     new_space: &NewSpace,
     remembered: &R,
 ) -> Result<(), VerifyError> {
-    for page in new_space.pages() {
+    // SAFETY: the pages are used in this call only, which borrows new space (P1).
+    for page in unsafe { new_space.pages() } {
         if !page.flags().contains(NEW_SPACE_FLAGS) || page.owner() != SpaceId::NewSpace {
             return fail(format!("new-space {page:?} lacks its flags or owner"));
         }
     }
-    for page in new_space.to_space() {
+    // SAFETY: as above.
+    for page in unsafe { new_space.to_space() } {
         if page.allocation_top() != page.area_start() {
             return fail(format!("to-space {page:?} holds objects between scavenges"));
         }

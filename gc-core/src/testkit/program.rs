@@ -16,9 +16,12 @@ use crate::collector::{CollectionKind, Collector};
 use crate::config::HeapConfig;
 use crate::digest::Digest;
 use crate::error::{HeapError, OutOfMemory};
-use crate::handles::{Handle, WeakHandle};
-use crate::heap::{Heap, Value};
+use crate::handles::WeakHandle;
+use crate::heap::Heap;
+use crate::local_handles::{EscapableHandleScope, HandleScope, Local};
 use crate::page::{AREA_OFFSET, MAX_REGULAR_OBJECT_SIZE, PAGE_SIZE};
+use crate::persistent_handles::Persistent;
+use crate::value::{LocalValue, SlotContent};
 
 const TYPES: [&str; 4] = ["Node", "Leaf", "Array", "String"];
 
@@ -48,11 +51,26 @@ pub enum Op {
         host: usize,
         slot: usize,
     },
+    /// Loads a slot into one of the current scope's own locals.
+    LoadInto {
+        target: usize,
+        host: usize,
+        slot: usize,
+    },
+    /// Makes a persistent handle to a root's object.
     Retain {
         root: usize,
     },
+    /// Drops a persistent handle.
     Release {
         root: usize,
+    },
+    /// Opens a handle scope: until its `CloseScope`, new roots are its locals.
+    OpenScope,
+    /// Closes the innermost scope, escaping one of its roots into the parent when `escape` is
+    /// set. Outside scopes it does nothing.
+    CloseScope {
+        escape: Option<usize>,
     },
     Downgrade {
         root: usize,
@@ -101,6 +119,10 @@ pub fn op_strategy() -> impl Strategy<Value = Op> {
         14 => (any::<usize>(), any::<usize>(), value_strategy())
             .prop_map(|(host, slot, value)| Op::Store { host, slot, value }),
         3 => (any::<usize>(), any::<usize>()).prop_map(|(host, slot)| Op::Load { host, slot }),
+        1 => (any::<usize>(), any::<usize>(), any::<usize>())
+            .prop_map(|(target, host, slot)| Op::LoadInto { target, host, slot }),
+        2 => Just(Op::OpenScope),
+        2 => proptest::option::of(any::<usize>()).prop_map(|escape| Op::CloseScope { escape }),
         2 => any::<usize>().prop_map(|root| Op::Retain { root }),
         10 => any::<usize>().prop_map(|root| Op::Release { root }),
         2 => any::<usize>().prop_map(|root| Op::Downgrade { root }),
@@ -121,8 +143,8 @@ pub fn program_strategy(len: std::ops::Range<usize>) -> impl Strategy<Value = Ve
 struct Runner<C: Collector> {
     heap: Heap<C>,
     model: Model,
-    /// One entry per root reference: the handle and the model id.
-    roots: Vec<(Handle, usize)>,
+    /// The persistent handles and their model ids: the roots outside scopes.
+    roots: Vec<(Persistent, usize)>,
     /// The program's weak handles and their model ids.
     weaks: Vec<(WeakHandle, usize)>,
     /// A weak handle per model object, to find it in the heap (an id table that keeps nothing
@@ -157,64 +179,198 @@ fn pick(len: usize, index: usize) -> Option<usize> {
     (len > 0).then(|| index % len)
 }
 
+fn text(error: HeapError) -> String {
+    error.to_string()
+}
+
+/// The operations still to play, with their positions for messages.
+type Ops<'p> = std::iter::Peekable<std::iter::Enumerate<std::slice::Iter<'p, Op>>>;
+
+/// The locals of one scope frame and those of its parents (copied in when it opened), each with
+/// its model id. `own` is where this frame's own locals begin.
+struct Frame<'l> {
+    locals: Vec<(Local<'l>, usize)>,
+    own: usize,
+}
+
 impl<C: Collector> Runner<C> {
-    fn step(&mut self, op: &Op) -> Check {
+    /// Plays the whole program. Outside scopes each operation runs in a scope of its own whose
+    /// new roots become persistent handles; `OpenScope` runs a nested frame of locals until its
+    /// `CloseScope`.
+    fn run(&mut self, program: &[Op]) -> Check {
+        let mut ops = program.iter().enumerate().peekable();
+        while ops.peek().is_some() {
+            let scopes = self.heap.handle_scopes();
+            scopes.enter(|scope| {
+                scope
+                    .escapable(|frame_scope| self.run_frame(frame_scope, &[], &mut ops, 0))
+                    .map(|_| ())
+            })?;
+        }
+        Ok(())
+    }
+
+    /// Runs a frame in `scope` (opened by the caller) until its `CloseScope` or the end of the
+    /// program; a local escaped at the close comes back in the parent's scope.
+    fn run_frame<'i, 's>(
+        &mut self,
+        scope: &mut EscapableHandleScope<'i, 's>,
+        outer: &[(Local<'_>, usize)],
+        ops: &mut Ops<'_>,
+        depth: usize,
+    ) -> Result<Option<(Local<'s>, usize)>, String> {
+        let mut frame = Frame {
+            locals: outer.to_vec(),
+            own: outer.len(),
+        };
+        let escaped = loop {
+            let Some((index, op)) = ops.next() else {
+                break None;
+            };
+            let at = |e: String| format!("after operation {index} ({op:?}): {e}");
+            match *op {
+                Op::OpenScope => {
+                    let escaped = scope
+                        .escapable(|inner| self.run_frame(inner, &frame.locals, ops, depth + 1))?;
+                    if let Some((local, id)) = escaped {
+                        self.model.objects[id].roots += 1;
+                        frame.locals.push((local, id));
+                    }
+                }
+                Op::CloseScope { escape } if depth > 0 => {
+                    let escaped = match pick(frame.locals.len(), escape.unwrap_or(0)) {
+                        Some(i) if escape.is_some() => {
+                            let (local, id) = frame.locals[i];
+                            Some((scope.escape(local), id))
+                        }
+                        _ => None,
+                    };
+                    break escaped;
+                }
+                _ => self.step(scope, &mut frame, op).map_err(at)?,
+            }
+            if depth == 0 {
+                // The outermost frame's one operation is done: it keeps what it made.
+                let own = frame.locals.split_off(frame.own);
+                for (local, id) in own {
+                    self.roots
+                        .push((self.heap.persistent(local).map_err(text)?, id));
+                    self.model.objects[id].roots += 1;
+                    frame.locals.push((local, id));
+                }
+                break None;
+            }
+        };
+        for &(_, id) in &frame.locals[frame.own..] {
+            self.model.objects[id].roots -= 1;
+        }
+        Ok(escaped)
+    }
+
+    fn step<'s: 'l, 'l>(
+        &mut self,
+        scope: &mut HandleScope<'s>,
+        frame: &mut Frame<'l>,
+        op: &Op,
+    ) -> Check {
         match *op {
             Op::Allocate {
                 type_index,
                 slots,
                 bytes,
-            } => self.allocate(type_index, slots, bytes)?,
-            Op::Store { host, slot, value } => self.store(host, slot, value)?,
-            Op::Load { host, slot } => self.load(host, slot)?,
-            Op::Retain { root } => self.retain(root)?,
-            Op::Release { root } => self.release(root)?,
-            Op::Downgrade { root } => {
-                if let Some(i) = pick(self.roots.len(), root) {
-                    let (handle, id) = self.roots[i];
-                    self.weaks
-                        .push((self.heap.downgrade(handle).map_err(|e| e.to_string())?, id));
+            } => self.allocate(scope, frame, type_index, slots, bytes)?,
+            Op::Store { host, slot, value } => self.store(scope, frame, host, slot, value)?,
+            Op::Load { host, slot } => self.load(scope, frame, host, slot)?,
+            Op::LoadInto { target, host, slot } => {
+                self.load_into(scope, frame, target, host, slot)?
+            }
+            Op::Retain { root } => {
+                if let Some((local, id)) = self.root(scope, frame, root)? {
+                    self.roots
+                        .push((self.heap.persistent(local).map_err(text)?, id));
+                    self.model.objects[id].roots += 1;
                 }
             }
-            Op::Upgrade { weak } => self.upgrade(weak)?,
+            Op::Release { root } => {
+                if let Some(i) = pick(self.roots.len(), root) {
+                    let (_dropped, id) = self.roots.swap_remove(i);
+                    self.model.objects[id].roots -= 1;
+                }
+            }
+            Op::Downgrade { root } => {
+                if let Some((local, id)) = self.root(scope, frame, root)? {
+                    self.weaks
+                        .push((self.heap.downgrade(local).map_err(text)?, id));
+                }
+            }
+            Op::Upgrade { weak } => self.upgrade(scope, frame, weak)?,
             Op::DropWeak { weak } => {
                 if let Some(i) = pick(self.weaks.len(), weak) {
                     let (handle, _) = self.weaks.swap_remove(i);
-                    self.heap.drop_weak(handle).map_err(|e| e.to_string())?;
+                    self.heap.drop_weak(handle).map_err(text)?;
                 }
             }
             Op::SetExternal { root, bytes } => {
-                if let Some(i) = pick(self.roots.len(), root) {
-                    let (handle, id) = self.roots[i];
-                    self.heap
-                        .set_external_bytes(handle, bytes)
-                        .map_err(|e| e.to_string())?;
+                if let Some((local, id)) = self.root(scope, frame, root)? {
+                    self.heap.set_external_bytes(local, bytes).map_err(text)?;
                     self.model.objects[id].external = bytes;
                 }
             }
-            Op::WritePayload { root, seed } => self.write_payload(root, seed)?,
+            Op::WritePayload { root, seed } => self.write_payload(scope, frame, root, seed)?,
             Op::Collect { kind } => {
                 self.heap.collect(kind);
                 self.check(kind)?;
             }
+            // Scope operations outside any scope do nothing.
+            Op::OpenScope | Op::CloseScope { .. } => {}
         }
         Ok(())
     }
 
-    fn allocate(&mut self, type_index: usize, slots: u32, bytes: u32) -> Check {
+    /// The `index`th root, counting the persistent handles and then the frame's locals, as a
+    /// local: a persistent handle's object gets a new local in the frame.
+    fn root<'s: 'l, 'l>(
+        &mut self,
+        scope: &mut HandleScope<'s>,
+        frame: &mut Frame<'l>,
+        index: usize,
+    ) -> Result<Option<(Local<'l>, usize)>, String> {
+        let Some(i) = pick(self.roots.len() + frame.locals.len(), index) else {
+            return Ok(None);
+        };
+        if let Some(i) = i.checked_sub(self.roots.len()) {
+            return Ok(Some(frame.locals[i]));
+        }
+        let (persistent, id) = &self.roots[i];
+        let local = self.heap.local(scope, persistent).map_err(text)?;
+        self.model.objects[*id].roots += 1;
+        frame.locals.push((local, *id));
+        Ok(Some((local, *id)))
+    }
+
+    fn allocate<'s: 'l, 'l>(
+        &mut self,
+        scope: &mut HandleScope<'s>,
+        frame: &mut Frame<'l>,
+        type_index: usize,
+        slots: u32,
+        bytes: u32,
+    ) -> Check {
         let name = TYPES[type_index % TYPES.len()];
-        let type_id = self.heap.intern_type(name).map_err(|e| e.to_string())?;
-        let handle = match self.heap.allocate(type_id, slots.into(), bytes.into()) {
-            Ok(handle) => handle,
+        let type_id = self.heap.intern_type(name).map_err(text)?;
+        let local = match self
+            .heap
+            .allocate_local(scope, type_id, slots.into(), bytes.into())
+        {
+            Ok(local) => local,
             Err(HeapError::OutOfMemory(error)) if self.policy == OutOfMemoryPolicy::Tolerate => {
                 return self.tolerate(&error);
             }
             Err(error) => return Err(error.to_string()),
         };
         let id = self.model.allocate(name, slots as usize, bytes as usize);
-        self.ids
-            .push(self.heap.downgrade(handle).map_err(|e| e.to_string())?);
-        self.roots.push((handle, id));
+        self.ids.push(self.heap.downgrade(local).map_err(text)?);
+        frame.locals.push((local, id));
         Ok(())
     }
 
@@ -235,88 +391,128 @@ impl<C: Collector> Runner<C> {
         Ok(())
     }
 
-    fn store(&mut self, host: usize, slot: usize, value: OpValue) -> Check {
-        let Some(i) = pick(self.roots.len(), host) else {
+    fn store<'s: 'l, 'l>(
+        &mut self,
+        scope: &mut HandleScope<'s>,
+        frame: &mut Frame<'l>,
+        host: usize,
+        slot: usize,
+        value: OpValue,
+    ) -> Check {
+        let Some((host, id)) = self.root(scope, frame, host)? else {
             return Ok(());
         };
-        let (handle, id) = self.roots[i];
         let Some(slot) = pick(self.model.objects[id].slots.len(), slot) else {
             return Ok(());
         };
         let (value, model_value) = match value {
-            OpValue::Null => (Value::Null, ModelValue::Null),
-            OpValue::Smi(n) => (Value::Smi(n), ModelValue::Smi(n)),
-            OpValue::Root(r) => {
-                let (target, target_id) = self.roots[r % self.roots.len()];
-                (Value::Ref(target), ModelValue::Ref(target_id))
-            }
+            OpValue::Null => (LocalValue::Null, ModelValue::Null),
+            OpValue::Smi(n) => (LocalValue::Smi(n), ModelValue::Smi(n)),
+            OpValue::Root(r) => match self.root(scope, frame, r)? {
+                Some((target, target_id)) => (LocalValue::Ref(target), ModelValue::Ref(target_id)),
+                None => return Ok(()),
+            },
         };
-        self.heap
-            .store(handle, slot as u64, value)
-            .map_err(|e| e.to_string())?;
+        self.heap.store(host, slot as u64, value).map_err(text)?;
         self.model.objects[id].slots[slot] = model_value;
         Ok(())
     }
 
-    fn load(&mut self, host: usize, slot: usize) -> Check {
-        let Some(i) = pick(self.roots.len(), host) else {
-            return Ok(());
+    /// The model's slot `slot` of a root's object, with the root; `None` when there is no root
+    /// or the object has no slots.
+    fn host_slot<'s: 'l, 'l>(
+        &mut self,
+        scope: &mut HandleScope<'s>,
+        frame: &mut Frame<'l>,
+        host: usize,
+        slot: usize,
+    ) -> Result<Option<(Local<'l>, usize, ModelValue)>, String> {
+        let Some((host, id)) = self.root(scope, frame, host)? else {
+            return Ok(None);
         };
-        let (handle, id) = self.roots[i];
         let Some(slot) = pick(self.model.objects[id].slots.len(), slot) else {
+            return Ok(None);
+        };
+        Ok(Some((host, slot, self.model.objects[id].slots[slot])))
+    }
+
+    fn load<'s: 'l, 'l>(
+        &mut self,
+        scope: &mut HandleScope<'s>,
+        frame: &mut Frame<'l>,
+        host: usize,
+        slot: usize,
+    ) -> Check {
+        let Some((host, slot, expected)) = self.host_slot(scope, frame, host, slot)? else {
             return Ok(());
         };
         let loaded = self
             .heap
-            .load(handle, slot as u64)
-            .map_err(|e| e.to_string())?;
-        match (loaded, self.model.objects[id].slots[slot]) {
-            (Value::Ref(target), ModelValue::Ref(target_id)) => {
+            .load_local(scope, host, slot as u64)
+            .map_err(text)?;
+        match (loaded, expected) {
+            (LocalValue::Ref(target), ModelValue::Ref(target_id)) => {
                 self.model.objects[target_id].roots += 1;
-                self.roots.push((target, target_id));
+                frame.locals.push((target, target_id));
                 Ok(())
             }
-            (Value::Null, ModelValue::Null) => Ok(()),
-            (Value::Smi(a), ModelValue::Smi(b)) if a == b => Ok(()),
-            (heap, model) => Err(format!(
-                "slot {slot} of object {id} holds {heap:?}, model {model:?}"
-            )),
+            (LocalValue::Null, ModelValue::Null) => Ok(()),
+            (LocalValue::Smi(a), ModelValue::Smi(b)) if a == b => Ok(()),
+            (heap, model) => Err(format!("slot {slot} holds {heap:?}, model {model:?}")),
         }
     }
 
-    fn retain(&mut self, root: usize) -> Check {
-        let Some(i) = pick(self.roots.len(), root) else {
+    /// Loads a slot into one of the frame's own locals: when the slot holds a reference, the
+    /// local's old object loses that root and the loaded one gains it.
+    fn load_into<'s: 'l, 'l>(
+        &mut self,
+        scope: &mut HandleScope<'s>,
+        frame: &mut Frame<'l>,
+        target: usize,
+        host: usize,
+        slot: usize,
+    ) -> Check {
+        let Some((host, slot, expected)) = self.host_slot(scope, frame, host, slot)? else {
             return Ok(());
         };
-        let (handle, id) = self.roots[i];
-        self.heap.retain(handle).map_err(|e| e.to_string())?;
-        self.model.objects[id].roots += 1;
-        self.roots.push((handle, id));
-        Ok(())
-    }
-
-    fn release(&mut self, root: usize) -> Check {
-        let Some(i) = pick(self.roots.len(), root) else {
+        let Some(t) = pick(frame.locals.len() - frame.own, target) else {
             return Ok(());
         };
-        let (handle, id) = self.roots.swap_remove(i);
-        self.heap.release(handle).map_err(|e| e.to_string())?;
-        self.model.objects[id].roots -= 1;
-        Ok(())
+        let (local, old_id) = frame.locals[frame.own + t];
+        let content = self
+            .heap
+            .load_into(local, host, slot as u64)
+            .map_err(text)?;
+        match (content, expected) {
+            (SlotContent::Reference, ModelValue::Ref(new_id)) => {
+                self.model.objects[old_id].roots -= 1;
+                self.model.objects[new_id].roots += 1;
+                frame.locals[frame.own + t].1 = new_id;
+                Ok(())
+            }
+            (SlotContent::Null, ModelValue::Null) => Ok(()),
+            (SlotContent::Smi(a), ModelValue::Smi(b)) if a == b => Ok(()),
+            (heap, model) => Err(format!("slot {slot} holds {heap:?}, model {model:?}")),
+        }
     }
 
     /// A weak handle whose object the heap still has may be upgraded even if the model finds it
     /// unreachable (it was not collected yet): the model then resurrects it, as the program does.
-    fn upgrade(&mut self, weak: usize) -> Check {
+    fn upgrade<'s: 'l, 'l>(
+        &mut self,
+        scope: &mut HandleScope<'s>,
+        frame: &mut Frame<'l>,
+        weak: usize,
+    ) -> Check {
         let Some(i) = pick(self.weaks.len(), weak) else {
             return Ok(());
         };
         let (weak, id) = self.weaks[i];
         let reachable = self.model.reachable()[id];
-        match self.heap.upgrade(weak).map_err(|e| e.to_string())? {
-            Some(handle) => {
+        match self.heap.upgrade_local(scope, weak).map_err(text)? {
+            Some(local) => {
                 self.model.objects[id].roots += 1;
-                self.roots.push((handle, id));
+                frame.locals.push((local, id));
                 Ok(())
             }
             None if reachable => Err(format!("weak handle to reachable object {id} was cleared")),
@@ -324,12 +520,17 @@ impl<C: Collector> Runner<C> {
         }
     }
 
-    fn write_payload(&mut self, root: usize, seed: u8) -> Check {
-        let Some(i) = pick(self.roots.len(), root) else {
+    fn write_payload<'s: 'l, 'l>(
+        &mut self,
+        scope: &mut HandleScope<'s>,
+        frame: &mut Frame<'l>,
+        root: usize,
+        seed: u8,
+    ) -> Check {
+        let Some((local, id)) = self.root(scope, frame, root)? else {
             return Ok(());
         };
-        let (handle, id) = self.roots[i];
-        let payload = self.heap.payload_mut(handle).map_err(|e| e.to_string())?;
+        let payload = self.heap.payload_mut(local).map_err(text)?;
         for (i, byte) in payload.iter_mut().enumerate() {
             *byte = seed.wrapping_add(i as u8);
         }
@@ -381,19 +582,25 @@ impl<C: Collector> Runner<C> {
     }
 
     fn check_object(&mut self, id: usize) -> Check {
-        let handle = self
-            .heap
-            .upgrade(self.ids[id])
-            .map_err(|e| e.to_string())?
-            .ok_or("gone")?;
-        let result = self.compare_object(handle, id);
-        self.heap.release(handle).map_err(|e| e.to_string())?;
-        result
+        let scopes = self.heap.handle_scopes();
+        scopes.enter(|scope| {
+            let local = self
+                .heap
+                .upgrade_local(scope, self.ids[id])
+                .map_err(text)?
+                .ok_or("gone")?;
+            self.compare_object(scope, local, id)
+        })
     }
 
-    fn compare_object(&mut self, handle: Handle, id: usize) -> Check {
+    fn compare_object(
+        &mut self,
+        scope: &mut HandleScope<'_>,
+        local: Local<'_>,
+        id: usize,
+    ) -> Check {
         let object = &self.model.objects[id];
-        let shape = self.heap.shape(handle).map_err(|e| e.to_string())?;
+        let shape = self.heap.shape(local).map_err(text)?;
         let name = self.heap.type_name(shape.type_id);
         if name != object.type_name || shape.slots as usize != object.slots.len() {
             return Err(format!(
@@ -401,39 +608,39 @@ impl<C: Collector> Runner<C> {
                 shape.slots
             ));
         }
-        if self.heap.payload(handle).map_err(|e| e.to_string())? != object.payload.as_slice() {
+        if self.heap.payload(local).map_err(text)? != object.payload.as_slice() {
             return Err(format!("payload of object {id} differs from the model"));
         }
-        if self
-            .heap
-            .external_bytes(handle)
-            .map_err(|e| e.to_string())?
-            != object.external
-        {
+        if self.heap.external_bytes(local).map_err(text)? != object.external {
             return Err(format!(
                 "external bytes of object {id} differ from the model"
             ));
         }
         for slot in 0..object.slots.len() {
             let expected = self.model.objects[id].slots[slot];
-            let loaded = self
-                .heap
-                .load(handle, slot as u64)
-                .map_err(|e| e.to_string())?;
-            let same = match (loaded, expected) {
-                (Value::Ref(target), ModelValue::Ref(target_id)) => {
-                    let same = self.heap.refers_to(self.ids[target_id], target);
-                    self.heap.release(target).map_err(|e| e.to_string())?;
-                    same.map_err(|e| e.to_string())?
-                }
-                (Value::Ref(target), _) => {
-                    self.heap.release(target).map_err(|e| e.to_string())?;
-                    false
-                }
-                (loaded, ModelValue::Null) => loaded == Value::Null,
-                (loaded, ModelValue::Smi(n)) => loaded == Value::Smi(n),
-                (_, ModelValue::Ref(_)) => false,
-            };
+            // Each slot is read twice: once without a root, once as a local in a nested scope.
+            let read = self.heap.read(local, slot as u64).map_err(text)?;
+            let same = scope.scope(|scope| -> Result<bool, String> {
+                let loaded = self
+                    .heap
+                    .load_local(scope, local, slot as u64)
+                    .map_err(text)?;
+                Ok(SlotContent::from(loaded) == read
+                    && match (loaded, expected) {
+                        (LocalValue::Ref(target), ModelValue::Ref(target_id)) => {
+                            self.heap
+                                .refers_to(self.ids[target_id], target)
+                                .map_err(text)?
+                                && self
+                                    .heap
+                                    .slot_refers_to(local, slot as u64, target)
+                                    .map_err(text)?
+                        }
+                        (loaded, ModelValue::Null) => loaded == LocalValue::Null,
+                        (loaded, ModelValue::Smi(n)) => loaded == LocalValue::Smi(n),
+                        (_, ModelValue::Ref(_)) => false,
+                    })
+            })?;
             if !same {
                 return Err(format!(
                     "slot {slot} of object {id} differs from the model ({expected:?})"
@@ -495,10 +702,9 @@ pub fn check_program_with<C: Collector>(
         policy,
         out_of_memory: 0,
     };
-    for (index, op) in program.iter().enumerate() {
-        runner
-            .step(op)
-            .map_err(|e| format!("after operation {index} ({op:?}): {e}"))?;
+    runner.run(program)?;
+    if runner.heap.stats().local_handles != 0 {
+        return Err("locals are left after every scope closed".to_owned());
     }
     runner.heap.collect(CollectionKind::Full);
     runner

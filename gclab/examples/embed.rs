@@ -4,14 +4,18 @@
 //! `--no-default-features --features marksweep` and a generational one with the defaults.
 //!
 //! ```text
-//! cargo run -p bench-harness --example embed
-//! cargo run -p bench-harness --example embed --no-default-features --features markcompact
+//! cargo run -p gclab --example embed
+//! cargo run -p gclab --example embed --no-default-features --features markcompact
 //! ```
+//!
+//! The second prints `collector: markcompact`.
 
 use std::process::ExitCode;
 
-use bench_harness::collectors::{CollectorChoice, HeapVisitor, run_with};
-use gc_core::{CollectionKind, Collector, Heap, HeapConfig, HeapError, Value};
+use gclab::{
+    CollectionKind, Collector, CollectorChoice, Heap, HeapConfig, HeapError, HeapVisitor, Value,
+    run_with,
+};
 
 /// The runtime's program: a list of 100 000 cells, every other one unlinked, then a full
 /// collection; prints what survived.

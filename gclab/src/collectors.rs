@@ -1,13 +1,13 @@
-//! Which collectors this build of gclab holds, choosing one by name, and running code on a heap of
-//! the chosen one.
+//! Which collectors this build of gclab holds, choosing one by name (or [`CollectorChoice::Auto`]),
+//! and running code on a heap of the chosen one.
 //!
 //! [`Heap`] is generic over its collector so that allocation and the write barrier are
 //! monomorphized. A name chosen at run time is turned into a type exactly once per run: by
 //! [`CollectorChoice::visit`], which calls a [`CollectorVisitor`]'s generic method with the chosen
 //! collector, or by [`run_with`], which builds the heap and calls a [`HeapVisitor`].
 //!
-//! Each collector is an additive cargo feature (wasmtime's scheme). The feature switches appear
-//! only in this file, in three places per collector: its [`CollectorChoice`] variant, its entry in
+//! Each collector is an additive cargo feature of this crate (wasmtime's scheme). The feature
+//! switches appear only in this file, in three places per collector: its [`CollectorChoice`] variant, its entry in
 //! [`CollectorChoice::COMPILED_IN`], and its arm in [`CollectorChoice::visit`]. Its row in
 //! [`KNOWN`] is always there, so that asking for a collector this build lacks names the feature
 //! that would add it.
@@ -16,13 +16,14 @@ use std::fmt;
 
 use gc_core::{Collector, CollectorConstraints, ConfigError, Heap, HeapConfig};
 
-use crate::error::Error;
+use crate::error::ChoiceError;
 
 /// A collector configuration gclab has or plans, and the cargo features that compile it in.
 #[derive(Copy, Clone, Debug, PartialEq, Eq)]
 pub struct KnownCollector {
-    /// The name as the command line spells it (the collector's `CONSTRAINTS.name`).
+    /// The name [`CollectorChoice::parse`] takes (the collector's `CONSTRAINTS.name`).
     pub name: &'static str,
+    /// The cargo features of this crate that compile it in.
     pub features: &'static [&'static str],
 }
 
@@ -40,7 +41,7 @@ const fn known(name: &'static str, features: &'static [&'static str]) -> KnownCo
     KnownCollector { name, features }
 }
 
-/// The collector a run uses, as chosen on the command line.
+/// The collector a heap uses: [`CollectorChoice::Auto`], or one named (see [`CollectorChoice::parse`]).
 #[non_exhaustive]
 #[derive(Copy, Clone, Debug, PartialEq, Eq)]
 pub enum CollectorChoice {
@@ -103,13 +104,13 @@ impl CollectorChoice {
 
     /// Calls `visitor` with a new collector of this choice. Fails only for `Auto` in a build
     /// without collectors.
-    pub fn visit<V: CollectorVisitor>(self, visitor: V) -> Result<V::Output, Error> {
+    pub fn visit<V: CollectorVisitor>(self, visitor: V) -> Result<V::Output, ChoiceError> {
         match self.resolve()? {
             CollectorChoice::Auto => {
                 // Not reached: `resolve` never returns `Auto`. (Without collectors compiled in,
                 // this is the only arm, and the visitor is unused.)
                 let _ = visitor;
-                Err(Error::NoCollector)
+                Err(ChoiceError::NoCollector)
             }
             #[cfg(feature = "marksweep")]
             CollectorChoice::MarkSweep => Ok(visitor.visit(gc_marksweep::MarkSweep::new())),
@@ -133,12 +134,15 @@ impl CollectorChoice {
     }
 
     /// The collector `Auto` stands for.
-    pub fn best() -> Result<CollectorChoice, Error> {
-        Self::COMPILED_IN.first().copied().ok_or(Error::NoCollector)
+    pub fn best() -> Result<CollectorChoice, ChoiceError> {
+        Self::COMPILED_IN
+            .first()
+            .copied()
+            .ok_or(ChoiceError::NoCollector)
     }
 
     /// The collector this choice stands for: itself, or for `Auto` the best one.
-    pub fn resolve(self) -> Result<CollectorChoice, Error> {
+    pub fn resolve(self) -> Result<CollectorChoice, ChoiceError> {
         if self == CollectorChoice::Auto {
             Self::best()
         } else {
@@ -147,12 +151,12 @@ impl CollectorChoice {
     }
 
     /// What the chosen collector is (for `Auto`, the collector it stands for).
-    pub fn constraints(self) -> Result<CollectorConstraints, Error> {
+    pub fn constraints(self) -> Result<CollectorConstraints, ChoiceError> {
         self.visit(ConstraintsOf)
     }
 
     /// Parses a collector name: `auto`, or the name of a compiled-in collector.
-    pub fn parse(name: &str) -> Result<CollectorChoice, Error> {
+    pub fn parse(name: &str) -> Result<CollectorChoice, ChoiceError> {
         if name == "auto" {
             return Ok(CollectorChoice::Auto);
         }
@@ -160,11 +164,11 @@ impl CollectorChoice {
             return Ok(choice);
         }
         match KNOWN.iter().find(|known| known.name == name) {
-            Some(known) => Err(Error::NotCompiledIn {
+            Some(known) => Err(ChoiceError::NotCompiledIn {
                 name: name.to_owned(),
                 features: cargo_features(known.features),
             }),
-            None => Err(Error::UnknownCollector {
+            None => Err(ChoiceError::UnknownCollector {
                 name: name.to_owned(),
                 available: available_names().join(", "),
             }),
@@ -201,7 +205,7 @@ impl CollectorVisitor for ConstraintsOf {
     }
 }
 
-/// The names `--collector` accepts: `auto` and each compiled-in collector.
+/// The names [`CollectorChoice::parse`] accepts: `auto` and each compiled-in collector.
 pub fn available_names() -> Vec<&'static str> {
     let compiled = compiled_in_constraints().into_iter().map(|c| c.name);
     std::iter::once("auto").chain(compiled).collect()
@@ -238,7 +242,7 @@ pub fn run_with<V: HeapVisitor>(
     choice: CollectorChoice,
     config: HeapConfig,
     visitor: V,
-) -> Result<V::Output, Error> {
+) -> Result<V::Output, ChoiceError> {
     Ok(choice.visit(WithHeap { config, visitor })??)
 }
 
@@ -292,7 +296,7 @@ mod tests {
     fn missing_collectors_name_their_features() {
         for known in not_compiled_in() {
             let message = match CollectorChoice::parse(known.name) {
-                Err(error @ Error::NotCompiledIn { .. }) => error.to_string(),
+                Err(error @ ChoiceError::NotCompiledIn { .. }) => error.to_string(),
                 other => panic!("{}: expected NotCompiledIn, got {other:?}", known.name),
             };
             assert!(message.contains(known.name), "{message}");
@@ -302,12 +306,12 @@ mod tests {
 
     #[test]
     fn unknown_names_list_the_available_ones() {
-        let Err(error @ Error::UnknownCollector { .. }) = CollectorChoice::parse("nosuch") else {
+        let Err(error @ ChoiceError::UnknownCollector { .. }) = CollectorChoice::parse("nosuch")
+        else {
             panic!("`nosuch` parsed");
         };
         let message = error.to_string();
         assert!(message.contains("`nosuch`") && message.contains("available: auto"));
-        assert_eq!(error.exit_code(), crate::error::EXIT_USAGE);
     }
 
     #[test]

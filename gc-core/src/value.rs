@@ -1,0 +1,151 @@
+//! What a reference slot holds, as the mutator stores and loads it: null, a small integer, or a
+//! reference through a root.
+//!
+//! [`LocalValue`] is what [`Heap::load_local`](crate::Heap::load_local) returns (a reference as a
+//! new local); [`Value`] is the same with a counted [`Handle`]. [`SlotContent`] says what a slot
+//! holds without rooting anything. [`Heap::store`](crate::Heap::store) takes anything that
+//! converts to a slot word ([`StoreValue`]): either value type, a local, a `&Persistent` or a
+//! handle.
+
+use crate::error::HeapError;
+use crate::handles::{Handle, HandleTable, Rooted};
+use crate::local_handles::Local;
+use crate::persistent_handles::Persistent;
+use crate::tagged::{Smi, TaggedWord};
+
+/// A value to store in, or loaded from, a reference slot, with references as counted handles.
+#[derive(Copy, Clone, PartialEq, Eq, Debug)]
+pub enum Value {
+    Null,
+    /// A small integer; must lie in [-2^30, 2^30).
+    Smi(i32),
+    /// A reference. From [`Heap::load`](crate::Heap::load) this is a new handle the caller owns
+    /// and must release.
+    Ref(Handle),
+}
+
+/// A value loaded from, or to store into, a reference slot, with references as locals.
+#[derive(Copy, Clone, PartialEq, Eq, Debug)]
+pub enum LocalValue<'s> {
+    Null,
+    /// A small integer in [`Smi::MIN`, `Smi::MAX`].
+    Smi(i32),
+    Ref(Local<'s>),
+}
+
+impl<'s> LocalValue<'s> {
+    /// The local, for a reference.
+    pub fn as_local(self) -> Option<Local<'s>> {
+        match self {
+            LocalValue::Ref(local) => Some(local),
+            _ => None,
+        }
+    }
+
+    /// The integer, for a small integer.
+    pub fn as_smi(self) -> Option<i32> {
+        match self {
+            LocalValue::Smi(n) => Some(n),
+            _ => None,
+        }
+    }
+
+    pub fn is_null(self) -> bool {
+        self == LocalValue::Null
+    }
+}
+
+impl<'s> From<Local<'s>> for LocalValue<'s> {
+    fn from(local: Local<'s>) -> Self {
+        LocalValue::Ref(local)
+    }
+}
+
+/// What a slot holds, as [`Heap::read`](crate::Heap::read) reports it.
+#[derive(Copy, Clone, PartialEq, Eq, Debug)]
+pub enum SlotContent {
+    Null,
+    Smi(i32),
+    /// A reference to an object (load it for a root to it).
+    Reference,
+}
+
+impl From<Value> for SlotContent {
+    fn from(value: Value) -> Self {
+        match value {
+            Value::Null => SlotContent::Null,
+            Value::Smi(n) => SlotContent::Smi(n),
+            Value::Ref(_) => SlotContent::Reference,
+        }
+    }
+}
+
+impl From<LocalValue<'_>> for SlotContent {
+    fn from(value: LocalValue<'_>) -> Self {
+        match value {
+            LocalValue::Null => SlotContent::Null,
+            LocalValue::Smi(n) => SlotContent::Smi(n),
+            LocalValue::Ref(_) => SlotContent::Reference,
+        }
+    }
+}
+
+mod sealed {
+    pub trait Sealed {}
+}
+
+/// Anything [`Heap::store`](crate::Heap::store) can put into a slot. Sealed.
+pub trait StoreValue: sealed::Sealed {
+    /// The slot word, or the error for a bad root or an SMI out of range.
+    #[doc(hidden)]
+    fn slot_word(&self, roots: &HandleTable) -> Result<TaggedWord, HeapError>;
+}
+
+fn smi_word(n: i32) -> Result<TaggedWord, HeapError> {
+    Smi::new(n.into())
+        .map(TaggedWord::from_smi)
+        .ok_or(HeapError::SmiOutOfRange(n.into()))
+}
+
+#[inline(always)]
+fn reference_word(root: &impl Rooted, roots: &HandleTable) -> Result<TaggedWord, HeapError> {
+    Ok(TaggedWord::from_address(root.address_in(roots)?))
+}
+
+impl sealed::Sealed for Value {}
+impl StoreValue for Value {
+    fn slot_word(&self, roots: &HandleTable) -> Result<TaggedWord, HeapError> {
+        match *self {
+            Value::Null => Ok(TaggedWord::NULL),
+            Value::Smi(n) => smi_word(n),
+            Value::Ref(handle) => reference_word(&handle, roots),
+        }
+    }
+}
+
+impl sealed::Sealed for LocalValue<'_> {}
+impl StoreValue for LocalValue<'_> {
+    #[inline(always)]
+    fn slot_word(&self, roots: &HandleTable) -> Result<TaggedWord, HeapError> {
+        match *self {
+            LocalValue::Null => Ok(TaggedWord::NULL),
+            LocalValue::Smi(n) => smi_word(n),
+            LocalValue::Ref(local) => reference_word(&local, roots),
+        }
+    }
+}
+
+impl sealed::Sealed for Local<'_> {}
+impl StoreValue for Local<'_> {
+    #[inline(always)]
+    fn slot_word(&self, roots: &HandleTable) -> Result<TaggedWord, HeapError> {
+        reference_word(self, roots)
+    }
+}
+
+impl sealed::Sealed for &Persistent {}
+impl StoreValue for &Persistent {
+    fn slot_word(&self, roots: &HandleTable) -> Result<TaggedWord, HeapError> {
+        reference_word(self, roots)
+    }
+}

@@ -1,0 +1,287 @@
+//! Criterion benchmarks of the mutator API, each beside what a Rust programmer would use instead
+//! (`Box`, `Rc`), in the same run.
+//!
+//! - `allocate_2_slots/*`: allocate a 2-slot object (24 bytes) into a local, 1024 to a scope;
+//!   `box` is `Box::new([0u64; 3])` dropped at once, `rc` the same in an `Rc`. The heaps collect
+//!   as they fill, so the collector's share is in the figure (amortized).
+//! - `local/*`: make a local for an object that already has one (`heap.local`), 1024 to a scope;
+//!   `rc_clone` is `Rc::clone` and its drop.
+//! - `load_store/*`: load a reference slot into a local and store it into another slot (the
+//!   write barrier included); `rc_refcell` does the same through `Rc<RefCell<..>>`.
+//! - `load_into/*`: load a reference slot into an existing local (no new local).
+//! - `scope/open_close`: open and close an empty nested handle scope.
+//! - `binary_trees_16/*`: the Benchmarks Game's binary-trees at depth 16 through the API, on
+//!   every compiled-in collector, beside `Box` and `Rc` versions of the same program.
+//!
+//! ```text
+//! cargo bench -p gclab --bench mutator
+//! cargo bench -p gclab --bench mutator -- binary_trees   # one group
+//! ```
+
+use std::cell::RefCell;
+use std::hint::black_box;
+use std::rc::Rc;
+use std::time::{Duration, Instant};
+
+use criterion::{Criterion, criterion_group, criterion_main};
+use gclab::collectors::{CollectorChoice, CollectorVisitor};
+use gclab::{Collector, Heap, HeapConfig, HeapError, LocalValue, VerifyHeap};
+use gclab::{HandleScope, Local, TypeId};
+
+/// Operations per handle scope in the per-operation benchmarks.
+const PER_SCOPE: u64 = 1024;
+const TREE_DEPTH: u32 = 16;
+
+fn config() -> HeapConfig {
+    HeapConfig {
+        verify: VerifyHeap::OnRequest,
+        ..HeapConfig::default()
+    }
+}
+
+/// Times `op` `iters` times on `heap`, `PER_SCOPE` to a nested scope.
+fn time_in_scopes<C: Collector>(
+    heap: &mut Heap<C>,
+    iters: u64,
+    mut op: impl FnMut(&mut Heap<C>, &mut HandleScope<'_>),
+) -> Duration {
+    heap.handle_scope(|heap, scope| {
+        let start = Instant::now();
+        let mut done = 0;
+        while done < iters {
+            let n = PER_SCOPE.min(iters - done);
+            scope.scope(|scope| {
+                for _ in 0..n {
+                    op(heap, scope);
+                }
+            });
+            done += n;
+        }
+        start.elapsed()
+    })
+}
+
+/// The per-operation benchmarks on one collector.
+struct Operations<'c> {
+    criterion: &'c mut Criterion,
+}
+
+impl CollectorVisitor for Operations<'_> {
+    type Output = Result<(), HeapError>;
+
+    fn visit<C: Collector>(self, collector: C) -> Self::Output {
+        let name = C::CONSTRAINTS.name;
+        let mut heap = Heap::new(config(), collector).expect("a valid configuration");
+        let node = heap.intern_type("Node")?;
+        let c = self.criterion;
+        c.benchmark_group("allocate_2_slots")
+            .bench_function(name, |b| {
+                b.iter_custom(|iters| {
+                    time_in_scopes(&mut heap, iters, |heap, scope| {
+                        black_box(heap.allocate_local(scope, node, 2, 0).ok());
+                    })
+                })
+            });
+        heap.handle_scope(|heap, outer| -> Result<(), HeapError> {
+            let parent = heap.allocate_local(outer, node, 2, 0)?;
+            let child = heap.allocate_local(outer, node, 2, 0)?;
+            heap.store(parent, 0, child)?;
+            c.benchmark_group("local").bench_function(name, |b| {
+                b.iter_custom(|iters| {
+                    time_in_scopes(heap, iters, |heap, scope| {
+                        black_box(heap.local(scope, parent).ok());
+                    })
+                })
+            });
+            c.benchmark_group("load_store").bench_function(name, |b| {
+                b.iter_custom(|iters| {
+                    time_in_scopes(heap, iters, |heap, scope| {
+                        if let Ok(LocalValue::Ref(loaded)) = heap.load_local(scope, parent, 0) {
+                            black_box(heap.store(parent, 1, loaded).ok());
+                        }
+                    })
+                })
+            });
+            let cursor = heap.local(outer, parent)?;
+            c.benchmark_group("load_into").bench_function(name, |b| {
+                b.iter(|| {
+                    black_box(heap.load_into(cursor, parent, 0).ok());
+                })
+            });
+            Ok(())
+        })?;
+        c.benchmark_group("binary_trees_16")
+            .sample_size(10)
+            .bench_function(name, |b| {
+                b.iter(|| black_box(binary_trees(&mut heap, node, TREE_DEPTH).ok()))
+            });
+        Ok(())
+    }
+}
+
+/// The Benchmarks Game's binary-trees through the API: a stretch tree, a long-lived tree, and
+/// for every second depth from 4 many short-lived trees, each built, counted and dropped.
+fn binary_trees<C: Collector>(
+    heap: &mut Heap<C>,
+    node: TypeId,
+    max_depth: u32,
+) -> Result<u64, HeapError> {
+    heap.handle_scope(|heap, scope| {
+        let mut checks = scope.scope(|s| -> Result<u64, HeapError> {
+            let stretch = build(heap, s, node, max_depth + 1)?;
+            count(heap, s, stretch)
+        })?;
+        let long_lived = build(heap, scope, node, max_depth)?;
+        for depth in (4..=max_depth).step_by(2) {
+            for _ in 0..1u64 << (max_depth - depth + 4) {
+                checks += scope.scope(|s| -> Result<u64, HeapError> {
+                    let tree = build(heap, s, node, depth)?;
+                    count(heap, s, tree)
+                })?;
+            }
+        }
+        Ok(checks + count(heap, scope, long_lived)?)
+    })
+}
+
+fn build<'s, C: Collector>(
+    heap: &mut Heap<C>,
+    scope: &mut HandleScope<'s>,
+    node: TypeId,
+    depth: u32,
+) -> Result<Local<'s>, HeapError> {
+    let tree = heap.allocate_local(scope, node, 2, 0)?;
+    if depth > 0 {
+        scope.scope(|children| -> Result<(), HeapError> {
+            for slot in 0..2 {
+                let child = build(heap, children, node, depth - 1)?;
+                heap.store(tree, slot, child)?;
+            }
+            Ok(())
+        })?;
+    }
+    Ok(tree)
+}
+
+fn count<C: Collector>(
+    heap: &Heap<C>,
+    scope: &mut HandleScope<'_>,
+    tree: Local<'_>,
+) -> Result<u64, HeapError> {
+    scope.scope(|scope| {
+        let mut nodes = 1;
+        for slot in 0..2 {
+            if let LocalValue::Ref(child) = heap.load_local(scope, tree, slot)? {
+                nodes += count(heap, scope, child)?;
+            }
+        }
+        Ok(nodes)
+    })
+}
+
+struct BoxNode(Option<(Box<BoxNode>, Box<BoxNode>)>);
+
+fn box_tree(depth: u32) -> Box<BoxNode> {
+    Box::new(BoxNode(
+        (depth > 0).then(|| (box_tree(depth - 1), box_tree(depth - 1))),
+    ))
+}
+
+fn box_count(tree: &BoxNode) -> u64 {
+    1 + tree
+        .0
+        .as_ref()
+        .map_or(0, |(l, r)| box_count(l) + box_count(r))
+}
+
+struct RcNode(Option<(Rc<RcNode>, Rc<RcNode>)>);
+
+fn rc_tree(depth: u32) -> Rc<RcNode> {
+    Rc::new(RcNode(
+        (depth > 0).then(|| (rc_tree(depth - 1), rc_tree(depth - 1))),
+    ))
+}
+
+fn rc_count(tree: &RcNode) -> u64 {
+    1 + tree
+        .0
+        .as_ref()
+        .map_or(0, |(l, r)| rc_count(l) + rc_count(r))
+}
+
+/// binary-trees with `make` and `count` for one memory-management strategy.
+fn native_binary_trees<T>(max_depth: u32, make: fn(u32) -> T, count: fn(&T) -> u64) -> u64 {
+    let mut checks = count(&make(max_depth + 1));
+    let long_lived = make(max_depth);
+    for depth in (4..=max_depth).step_by(2) {
+        for _ in 0..1u64 << (max_depth - depth + 4) {
+            checks += count(&make(depth));
+        }
+    }
+    checks + count(&long_lived)
+}
+
+fn baselines(c: &mut Criterion) {
+    c.benchmark_group("allocate_2_slots")
+        .bench_function("box", |b| b.iter(|| black_box(Box::new([0u64; 3]))))
+        .bench_function("rc", |b| b.iter(|| black_box(Rc::new([0u64; 3]))));
+    let shared = Rc::new([0u64; 3]);
+    c.benchmark_group("local")
+        .bench_function("rc_clone", |b| b.iter(|| black_box(Rc::clone(&shared))));
+    type Cell = RefCell<[Option<Rc<u64>>; 2]>;
+    let parent: Rc<Cell> = Rc::new(RefCell::new([Some(Rc::new(1)), None]));
+    c.benchmark_group("load_store")
+        .bench_function("rc_refcell", |b| {
+            b.iter(|| {
+                let loaded = parent.borrow()[0].clone();
+                parent.borrow_mut()[1] = black_box(loaded);
+            })
+        });
+    c.benchmark_group("binary_trees_16")
+        .sample_size(10)
+        .bench_function("box", |b| {
+            b.iter(|| black_box(native_binary_trees(TREE_DEPTH, box_tree, |t| box_count(t))))
+        })
+        .bench_function("rc", |b| {
+            b.iter(|| black_box(native_binary_trees(TREE_DEPTH, rc_tree, |t| rc_count(t))))
+        });
+}
+
+fn scopes(c: &mut Criterion) {
+    let Ok(choice) = CollectorChoice::best() else {
+        return;
+    };
+    choice.visit(ScopeBench { criterion: c }).ok();
+}
+
+struct ScopeBench<'c> {
+    criterion: &'c mut Criterion,
+}
+
+impl CollectorVisitor for ScopeBench<'_> {
+    type Output = ();
+
+    fn visit<C: Collector>(self, collector: C) {
+        let Ok(mut heap) = Heap::new(config(), collector) else {
+            return;
+        };
+        self.criterion
+            .benchmark_group("scope")
+            .bench_function("open_close", |b| {
+                heap.handle_scope(|_, scope| {
+                    b.iter(|| scope.scope(|inner| black_box(inner.stack_len())))
+                })
+            });
+    }
+}
+
+fn operations(c: &mut Criterion) {
+    for &choice in CollectorChoice::COMPILED_IN {
+        if let Ok(Err(error)) = choice.visit(Operations { criterion: c }) {
+            panic!("{choice}: {error}");
+        }
+    }
+}
+
+criterion_group!(benches, baselines, scopes, operations);
+criterion_main!(benches);

@@ -1,0 +1,116 @@
+//! # gclab: the heap for a language runtime, with its collector chosen by cargo feature
+//!
+//! The one crate a runtime depends on to embed gclab's heap. It re-exports the mutator API of
+//! `gc-core` ([`Heap`], [`Handle`], [`Value`], [`HeapConfig`], events, errors) and holds each
+//! collector behind a cargo feature of its own:
+//!
+//! | feature | collectors it adds |
+//! |---|---|
+//! | `marksweep` | `marksweep` (`MarkSweep`); with `scavenge`, `gen-marksweep` |
+//! | `markcompact` | `markcompact` (`MarkCompact`); with `scavenge`, `gen-markcompact` |
+//! | `incremental` | `incremental` (`Incremental`); with `scavenge`, `gen-incremental` |
+//! | `scavenge` | the young generation (`Generational<Old>`), over each old collector above |
+//!
+//! All four are on by default. A runtime that names no collector in its code uses
+//! [`CollectorChoice::Auto`], the best collector the build holds (`gen-incremental` when
+//! `scavenge` and `incremental` are both in, then `gen-marksweep`, ...), so its collector is
+//! chosen in `Cargo.toml` alone:
+//!
+//! ```toml
+//! [dependencies]
+//! gclab = { version = "0.1", default-features = false, features = ["markcompact", "scavenge"] }
+//! ```
+//!
+//! [`Heap`] is generic over its collector, so that allocation and the write barrier are
+//! monomorphized: the runtime's code that uses the heap is a [`HeapVisitor`], and [`run_with`]
+//! builds the heap of the chosen collector and calls it. A runtime that names its collector can
+//! instead build `Heap::new(config, MarkSweep::new())` itself. Collector names chosen at run time
+//! (a command-line option) are parsed by [`CollectorChoice::parse`], whose errors name the cargo
+//! feature a missing collector needs. `examples/embed.rs` is a whole program.
+//!
+//! ```
+//! use gclab::{
+//!     ChoiceError, CollectionKind, Collector, CollectorChoice, Heap, HeapConfig, HeapError,
+//!     HeapVisitor, Value, run_with,
+//! };
+//!
+//! /// The runtime's code: it runs on a heap of any collector.
+//! struct Program;
+//!
+//! impl HeapVisitor for Program {
+//!     type Output = Result<u64, HeapError>;
+//!
+//!     fn visit<C: Collector>(self, mut heap: Heap<C>) -> Self::Output {
+//!         let node = heap.intern_type("Node")?;
+//!         let parent = heap.allocate(node, 1, 0)?; // 1 reference slot, 0 raw bytes; one root
+//!         let child = heap.allocate(node, 0, 64)?;
+//!         heap.store(parent, 0, Value::Ref(child))?; // through the write barrier
+//!         heap.release(child)?; // the child now lives through its parent
+//!         let garbage = heap.allocate(node, 0, 64)?;
+//!         heap.release(garbage)?; // nothing refers to it: the collection frees it
+//!         heap.collect(CollectionKind::Full);
+//!         Ok(heap.live_graph().objects)
+//!     }
+//! }
+//!
+//! match run_with(CollectorChoice::Auto, HeapConfig::default(), Program) {
+//!     Ok(live) => assert_eq!(live?, 2),
+//!     // Only a build without any collector feature gets here.
+//!     Err(error) => assert!(matches!(error, ChoiceError::NoCollector)),
+//! }
+//! # Ok::<(), HeapError>(())
+//! ```
+//!
+//! The items here are the mutator's. A collector's author, or a tool that inspects pages, uses
+//! [`gc_core`] itself, re-exported whole.
+
+pub mod collectors;
+pub mod error;
+
+pub use collectors::{CollectorChoice, CollectorVisitor, HeapVisitor, run_with};
+pub use error::ChoiceError;
+
+/// The whole of `gc-core`, for what the mutator API leaves out: the collector-author layer, pages,
+/// the heap's internals.
+pub use gc_core;
+
+// gc-core's mutator API, by topic; a new mutator-facing item of gc-core joins its group.
+
+// The heap.
+pub use gc_core::{Heap, HeapStats};
+
+// Roots: what the mutator holds objects by.
+pub use gc_core::{
+    EscapableHandleScope, Handle, HandleScope, HandleScopes, Local, Persistent, Rooted, WeakHandle,
+};
+
+// Objects, and the values their slots hold.
+pub use gc_core::{LocalValue, ObjectShape, SlotContent, Smi, StoreValue, TypeId, Value};
+
+// Configuration and errors.
+pub use gc_core::{ConfigError, HeapConfig, HeapError, OutOfMemory, PageSourceKind, VerifyHeap};
+
+// Collections, and what a collector is.
+pub use gc_core::{BarrierKind, CollectionKind, Collector, CollectorConstraints, Progress};
+
+// GC events, V8's `--trace-gc` lines, and memwatch-style leak watching.
+pub use gc_core::gc_tracer::GcListener;
+pub use gc_core::{GcEvent, GcKind, GcPhase, GcReason, MutatorUtilization, PauseOutcome};
+pub use gc_core::{LeakDetector, LeakReport, MemoryWatchEvent, MemoryWatchListener, UsageStats};
+pub use gc_core::{trace_gc_line, trace_gc_nvp_line};
+
+// Inspecting the live graph: digests, walks, retaining paths, the verifier.
+pub use gc_core::{
+    Digest, LiveGraph, ObjectKey, PathStep, VerifyError, VerifySummary, WalkedObject,
+};
+
+// The collectors, each behind its cargo feature.
+
+#[cfg(feature = "incremental")]
+pub use gc_incremental::Incremental;
+#[cfg(feature = "markcompact")]
+pub use gc_markcompact::MarkCompact;
+#[cfg(feature = "marksweep")]
+pub use gc_marksweep::MarkSweep;
+#[cfg(feature = "scavenge")]
+pub use gc_scavenge::Generational;
