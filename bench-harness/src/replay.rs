@@ -1,20 +1,29 @@
 //! Replays a trace on a heap: every record becomes the mutator operation it describes.
 //!
 //! The id table maps each trace id to a *weak* handle, so it keeps nothing alive: an object lives
-//! exactly as long as the trace's roots (one strong handle per id whose root count is positive)
-//! and slots reach it, on every collector alike. Ids leave the table at `d`, so its size follows
-//! the objects the trace has not declared dead, not the length of the trace. Touching an id
-//! whose weak handle a collection cleared is the trace's error [`Problem::Reclaimed`].
+//! exactly as long as the trace's roots (one [`Persistent`] handle per id whose root count is
+//! positive, dropped when the count falls to zero) and slots reach it, on every collector alike.
+//! Ids leave the table at `d`, so its size follows the objects the trace has not declared dead,
+//! not the length of the trace. Touching an id whose weak handle a collection cleared is the
+//! trace's error [`Problem::Reclaimed`].
 //!
-//! At the end nothing is dropped: one more full collection (not counted among the trace's
-//! pauses) makes the live figures comparable between collectors. With `check_deaths`, each `d`
-//! whose object is still reachable at the next full collection is a [`Leak`], reported with one
-//! path from a root to it. Under incremental marking the collection that must have reclaimed it
-//! comes later (see `death_lag`).
+//! A record that needs a root it does not have (an allocation, the object a `w` stores, any
+//! record on an object the trace does not root) runs in a handle scope of its own, which holds its
+//! locals until the record is done; a rooted object is named by its persistent handle, with no
+//! local.
+//!
+//! At the end nothing is dropped (the trace's roots go only when the replay returns): one more
+//! full collection (not counted among the trace's pauses) makes the live figures comparable
+//! between collectors. With `check_deaths`, each `d` whose object is still reachable at the next
+//! full collection is a [`Leak`], reported with one path from a root to it. Under incremental
+//! marking the collection that must have reclaimed it comes later (see `death_lag`).
 
 // A `Problem` has `String` variants, so one built eagerly by `ok_or` is dropped on every success:
 // on the hot path that cost 14% more instructions in a binary replay (callgrind). Hence `ok_or_else`.
-#![allow(clippy::unnecessary_lazy_evaluations)]
+#![expect(
+    clippy::unnecessary_lazy_evaluations,
+    reason = "a `Problem` built eagerly is dropped on every success, on the hot path"
+)]
 
 use std::cell::RefCell;
 use std::io::IsTerminal;
@@ -22,8 +31,8 @@ use std::rc::Rc;
 use std::time::{Duration, Instant};
 
 use gc_core::{
-    CollectionKind, Collector, GcEvent, GcKind, Handle, Heap, HeapError, LiveGraph, ObjectKey,
-    PathStep, TypeId, Value, WeakHandle,
+    CollectionKind, Collector, GcEvent, GcKind, HandleScope, HandleScopes, Heap, HeapError,
+    LiveGraph, Local, LocalValue, ObjectKey, PathStep, Persistent, TypeId, WeakHandle,
 };
 use hashbrown::HashMap;
 use indicatif::{ProgressBar, ProgressStyle};
@@ -206,11 +215,42 @@ impl PauseLog {
 }
 
 /// What the replay knows of a live id.
-#[derive(Copy, Clone, Debug)]
+#[derive(Debug)]
 struct Object {
     weak: WeakHandle,
     /// Present while the trace's root count is positive.
-    strong: Option<Handle>,
+    strong: Option<Persistent>,
+}
+
+impl Object {
+    /// A local in `scope` for the object: from its persistent handle when the trace roots it,
+    /// else from its weak handle (`Reclaimed` when a collection took the object).
+    #[inline]
+    fn local<'s, C: Collector>(
+        &self,
+        heap: &Heap<C>,
+        scope: &mut HandleScope<'s>,
+        id: u64,
+    ) -> Result<Local<'s>, Problem> {
+        match &self.strong {
+            Some(root) => heap.local(scope, root).map_err(Problem::Heap),
+            None => upgrade(heap, scope, id, self.weak),
+        }
+    }
+}
+
+/// A local in `scope` for the object of `weak`, which trace id `id` names; `Reclaimed` when a
+/// collection took it.
+#[inline]
+fn upgrade<'s, C: Collector>(
+    heap: &Heap<C>,
+    scope: &mut HandleScope<'s>,
+    id: u64,
+    weak: WeakHandle,
+) -> Result<Local<'s>, Problem> {
+    heap.upgrade_local(scope, weak)
+        .map_err(Problem::Heap)?
+        .ok_or_else(|| Problem::Reclaimed(id))
 }
 
 /// A `d` waiting for the next full collection to tell whether its object died.
@@ -240,7 +280,12 @@ fn death_lag<C: Collector>() -> u64 {
 
 struct Replay<'h, C: Collector> {
     heap: &'h mut Heap<C>,
+    /// The heap's handle scopes: each record that needs locals opens one.
+    scopes: HandleScopes,
     ids: Checker<Object>,
+    /// The roots of ids the trace declared dead while it still rooted them: they stay in the heap
+    /// (the object is then reachable, and a leak when deaths are checked).
+    abandoned_roots: Vec<Persistent>,
     types: HashMap<Box<str>, TypeId>,
     /// The label of the last labelled allocation.
     last_type: Option<(Box<str>, TypeId)>,
@@ -259,8 +304,10 @@ struct Replay<'h, C: Collector> {
 impl<'h, C: Collector> Replay<'h, C> {
     fn new(heap: &'h mut Heap<C>, check_deaths: bool, log: Rc<RefCell<PauseLog>>) -> Self {
         Replay {
+            scopes: heap.handle_scopes(),
             heap,
             ids: Checker::new(),
+            abandoned_roots: Vec::new(),
             types: HashMap::new(),
             last_type: None,
             events: 0,
@@ -289,10 +336,15 @@ impl<'h, C: Collector> Replay<'h, C> {
             } => self.allocate(id, slots, bytes, type_label),
             Record::Write { id, slot, value } => self.write(id, slot, value),
             Record::Read { id, slot } => {
-                let host = self.handle(id, Some(slot))?;
-                let read = self.heap.read(host.handle, u64::from(slot));
-                self.release(host);
-                read.map(drop).map_err(Problem::Heap)
+                let host = &self.ids.slot_entry(id, slot)?.data;
+                let (heap, slot) = (&*self.heap, u64::from(slot));
+                match &host.strong {
+                    Some(root) => heap.read(root, slot).map(drop).map_err(Problem::Heap),
+                    None => self.scopes.enter(|scope| {
+                        let host = upgrade(heap, scope, id, host.weak)?;
+                        heap.read(host, slot).map(drop).map_err(Problem::Heap)
+                    }),
+                }
             }
             Record::AddRoot { id } => self.add_root(id),
             Record::DropRoot { id } => self.drop_root(id),
@@ -308,10 +360,15 @@ impl<'h, C: Collector> Replay<'h, C> {
                 Ok(())
             }
             Record::External { id, bytes } => {
-                let host = self.handle(id, None)?;
-                let set = self.heap.set_external_bytes(host.handle, bytes);
-                self.release(host);
-                set.map_err(Problem::Heap)
+                let host = &self.ids.entry(id)?.data;
+                let heap = &mut *self.heap;
+                match &host.strong {
+                    Some(root) => heap.set_external_bytes(root, bytes).map_err(Problem::Heap),
+                    None => self.scopes.enter(|scope| {
+                        let host = upgrade(heap, scope, id, host.weak)?;
+                        heap.set_external_bytes(host, bytes).map_err(Problem::Heap)
+                    }),
+                }
             }
             // `d` goes through `Replay::dead`, which knows its position.
             Record::Meta { .. } | Record::Dead { .. } => self.ids.check(record),
@@ -329,19 +386,24 @@ impl<'h, C: Collector> Replay<'h, C> {
             return Err(Problem::AlreadyLive(id));
         }
         let type_id = self.type_id(label)?;
-        let handle = self
-            .heap
-            .allocate(type_id, u64::from(slots), u64::from(bytes))
-            .map_err(|error| match error {
-                HeapError::OutOfMemory(oom) => Problem::HeapLimit(oom),
-                HeapError::ObjectTooLarge { .. } => Problem::ObjectTooLarge { id, slots, bytes },
-                other => Problem::Heap(other),
-            })?;
-        let weak = self.heap.downgrade(handle).map_err(Problem::Heap)?;
-        let object = Object {
-            weak,
-            strong: Some(handle),
-        };
+        let heap = &mut *self.heap;
+        // The new object's one root is a persistent handle; the local it is made through goes
+        // with the scope.
+        let object = self.scopes.enter(|scope| -> Result<Object, Problem> {
+            let local = heap
+                .allocate_local(scope, type_id, u64::from(slots), u64::from(bytes))
+                .map_err(|error| match error {
+                    HeapError::OutOfMemory(oom) => Problem::HeapLimit(oom),
+                    HeapError::ObjectTooLarge { .. } => {
+                        Problem::ObjectTooLarge { id, slots, bytes }
+                    }
+                    other => Problem::Heap(other),
+                })?;
+            Ok(Object {
+                weak: heap.downgrade(local).map_err(Problem::Heap)?,
+                strong: Some(heap.persistent(local).map_err(Problem::Heap)?),
+            })
+        })?;
         self.ids.allocate(id, slots, object)?;
         self.check_pending_deaths()
     }
@@ -374,81 +436,58 @@ impl<'h, C: Collector> Replay<'h, C> {
     }
 
     fn write(&mut self, id: u64, slot: u32, value: TraceValue) -> Result<(), Problem> {
-        // The value is checked before the host, as the checker does: both must be live.
-        let target = match value {
-            TraceValue::Object(target) => Some(self.ids.entry(target)?.data),
-            TraceValue::Null | TraceValue::Smi(_) => None,
-        };
-        let host = self.handle(id, Some(slot))?;
-        let (value, target) = match (value, target) {
-            (TraceValue::Null, _) => (Value::Null, None),
-            (TraceValue::Smi(n), _) => (Value::Smi(n), None),
-            (TraceValue::Object(target_id), Some(object)) => {
-                match self.handle_of(target_id, object) {
-                    Ok(target) => (Value::Ref(target.handle), Some(target)),
-                    Err(problem) => {
-                        self.release(host);
-                        return Err(problem);
-                    }
+        match value {
+            TraceValue::Null => self.write_value(id, slot, LocalValue::Null),
+            TraceValue::Smi(n) => self.write_value(id, slot, LocalValue::Smi(n)),
+            TraceValue::Object(target) => self.write_reference(id, slot, target),
+        }
+    }
+
+    /// `w ID SLOT null` or `w ID SLOT iN`.
+    fn write_value(&mut self, id: u64, slot: u32, value: LocalValue<'_>) -> Result<(), Problem> {
+        let host = &self.ids.slot_entry(id, slot)?.data;
+        let (heap, slot) = (&mut *self.heap, u64::from(slot));
+        match &host.strong {
+            Some(root) => heap.store(root, slot, value).map_err(Problem::Heap),
+            None => self.scopes.enter(|scope| {
+                let host = upgrade(heap, scope, id, host.weak)?;
+                heap.store(host, slot, value).map_err(Problem::Heap)
+            }),
+        }
+    }
+
+    /// `w ID SLOT TARGET`. The checker lends one entry at a time, so the target is held by a local
+    /// while the host's entry is looked at.
+    fn write_reference(&mut self, id: u64, slot: u32, target_id: u64) -> Result<(), Problem> {
+        let (heap, ids) = (&mut *self.heap, &mut self.ids);
+        self.scopes.enter(|scope| {
+            // The value is checked before the host, as the checker does: both must be live. A
+            // reclaimed host is reported before a reclaimed target.
+            let target = ids.entry(target_id)?.data.local(heap, scope, target_id);
+            let host = &ids.slot_entry(id, slot)?.data;
+            let slot = u64::from(slot);
+            match &host.strong {
+                Some(root) => heap.store(root, slot, target?),
+                None => {
+                    let host = upgrade(heap, scope, id, host.weak)?;
+                    heap.store(host, slot, target?)
                 }
             }
-            (TraceValue::Object(target_id), None) => return Err(Problem::NotLive(target_id)),
-        };
-        let stored = self.heap.store(host.handle, u64::from(slot), value);
-        self.release(host);
-        if let Some(target) = target {
-            self.release(target);
-        }
-        stored.map_err(Problem::Heap)
-    }
-
-    /// A strong handle to a live id's object, after checking `slot` against its `SLOTS` when the
-    /// record names one: its root handle, or a temporary one made from its weak handle (to be
-    /// given back with [`Replay::release`]).
-    #[inline]
-    fn handle(&mut self, id: u64, slot: Option<u32>) -> Result<Borrowed, Problem> {
-        let object = match slot {
-            Some(slot) => self.ids.slot_entry(id, slot)?.data,
-            None => self.ids.entry(id)?.data,
-        };
-        self.handle_of(id, object)
-    }
-
-    #[inline]
-    fn handle_of(&mut self, id: u64, object: Object) -> Result<Borrowed, Problem> {
-        if let Some(handle) = object.strong {
-            return Ok(Borrowed {
-                handle,
-                temporary: false,
-            });
-        }
-        match self.heap.upgrade(object.weak).map_err(Problem::Heap)? {
-            Some(handle) => Ok(Borrowed {
-                handle,
-                temporary: true,
-            }),
-            None => Err(Problem::Reclaimed(id)),
-        }
-    }
-
-    fn release(&mut self, borrowed: Borrowed) {
-        if borrowed.temporary {
-            // A handle made by `upgrade` a moment ago cannot be stale.
-            let _ = self.heap.release(borrowed.handle);
-        }
+            .map_err(Problem::Heap)
+        })
     }
 
     fn add_root(&mut self, id: u64) -> Result<(), Problem> {
         if self.ids.add_root(id)? > 1 {
             return Ok(());
         }
-        let weak = self.ids.entry(id)?.data.weak;
-        let handle = self
-            .heap
-            .upgrade(weak)
-            .map_err(Problem::Heap)?
-            .ok_or_else(|| Problem::Reclaimed(id))?;
-        self.ids.entry(id)?.data.strong = Some(handle);
+        let object = &mut self.ids.entry(id)?.data;
+        let heap = &mut *self.heap;
+        let root = self.scopes.enter(|scope| {
+            let local = upgrade(heap, scope, id, object.weak)?;
+            heap.persistent(local).map_err(Problem::Heap)
+        })?;
+        object.strong = Some(root);
         Ok(())
     }
 
@@ -456,9 +495,8 @@ impl<'h, C: Collector> Replay<'h, C> {
         if self.ids.drop_root(id)? > 0 {
             return Ok(());
         }
-        if let Some(handle) = self.ids.entry(id)?.data.strong.take() {
-            self.heap.release(handle).map_err(Problem::Heap)?;
-        }
+        // Dropping the persistent handle removes the root.
+        self.ids.entry(id)?.data.strong = None;
         Ok(())
     }
 
@@ -469,6 +507,9 @@ impl<'h, C: Collector> Replay<'h, C> {
         self.ids.saw_event();
         let entry = self.ids.dead(id)?;
         let weak = entry.data.weak;
+        if let Some(root) = entry.data.strong {
+            self.abandoned_roots.push(root);
+        }
         if self.check_deaths || self.remember_dead {
             let log = self.log.borrow();
             self.pending.push(PendingDeath {
@@ -691,13 +732,6 @@ pub fn replay_until<C: Collector, S: TraceSource, R>(
         .trace_ids()
         .map_err(|problem| source.error_at_last(problem))?;
     Ok(Ok(visit(replay.heap, &names)))
-}
-
-/// A strong handle lent for one operation.
-#[derive(Copy, Clone, Debug)]
-struct Borrowed {
-    handle: Handle,
-    temporary: bool,
 }
 
 /// `t NANOS`: the program computes without touching the heap. A busy wait, as computation is;

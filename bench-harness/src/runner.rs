@@ -83,7 +83,8 @@ impl HeapVisitor for WorkloadRun {
             print_pauses(&mut heap, options.trace_gc, options.heap_id, false);
         }
         let started = Instant::now();
-        self.workload
+        let _kept = self
+            .workload
             .run(&mut heap, options.scale)
             .map_err(|source| Error::Workload { workload, source })?;
         let wall = started.elapsed();

@@ -2,7 +2,7 @@
 //! mutator API (handles, loads, stores), the way a language runtime would.
 //!
 //! A workload's result is what it leaves in the heap: its events, its statistics, and its live
-//! graph (long-lived data stays rooted when it returns). Its random choices come from a fixed
+//! graph (its long-lived data, rooted by the persistent handles it returns). Its random choices come from a fixed
 //! seed and never from the heap's state (not from when collections happen, nor from whether a
 //! weak handle was cleared), so the same workload at the same scale keeps the same live graph on
 //! every collector and every run.
@@ -14,7 +14,7 @@ mod binary_trees;
 mod churn;
 mod linked_list;
 
-use gc_core::{Collector, Heap, HeapError};
+use gc_core::{Collector, Heap, HeapError, Persistent};
 use thiserror::Error;
 
 /// A built-in workload.
@@ -61,8 +61,14 @@ impl Workload {
         }
     }
 
-    /// Runs the workload on `heap`. Heap errors (the heap limit above all) end it early.
-    pub fn run<C: Collector>(self, heap: &mut Heap<C>, scale: u32) -> Result<(), WorkloadError> {
+    /// Runs the workload on `heap`; returns the roots of what it keeps (its long-lived data),
+    /// which the caller holds while it looks at the heap. Heap errors (the heap limit above all)
+    /// end it early.
+    pub fn run<C: Collector>(
+        self,
+        heap: &mut Heap<C>,
+        scale: u32,
+    ) -> Result<Vec<Persistent>, WorkloadError> {
         let scale = scale.max(1);
         match self {
             Workload::BinaryTrees => binary_trees::run(heap, scale),

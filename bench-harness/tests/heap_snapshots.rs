@@ -17,7 +17,7 @@ use bench_harness::trace::{MemorySource, OwnedRecord};
 use common::{gclab, stderr, stdout};
 use flate2::read::GzDecoder;
 use gc_core::testkit::NoGc;
-use gc_core::{Collector, Heap, HeapConfig, Value};
+use gc_core::{Collector, Heap, HeapConfig};
 use gclab::collectors::{self, CollectorChoice, HeapVisitor};
 
 const NODE_SNAPSHOT: &str = "tests/fixtures/node-bare.heapsnapshot.gz";
@@ -201,11 +201,16 @@ fn snapshots_of_a_trace_keep_ids_and_diff_by_them() {
 fn weak_handles_are_weak_edges_and_retain_nothing() {
     let mut heap = Heap::new(HeapConfig::for_testing(), NoGc).unwrap();
     let node = heap.intern_type("Node").unwrap();
-    let parent = heap.allocate(node, 1, 0).unwrap();
-    let child = heap.allocate(node, 0, 100).unwrap();
-    heap.store(parent, 0, Value::Ref(child)).unwrap();
-    let _weak = heap.downgrade(child).unwrap();
-    heap.release(child).unwrap();
+    // The parent is the one root; the child's local goes with the scope.
+    let (_parent, _weak) = heap.handle_scope(|heap, scope| {
+        let parent = heap.allocate_local(scope, node, 1, 0).unwrap();
+        let child = heap.allocate_local(scope, node, 0, 100).unwrap();
+        heap.store(parent, 0, child).unwrap();
+        (
+            heap.persistent(parent).unwrap(),
+            heap.downgrade(child).unwrap(),
+        )
+    });
     let mut bytes = Vec::new();
     let counts = write_heap_snapshot(&heap, &|_| None, WeakEdges::Include, &mut bytes).unwrap();
     assert_eq!((counts.nodes, counts.edges), (3, 3));

@@ -14,8 +14,9 @@ use gc_core::testkit::{Op, OpValue, OutOfMemoryPolicy, ProgramOutcome, check_pro
 use gc_core::{CollectionKind, Collector, Heap, HeapConfig};
 use gclab::collectors::{self, CollectorChoice, CollectorVisitor, HeapVisitor};
 
-/// Kinds of op, in tag order.
-const KINDS: u8 = 12;
+/// Kinds of op, in tag order. (The scope operations came last, so the tags of the others kept
+/// their meaning; a tag byte of 12 or more decodes differently than before they came.)
+const KINDS: u8 = 15;
 
 /// The largest SMI plus one (SMIs lie in [-2^30, 2^30)).
 const SMI_END: i64 = 1 << 30;
@@ -125,9 +126,22 @@ fn decode_op(u: &mut Unstructured<'_>) -> Op {
         10 => Op::Collect {
             kind: CollectionKind::Full,
         },
-        _ => Op::Collect {
+        11 => Op::Collect {
             kind: CollectionKind::Young,
         },
+        12 => Op::LoadInto {
+            target: u16_of(u),
+            host: u16_of(u),
+            slot: u16_of(u),
+        },
+        13 => Op::OpenScope,
+        // A flag byte (odd: a root escapes), then the escaping root's index when it is set.
+        _ => {
+            let [escapes] = take::<1>(u);
+            Op::CloseScope {
+                escape: (escapes % 2 == 1).then(|| u16_of(u)),
+            }
+        }
     }
 }
 
@@ -212,6 +226,19 @@ fn encode_op(out: &mut Vec<u8>, op: &Op) {
         Op::Collect {
             kind: CollectionKind::Young,
         } => out.push(11),
+        Op::LoadInto { target, host, slot } => {
+            encode_index(out, 12, target);
+            put_u16(out, host);
+            put_u16(out, slot);
+        }
+        Op::OpenScope => out.push(13),
+        Op::CloseScope { escape: None } => out.extend_from_slice(&[14, 0]),
+        Op::CloseScope {
+            escape: Some(escape),
+        } => {
+            out.extend_from_slice(&[14, 1]);
+            put_u16(out, escape);
+        }
     }
 }
 
@@ -363,6 +390,14 @@ mod tests {
             Op::Load { host, slot } => Op::Load {
                 host: short(host),
                 slot: short(slot),
+            },
+            Op::LoadInto { target, host, slot } => Op::LoadInto {
+                target: short(target),
+                host: short(host),
+                slot: short(slot),
+            },
+            Op::CloseScope { escape } => Op::CloseScope {
+                escape: escape.map(short),
             },
             Op::Retain { root } => Op::Retain { root: short(root) },
             Op::Release { root } => Op::Release { root: short(root) },

@@ -242,6 +242,12 @@ impl HandleTable {
         self.len() == 0
     }
 
+    /// The address of the object `root` names (for collectors' tests and tools that look at
+    /// where objects are).
+    pub fn address(&self, root: impl Rooted) -> Result<Address, HeapError> {
+        root.address_in(self)
+    }
+
     /// Number of local handles in the open scopes.
     pub fn locals_len(&self) -> usize {
         self.locals.len()

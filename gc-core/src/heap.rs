@@ -13,6 +13,7 @@ use std::time::Duration;
 pub use crate::heap_core::{AllocationCounters, HeapCore, PauseScope};
 pub use crate::value::{LocalValue, SlotContent, StoreValue, Value};
 
+use crate::address::Address;
 use crate::collector::{CollectionKind, Collector, CollectorConstraints, Progress};
 use crate::config::{ConfigError, HeapConfig, VerifyHeap};
 use crate::digest::{LiveGraph, live_graph};
@@ -107,9 +108,9 @@ impl<C: Collector> Heap<C> {
         slots: u64,
         bytes: u64,
     ) -> Result<Handle, HeapError> {
-        let (object, gc_count) = self.allocate_object(type_id, slots, bytes)?;
+        let (object, slow_from) = self.allocate_object(type_id, slots, bytes)?;
         let handle = self.core.handles.create(object.address());
-        self.after_allocation(gc_count);
+        self.after_allocation(slow_from);
         Ok(handle)
     }
 
@@ -123,11 +124,11 @@ impl<C: Collector> Heap<C> {
         slots: u64,
         bytes: u64,
     ) -> Result<Local<'s>, HeapError> {
-        let (object, gc_count) = self.allocate_object(type_id, slots, bytes)?;
+        let (object, slow_from) = self.allocate_object(type_id, slots, bytes)?;
         let local = self.core.handles.locals.create(scope, object.address());
         // A scope that may not make locals fails after the object exists: it is unreachable and
         // the next collection frees it.
-        self.after_allocation(gc_count);
+        self.after_allocation(slow_from);
         local
     }
 
@@ -145,15 +146,16 @@ impl<C: Collector> Heap<C> {
         Ok(local)
     }
 
-    /// Allocates and initializes an object, unrooted; the tracer's collection count before, for
-    /// [`Heap::after_allocation`], which the caller runs once the object is rooted.
+    /// Allocates and initializes an object, unrooted; for [`Heap::after_allocation`], which the
+    /// caller runs once the object is rooted, the tracer's collection count before the slow path
+    /// when it was taken (only the slow path collects).
     #[inline(always)]
     fn allocate_object(
         &mut self,
         type_id: TypeId,
         slots: u64,
         bytes: u64,
-    ) -> Result<(HeapObject, u64), HeapError> {
+    ) -> Result<(HeapObject, Option<u64>), HeapError> {
         if type_id.index() as usize >= self.core.types.len() {
             return Err(HeapError::UnknownType(type_id.index()));
         }
@@ -163,15 +165,14 @@ impl<C: Collector> Heap<C> {
             max: MAX_OBJECT_SIZE,
         })?;
         let size = shape.size();
-        let gc_count = self.core.tracer.gc_count();
         let fast = if size <= self.core.lab.max_object_size() {
             self.core.lab.allocate(size)
         } else {
             None
         };
-        let address = match fast {
-            Some(address) => address,
-            None => self.collector.allocate_slow(&mut self.core, size)?,
+        let (address, slow_from) = match fast {
+            Some(address) => (address, None),
+            None => self.allocate_slow(size)?,
         };
         // SAFETY: the LAB or the slow path handed us `size` unused bytes of a live page (P1).
         let object = unsafe { HeapObject::initialize(address, &shape) };
@@ -183,13 +184,24 @@ impl<C: Collector> Heap<C> {
         counters.allocated_bytes += size as u64;
         counters.bytes_since_full_gc += size;
         counters.used_bytes += size;
-        Ok((object, gc_count))
+        Ok((object, slow_from))
     }
 
-    /// After an allocation, its object rooted: verification if it collected, and stress mode.
+    /// The collector's allocation slow path, with the collection count before it.
+    #[inline(never)]
+    fn allocate_slow(&mut self, size: usize) -> Result<(Address, Option<u64>), HeapError> {
+        let gc_count = self.core.tracer.gc_count();
+        let address = self.collector.allocate_slow(&mut self.core, size)?;
+        Ok((address, Some(gc_count)))
+    }
+
+    /// After an allocation, its object rooted: verification if its slow path collected, and
+    /// stress mode.
     #[inline(always)]
-    fn after_allocation(&mut self, gc_count: u64) {
-        self.verify_if_collected(gc_count);
+    fn after_allocation(&mut self, slow_from: Option<u64>) {
+        if let Some(gc_count) = slow_from {
+            self.verify_if_collected(gc_count);
+        }
         if let Some(interval) = self.core.config.stress_interval {
             self.stress(interval);
         }
@@ -502,7 +514,7 @@ impl<C: Collector> Heap<C> {
                 .weak_handles
                 .get(weak)
                 .ok_or(HeapError::InvalidWeakHandle(weak))?;
-            addresses.push(target.unwrap_or(crate::address::Address::NULL));
+            addresses.push(target.unwrap_or(Address::NULL));
         }
         Ok(retaining_paths(&self.core, &addresses))
     }

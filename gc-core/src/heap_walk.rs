@@ -88,24 +88,28 @@ pub(crate) fn walk_live(core: &HeapCore, mut visit: impl FnMut(&WalkedObject<'_>
 #[cfg(test)]
 mod tests {
     use crate::testkit::NoGc;
-    use crate::{Heap, HeapConfig, Value};
+    use crate::{Heap, HeapConfig};
 
     /// The unsafe walk on a small heap, so that Miri runs it (`cargo miri test -p gc-core --lib`).
     #[test]
     fn the_walk_visits_each_reachable_object_once_in_breadth_first_order() {
         let mut heap = Heap::new(HeapConfig::for_testing(), NoGc).unwrap();
         let node = heap.intern_type("Node").unwrap();
-        let root = heap.allocate(node, 2, 0).unwrap();
-        let left = heap.allocate(node, 1, 8).unwrap();
-        let right = heap.allocate(node, 0, 0).unwrap();
-        let garbage = heap.allocate(node, 0, 0).unwrap();
-        heap.store(root, 0, Value::Ref(left)).unwrap();
-        heap.store(root, 1, Value::Ref(right)).unwrap();
-        heap.store(left, 0, Value::Ref(root)).unwrap(); // a cycle back to the root
-        let weak = heap.downgrade(right).unwrap();
-        for handle in [left, right, garbage] {
-            heap.release(handle).unwrap();
-        }
+        // Only `root` outlives the scope: `left` and `right` live through its slots, `garbage`
+        // through nothing.
+        let (_root, weak) = heap.handle_scope(|heap, scope| {
+            let root = heap.allocate_local(scope, node, 2, 0).unwrap();
+            let left = heap.allocate_local(scope, node, 1, 8).unwrap();
+            let right = heap.allocate_local(scope, node, 0, 0).unwrap();
+            let _garbage = heap.allocate_local(scope, node, 0, 0).unwrap();
+            heap.store(root, 0, left).unwrap();
+            heap.store(root, 1, right).unwrap();
+            heap.store(left, 0, root).unwrap(); // a cycle back to the root
+            (
+                heap.persistent(root).unwrap(),
+                heap.downgrade(right).unwrap(),
+            )
+        });
         let mut visited = Vec::new();
         heap.walk_live(|object| visited.push((object.key, object.references.to_vec())));
         let roots = heap.root_keys();

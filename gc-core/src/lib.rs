@@ -5,16 +5,25 @@
 //! collector lives here. `../shared/design.md` of the repository explains the architecture.
 //!
 //! ```
-//! use gc_core::{CollectionKind, Heap, HeapConfig, Value};
+//! use gc_core::{CollectionKind, Heap, HeapConfig, LocalValue};
 //! # use gc_core::testkit::NoGc as Collector;
 //! let mut heap = Heap::new(HeapConfig::for_testing(), Collector::default()).unwrap();
 //! let node = heap.intern_type("Node").unwrap();
-//! let parent = heap.allocate(node, 2, 0).unwrap();
-//! let child = heap.allocate(node, 0, 16).unwrap();
-//! heap.store(parent, 0, Value::Ref(child)).unwrap();
-//! heap.store(parent, 1, Value::Smi(42)).unwrap();
-//! heap.release(child).unwrap(); // the child now lives through its parent
-//! assert_eq!(heap.load(parent, 1).unwrap(), Value::Smi(42));
+//! // Locals live until their handle scope's closure returns; a persistent handle outlives it.
+//! let parent = heap.handle_scope(|heap, scope| {
+//!     let parent = heap.allocate_local(scope, node, 2, 0).unwrap();
+//!     let child = heap.allocate_local(scope, node, 0, 16).unwrap();
+//!     heap.store(parent, 0, child).unwrap();
+//!     heap.store(parent, 1, LocalValue::Smi(42)).unwrap();
+//!     heap.persistent(parent).unwrap() // the child lives on through its parent
+//! });
+//! heap.collect(CollectionKind::Full);
+//! heap.handle_scope(|heap, scope| {
+//!     assert_eq!(heap.load_local(scope, &parent, 1).unwrap(), LocalValue::Smi(42));
+//!     let child = heap.load_local(scope, &parent, 0).unwrap().as_local().unwrap();
+//!     assert_eq!(heap.payload(child).unwrap().len(), 16);
+//! });
+//! drop(parent); // no longer a root
 //! ```
 //!
 //! ## Safety argument
@@ -80,6 +89,7 @@ pub mod page_source;
 pub mod persistent_handles;
 pub mod remembered_set;
 pub mod retaining_path;
+pub mod slot;
 pub mod stress;
 pub mod tagged;
 pub mod type_table;
@@ -112,6 +122,7 @@ pub use page_source::PageSourceKind;
 pub use persistent_handles::Persistent;
 pub use remembered_set::{RememberedSet, SlotCallbackResult};
 pub use retaining_path::{ObjectKey, PathStep};
+pub use slot::Slot;
 pub use tagged::{Smi, TaggedWord};
 pub use type_table::TypeId;
 pub use value::{LocalValue, SlotContent, StoreValue, Value};

@@ -17,7 +17,7 @@
 //!   unwinds), and a nested scope borrows its parent mutably, so the parent makes no locals while
 //!   the child is open.
 //! - **A local is created in the innermost open scope of its own heap**: checked at every creation
-//!   (one comparison of the scope's id), so a scope of another heap, or an outer scope captured by
+//!   (a comparison of the scope's depth and its heap), so a scope of another heap, or an outer scope captured by
 //!   a scope re-entered through [`HandleScopes`], is an error rather than a local that a closing
 //!   inner scope would drop.
 //! - **A local of one heap used with another heap** is not rejected at compile time (heaps carry no
@@ -100,24 +100,20 @@ use crate::address::Address;
 /// The stack of local root slots of one heap.
 pub struct LocalHandles {
     slots: UnsafeCell<Vec<Address>>,
-    /// The id of the innermost open scope (0 when none is open).
-    innermost: Cell<u64>,
-    /// The id the next scope gets.
-    next_id: Cell<u64>,
+    /// How many scopes are open: the innermost one's depth (0 when none is). Scopes close in the
+    /// order they opened (each is a closure's extent), so at any time the open scopes have the
+    /// depths 1 to `depth`, one each: a scope's depth identifies it among the open ones.
+    depth: Cell<u32>,
     /// Tags this heap's locals in debug builds, to report a local used with another heap.
     #[cfg(debug_assertions)]
     tag: u32,
 }
 
-/// Scope ids start here, so that 0 means "no scope is open".
-const FIRST_SCOPE_ID: u64 = 1;
-
 impl Default for LocalHandles {
     fn default() -> Self {
         LocalHandles {
             slots: UnsafeCell::new(Vec::new()),
-            innermost: Cell::new(0),
-            next_id: Cell::new(FIRST_SCOPE_ID),
+            depth: Cell::new(0),
             #[cfg(debug_assertions)]
             tag: next_tag(),
         }
@@ -204,18 +200,17 @@ impl LocalHandles {
     /// Runs `body` in a new scope nested in the current innermost one.
     #[inline]
     fn enter<R>(&self, body: impl FnOnce(&mut HandleScope<'_>) -> R) -> R {
-        let id = self.next_id.get();
-        self.next_id.set(id + 1);
+        let depth = self.depth.get() + 1;
+        self.depth.set(depth);
         let mut scope = HandleScope {
             locals: self,
-            id,
+            depth,
             _invariant: PhantomData,
         };
         // Closes the scope on every way out, unwinding included.
         let _close = CloseOnDrop {
             locals: self,
             mark: self.len(),
-            parent: self.innermost.replace(id),
         };
         body(&mut scope)
     }
@@ -233,11 +228,11 @@ impl LocalHandles {
         Ok(self.local_at(self.push(address)))
     }
 
-    /// Whether `scope` is this heap's innermost open scope (scope ids are unique per heap, and the
-    /// pointer comparison tells heaps apart).
+    /// Whether `scope` is this heap's innermost open scope (depths tell the open scopes of one
+    /// heap apart, and the pointer comparison tells heaps apart).
     #[inline(always)]
     fn is_innermost(&self, scope: &HandleScope<'_>) -> bool {
-        scope.id == self.innermost.get() && std::ptr::eq(scope.locals, self)
+        scope.depth == self.depth.get() && std::ptr::eq(scope.locals, self)
     }
 
     #[inline(always)]
@@ -278,14 +273,13 @@ impl LocalHandles {
 struct CloseOnDrop<'a> {
     locals: &'a LocalHandles,
     mark: usize,
-    parent: u64,
 }
 
 impl Drop for CloseOnDrop<'_> {
     #[inline]
     fn drop(&mut self) {
         self.locals.truncate(self.mark);
-        self.locals.innermost.set(self.parent);
+        self.locals.depth.set(self.locals.depth.get() - 1);
     }
 }
 
@@ -312,7 +306,7 @@ impl Local<'_> {
 /// [`HandleScope::scope`] and [`HandleScope::escapable`]; it exists only inside their closures.
 pub struct HandleScope<'s> {
     locals: &'s LocalHandles,
-    id: u64,
+    depth: u32,
     /// `'s` is the scope's brand: invariant, so a scope's locals never pass for another's.
     _invariant: PhantomData<fn(&'s ()) -> &'s ()>,
 }
@@ -344,7 +338,7 @@ impl<'s> HandleScope<'s> {
             let mut escapable = EscapableHandleScope {
                 inner: HandleScope {
                     locals: inner.locals,
-                    id: inner.id,
+                    depth: inner.depth,
                     _invariant: PhantomData,
                 },
                 reserved,
@@ -446,7 +440,7 @@ mod tests {
             assert_eq!(c.index(), 1, "the inner scope's slot is reused");
         });
         assert!(locals.is_empty());
-        assert_eq!(locals.innermost.get(), 0);
+        assert_eq!(locals.depth.get(), 0);
     }
 
     #[test]
@@ -460,7 +454,7 @@ mod tests {
         }));
         assert!(result.is_err());
         assert!(locals.is_empty());
-        assert_eq!(locals.innermost.get(), 0);
+        assert_eq!(locals.depth.get(), 0);
     }
 
     #[test]
@@ -483,7 +477,7 @@ mod tests {
     fn a_scope_of_another_stack_is_refused() {
         let mine = LocalHandles::default();
         let theirs = LocalHandles::default();
-        // Both stacks give their first scope the same id: the pointer comparison tells them apart.
+        // Both stacks' first scopes have depth 1: the pointer comparison tells them apart.
         theirs.enter(|scope| {
             mine.enter(|_| {
                 assert_eq!(

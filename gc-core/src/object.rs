@@ -15,6 +15,7 @@
 //! Slots hold [`TaggedWord`]s; payload bytes are never scanned.
 
 use crate::address::{Address, WORD, round_up};
+use crate::slot::Slot;
 use crate::tagged::TaggedWord;
 use crate::type_table::TypeId;
 
@@ -247,10 +248,16 @@ impl HeapObject {
         self.first_slot().add(index as usize * WORD)
     }
 
+    /// Slot `index`; panics when out of range.
+    #[inline(always)]
+    pub fn slot_at(self, index: u32) -> Slot {
+        // SAFETY: the slot lies inside this live object (bounds asserted), P2.
+        unsafe { Slot::new(self.slot_address(index)) }
+    }
+
     #[inline(always)]
     pub fn slot(self, index: u32) -> TaggedWord {
-        // SAFETY: the slot lies inside the object (bounds asserted), P2.
-        TaggedWord::from_raw(unsafe { self.slot_address(index).read_word() })
+        self.slot_at(index).load()
     }
 
     /// Writes a slot without a write barrier: for collectors updating references and for the
@@ -261,19 +268,18 @@ impl HeapObject {
     /// whatever barrier the collector needs.
     #[inline(always)]
     pub unsafe fn set_slot_raw(self, index: u32, value: TaggedWord) {
-        // SAFETY: the slot lies inside the object (bounds asserted), P2; no reference aliases it (P3).
-        unsafe { self.slot_address(index).write_word(value.raw()) }
+        // SAFETY: the caller's contract is the store's.
+        unsafe { self.slot_at(index).store(value) }
     }
 
-    /// Calls `f` with the address of every slot that holds a pointer.
+    /// Calls `f` with every slot that holds a pointer, and the object it points to.
     #[inline]
-    pub fn for_each_pointer(self, mut f: impl FnMut(Address, Address)) {
+    pub fn for_each_pointer(self, mut f: impl FnMut(Slot, Address)) {
         let first = self.first_slot();
         for i in 0..self.slot_count() as usize {
-            let slot = first.add(i * WORD);
-            // SAFETY: the slot lies inside the object, P2.
-            let word = TaggedWord::from_raw(unsafe { slot.read_word() });
-            if let Some(target) = word.as_pointer() {
+            // SAFETY: the slot lies inside this live object, P2.
+            let slot = unsafe { Slot::new(first.add(i * WORD)) };
+            if let Some(target) = slot.load().as_pointer() {
                 f(slot, target);
             }
         }

@@ -111,21 +111,25 @@ fn path_to(parents: &Parents, target: Address) -> Option<Vec<PathStep>> {
 #[cfg(test)]
 mod tests {
     use crate::testkit::NoGc;
-    use crate::{Heap, HeapConfig, Value};
+    use crate::{Heap, HeapConfig};
 
     /// The unsafe walk on a small heap, so that Miri runs it (`cargo miri test -p gc-core --lib`).
     #[test]
     fn a_path_follows_slots_from_a_root() {
         let mut heap = Heap::new(HeapConfig::for_testing(), NoGc).unwrap();
         let node = heap.intern_type("Node").unwrap();
-        let root = heap.allocate(node, 2, 0).unwrap();
-        let child = heap.allocate(node, 1, 8).unwrap();
-        let leaf = heap.allocate(node, 0, 0).unwrap();
-        heap.store(root, 1, Value::Ref(child)).unwrap();
-        heap.store(child, 0, Value::Ref(leaf)).unwrap();
-        let weak = heap.downgrade(leaf).unwrap();
-        heap.release(child).unwrap();
-        heap.release(leaf).unwrap();
+        // Only `root` outlives the scope; the others live through its slots.
+        let (_root, weak) = heap.handle_scope(|heap, scope| {
+            let root = heap.allocate_local(scope, node, 2, 0).unwrap();
+            let child = heap.allocate_local(scope, node, 1, 8).unwrap();
+            let leaf = heap.allocate_local(scope, node, 0, 0).unwrap();
+            heap.store(root, 1, child).unwrap();
+            heap.store(child, 0, leaf).unwrap();
+            (
+                heap.persistent(root).unwrap(),
+                heap.downgrade(leaf).unwrap(),
+            )
+        });
         let paths = heap.retaining_paths(&[weak]).unwrap();
         let slots: Vec<Option<u32>> = paths[0].iter().flatten().map(|s| s.slot).collect();
         assert_eq!(slots, vec![Some(1), Some(0), None]);

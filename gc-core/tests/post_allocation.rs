@@ -34,22 +34,26 @@ unsafe impl Collector for Counting {
 fn every_allocation_reaches_the_hook_with_its_initialized_object() {
     let mut heap = Heap::new(HeapConfig::for_testing(), Counting::default()).unwrap();
     let ty = heap.intern_type("").unwrap();
-    for slots in 0..100 {
-        heap.allocate(ty, slots, 0).unwrap();
-    }
-    heap.allocate(ty, 1, 200_000).unwrap();
-    let mut roots = Vec::new();
-    // SAFETY: only addresses are read and compared.
-    unsafe { heap.core() }
-        .handles
-        .for_each_root(|a| roots.push(a));
-    let seen = &heap.collector().seen;
-    assert_eq!(seen.len(), 101);
-    assert_eq!(seen.iter().map(|&(a, _)| a).collect::<Vec<_>>(), roots);
-    assert!(
-        seen.iter()
-            .take(100)
-            .enumerate()
-            .all(|(i, &(_, slots))| slots == i as u32)
-    );
+    heap.handle_scope(|heap, scope| {
+        for slots in 0..100 {
+            heap.allocate_local(scope, ty, slots, 0).unwrap();
+        }
+        heap.allocate_local(scope, ty, 1, 200_000).unwrap();
+        // The scope's locals, bottom of the stack first: the objects in allocation order.
+        let mut roots = Vec::new();
+        // SAFETY: only addresses are read and compared, never dereferenced after the borrow
+        // (P1, P2).
+        unsafe { heap.core() }
+            .handles
+            .for_each_root(|a| roots.push(a));
+        let seen = &heap.collector().seen;
+        assert_eq!(seen.len(), 101);
+        assert_eq!(seen.iter().map(|&(a, _)| a).collect::<Vec<_>>(), roots);
+        assert!(
+            seen.iter()
+                .take(100)
+                .enumerate()
+                .all(|(i, &(_, slots))| slots == i as u32)
+        );
+    });
 }

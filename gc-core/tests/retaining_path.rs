@@ -2,25 +2,27 @@
 //! object no root reaches.
 
 use gc_core::testkit::NoGc;
-use gc_core::{Heap, HeapConfig, Value};
+use gc_core::{Heap, HeapConfig};
 
 #[test]
 fn the_path_is_the_shortest_chain_from_a_root() {
     let mut heap = Heap::new(HeapConfig::for_testing(), NoGc).unwrap();
     let node = heap.intern_type("Node").unwrap();
     let leaf_type = heap.intern_type("Leaf").unwrap();
-    let root = heap.allocate(node, 2, 0).unwrap();
-    let middle = heap.allocate(node, 1, 0).unwrap();
-    let leaf = heap.allocate(leaf_type, 0, 8).unwrap();
-    // root -0-> middle -0-> leaf, and root -1-> leaf: the shorter path goes through slot 1.
-    heap.store(root, 0, Value::Ref(middle)).unwrap();
-    heap.store(middle, 0, Value::Ref(leaf)).unwrap();
-    heap.store(root, 1, Value::Ref(leaf)).unwrap();
-    let weak_leaf = heap.downgrade(leaf).unwrap();
-    let weak_middle = heap.downgrade(middle).unwrap();
-    let weak_root = heap.downgrade(root).unwrap();
-    heap.release(middle).unwrap();
-    heap.release(leaf).unwrap();
+    // Only the root outlives the scope.
+    let (_root, [weak_leaf, weak_middle, weak_root]) = heap.handle_scope(|heap, scope| {
+        let root = heap.allocate_local(scope, node, 2, 0).unwrap();
+        let middle = heap.allocate_local(scope, node, 1, 0).unwrap();
+        let leaf = heap.allocate_local(scope, leaf_type, 0, 8).unwrap();
+        // root -0-> middle -0-> leaf, and root -1-> leaf: the shorter path goes through slot 1.
+        heap.store(root, 0, middle).unwrap();
+        heap.store(middle, 0, leaf).unwrap();
+        heap.store(root, 1, leaf).unwrap();
+        (
+            heap.persistent(root).unwrap(),
+            [leaf, middle, root].map(|local| heap.downgrade(local).unwrap()),
+        )
+    });
 
     let paths = heap
         .retaining_paths(&[weak_leaf, weak_middle, weak_root])
@@ -45,13 +47,17 @@ fn the_path_is_the_shortest_chain_from_a_root() {
 fn an_unreachable_object_has_no_path() {
     let mut heap = Heap::new(HeapConfig::for_testing(), NoGc).unwrap();
     let node = heap.intern_type("Node").unwrap();
-    let kept = heap.allocate(node, 1, 0).unwrap();
-    let dropped = heap.allocate(node, 1, 0).unwrap();
-    // The dropped object points at the kept one; nothing points at it. NoGc never frees, so it
-    // is still in the heap, just unreachable.
-    heap.store(dropped, 0, Value::Ref(kept)).unwrap();
-    let weak = heap.downgrade(dropped).unwrap();
-    heap.release(dropped).unwrap();
+    let (_kept, weak) = heap.handle_scope(|heap, scope| {
+        let kept = heap.allocate_local(scope, node, 1, 0).unwrap();
+        let dropped = heap.allocate_local(scope, node, 1, 0).unwrap();
+        // The dropped object points at the kept one; nothing points at it. NoGc never frees, so
+        // it is still in the heap, just unreachable once the scope closes.
+        heap.store(dropped, 0, kept).unwrap();
+        (
+            heap.persistent(kept).unwrap(),
+            heap.downgrade(dropped).unwrap(),
+        )
+    });
     assert_eq!(heap.retaining_paths(&[weak]).unwrap(), vec![None]);
     heap.drop_weak(weak).unwrap();
     assert!(
@@ -64,18 +70,22 @@ fn an_unreachable_object_has_no_path() {
 fn a_deep_chain_does_not_recurse() {
     let mut heap = Heap::new(HeapConfig::for_testing(), NoGc).unwrap();
     let node = heap.intern_type("Node").unwrap();
-    let head = heap.allocate(node, 1, 0).unwrap();
-    let mut tail = head;
-    for _ in 0..100_000 {
-        let next = heap.allocate(node, 1, 0).unwrap();
-        heap.store(tail, 0, Value::Ref(next)).unwrap();
-        if tail != head {
-            heap.release(tail).unwrap();
+    let (_head, weak) = heap.handle_scope(|heap, scope| {
+        let head = heap.allocate_local(scope, node, 1, 0).unwrap();
+        // One local walks down the chain as it grows; each new node's local goes with its scope.
+        let tail = heap.local(scope, head).unwrap();
+        for _ in 0..100_000 {
+            scope.scope(|inner| {
+                let next = heap.allocate_local(inner, node, 1, 0).unwrap();
+                heap.store(tail, 0, next).unwrap();
+            });
+            heap.load_into(tail, tail, 0).unwrap();
         }
-        tail = next;
-    }
-    let weak = heap.downgrade(tail).unwrap();
-    heap.release(tail).unwrap();
+        (
+            heap.persistent(head).unwrap(),
+            heap.downgrade(tail).unwrap(),
+        )
+    });
     let paths = heap.retaining_paths(&[weak]).unwrap();
     assert_eq!(paths[0].as_ref().map(Vec::len), Some(100_001));
 }

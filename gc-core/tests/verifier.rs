@@ -1,27 +1,30 @@
 //! The verifier finds broken heaps: each test breaks one invariant on purpose.
 
 use gc_core::testkit::NoGc;
-use gc_core::{Address, Heap, HeapConfig, HeapObject, TaggedWord, Value};
+use gc_core::{Address, Heap, HeapConfig, HeapObject, Persistent, TaggedWord};
 
-fn heap_with_two_objects() -> (Heap<NoGc>, Address, Address) {
+/// A heap whose two objects `a` and `b` are both rooted (by the returned persistent handles) and
+/// `a`'s slot refers to `b`; their addresses.
+fn heap_with_two_objects() -> (Heap<NoGc>, [Persistent; 2], Address, Address) {
     let mut heap = Heap::new(HeapConfig::for_testing(), NoGc).unwrap();
     let ty = heap.intern_type("").unwrap();
-    let a = heap.allocate(ty, 1, 0).unwrap();
-    let b = heap.allocate(ty, 1, 0).unwrap();
-    heap.store(a, 0, Value::Ref(b)).unwrap();
-    let mut roots = Vec::new();
-    // SAFETY: NoGc never frees or moves, so these addresses stay valid for the test.
-    unsafe { heap.core() }
-        .handles
-        .for_each_root(|r| roots.push(r));
+    let roots = heap.handle_scope(|heap, scope| {
+        let a = heap.allocate_local(scope, ty, 1, 0).unwrap();
+        let b = heap.allocate_local(scope, ty, 1, 0).unwrap();
+        heap.store(a, 0, b).unwrap();
+        [a, b].map(|local| heap.persistent(local).unwrap())
+    });
+    // SAFETY: NoGc never frees or moves, so these addresses stay valid for the test (P1, P2).
+    let core = unsafe { heap.core() };
+    let [a, b] = [&roots[0], &roots[1]].map(|root| core.handles.address(root).unwrap());
     assert!(heap.verify().is_ok());
-    (heap, roots[0], roots[1])
+    (heap, roots, a, b)
 }
 
 #[test]
 fn a_slot_pointing_inside_an_object_is_reported() {
-    let (mut heap, a, b) = heap_with_two_objects();
-    // SAFETY: `a` is a live object start from the handle table.
+    let (mut heap, _roots, a, b) = heap_with_two_objects();
+    // SAFETY: `a` is a live object start, rooted by a persistent handle (P2).
     let object = unsafe { HeapObject::from_address(a) };
     // SAFETY: breaks P2 on purpose; only the verifier reads the heap afterwards.
     unsafe { object.set_slot_raw(0, TaggedWord::from_address(b.add(8))) };
@@ -37,8 +40,9 @@ fn a_slot_pointing_inside_an_object_is_reported() {
 
 #[test]
 fn a_mark_bit_outside_marking_is_reported() {
-    let (mut heap, a, _) = heap_with_two_objects();
-    // SAFETY: `a` is an object start on this page; the broken invariant is the test's point.
+    let (mut heap, _roots, a, _) = heap_with_two_objects();
+    // SAFETY: `a` is an object start on this live page (P1, P2); the mark bit outside marking
+    // breaks P5 on purpose, and only the verifier reads the heap afterwards.
     unsafe { heap.core().old_space.pages()[0].mark(a) };
     let error = heap.verify().unwrap_err().to_string();
     assert!(
@@ -49,9 +53,10 @@ fn a_mark_bit_outside_marking_is_reported() {
 
 #[test]
 fn a_lost_object_still_referenced_is_reported() {
-    let (mut heap, _, b) = heap_with_two_objects();
-    // SAFETY: `b` is a 16-byte live object; a filler of its size keeps the page walkable but
-    // loses an object that a handle and a slot still name.
+    let (mut heap, _roots, _, b) = heap_with_two_objects();
+    // SAFETY: `b` is a 16-byte live object on a live page (P1, P2); a filler of its size keeps
+    // the page walkable but loses an object that a persistent handle and a slot still name:
+    // breaks P2 on purpose, and only the verifier reads the heap afterwards.
     unsafe { gc_core::object::write_filler(b, 16) };
     let error = heap.verify().unwrap_err().to_string();
     assert!(
@@ -62,9 +67,10 @@ fn a_lost_object_still_referenced_is_reported() {
 
 #[test]
 fn an_unmarked_object_reached_on_a_page_waiting_for_sweeping_is_reported() {
-    let (mut heap, a, b) = heap_with_two_objects();
-    // SAFETY: the page holds both objects; flagging it as lazy sweeping does after a marking
-    // that reached only `a` is the broken state under test.
+    let (mut heap, _roots, a, b) = heap_with_two_objects();
+    // SAFETY: the page is live and holds both objects (P1, P2); flagging it as lazy sweeping
+    // does after a marking that reached only `a` plays the collector (P5) to make the broken
+    // state under test.
     let page = unsafe {
         let page = heap.core().old_space.pages()[0];
         page.set_flags(gc_core::PageFlags::NEEDS_SWEEPING);

@@ -5,7 +5,7 @@
 use gc_core::testkit::NoGc;
 use gc_core::{
     Address, BarrierKind, CollectionKind, Collector, CollectorConstraints, GcReason, Heap,
-    HeapConfig, HeapCore, HeapObject, OutOfMemory, PageFlags, SlotContent, Value,
+    HeapConfig, HeapCore, HeapObject, Local, LocalValue, OutOfMemory, PageFlags, SlotContent,
 };
 
 /// Records every slow-path call.
@@ -39,78 +39,80 @@ unsafe impl Collector for Recording {
     }
 }
 
-fn root_addresses(heap: &Heap<impl Collector>) -> Vec<Address> {
-    let mut roots = Vec::new();
-    // SAFETY: only addresses are read; the test compares them, never dereferences them.
-    unsafe { heap.core() }
-        .handles
-        .for_each_root(|a| roots.push(a));
-    roots
+/// Where `local`'s object is.
+fn address_of(heap: &Heap<impl Collector>, local: Local<'_>) -> Address {
+    // SAFETY: the address is only compared, never dereferenced after the borrow (P1, P2).
+    unsafe { heap.core() }.handles.address(local).unwrap()
 }
 
 #[test]
 fn slow_path_runs_only_for_interesting_pointer_stores() {
     let mut heap = Heap::new(HeapConfig::for_testing(), Recording::default()).unwrap();
     let ty = heap.intern_type("").unwrap();
-    let host = heap.allocate(ty, 2, 0).unwrap();
-    let target = heap.allocate(ty, 0, 0).unwrap();
-    let [host_address, target_address] = root_addresses(&heap)[..] else {
-        panic!("two roots")
-    };
-    // SAFETY: `Recording` never frees a page, so the page stays valid for the whole test.
-    let page = unsafe { heap.core() }.old_space.pages()[0];
+    heap.handle_scope(|heap, scope| {
+        let host = heap.allocate_local(scope, ty, 2, 0).unwrap();
+        let target = heap.allocate_local(scope, ty, 0, 0).unwrap();
+        let (host_address, target_address) = (address_of(heap, host), address_of(heap, target));
+        // SAFETY: `Recording` never frees a page, so the page stays valid for the whole test (P1).
+        let page = unsafe { heap.core() }.old_space.pages()[0];
 
-    heap.store(host, 0, Value::Ref(target)).unwrap();
-    assert!(heap.collector().calls.is_empty(), "no page is flagged yet");
+        heap.store(host, 0, target).unwrap();
+        assert!(heap.collector().calls.is_empty(), "no page is flagged yet");
 
-    // SAFETY: the test plays the collector that owns the page (P5); flags only steer the barrier.
-    unsafe { page.set_flags(PageFlags::POINTERS_FROM_HERE_ARE_INTERESTING) };
-    heap.store(host, 0, Value::Ref(target)).unwrap();
-    assert!(
-        heap.collector().calls.is_empty(),
-        "the target's page is not interesting"
-    );
+        // SAFETY: the test plays the collector that owns the page (P5); flags only steer the
+        // barrier.
+        unsafe { page.set_flags(PageFlags::POINTERS_FROM_HERE_ARE_INTERESTING) };
+        heap.store(host, 0, target).unwrap();
+        assert!(
+            heap.collector().calls.is_empty(),
+            "the target's page is not interesting"
+        );
 
-    // SAFETY: as above.
-    unsafe { page.set_flags(PageFlags::POINTERS_TO_HERE_ARE_INTERESTING) };
-    heap.store(host, 1, Value::Smi(5)).unwrap();
-    heap.store(host, 0, Value::Null).unwrap();
-    assert!(
-        heap.collector().calls.is_empty(),
-        "SMIs and null never need the barrier"
-    );
+        // SAFETY: as above.
+        unsafe { page.set_flags(PageFlags::POINTERS_TO_HERE_ARE_INTERESTING) };
+        heap.store(host, 1, LocalValue::Smi(5)).unwrap();
+        heap.store(host, 0, LocalValue::Null).unwrap();
+        assert!(
+            heap.collector().calls.is_empty(),
+            "SMIs and null never need the barrier"
+        );
 
-    heap.store(host, 1, Value::Ref(target)).unwrap();
-    assert_eq!(
-        heap.collector().calls,
-        vec![(host_address, host_address.add(16), target_address)]
-    );
+        heap.store(host, 1, target).unwrap();
+        assert_eq!(
+            heap.collector().calls,
+            vec![(host_address, host_address.add(16), target_address)]
+        );
 
-    // SAFETY: as above.
-    unsafe { page.clear_flags(PageFlags::POINTERS_FROM_HERE_ARE_INTERESTING) };
-    heap.store(host, 1, Value::Ref(target)).unwrap();
-    assert_eq!(
-        heap.collector().calls.len(),
-        1,
-        "host page no longer interesting"
-    );
+        // SAFETY: as above.
+        unsafe { page.clear_flags(PageFlags::POINTERS_FROM_HERE_ARE_INTERESTING) };
+        heap.store(host, 1, target).unwrap();
+        assert_eq!(
+            heap.collector().calls.len(),
+            1,
+            "host page no longer interesting"
+        );
+    });
 }
 
 #[test]
 fn collectors_without_a_barrier_skip_it() {
     let mut heap = Heap::new(HeapConfig::for_testing(), NoGc).unwrap();
     let ty = heap.intern_type("").unwrap();
-    let host = heap.allocate(ty, 1, 0).unwrap();
-    // SAFETY: NoGc never frees a page.
-    let page = unsafe { heap.core() }.old_space.pages()[0];
-    let both = PageFlags::POINTERS_FROM_HERE_ARE_INTERESTING
-        .union(PageFlags::POINTERS_TO_HERE_ARE_INTERESTING);
-    // SAFETY: as above.
-    unsafe { page.set_flags(both) };
-    heap.store(host, 0, Value::Ref(host)).unwrap();
-    assert_eq!(
-        heap.read(host, 0).unwrap(),
-        SlotContent::Reference,
-        "the store happened"
-    );
+    heap.handle_scope(|heap, scope| {
+        let host = heap.allocate_local(scope, ty, 1, 0).unwrap();
+        // SAFETY: NoGc never frees a page, so the page stays valid for the whole test (P1).
+        let page = unsafe { heap.core() }.old_space.pages()[0];
+        let both = PageFlags::POINTERS_FROM_HERE_ARE_INTERESTING
+            .union(PageFlags::POINTERS_TO_HERE_ARE_INTERESTING);
+        // SAFETY: the test plays the collector that owns the page (P5); flags only steer the
+        // barrier.
+        unsafe { page.set_flags(both) };
+        heap.store(host, 0, host).unwrap();
+        assert_eq!(
+            heap.read(host, 0).unwrap(),
+            SlotContent::Reference,
+            "the store happened"
+        );
+        assert!(heap.slot_refers_to(host, 0, host).unwrap());
+    });
 }

@@ -18,6 +18,7 @@ use crate::dead_slots::MarkedHosts;
 
 use gc_core::object::HeaderKind;
 use gc_core::old_generation::ForEachPage;
+use gc_core::slot::Slot;
 use gc_core::{
     Address, HeapCore, HeapObject, PageFlags, PageRef, RememberedSet, SlotCallbackResult,
     TaggedWord, VerifyError,
@@ -88,15 +89,16 @@ pub struct IncrementalMarker {
 ///
 /// let mut heap = Heap::new(HeapConfig::for_testing(), Incremental::new()).unwrap();
 /// let node = heap.intern_type("Node").unwrap();
-/// let _root = heap.allocate(node, 0, 0).unwrap();
-/// // SAFETY: the view is read while `heap` is borrowed, and a handle holds a live object start
-/// // (P1, P2).
-/// unsafe {
-///     heap.core().handles.for_each_root(|object| {
+/// heap.handle_scope(|heap, scope| {
+///     let root = heap.allocate_local(scope, node, 0, 0).unwrap();
+///     // SAFETY: the view and the address are used while `heap` is borrowed, and a local holds a
+///     // live object start (P1, P2).
+///     unsafe {
+///         let object = heap.core().handles.address(root).unwrap();
 ///         assert!(!is_young(object), "no young generation");
 ///         assert!(!is_marked(object), "no marking yet");
-///     })
-/// };
+///     }
+/// });
 /// ```
 #[inline(always)]
 pub unsafe fn is_young(address: Address) -> bool {
@@ -231,7 +233,7 @@ impl IncrementalMarker {
             // SAFETY: the caller's guarantees.
             if unsafe { hosts.contains(slot) } {
                 // SAFETY: the slot lies in a live object (P2).
-                let word = TaggedWord::from_raw(unsafe { slot.read_word() });
+                let word = unsafe { Slot::new(slot) }.load();
                 if let Some(target) = word.as_pointer() {
                     // SAFETY: a slot of a live object names a live object (P2).
                     unsafe { self.grey(target) };

@@ -16,24 +16,30 @@
 //!   composes into `gen-incremental` (`gc_scavenge::Generational<Incremental>`).
 //!
 //! ```
-//! use gc_core::{Heap, HeapConfig, Progress, Value};
+//! use gc_core::{Heap, HeapConfig, Progress, SlotContent};
 //! use gc_incremental::Incremental;
 //! use std::time::Duration;
 //!
 //! let mut heap = Heap::new(HeapConfig::for_testing(), Incremental::new()).unwrap();
 //! let node = heap.intern_type("Node").unwrap();
-//! let root = heap.allocate(node, 1, 0).unwrap();
-//! let garbage = heap.allocate(node, 0, 64).unwrap();
-//! let weak = heap.downgrade(garbage).unwrap();
-//! heap.release(garbage).unwrap();
-//! // A whole cycle in steps: start marking, mark, finalize.
-//! while heap.collect_increment(Duration::from_millis(1)) == Progress::Continue {
-//!     let child = heap.allocate(node, 0, 8).unwrap(); // allocated black while marking
-//!     heap.store(root, 0, Value::Ref(child)).unwrap();
-//!     heap.release(child).unwrap();
-//! }
-//! assert!(!heap.is_alive(weak).unwrap());
-//! assert!(matches!(heap.load(root, 0).unwrap(), Value::Ref(_)));
+//! heap.handle_scope(|heap, scope| {
+//!     let root = heap.allocate_local(scope, node, 1, 0).unwrap();
+//!     // Garbage: its local goes with its scope.
+//!     let weak = scope.scope(|inner| {
+//!         let garbage = heap.allocate_local(inner, node, 0, 64).unwrap();
+//!         heap.downgrade(garbage).unwrap()
+//!     });
+//!     // A whole cycle in steps: start marking, mark, finalize.
+//!     while heap.collect_increment(Duration::from_millis(1)) == Progress::Continue {
+//!         scope.scope(|inner| {
+//!             // Allocated black while marking.
+//!             let child = heap.allocate_local(inner, node, 0, 8).unwrap();
+//!             heap.store(root, 0, child).unwrap();
+//!         });
+//!     }
+//!     assert!(!heap.is_alive(weak).unwrap());
+//!     assert_eq!(heap.read(root, 0).unwrap(), SlotContent::Reference);
+//! });
 //! ```
 //!
 //! Safety: the `unsafe` blocks cite `gc-core`'s rules P1 to P5 (see its crate docs).

@@ -4,8 +4,8 @@
 use std::time::Duration;
 
 use gc_core::{
-    CollectionKind, Collector, GcKind, GcReason, Handle, Heap, HeapConfig, Progress, TypeId, Value,
-    WeakHandle,
+    CollectionKind, Collector, GcKind, GcReason, Heap, HeapConfig, Persistent, Progress,
+    SlotContent, TypeId, WeakHandle,
 };
 use gc_incremental::incremental::Phase;
 use gc_incremental::{Incremental, IncrementalConfig};
@@ -24,20 +24,40 @@ fn node<C: Collector>(heap: &mut Heap<C>) -> TypeId {
     heap.intern_type("Node").unwrap()
 }
 
-/// A list of `n` objects of `bytes` payload hanging from one root; returns the root.
-fn list<C: Collector>(heap: &mut Heap<C>, n: usize, bytes: u64) -> Handle {
+/// A list of `n` objects of `bytes` payload hanging from one root; returns the root, a
+/// persistent handle to the head.
+fn list<C: Collector>(heap: &mut Heap<C>, n: usize, bytes: u64) -> Persistent {
     let ty = node(heap);
-    let head = heap.allocate(ty, 1, bytes).unwrap();
-    let mut tail = heap.allocate(ty, 1, bytes).unwrap();
-    heap.store(head, 0, Value::Ref(tail)).unwrap();
-    for _ in 2..n {
-        let next = heap.allocate(ty, 1, bytes).unwrap();
-        heap.store(tail, 0, Value::Ref(next)).unwrap();
-        heap.release(tail).unwrap();
-        tail = next;
-    }
-    heap.release(tail).unwrap();
-    head
+    heap.handle_scope(|heap, scope| {
+        let head = heap.allocate_local(scope, ty, 1, bytes).unwrap();
+        let tail = heap.local(scope, head).unwrap();
+        for _ in 1..n {
+            scope.scope(|step| {
+                let next = heap.allocate_local(step, ty, 1, bytes).unwrap();
+                heap.store(tail, 0, next).unwrap();
+            });
+            heap.load_into(tail, tail, 0).unwrap();
+        }
+        heap.persistent(head).unwrap()
+    })
+}
+
+/// A new object rooted by the returned persistent handle.
+fn object<C: Collector>(heap: &mut Heap<C>, slots: u64, bytes: u64) -> Persistent {
+    let ty = node(heap);
+    heap.handle_scope(|heap, scope| {
+        let local = heap.allocate_local(scope, ty, slots, bytes).unwrap();
+        heap.persistent(local).unwrap()
+    })
+}
+
+/// A new object rooted by nothing (a local in a scope that closes at once): its weak handle.
+fn unrooted<C: Collector>(heap: &mut Heap<C>, slots: u64, bytes: u64) -> WeakHandle {
+    let ty = node(heap);
+    heap.handle_scope(|heap, scope| {
+        let local = heap.allocate_local(scope, ty, slots, bytes).unwrap();
+        heap.downgrade(local).unwrap()
+    })
 }
 
 fn finish_cycle<C: Collector>(heap: &mut Heap<C>) {
@@ -58,8 +78,8 @@ fn finalization_sweeps_no_page_and_the_allocator_sweeps_them_one_by_one() {
     .unwrap();
     let live = list(&mut heap, 200, 1000);
     let garbage = list(&mut heap, 200, 1000);
-    let weak = heap.downgrade(garbage).unwrap();
-    heap.release(garbage).unwrap();
+    let weak = heap.downgrade(&garbage).unwrap();
+    drop(garbage);
     assert_eq!(heap.collect_increment(Duration::ZERO), Progress::Continue);
     assert!(heap.collector().is_marking());
     finish_cycle(&mut heap);
@@ -68,7 +88,7 @@ fn finalization_sweeps_no_page_and_the_allocator_sweeps_them_one_by_one() {
         !heap.is_alive(weak).unwrap(),
         "the weak handle is cleared at finalization"
     );
-    // SAFETY: only page counts are read.
+    // SAFETY: only page counts are read, while the heap is borrowed (P1).
     let pages = unsafe { heap.core() }.old_space.pages().len();
     assert_eq!(heap.collector().pages_to_sweep(), pages);
     assert_eq!(heap.collector().phase(), Phase::Sweeping);
@@ -78,32 +98,27 @@ fn finalization_sweeps_no_page_and_the_allocator_sweeps_them_one_by_one() {
     assert_eq!(heap.events().last().unwrap().kind, GcKind::LazySweep);
     assert!(heap.collector().pages_to_sweep() < pages);
     // Allocation sweeps the rest on demand before it takes a new page.
-    let ty = node(&mut heap);
     let committed = heap.stats().committed_bytes;
     while heap.collector().phase() == Phase::Sweeping {
-        let object = heap.allocate(ty, 0, 1000).unwrap();
-        heap.release(object).unwrap();
+        unrooted(&mut heap, 0, 1000);
     }
     assert!(heap.stats().committed_bytes <= committed);
     heap.verify().unwrap();
     assert_eq!(heap.stats().used_bytes, heap.verify().unwrap().object_bytes);
-    assert!(matches!(heap.load(live, 0).unwrap(), Value::Ref(_)));
+    assert_eq!(heap.read(&live, 0).unwrap(), SlotContent::Reference);
 }
 
-/// Allocates garbage (dropping every handle) until an event `stop` says so; returns weak
-/// handles to the garbage.
+/// Allocates garbage (each object's local dropped at once) until an event `stop` says so;
+/// returns weak handles to the garbage.
 fn allocate_garbage_until<C: Collector>(
     heap: &mut Heap<C>,
     stop: impl Fn(&gc_core::GcEvent) -> bool,
 ) -> Vec<WeakHandle> {
-    let ty = node(heap);
-    let mut garbage = Vec::new();
+    let mut weaks = Vec::new();
     while !heap.events().iter().any(&stop) {
-        let object = heap.allocate(ty, 0, 2000).unwrap();
-        garbage.push(heap.downgrade(object).unwrap());
-        heap.release(object).unwrap();
+        weaks.push(unrooted(heap, 0, 2000));
     }
-    garbage
+    weaks
 }
 
 #[test]
@@ -128,7 +143,7 @@ fn marking_that_cannot_keep_up_finishes_in_one_pause_past_the_overshoot_margin()
     assert!(events.iter().all(|e| e.kind != GcKind::MarkSweep));
     assert!(!heap.collector().is_marking());
     heap.verify().unwrap();
-    assert!(matches!(heap.load(live, 0).unwrap(), Value::Ref(_)));
+    assert_eq!(heap.read(&live, 0).unwrap(), SlotContent::Reference);
 }
 
 #[test]
@@ -153,7 +168,7 @@ fn an_allocation_failure_while_marking_falls_back_to_a_stop_the_world_mark_sweep
     let before_last = &garbage[..garbage.len() - 1];
     assert!(before_last.iter().all(|&w| !heap.is_alive(w).unwrap()));
     heap.verify().unwrap();
-    assert!(matches!(heap.load(live, 0).unwrap(), Value::Ref(_)));
+    assert_eq!(heap.read(&live, 0).unwrap(), SlotContent::Reference);
 }
 
 #[test]
@@ -163,8 +178,7 @@ fn young_objects_reached_only_through_black_old_objects_survive_finalization() {
         Generational::new(Incremental::with_config(manual())),
     )
     .unwrap();
-    let ty = node(&mut heap);
-    let old = heap.allocate(ty, 2, 0).unwrap();
+    let old = object(&mut heap, 2, 0);
     heap.collect(CollectionKind::Young);
     heap.collect(CollectionKind::Young);
     heap.collect_increment(Duration::ZERO);
@@ -172,15 +186,18 @@ fn young_objects_reached_only_through_black_old_objects_survive_finalization() {
     assert!(heap.collector().is_marking());
     // `old`, the one root, was grey and is black after one step; a young object stored into
     // it is reached only through it.
-    let young = heap.allocate(ty, 0, 8).unwrap();
-    let young_weak = heap.downgrade(young).unwrap();
-    heap.store(old, 0, Value::Ref(young)).unwrap();
-    heap.release(young).unwrap();
-    // A young object no one reaches: its weak handle is cleared at finalization.
-    let dead = heap.allocate(ty, 1, 8).unwrap();
-    let dead_weak = heap.downgrade(dead).unwrap();
-    heap.store(dead, 0, Value::Ref(old)).unwrap();
-    heap.release(dead).unwrap();
+    let ty = node(&mut heap);
+    let (young_weak, dead_weak) = heap.handle_scope(|heap, scope| {
+        let young = heap.allocate_local(scope, ty, 0, 8).unwrap();
+        heap.store(&old, 0, young).unwrap();
+        // A young object no one reaches: its weak handle is cleared at finalization.
+        let dead = heap.allocate_local(scope, ty, 1, 8).unwrap();
+        heap.store(dead, 0, &old).unwrap();
+        (
+            heap.downgrade(young).unwrap(),
+            heap.downgrade(dead).unwrap(),
+        )
+    });
     finish_cycle(&mut heap);
     assert_eq!(heap.events().last().unwrap().kind, GcKind::MarkingFinalize);
     assert!(heap.is_alive(young_weak).unwrap());
@@ -198,18 +215,19 @@ fn objects_promoted_while_marking_are_grey() {
         Generational::new(Incremental::with_config(manual())),
     )
     .unwrap();
-    let ty = node(&mut heap);
-    let holder = heap.allocate(ty, 1, 0).unwrap();
-    let target = heap.allocate(ty, 0, 16).unwrap();
-    let target_weak = heap.downgrade(target).unwrap();
+    let holder = object(&mut heap, 1, 0);
+    let target = object(&mut heap, 0, 16);
+    let target_weak = heap.downgrade(&target).unwrap();
     heap.collect(CollectionKind::Young);
     heap.collect(CollectionKind::Young);
     // holder (old) -> young (survives one scavenge) -> target (old, no root).
-    let young = heap.allocate(ty, 1, 0).unwrap();
-    heap.store(young, 0, Value::Ref(target)).unwrap();
-    heap.release(target).unwrap();
-    heap.store(holder, 0, Value::Ref(young)).unwrap();
-    heap.release(young).unwrap();
+    let ty = node(&mut heap);
+    heap.handle_scope(|heap, scope| {
+        let young = heap.allocate_local(scope, ty, 1, 0).unwrap();
+        heap.store(young, 0, &target).unwrap();
+        heap.store(&holder, 0, young).unwrap();
+    });
+    drop(target);
     heap.collect(CollectionKind::Young);
     heap.collect_increment(Duration::ZERO);
     heap.collect_increment(Duration::ZERO);

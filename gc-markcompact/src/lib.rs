@@ -19,20 +19,27 @@
 //! `gen-markcompact`.
 //!
 //! ```
-//! use gc_core::{CollectionKind, Heap, HeapConfig, Value};
+//! use gc_core::{CollectionKind, Heap, HeapConfig};
 //! use gc_markcompact::{CompactionPolicy, MarkCompact};
 //!
 //! let collector = MarkCompact::with_policy(CompactionPolicy::stress_every_page());
 //! let mut heap = Heap::new(HeapConfig::for_testing(), collector).unwrap();
 //! let node = heap.intern_type("Node").unwrap();
-//! let parent = heap.allocate(node, 1, 0).unwrap();
-//! let child = heap.allocate(node, 0, 16).unwrap();
-//! heap.store(parent, 0, Value::Ref(child)).unwrap();
-//! let weak = heap.downgrade(child).unwrap();
-//! heap.release(child).unwrap();
+//! let (parent, weak) = heap.handle_scope(|heap, scope| {
+//!     let parent = heap.allocate_local(scope, node, 1, 0).unwrap();
+//!     let child = heap.allocate_local(scope, node, 0, 16).unwrap();
+//!     heap.store(parent, 0, child).unwrap();
+//!     (heap.persistent(parent).unwrap(), heap.downgrade(child).unwrap())
+//! }); // the child lives on through its parent
 //! heap.collect(CollectionKind::Full); // both objects move
-//! assert!(heap.is_alive(weak).unwrap());
 //! assert_eq!(heap.collector().last_compaction().unwrap().moved_objects, 2);
+//! // The persistent handle, the slot and the weak handle all followed.
+//! assert!(heap.is_alive(weak).unwrap());
+//! assert_eq!(heap.slot_type(&parent, 0).unwrap(), Some(node));
+//! heap.handle_scope(|heap, scope| {
+//!     let child = heap.load_local(scope, &parent, 0).unwrap().as_local().unwrap();
+//!     assert!(heap.refers_to(weak, child).unwrap());
+//! });
 //! ```
 //!
 //! Safety: the `unsafe` blocks cite `gc-core`'s rules P1 to P5 (see its crate docs).

@@ -10,7 +10,7 @@
 
 use gc_core::object::{HeaderKind, header_kind};
 use gc_core::page::AREA_OFFSET;
-use gc_core::{Address, HeapCore, HeapObject, PageFlags, PageRef};
+use gc_core::{Address, HeapCore, HeapObject, PageFlags, PageRef, TaggedWord};
 
 /// Where the live object that was at `address` is now.
 ///
@@ -73,7 +73,7 @@ fn update_slots(object: HeapObject) {
             // SAFETY: the slot lies inside the live `object` (P2), and `to` is the live copy of
             // its target; the raw write is the collector's own, in its pause (P5), and needs no
             // barrier: no marking is on and a full collection has no young objects.
-            unsafe { slot.write_word(to.raw() as u64) };
+            unsafe { slot.store(TaggedWord::from_address(to)) };
         }
     });
 }

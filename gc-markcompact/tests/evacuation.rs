@@ -5,8 +5,8 @@
 
 use gc_core::page::AREA_SIZE;
 use gc_core::{
-    Address, CollectionKind, GcKind, GcPhase, GcReason, Handle, Heap, HeapConfig, PAGE_SIZE,
-    PageRef, TypeId, Value,
+    Address, CollectionKind, GcKind, GcPhase, GcReason, Heap, HeapConfig, PAGE_SIZE, PageRef,
+    Persistent, Rooted, SlotContent, TypeId,
 };
 use gc_markcompact::{CompactionKind, CompactionPolicy, MarkCompact};
 
@@ -18,31 +18,50 @@ fn heap(policy: CompactionPolicy) -> Heap<MarkCompact> {
     Heap::new(HeapConfig::for_testing(), MarkCompact::with_policy(policy)).unwrap()
 }
 
-fn address_of(heap: &Heap<MarkCompact>, handle: Handle) -> Address {
-    // SAFETY: the address is only compared, never dereferenced after the borrow.
-    unsafe { heap.core() }.handles.get(handle).unwrap()
+/// Where `root`'s object is (a local's or a persistent handle's).
+fn address_of(heap: &Heap<MarkCompact>, root: impl Rooted) -> Address {
+    // SAFETY: the address is only compared, never dereferenced after the borrow (P1, P2).
+    unsafe { heap.core() }.handles.address(root).unwrap()
 }
 
-fn page_of(heap: &Heap<MarkCompact>, handle: Handle) -> Address {
-    // SAFETY: a handle names a live object's start (P2); only the page's address is kept.
-    unsafe { PageRef::containing(address_of(heap, handle)) }.start()
+fn page_of(heap: &Heap<MarkCompact>, root: impl Rooted) -> Address {
+    // SAFETY: a root names a live object's start on a live page (P1, P2); only the page's address
+    // is kept.
+    unsafe { PageRef::containing(address_of(heap, root)) }.start()
 }
 
-/// Allocates `pages` full pages of test objects (and then `extra` more); returns the handles
-/// grouped by page, in allocation order.
-fn fill(heap: &mut Heap<MarkCompact>, ty: TypeId, pages: usize, extra: usize) -> Vec<Vec<Handle>> {
-    let mut by_page: Vec<Vec<Handle>> = Vec::new();
+/// Allocates `pages` full pages of test objects (and then `extra` more), each rooted by a
+/// persistent handle; returns the handles grouped by page, in allocation order.
+fn fill(
+    heap: &mut Heap<MarkCompact>,
+    ty: TypeId,
+    pages: usize,
+    extra: usize,
+) -> Vec<Vec<Persistent>> {
+    let mut by_page: Vec<Vec<Persistent>> = Vec::new();
     let mut last_page = None;
     for _ in 0..pages * PER_PAGE + extra {
-        let handle = heap.allocate(ty, 1, 1000).unwrap();
-        let page = page_of(heap, handle);
+        let (root, page) = heap.handle_scope(|heap, scope| {
+            let object = heap.allocate_local(scope, ty, 1, 1000).unwrap();
+            (heap.persistent(object).unwrap(), page_of(heap, object))
+        });
         if last_page != Some(page) {
             by_page.push(Vec::new());
             last_page = Some(page);
         }
-        by_page.last_mut().unwrap().push(handle);
+        by_page.last_mut().unwrap().push(root);
     }
     by_page
+}
+
+/// Drops the persistent handles of `page` for which `keep(i)` is false, `i` being the object's
+/// index on its page; the others stay in order.
+fn keep_only(page: &mut Vec<Persistent>, keep: impl Fn(usize) -> bool) {
+    let mut index = 0;
+    page.retain(|_| {
+        index += 1;
+        keep(index - 1)
+    });
 }
 
 fn committed(heap: &Heap<MarkCompact>) -> usize {
@@ -53,47 +72,36 @@ fn committed(heap: &Heap<MarkCompact>) -> usize {
 fn fragmented_pages_are_evacuated_and_every_reference_follows() {
     let mut heap = heap(CompactionPolicy::default());
     let ty = heap.intern_type("Node").unwrap();
-    let pages = fill(&mut heap, ty, 3, PER_PAGE / 2);
+    let mut pages = fill(&mut heap, ty, 3, PER_PAGE / 2);
     assert_eq!(pages.len(), 4);
-    let page_starts: Vec<Address> = pages.iter().map(|p| page_of(&heap, p[0])).collect();
-    let weak_dead = heap.downgrade(pages[1][1]).unwrap();
+    let page_starts: Vec<Address> = pages.iter().map(|p| page_of(&heap, &p[0])).collect();
+    let weak_dead = heap.downgrade(&pages[1][1]).unwrap();
     // Pages 1 and 2 keep every tenth object (page 2 one more); pages 0 and 3 keep everything.
-    let mut survivors = Vec::new();
-    for (index, page) in pages.iter().enumerate() {
-        for (i, &handle) in page.iter().enumerate() {
-            let keep = match index {
-                1 => i % 10 == 0,
-                2 => i % 10 == 0 || i == 1,
-                _ => true,
-            };
-            if keep {
-                survivors.push(handle);
-            } else {
-                heap.release(handle).unwrap();
-            }
-        }
-    }
+    keep_only(&mut pages[1], |i| i % 10 == 0);
+    keep_only(&mut pages[2], |i| i % 10 == 0 || i == 1);
     // A chain through the survivors of pages 1 and 2 and into page 0, held by its head only.
-    let movers: Vec<Handle> = survivors
-        .iter()
-        .copied()
-        .filter(|&h| [page_starts[1], page_starts[2]].contains(&page_of(&heap, h)))
+    let movers: Vec<Persistent> = [1, 2]
+        .into_iter()
+        .flat_map(|page| std::mem::take(&mut pages[page]))
         .collect();
-    let moved_bytes = movers.len() * OBJECT_BYTES;
+    assert!(
+        movers
+            .iter()
+            .all(|m| [page_starts[1], page_starts[2]].contains(&page_of(&heap, m)))
+    );
+    let moved_objects = movers.len();
+    let moved_bytes = moved_objects * OBJECT_BYTES;
     for pair in movers.windows(2) {
-        heap.store(pair[0], 0, Value::Ref(pair[1])).unwrap();
+        heap.store(&pair[0], 0, &pair[1]).unwrap();
     }
-    heap.store(*movers.last().unwrap(), 0, Value::Ref(pages[0][0]))
-        .unwrap();
-    heap.store(pages[0][1], 0, Value::Ref(movers[0])).unwrap();
-    let weak_kept: Vec<_> = movers.iter().map(|&h| heap.downgrade(h).unwrap()).collect();
-    heap.set_external_bytes(movers[3], 4096).unwrap();
-    let held = movers[3];
-    for &handle in &movers {
-        if handle != held && handle != movers[0] {
-            heap.release(handle).unwrap();
-        }
-    }
+    heap.store(movers.last().unwrap(), 0, &pages[0][0]).unwrap();
+    heap.store(&pages[0][1], 0, &movers[0]).unwrap();
+    let weak_kept: Vec<_> = movers.iter().map(|m| heap.downgrade(m).unwrap()).collect();
+    heap.set_external_bytes(&movers[3], 4096).unwrap();
+    // Only the chain's head and its fourth object stay rooted; the chain holds the others.
+    let mut movers = movers.into_iter();
+    let (head, held) = (movers.next().unwrap(), movers.nth(2).unwrap());
+    drop(movers);
     let digest_before = heap.live_graph().digest;
     let committed_before = committed(&heap);
     assert_eq!(committed_before, 4 * PAGE_SIZE);
@@ -107,7 +115,7 @@ fn fragmented_pages_are_evacuated_and_every_reference_follows() {
     assert_eq!(summary.evacuated_pages, summary.candidates);
     assert!(summary.aborted_pages.is_empty());
     assert_eq!(summary.moved_bytes, moved_bytes);
-    assert_eq!(summary.moved_objects, movers.len());
+    assert_eq!(summary.moved_objects, moved_objects);
     let event = heap.events().last().unwrap();
     assert_eq!(event.kind, GcKind::MarkCompact);
     assert_eq!(event.outcome.evacuated_pages, 2);
@@ -127,22 +135,27 @@ fn fragmented_pages_are_evacuated_and_every_reference_follows() {
     // The survivors fit in page 3's free half: two pages fewer.
     assert_eq!(committed(&heap), committed_before - 2 * PAGE_SIZE);
     assert_eq!(event.committed_after, committed_before - 2 * PAGE_SIZE);
-    // Every reference followed: handles, the chain of slots, weak handles, external memory.
+    // Every reference followed: persistent handles, the chain of slots, weak handles, external
+    // memory.
     assert_eq!(heap.live_graph().digest, digest_before);
-    for &handle in &[movers[0], held] {
-        assert!(![page_starts[1], page_starts[2]].contains(&page_of(&heap, handle)));
+    for root in [&head, &held] {
+        assert!(![page_starts[1], page_starts[2]].contains(&page_of(&heap, root)));
     }
-    let mut at = movers[0];
-    for (step, weak) in weak_kept.iter().enumerate() {
-        assert!(heap.refers_to(*weak, at).unwrap(), "weak handle {step}");
-        let Value::Ref(next) = heap.load(at, 0).unwrap() else {
-            panic!("chain broken at {step}");
-        };
-        at = next;
-    }
-    assert!(heap.same_object(at, pages[0][0]).unwrap());
+    heap.handle_scope(|heap, scope| {
+        // One local walks the chain.
+        let at = heap.local(scope, &head).unwrap();
+        for (step, weak) in weak_kept.iter().enumerate() {
+            assert!(heap.refers_to(*weak, at).unwrap(), "weak handle {step}");
+            assert_eq!(
+                heap.load_into(at, at, 0).unwrap(),
+                SlotContent::Reference,
+                "chain broken at {step}"
+            );
+        }
+        assert!(heap.same_object(at, &pages[0][0]).unwrap());
+    });
     assert!(!heap.is_alive(weak_dead).unwrap());
-    assert_eq!(heap.external_bytes(held).unwrap(), 4096);
+    assert_eq!(heap.external_bytes(&held).unwrap(), 4096);
     assert_eq!(heap.stats().external_bytes, 4096);
 }
 
@@ -168,52 +181,56 @@ fn no_compaction_when_it_would_free_no_page() {
 fn large_objects_never_move_and_their_slots_are_updated() {
     let mut heap = heap(CompactionPolicy::stress_every_page());
     let ty = heap.intern_type("Big").unwrap();
-    let large = heap.allocate(ty, 2, 200_000).unwrap();
-    let small = heap.allocate(ty, 0, 8).unwrap();
-    heap.store(large, 0, Value::Ref(small)).unwrap();
-    heap.store(large, 1, Value::Ref(large)).unwrap();
-    heap.payload_mut(large).unwrap()[199_999] = 7;
-    let weak = heap.downgrade(small).unwrap();
-    heap.release(small).unwrap();
-    let large_at = address_of(&heap, large);
-    let upgraded = heap.upgrade(weak).unwrap().unwrap();
-    let small_at = address_of(&heap, upgraded);
-    heap.release(upgraded).unwrap();
+    // Only the large object outlives the scope; the small one lives through its slot.
+    let (large, weak) = heap.handle_scope(|heap, scope| {
+        let large = heap.allocate_local(scope, ty, 2, 200_000).unwrap();
+        let small = heap.allocate_local(scope, ty, 0, 8).unwrap();
+        heap.store(large, 0, small).unwrap();
+        heap.store(large, 1, large).unwrap();
+        heap.payload_mut(large).unwrap()[199_999] = 7;
+        (
+            heap.persistent(large).unwrap(),
+            heap.downgrade(small).unwrap(),
+        )
+    });
+    let large_at = address_of(&heap, &large);
+    let small_at = heap.handle_scope(|heap, scope| {
+        let upgraded = heap.upgrade_local(scope, weak).unwrap().unwrap();
+        address_of(heap, upgraded)
+    });
 
     heap.collect(CollectionKind::Full);
 
     let summary = heap.collector().last_compaction().unwrap();
     assert_eq!(summary.moved_objects, 1, "the small object");
-    assert_eq!(address_of(&heap, large), large_at);
-    let Value::Ref(small) = heap.load(large, 0).unwrap() else {
-        panic!("slot lost");
-    };
-    assert_ne!(address_of(&heap, small), small_at);
-    assert!(heap.refers_to(weak, small).unwrap());
-    let Value::Ref(itself) = heap.load(large, 1).unwrap() else {
-        panic!("slot lost");
-    };
-    assert!(heap.same_object(itself, large).unwrap());
-    assert_eq!(heap.payload(large).unwrap()[199_999], 7);
+    assert_eq!(address_of(&heap, &large), large_at);
+    heap.handle_scope(|heap, scope| {
+        let small = heap
+            .load_local(scope, &large, 0)
+            .unwrap()
+            .as_local()
+            .expect("slot lost");
+        assert_ne!(address_of(heap, small), small_at);
+        assert!(heap.refers_to(weak, small).unwrap());
+    });
+    assert!(
+        heap.slot_refers_to(&large, 1, &large).unwrap(),
+        "the slot to itself stays"
+    );
+    assert_eq!(heap.payload(&large).unwrap()[199_999], 7);
 }
 
 #[test]
 fn full_compaction_makes_old_space_dense_and_shrinks_committed_memory() {
     let mut heap = heap(CompactionPolicy::default());
     let ty = heap.intern_type("Node").unwrap();
-    let pages = fill(&mut heap, ty, 8, 0);
+    let mut pages = fill(&mut heap, ty, 8, 0);
     assert_eq!(pages.len(), 8);
-    let mut kept = 0;
-    for page in &pages {
-        for (i, &handle) in page.iter().enumerate() {
-            // 40% live on every page: not fragmented enough for an ordinary cycle (70% free).
-            if i % 5 < 2 {
-                kept += 1;
-            } else {
-                heap.release(handle).unwrap();
-            }
-        }
+    for page in &mut pages {
+        // 40% live on every page: not fragmented enough for an ordinary cycle (70% free).
+        keep_only(page, |i| i % 5 < 2);
     }
+    let kept: usize = pages.iter().map(Vec::len).sum();
     heap.collect(CollectionKind::Full);
     assert_eq!(heap.collector().last_compaction(), None);
     assert_eq!(committed(&heap), 8 * PAGE_SIZE);
@@ -250,8 +267,9 @@ fn evacuation_aborts_at_the_heap_limit_and_keeps_the_rest_in_place() {
     .unwrap();
     let ty = heap.intern_type("Node").unwrap();
     let pages = fill(&mut heap, ty, 2, 0);
-    for pair in pages.concat().windows(2) {
-        heap.store(pair[1], 0, Value::Ref(pair[0])).unwrap();
+    let all: Vec<&Persistent> = pages.iter().flatten().collect();
+    for pair in all.windows(2) {
+        heap.store(pair[1], 0, pair[0]).unwrap();
     }
     let digest = heap.live_graph().digest;
 

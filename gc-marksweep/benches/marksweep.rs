@@ -1,17 +1,19 @@
 //! Criterion benchmarks of gclab's allocation fast path and of mark-sweep's full collection.
 //!
 //! Measured:
-//! - `allocation/gclab_alloc_release_24B`: allocate a 2-slot object (24 bytes) and release its
-//!   handle, on a `NoGc` heap whose limits are far away, so no collection runs; a fresh heap is
-//!   built for every chunk of 2^20 objects, outside the timed loop (page commits and first-touch
-//!   page faults are inside it, as in a real fresh heap).
-//! - `allocation/marksweep_alloc_release_24B`: the same on one long-lived `MarkSweep` heap with
+//! - `allocation/gclab_alloc_local_24B`: allocate a 2-slot object (24 bytes) into a local, 1024
+//!   to a nested handle scope (closing the scope drops their roots; its cost is in the figure),
+//!   on a `NoGc` heap whose limits are far away, so no collection runs; a fresh heap is built for
+//!   every chunk of 2^20 objects, outside the timed loop (page commits and first-touch page
+//!   faults are inside it, as in a real fresh heap).
+//! - `allocation/marksweep_alloc_local_24B`: the same on one long-lived `MarkSweep` heap with
 //!   the default limits, so the time per object is amortized over the collections it triggers.
 //! - `allocation/box_new_24B`: `Box::new([0u64; 3])` dropped at once (the system allocator).
 //! - `allocation/box_new_24B_kept`: the same boxes kept in a `Vec` (capacity reserved outside the
 //!   timed loop) and freed outside it, like a heap that never frees.
 //! - `full_gc/marksweep_1M_small_objects`: one `heap.collect(CollectionKind::Full)` of a heap
-//!   whose one million 24-byte objects are all live (1000 rooted lists of 1000 nodes).
+//!   whose one million 24-byte objects are all live (1000 lists of 1000 nodes, each rooted by a
+//!   persistent handle).
 //! - `full_gc/marksweep_1M_objects_90pct_garbage`: one full collection of a heap freshly filled
 //!   with one million 24-byte objects of which 10% are reachable (built outside the timing).
 //!
@@ -28,7 +30,9 @@ use std::time::{Duration, Instant};
 
 use criterion::{BatchSize, Criterion, SamplingMode, criterion_group, criterion_main};
 use gc_core::testkit::NoGc;
-use gc_core::{CollectionKind, Collector, Handle, Heap, HeapConfig, TypeId, Value, VerifyHeap};
+use gc_core::{
+    CollectionKind, Collector, Heap, HeapConfig, LocalValue, Persistent, TypeId, VerifyHeap,
+};
 use gc_marksweep::MarkSweep;
 
 const GIB: usize = 1024 * 1024 * 1024;
@@ -39,6 +43,9 @@ const CHUNK: u64 = 1 << 20;
 const LISTS: usize = 1000;
 const LIST_LENGTH: usize = 1000;
 const OBJECTS: usize = LISTS * LIST_LENGTH;
+/// Allocations per nested handle scope in the allocation benchmarks, as in gclab's
+/// `benches/mutator.rs`.
+const PER_SCOPE: u64 = 1024;
 
 /// The default configuration with the verifier off.
 fn bench_config() -> HeapConfig {
@@ -70,26 +77,52 @@ fn in_chunks(iters: u64, mut timed: impl FnMut(u64) -> Duration) -> Duration {
     total
 }
 
-fn alloc_release<C: Collector>(heap: &mut Heap<C>, ty: TypeId) {
-    let h = heap.allocate(ty, 2, 0).unwrap();
-    heap.release(black_box(h)).unwrap();
+/// Allocates `n` 2-slot objects into locals, `PER_SCOPE` to a nested handle scope (as gclab's
+/// `time_in_scopes`), and returns the time it took; the objects are garbage once their scope
+/// closes.
+fn time_allocations<C: Collector>(heap: &mut Heap<C>, ty: TypeId, n: u64) -> Duration {
+    heap.handle_scope(|heap, scope| {
+        let start = Instant::now();
+        let mut done = 0;
+        while done < n {
+            let batch = PER_SCOPE.min(n - done);
+            scope.scope(|scope| {
+                for _ in 0..batch {
+                    black_box(heap.allocate_local(scope, ty, 2, 0).unwrap());
+                }
+            });
+            done += batch;
+        }
+        start.elapsed()
+    })
 }
 
-/// Allocates a 2-slot node, links it in front of `next` (whose handle it consumes) and gives
-/// its second slot a small integer.
-fn push_node<C: Collector>(
+/// A list of `LIST_LENGTH` 2-slot nodes, each linked in front of the previous one and holding
+/// its index as a small integer, rooted by the returned persistent handle. After each node,
+/// `garbage_per_node` unreachable nodes are allocated.
+fn rooted_list<C: Collector>(
     heap: &mut Heap<C>,
     ty: TypeId,
-    next: Option<Handle>,
-    value: i32,
-) -> Handle {
-    let node = heap.allocate(ty, 2, 0).unwrap();
-    if let Some(next) = next {
-        heap.store(node, 0, Value::Ref(next)).unwrap();
-        heap.release(next).unwrap();
-    }
-    heap.store(node, 1, Value::Smi(value)).unwrap();
-    node
+    garbage_per_node: usize,
+) -> Persistent {
+    heap.handle_scope(|heap, scope| {
+        let mut head = None;
+        for i in 0..LIST_LENGTH {
+            // The new node escapes into the list's scope; the garbage goes with the inner one.
+            head = Some(scope.escapable(|inner| {
+                let node = heap.allocate_local(inner, ty, 2, 0).unwrap();
+                if let Some(next) = head {
+                    heap.store(node, 0, next).unwrap();
+                }
+                heap.store(node, 1, LocalValue::Smi(i as i32)).unwrap();
+                for _ in 0..garbage_per_node {
+                    heap.allocate_local(inner, ty, 2, 0).unwrap();
+                }
+                inner.escape(node)
+            }));
+        }
+        heap.persistent(head.expect("a list has nodes")).unwrap()
+    })
 }
 
 /// Returns the used bytes after one full collection, after checking the heap with the verifier.
@@ -107,16 +140,12 @@ fn allocation(c: &mut Criterion) {
         .warm_up_time(Duration::from_secs(1))
         .measurement_time(Duration::from_secs(3));
 
-    group.bench_function("gclab_alloc_release_24B", |b| {
+    group.bench_function("gclab_alloc_local_24B", |b| {
         b.iter_custom(|iters| {
             in_chunks(iters, |n| {
                 let mut heap = Heap::new(no_gc_config(), NoGc).unwrap();
                 let ty = heap.intern_type("Node").unwrap();
-                let start = Instant::now();
-                for _ in 0..n {
-                    alloc_release(&mut heap, ty);
-                }
-                let elapsed = start.elapsed();
+                let elapsed = time_allocations(&mut heap, ty, n);
                 assert_eq!(heap.stats().gc_count, 0);
                 elapsed
             })
@@ -125,12 +154,12 @@ fn allocation(c: &mut Criterion) {
 
     let mut heap = Heap::new(bench_config(), MarkSweep::new()).unwrap();
     let ty = heap.intern_type("Node").unwrap();
-    group.bench_function("marksweep_alloc_release_24B", |b| {
-        b.iter(|| alloc_release(&mut heap, ty));
+    group.bench_function("marksweep_alloc_local_24B", |b| {
+        b.iter_custom(|iters| time_allocations(&mut heap, ty, iters));
     });
     let stats = heap.stats();
     eprintln!(
-        "marksweep_alloc_release_24B: {} objects allocated, {} GCs, total pause {:?} \
+        "marksweep_alloc_local_24B: {} objects allocated, {} GCs, total pause {:?} \
          ({:.3} ns per object), committed {} bytes",
         stats.allocated_objects,
         stats.gc_count,
@@ -162,49 +191,40 @@ fn allocation(c: &mut Criterion) {
     group.finish();
 }
 
+/// A heap and the persistent handles that root its lists.
+type RootedHeap = (Heap<MarkSweep>, Vec<Persistent>);
+
 /// A heap of `LISTS` rooted lists of `LIST_LENGTH` nodes: one million live objects.
-fn all_live_heap() -> Heap<MarkSweep> {
+fn all_live_heap() -> RootedHeap {
     let mut heap = Heap::new(bench_config(), MarkSweep::new()).unwrap();
     let ty = heap.intern_type("Node").unwrap();
-    for _ in 0..LISTS {
-        let mut head = None;
-        for i in 0..LIST_LENGTH {
-            head = Some(push_node(&mut heap, ty, head, i as i32));
-        }
-        // The head's handle stays alive as the list's root.
-    }
-    heap
+    let roots = (0..LISTS).map(|_| rooted_list(&mut heap, ty, 0)).collect();
+    (heap, roots)
 }
 
 /// A heap freshly filled with one million objects of which 10% are reachable (100 rooted lists
 /// of 1000 nodes), each live node followed by nine garbage nodes, with no collection yet.
-fn mostly_garbage_heap() -> Heap<MarkSweep> {
+fn mostly_garbage_heap() -> RootedHeap {
     let mut heap = Heap::new(no_gc_config(), MarkSweep::new()).unwrap();
     let ty = heap.intern_type("Node").unwrap();
-    for _ in 0..LISTS / 10 {
-        let mut head = None;
-        for i in 0..LIST_LENGTH {
-            head = Some(push_node(&mut heap, ty, head, i as i32));
-            for _ in 0..9 {
-                alloc_release(&mut heap, ty);
-            }
-        }
-    }
-    heap
+    let roots = (0..LISTS / 10)
+        .map(|_| rooted_list(&mut heap, ty, 9))
+        .collect();
+    (heap, roots)
 }
 
 fn full_gc(c: &mut Criterion) {
     // Check both shapes once, outside the timing.
-    let mut heap = all_live_heap();
+    let (mut heap, _roots) = all_live_heap();
     assert_eq!(collect_and_verify(&mut heap), OBJECTS * OBJECT_BYTES);
-    let mut garbage = mostly_garbage_heap();
+    let (mut garbage, garbage_roots) = mostly_garbage_heap();
     assert_eq!(garbage.stats().gc_count, 0);
     assert_eq!(garbage.stats().used_bytes, OBJECTS * OBJECT_BYTES);
     assert_eq!(
         collect_and_verify(&mut garbage),
         OBJECTS / 10 * OBJECT_BYTES
     );
-    drop(garbage);
+    drop((garbage, garbage_roots));
 
     let mut group = c.benchmark_group("full_gc");
     group
@@ -237,9 +257,9 @@ fn full_gc(c: &mut Criterion) {
     group.bench_function("marksweep_1M_objects_90pct_garbage", |b| {
         b.iter_batched(
             mostly_garbage_heap,
-            |mut heap| {
+            |(mut heap, roots)| {
                 heap.collect(CollectionKind::Full);
-                heap
+                (heap, roots)
             },
             BatchSize::PerIteration,
         );

@@ -5,18 +5,19 @@
 //! class, empty pages back to the pool).
 //!
 //! ```
-//! use gc_core::{CollectionKind, Heap, HeapConfig, Value};
+//! use gc_core::{CollectionKind, Heap, HeapConfig, SlotContent};
 //! use gc_marksweep::MarkSweep;
 //!
 //! let mut heap = Heap::new(HeapConfig::default(), MarkSweep::new()).unwrap();
 //! let node = heap.intern_type("Node").unwrap();
-//! let root = heap.allocate(node, 1, 0).unwrap();
-//! let garbage = heap.allocate(node, 0, 64).unwrap();
-//! let weak = heap.downgrade(garbage).unwrap();
-//! heap.release(garbage).unwrap();
+//! let (root, weak) = heap.handle_scope(|heap, scope| {
+//!     let root = heap.allocate_local(scope, node, 1, 0).unwrap();
+//!     let garbage = heap.allocate_local(scope, node, 0, 64).unwrap();
+//!     (heap.persistent(root).unwrap(), heap.downgrade(garbage).unwrap())
+//! }); // the scope's locals are gone: only the persistent handle roots anything
 //! heap.collect(CollectionKind::Full);
 //! assert!(!heap.is_alive(weak).unwrap());
-//! assert_eq!(heap.load(root, 0).unwrap(), Value::Null);
+//! assert_eq!(heap.read(&root, 0).unwrap(), SlotContent::Null);
 //! ```
 
 pub mod mark_sweep;
@@ -24,8 +25,3 @@ pub mod marker;
 pub mod sweeper;
 
 pub use mark_sweep::MarkSweep;
-
-/// The README's examples, compiled and run by `cargo test`.
-#[doc = include_str!("../../README.md")]
-#[cfg(doctest)]
-pub struct ReadmeDoctests;

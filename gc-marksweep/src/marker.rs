@@ -36,15 +36,20 @@ pub struct Marker {
 ///
 /// let mut heap = Heap::new(HeapConfig::for_testing(), MarkSweep::new()).unwrap();
 /// let node = heap.intern_type("Node").unwrap();
-/// let _root = heap.allocate(node, 0, 0).unwrap();
-/// heap.collect(CollectionKind::Full);
-/// // SAFETY: the view is read while `heap` is borrowed, and a handle holds a live object start
-/// // (P1, P2).
-/// unsafe {
-///     heap.core().handles.for_each_root(|object| {
-///         assert!(!is_marked(object), "the sweep cleared every mark bit");
-///     })
-/// };
+/// heap.handle_scope(|heap, scope| {
+///     let _root = heap.allocate_local(scope, node, 0, 0).unwrap();
+///     heap.collect(CollectionKind::Full);
+///     let mut roots = 0;
+///     // SAFETY: the view is read while `heap` is borrowed, and a root holds a live object
+///     // start (P1, P2).
+///     unsafe {
+///         heap.core().handles.for_each_root(|object| {
+///             assert!(!is_marked(object), "the sweep cleared every mark bit");
+///             roots += 1;
+///         })
+///     };
+///     assert_eq!(roots, 1);
+/// });
 /// ```
 #[inline]
 pub unsafe fn is_marked(address: Address) -> bool {

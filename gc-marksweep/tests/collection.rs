@@ -2,8 +2,8 @@
 //! memory returns, and the errors of the mutator API.
 
 use gc_core::{
-    CollectionKind, GcKind, GcPhase, GcReason, Heap, HeapConfig, HeapError, PAGE_SIZE, Value,
-    VerifyHeap,
+    CollectionKind, Collector, GcKind, GcPhase, GcReason, Heap, HeapConfig, HeapError, LocalValue,
+    PAGE_SIZE, Persistent, SlotContent, TypeId, VerifyHeap,
 };
 use gc_marksweep::MarkSweep;
 
@@ -11,22 +11,43 @@ fn heap() -> Heap<MarkSweep> {
     Heap::new(HeapConfig::for_testing(), MarkSweep::new()).unwrap()
 }
 
+/// Allocates `count` objects that nothing keeps: each one's local goes with its own scope.
+fn garbage<C: Collector>(heap: &mut Heap<C>, ty: TypeId, count: usize, slots: u64, bytes: u64) {
+    for _ in 0..count {
+        heap.handle_scope(|heap, scope| {
+            heap.allocate_local(scope, ty, slots, bytes).unwrap();
+        });
+    }
+}
+
+/// A new object kept by the returned persistent handle.
+fn rooted<C: Collector>(heap: &mut Heap<C>, ty: TypeId, slots: u64, bytes: u64) -> Persistent {
+    heap.handle_scope(|heap, scope| {
+        let object = heap.allocate_local(scope, ty, slots, bytes)?;
+        heap.persistent(object)
+    })
+    .unwrap()
+}
+
 #[test]
 fn frees_exactly_the_unreachable_objects_and_reports_their_bytes() {
     let mut heap = heap();
     let node = heap.intern_type("Node").unwrap();
-    let root = heap.allocate(node, 2, 0).unwrap(); // 24 bytes
-    let kept = heap.allocate(node, 1, 8).unwrap(); // 24 bytes
-    let cycle_a = heap.allocate(node, 1, 0).unwrap(); // 16 bytes
-    let cycle_b = heap.allocate(node, 1, 100).unwrap(); // 16 + 104 bytes
-    heap.store(root, 0, Value::Ref(kept)).unwrap();
-    heap.store(cycle_a, 0, Value::Ref(cycle_b)).unwrap();
-    heap.store(cycle_b, 0, Value::Ref(cycle_a)).unwrap();
-    heap.store(kept, 0, Value::Ref(root)).unwrap();
-    let weak = [kept, cycle_a, cycle_b].map(|h| heap.downgrade(h).unwrap());
-    for handle in [kept, cycle_a, cycle_b] {
-        heap.release(handle).unwrap();
-    }
+    // Only the root outlives the scope.
+    let (_root, weak) = heap.handle_scope(|heap, scope| {
+        let root = heap.allocate_local(scope, node, 2, 0).unwrap(); // 24 bytes
+        let kept = heap.allocate_local(scope, node, 1, 8).unwrap(); // 24 bytes
+        let cycle_a = heap.allocate_local(scope, node, 1, 0).unwrap(); // 16 bytes
+        let cycle_b = heap.allocate_local(scope, node, 1, 100).unwrap(); // 16 + 104 bytes
+        heap.store(root, 0, kept).unwrap();
+        heap.store(cycle_a, 0, cycle_b).unwrap();
+        heap.store(cycle_b, 0, cycle_a).unwrap();
+        heap.store(kept, 0, root).unwrap();
+        (
+            heap.persistent(root).unwrap(),
+            [kept, cycle_a, cycle_b].map(|local| heap.downgrade(local).unwrap()),
+        )
+    });
 
     heap.collect(CollectionKind::Full);
 
@@ -56,16 +77,26 @@ fn frees_exactly_the_unreachable_objects_and_reports_their_bytes() {
 fn weak_handles_are_cleared_but_stay_valid_until_dropped() {
     let mut heap = heap();
     let ty = heap.intern_type("").unwrap();
-    let object = heap.allocate(ty, 0, 0).unwrap();
-    let weak = heap.downgrade(object).unwrap();
-    let strong = heap.upgrade(weak).unwrap().unwrap();
-    assert!(heap.same_object(object, strong).unwrap());
-    heap.release(object).unwrap();
+    let weak = heap.handle_scope(|heap, outer| {
+        let weak = outer.scope(|inner| {
+            let object = heap.allocate_local(inner, ty, 0, 0).unwrap();
+            let weak = heap.downgrade(object).unwrap();
+            let upgraded = heap.upgrade_local(inner, weak).unwrap().unwrap();
+            assert!(heap.same_object(object, upgraded).unwrap());
+            weak
+        });
+        // The object's locals closed with the inner scope; no collection has run since, so the
+        // weak handle still upgrades, and the new local keeps the object.
+        let strong = heap.upgrade_local(outer, weak).unwrap().unwrap();
+        heap.collect(CollectionKind::Full);
+        assert!(heap.is_alive(weak).unwrap(), "the upgraded local keeps it");
+        assert!(heap.refers_to(weak, strong).unwrap());
+        weak
+    });
     heap.collect(CollectionKind::Full);
-    assert!(heap.is_alive(weak).unwrap(), "the upgraded handle keeps it");
-    heap.release(strong).unwrap();
-    heap.collect(CollectionKind::Full);
-    assert_eq!(heap.upgrade(weak).unwrap(), None);
+    heap.handle_scope(|heap, scope| {
+        assert_eq!(heap.upgrade_local(scope, weak).unwrap(), None);
+    });
     heap.drop_weak(weak).unwrap();
     assert_eq!(heap.is_alive(weak), Err(HeapError::InvalidWeakHandle(weak)));
 }
@@ -74,19 +105,21 @@ fn weak_handles_are_cleared_but_stay_valid_until_dropped() {
 fn external_memory_is_released_with_its_owner() {
     let mut heap = heap();
     let ty = heap.intern_type("ArrayBuffer").unwrap();
-    let kept = heap.allocate(ty, 0, 0).unwrap();
-    let dropped = heap.allocate(ty, 0, 0).unwrap();
-    heap.set_external_bytes(kept, 1000).unwrap();
-    heap.set_external_bytes(dropped, 5000).unwrap();
+    let kept = heap.handle_scope(|heap, scope| {
+        let kept = heap.allocate_local(scope, ty, 0, 0).unwrap();
+        let dropped = heap.allocate_local(scope, ty, 0, 0).unwrap();
+        heap.set_external_bytes(kept, 1000).unwrap();
+        heap.set_external_bytes(dropped, 5000).unwrap();
+        heap.persistent(kept).unwrap()
+    });
     assert_eq!(heap.stats().external_bytes, 6000);
-    heap.release(dropped).unwrap();
     heap.collect(CollectionKind::Full);
     assert_eq!(heap.stats().external_bytes, 1000);
     assert_eq!(
         heap.events().last().unwrap().outcome.external_freed_bytes,
         5000
     );
-    assert_eq!(heap.external_bytes(kept).unwrap(), 1000);
+    assert_eq!(heap.external_bytes(&kept).unwrap(), 1000);
 }
 
 #[test]
@@ -99,12 +132,12 @@ fn external_memory_pressure_triggers_a_collection() {
     let mut heap = Heap::new(config, MarkSweep::new()).unwrap();
     let ty = heap.intern_type("ArrayBuffer").unwrap();
     for _ in 0..20 {
-        let buffer = heap.allocate(ty, 0, 1 << 10).unwrap();
-        heap.set_external_bytes(buffer, 256 << 10).unwrap();
-        heap.release(buffer).unwrap();
+        heap.handle_scope(|heap, scope| {
+            let buffer = heap.allocate_local(scope, ty, 0, 1 << 10).unwrap();
+            heap.set_external_bytes(buffer, 256 << 10).unwrap();
+        });
         // A LAB refill is what runs the slow path; large allocations always take it.
-        let large = heap.allocate(ty, 0, 200_000).unwrap();
-        heap.release(large).unwrap();
+        garbage(&mut heap, ty, 1, 0, 200_000);
     }
     let reasons: Vec<GcReason> = heap.events().iter().map(|e| e.reason).collect();
     assert!(
@@ -118,21 +151,26 @@ fn external_memory_pressure_triggers_a_collection() {
 fn large_objects_get_their_own_pages_and_give_them_back() {
     let mut heap = heap();
     let ty = heap.intern_type("Big").unwrap();
-    let big = heap.allocate(ty, 3, 3 * PAGE_SIZE as u64).unwrap();
-    let small = heap.allocate(ty, 0, 0).unwrap();
-    heap.store(big, 2, Value::Ref(small)).unwrap();
-    heap.release(small).unwrap();
-    // SAFETY: only the number of pages is read.
+    let big = heap.handle_scope(|heap, scope| {
+        let big = heap
+            .allocate_local(scope, ty, 3, 3 * PAGE_SIZE as u64)
+            .unwrap();
+        let small = heap.allocate_local(scope, ty, 0, 0).unwrap();
+        heap.store(big, 2, small).unwrap();
+        heap.persistent(big).unwrap()
+    });
+    // SAFETY: only the number of pages is read, while `heap` is borrowed (P1).
     assert_eq!(unsafe { heap.core() }.lo_space.pages().len(), 1);
-    heap.payload_mut(big).unwrap()[3 * PAGE_SIZE - 1] = 7;
+    heap.payload_mut(&big).unwrap()[3 * PAGE_SIZE - 1] = 7;
     heap.collect(CollectionKind::Full);
-    assert_eq!(heap.payload(big).unwrap()[3 * PAGE_SIZE - 1], 7);
-    let Value::Ref(child) = heap.load(big, 2).unwrap() else {
-        panic!("slot lost")
-    };
-    heap.release(child).unwrap();
+    assert_eq!(heap.payload(&big).unwrap()[3 * PAGE_SIZE - 1], 7);
+    assert_eq!(
+        heap.slot_type(&big, 2).unwrap(),
+        Some(ty),
+        "the small object lives on through the slot"
+    );
     let committed = heap.stats().committed_bytes;
-    heap.release(big).unwrap();
+    drop(big);
     heap.collect(CollectionKind::Full);
     // SAFETY: as above.
     assert!(unsafe { heap.core() }.lo_space.pages().is_empty());
@@ -140,7 +178,7 @@ fn large_objects_get_their_own_pages_and_give_them_back() {
 }
 
 /// Fills and empties pages with garbage; returns the heap's stats after a full collection.
-fn churn_pages(step: usize) -> (Heap<MarkSweep>, gc_core::Handle, gc_core::HeapStats) {
+fn churn_pages(step: usize) -> (Heap<MarkSweep>, Persistent, gc_core::HeapStats) {
     let config = HeapConfig {
         page_pool_pages: 2,
         initial_allocation_limit: step,
@@ -149,11 +187,8 @@ fn churn_pages(step: usize) -> (Heap<MarkSweep>, gc_core::Handle, gc_core::HeapS
     };
     let mut heap = Heap::new(config, MarkSweep::new()).unwrap();
     let ty = heap.intern_type("").unwrap();
-    let keep = heap.allocate(ty, 0, 0).unwrap();
-    for _ in 0..100_000 {
-        let garbage = heap.allocate(ty, 2, 48).unwrap();
-        heap.release(garbage).unwrap();
-    }
+    let keep = rooted(&mut heap, ty, 0, 0);
+    garbage(&mut heap, ty, 100_000, 2, 48);
     heap.collect(CollectionKind::Full);
     let stats = heap.stats();
     (heap, keep, stats)
@@ -162,7 +197,7 @@ fn churn_pages(step: usize) -> (Heap<MarkSweep>, gc_core::Handle, gc_core::HeapS
 #[test]
 #[cfg_attr(miri, ignore = "too slow under Miri")]
 fn empty_pages_go_back_and_free_lists_are_reused() {
-    let (mut heap, keep, stats) = churn_pages(PAGE_SIZE);
+    let (mut heap, _keep, stats) = churn_pages(PAGE_SIZE);
     assert_eq!(
         stats.committed_bytes, PAGE_SIZE,
         "only the page holding `keep` stays"
@@ -172,16 +207,12 @@ fn empty_pages_go_back_and_free_lists_are_reused() {
         "the pool keeps at most `page_pool_pages`"
     );
     let ty = heap.intern_type("").unwrap();
-    for _ in 0..1000 {
-        let reuse = heap.allocate(ty, 2, 48).unwrap();
-        heap.release(reuse).unwrap();
-    }
+    garbage(&mut heap, ty, 1000, 2, 48);
     assert_eq!(
         heap.stats().committed_bytes,
         PAGE_SIZE,
         "allocation reused the free list"
     );
-    heap.release(keep).unwrap();
 }
 
 /// Pages the mutator will fill again before the next collection stay pooled rather than being
@@ -207,12 +238,12 @@ fn the_allocation_limit_triggers_collections_and_grows_with_live_bytes() {
     let ty = heap.intern_type("").unwrap();
     let mut live = Vec::new();
     for i in 0..200_000 {
-        let object = heap.allocate(ty, 1, 24).unwrap();
-        if i % 4 == 0 {
-            live.push(object)
-        } else {
-            heap.release(object).unwrap()
-        }
+        // Every fourth object outlives its scope.
+        let kept = heap.handle_scope(|heap, scope| {
+            let object = heap.allocate_local(scope, ty, 1, 24).unwrap();
+            (i % 4 == 0).then(|| heap.persistent(object).unwrap())
+        });
+        live.extend(kept);
     }
     let events = heap.events();
     assert!(events.len() >= 2);
@@ -236,8 +267,12 @@ fn reaching_the_heap_limit_is_an_error_that_leaves_the_heap_usable() {
     let ty = heap.intern_type("").unwrap();
     let mut kept = Vec::new();
     let error = loop {
-        match heap.allocate(ty, 4, 1000) {
-            Ok(handle) => kept.push(handle),
+        let allocated = heap.handle_scope(|heap, scope| {
+            let object = heap.allocate_local(scope, ty, 4, 1000)?;
+            heap.persistent(object)
+        });
+        match allocated {
+            Ok(root) => kept.push(root),
             Err(error) => break error,
         }
     };
@@ -258,55 +293,76 @@ fn reaching_the_heap_limit_is_an_error_that_leaves_the_heap_usable() {
         GcReason::AllocationFailure,
         "a full collection ran before failing"
     );
-    for handle in kept.drain(..kept.len() / 2) {
-        heap.release(handle).unwrap();
-    }
-    heap.allocate(ty, 4, 1000)
-        .expect("memory freed by the collector is reused");
-    let too_big = heap.allocate(ty, 0, 5 * PAGE_SIZE as u64).unwrap_err();
-    assert!(matches!(too_big, HeapError::OutOfMemory(_)));
+    kept.truncate(kept.len() / 2);
+    heap.handle_scope(|heap, scope| {
+        heap.allocate_local(scope, ty, 4, 1000)
+            .expect("memory freed by the collector is reused");
+        let too_big = heap
+            .allocate_local(scope, ty, 0, 5 * PAGE_SIZE as u64)
+            .unwrap_err();
+        assert!(matches!(too_big, HeapError::OutOfMemory(_)));
+    });
 }
 
 #[test]
 fn bad_arguments_are_errors_that_change_nothing() {
     let mut heap = heap();
     let ty = heap.intern_type("").unwrap();
-    let object = heap.allocate(ty, 2, 0).unwrap();
-    assert_eq!(
-        heap.store(object, 2, Value::Null),
-        Err(HeapError::SlotOutOfRange { slot: 2, slots: 2 })
-    );
-    assert_eq!(
-        heap.load(object, u64::MAX),
-        Err(HeapError::SlotOutOfRange {
-            slot: u64::MAX,
-            slots: 2
-        })
-    );
-    assert_eq!(
-        heap.store(object, 0, Value::Smi(1 << 30)),
-        Err(HeapError::SmiOutOfRange(1 << 30))
-    );
-    heap.store(object, 0, Value::Smi(-(1 << 30))).unwrap();
-    assert_eq!(heap.load(object, 0), Ok(Value::Smi(-(1 << 30))));
-    let other = heap.allocate(ty, 0, 0).unwrap();
-    heap.release(other).unwrap();
-    assert_eq!(
-        heap.store(object, 1, Value::Ref(other)),
-        Err(HeapError::InvalidHandle(other))
-    );
-    assert_eq!(heap.release(other), Err(HeapError::InvalidHandle(other)));
-    assert_eq!(
-        heap.load(object, 1),
-        Ok(Value::Null),
-        "failed store left the slot alone"
-    );
-    assert!(matches!(
-        heap.allocate(ty, 1 << 28, 0),
-        Err(HeapError::ObjectTooLarge { .. })
-    ));
-    heap.retain(object).unwrap();
-    assert_eq!(heap.root_count(object), Ok(2));
+    let mut other_heap = self::heap();
+    let other_ty = other_heap.intern_type("").unwrap();
+    let foreign = rooted(&mut other_heap, other_ty, 0, 0);
+    heap.handle_scope(|heap, scope| {
+        let object = heap.allocate_local(scope, ty, 2, 0).unwrap();
+        assert_eq!(
+            heap.store(object, 2, LocalValue::Null),
+            Err(HeapError::SlotOutOfRange { slot: 2, slots: 2 })
+        );
+        assert_eq!(
+            heap.load_local(scope, object, u64::MAX),
+            Err(HeapError::SlotOutOfRange {
+                slot: u64::MAX,
+                slots: 2
+            })
+        );
+        assert_eq!(
+            heap.store(object, 0, LocalValue::Smi(1 << 30)),
+            Err(HeapError::SmiOutOfRange(1 << 30))
+        );
+        heap.store(object, 0, LocalValue::Smi(-(1 << 30))).unwrap();
+        assert_eq!(
+            heap.load_local(scope, object, 0),
+            Ok(LocalValue::Smi(-(1 << 30)))
+        );
+        // A root of another heap names nothing here.
+        let locals = scope.stack_len();
+        assert_eq!(
+            heap.store(object, 1, &foreign),
+            Err(HeapError::ForeignPersistent)
+        );
+        assert_eq!(
+            heap.local(scope, &foreign),
+            Err(HeapError::ForeignPersistent)
+        );
+        assert_eq!(heap.shape(&foreign), Err(HeapError::ForeignPersistent));
+        assert_eq!(scope.stack_len(), locals, "no local was made");
+        assert_eq!(
+            heap.read(object, 1),
+            Ok(SlotContent::Null),
+            "failed store left the slot alone"
+        );
+        assert!(matches!(
+            heap.allocate_local(scope, ty, 1 << 28, 0),
+            Err(HeapError::ObjectTooLarge { .. })
+        ));
+        // Persistent handles are owned: each clone is one more root, each drop one fewer.
+        let first = heap.persistent(object).unwrap();
+        let second = first.clone();
+        assert_eq!(heap.stats().handles, 2);
+        drop(first);
+        assert_eq!(heap.stats().handles, 1);
+        assert!(heap.same_object(&second, object).unwrap());
+    });
+    assert_eq!(heap.stats().local_handles, 0);
 }
 
 /// Marking uses an explicit worklist: a ten-million-long list is marked on a thread with a
@@ -323,48 +379,75 @@ fn a_ten_million_long_list_does_not_overflow_the_stack() {
             };
             let mut heap = Heap::new(config, MarkSweep::new()).unwrap();
             let ty = heap.intern_type("Cons").unwrap();
-            let mut head = heap.allocate(ty, 1, 0).unwrap();
-            for _ in 1..10_000_000 {
-                let cell = heap.allocate(ty, 1, 0).unwrap();
-                heap.store(cell, 0, Value::Ref(head)).unwrap();
-                heap.release(head).unwrap();
-                head = cell;
-            }
-            heap.collect(CollectionKind::Full);
-            (heap.live_graph().objects, heap.stats().used_bytes)
+            heap.handle_scope(|heap, scope| {
+                let head = heap.allocate_local(scope, ty, 1, 0).unwrap();
+                // One local walks to the end as the list grows; each new cell's own local goes
+                // with its scope.
+                let tail = heap.local(scope, head).unwrap();
+                for _ in 1..10_000_000 {
+                    scope.scope(|inner| {
+                        let cell = heap.allocate_local(inner, ty, 1, 0).unwrap();
+                        heap.store(tail, 0, cell).unwrap();
+                    });
+                    heap.load_into(tail, tail, 0).unwrap();
+                }
+                heap.collect(CollectionKind::Full);
+                (heap.live_graph().objects, heap.stats().used_bytes)
+            })
         });
     let (objects, used) = thread.unwrap().join().unwrap();
     assert_eq!((objects, used), (10_000_000, 160_000_000));
 }
 
 #[test]
-fn handle_scopes_drop_the_roots_created_inside_them() {
+fn handle_scopes_drop_the_locals_created_inside_them() {
     let mut heap = heap();
     let ty = heap.intern_type("").unwrap();
-    let root = heap.allocate(ty, 1, 0).unwrap();
-    let (escaped, [temporary, stored]) = heap.scope(|heap| {
-        let temporary = heap.allocate(ty, 0, 0).unwrap();
-        let stored = heap.allocate(ty, 0, 0).unwrap();
-        heap.store(root, 0, Value::Ref(stored)).unwrap();
-        let escaped = heap.allocate(ty, 0, 0).unwrap();
-        heap.retain(escaped).unwrap();
-        let nested = heap.scope(|heap| heap.allocate(ty, 0, 0).unwrap());
+    let root = rooted(&mut heap, ty, 1, 0);
+    let (kept, [temporary, stored, escaped]) = heap.handle_scope(|heap, scope| {
+        let temporary = heap.allocate_local(scope, ty, 0, 0).unwrap();
+        let stored = heap.allocate_local(scope, ty, 0, 0).unwrap();
+        heap.store(&root, 0, stored).unwrap();
+        let kept = heap.allocate_local(scope, ty, 0, 0).unwrap();
+        let kept = heap.persistent(kept).unwrap();
+        let nested = scope.scope(|inner| {
+            let nested = heap.allocate_local(inner, ty, 0, 0).unwrap();
+            heap.downgrade(nested).unwrap()
+        });
+        let escaped = scope.escapable(|inner| {
+            let escaped = heap.allocate_local(inner, ty, 0, 0).unwrap();
+            heap.allocate_local(inner, ty, 0, 0).unwrap();
+            inner.escape(escaped)
+        });
         assert_eq!(
-            heap.root_count(nested),
-            Err(HeapError::InvalidHandle(nested))
+            scope.stack_len(),
+            4,
+            "the nested scopes' locals are gone, the escaped one is this scope's"
         );
-        let Value::Ref(loaded) = heap.load(root, 0).unwrap() else {
-            panic!("slot lost")
-        };
-        heap.release(loaded).unwrap(); // released early: the scope skips it
-        (
-            escaped,
-            [temporary, stored].map(|h| heap.downgrade(h).unwrap()),
-        )
+        let loaded = heap
+            .load_local(scope, &root, 0)
+            .unwrap()
+            .as_local()
+            .unwrap();
+        assert!(heap.same_object(loaded, stored).unwrap());
+        let weak = [temporary, stored, escaped].map(|local| heap.downgrade(local).unwrap());
+        heap.collect(CollectionKind::Full);
+        assert!(!heap.is_alive(nested).unwrap(), "its scope closed");
+        assert!(
+            weak.iter().all(|&w| heap.is_alive(w).unwrap()),
+            "this scope is open"
+        );
+        (kept, weak)
     });
-    assert_eq!(heap.stats().handles, 2, "the root and the escaped handle");
-    assert_eq!(heap.root_count(escaped), Ok(1));
+    assert_eq!(heap.stats().handles, 2, "the root and the kept handle");
+    assert_eq!(heap.stats().local_handles, 0);
     heap.collect(CollectionKind::Full);
     assert!(!heap.is_alive(temporary).unwrap());
-    assert!(heap.is_alive(stored).unwrap());
+    assert!(!heap.is_alive(escaped).unwrap());
+    assert!(heap.is_alive(stored).unwrap(), "the root's slot keeps it");
+    assert_eq!(
+        heap.shape(&kept).unwrap().slots,
+        0,
+        "the kept handle still names its object"
+    );
 }

@@ -25,8 +25,8 @@ use std::time::Duration;
 
 use criterion::{BatchSize, Criterion, SamplingMode, Throughput, criterion_group, criterion_main};
 use gc_core::{
-    CollectionKind, Collector, GcKind, Handle, Heap, HeapConfig, RememberedSet, TypeId, Value,
-    VerifyHeap,
+    CollectionKind, Collector, GcKind, HandleScope, Heap, HeapConfig, Local, Persistent,
+    RememberedSet, TypeId, VerifyHeap,
 };
 use gc_marksweep::MarkSweep;
 use gc_scavenge::{Generational, SlotSetRememberedSet, StoreBuffer, YoungGenerationConfig};
@@ -55,8 +55,9 @@ fn plan<R: RememberedSet>(remembered: R, semispace: Option<usize>) -> Generation
     Generational::with(MarkSweep::new(), remembered, config)
 }
 
-/// A heap whose 16 MiB new space holds `OBJECTS` objects, `percent`% of them reachable.
-fn filled_new_space(percent: usize) -> Heap<Generational<MarkSweep>> {
+/// A heap whose 16 MiB new space holds `OBJECTS` objects, `percent`% of them reachable, and the
+/// persistent handles to the lists' heads that make them so.
+fn filled_new_space(percent: usize) -> (Heap<Generational<MarkSweep>>, Vec<Persistent>) {
     let mut heap = Heap::new(
         bench_config(),
         plan(SlotSetRememberedSet::default(), Some(16 * MB)),
@@ -66,29 +67,28 @@ fn filled_new_space(percent: usize) -> Heap<Generational<MarkSweep>> {
     // Two scavenges of garbage first, so both semispaces are faulted in, as in a running
     // program: the measured scavenge copies into memory that was used before.
     while heap.stats().gc_count < 2 {
-        let garbage = heap.allocate(ty, 2, 8).unwrap();
-        heap.release(garbage).unwrap();
+        heap.handle_scope(|heap, scope| heap.allocate_local(scope, ty, 2, 8).map(|_| ()))
+            .unwrap();
     }
-    let mut heads: Vec<Option<Handle>> = vec![None; LISTS];
+    let mut heads: Vec<Option<Persistent>> = vec![None; LISTS];
     for i in 0..OBJECTS {
-        let node = heap.allocate(ty, 2, 8).unwrap();
-        if i * percent % 100 < percent {
-            let list = &mut heads[i % LISTS];
-            if let Some(next) = list.take() {
-                heap.store(node, 0, Value::Ref(next)).unwrap();
-                heap.release(next).unwrap();
+        heap.handle_scope(|heap, scope| {
+            let node = heap.allocate_local(scope, ty, 2, 8).unwrap();
+            if i * percent % 100 < percent {
+                let list = &mut heads[i % LISTS];
+                if let Some(next) = list.take() {
+                    heap.store(node, 0, &next).unwrap();
+                }
+                *list = Some(heap.persistent(node).unwrap());
             }
-            *list = Some(node);
-        } else {
-            heap.release(node).unwrap();
-        }
+        });
     }
     assert_eq!(
         heap.stats().gc_count,
         2,
         "new space must not have filled up"
     );
-    heap
+    (heap, heads.into_iter().flatten().collect())
 }
 
 fn survivor_bytes(percent: usize) -> usize {
@@ -107,7 +107,7 @@ fn scavenge(c: &mut Criterion) {
     for percent in [1, 10, 50] {
         let bytes = survivor_bytes(percent);
         // Check the shape once, outside the timing.
-        let mut heap = filled_new_space(percent);
+        let (mut heap, heads) = filled_new_space(percent);
         heap.collect(CollectionKind::Young);
         heap.verify().expect("heap verifies after the scavenge");
         let event = heap.events().last().unwrap();
@@ -116,15 +116,15 @@ fn scavenge(c: &mut Criterion) {
             "survival {percent}%: {bytes} bytes survive; one scavenge paused {:?}",
             event.duration
         );
-        drop(heap);
+        drop((heap, heads));
 
         group.throughput(Throughput::Bytes(bytes as u64));
         group.bench_function(format!("survival_{percent}pct"), |b| {
             b.iter_batched(
                 || filled_new_space(percent),
-                |mut heap| {
+                |(mut heap, heads)| {
                     heap.collect(CollectionKind::Young);
-                    heap
+                    (heap, heads)
                 },
                 BatchSize::PerIteration,
             );
@@ -161,8 +161,11 @@ fn scavenge(c: &mut Criterion) {
 const ARRAY_SLOTS: u64 = 4096;
 
 /// An old array of `ARRAY_SLOTS` slots (32 KiB: over the young limit, so pretenured).
-fn old_array<C: Collector>(heap: &mut Heap<C>, ty: TypeId) -> Handle {
-    heap.allocate(ty, ARRAY_SLOTS, 0).unwrap()
+fn old_array<C: Collector>(heap: &mut Heap<C>, ty: TypeId) -> Persistent {
+    heap.handle_scope(|heap, scope| {
+        let array = heap.allocate_local(scope, ty, ARRAY_SLOTS, 0).unwrap();
+        heap.persistent(array).unwrap()
+    })
 }
 
 fn old_to_new_stores<R: RememberedSet + Default>(c: &mut Criterion, name: &str) {
@@ -172,10 +175,11 @@ fn old_to_new_stores<R: RememberedSet + Default>(c: &mut Criterion, name: &str) 
     let mut i = 0u64;
     c.bench_function(&format!("remembered_set/{name}/old_to_new_stores"), |b| {
         b.iter(|| {
-            let young = heap.allocate(ty, 1, 0).unwrap();
             i = (i + 7919) % ARRAY_SLOTS;
-            heap.store(array, i, Value::Ref(young)).unwrap();
-            heap.release(young).unwrap();
+            heap.handle_scope(|heap, scope| {
+                let young = heap.allocate_local(scope, ty, 1, 0).unwrap();
+                heap.store(&array, i, young).unwrap();
+            });
         });
     });
     let stats = heap.stats();
@@ -187,16 +191,24 @@ fn old_to_new_stores<R: RememberedSet + Default>(c: &mut Criterion, name: &str) 
     );
 }
 
-/// GCBench's `Populate`: children allocated after their parent, then stored into it.
-fn populate<C: Collector>(heap: &mut Heap<C>, ty: TypeId, depth: u32, node: Handle) {
+/// GCBench's `Populate`: children allocated after their parent, then stored into it. Each
+/// child's local lives in a scope of its own, closed once its subtree is built.
+fn populate<C: Collector>(
+    heap: &mut Heap<C>,
+    scope: &mut HandleScope<'_>,
+    ty: TypeId,
+    depth: u32,
+    node: Local<'_>,
+) {
     if depth == 0 {
         return;
     }
     for slot in 0..2 {
-        let child = heap.allocate(ty, 2, 0).unwrap();
-        heap.store(node, slot, Value::Ref(child)).unwrap();
-        populate(heap, ty, depth - 1, child);
-        heap.release(child).unwrap();
+        scope.scope(|inner| {
+            let child = heap.allocate_local(inner, ty, 2, 0).unwrap();
+            heap.store(node, slot, child).unwrap();
+            populate(heap, inner, ty, depth - 1, child);
+        });
     }
 }
 
@@ -204,9 +216,10 @@ fn top_down_tree<C: Collector>(c: &mut Criterion, name: &str, mut heap: Heap<C>)
     let ty = heap.intern_type("Node").unwrap();
     c.bench_function(&format!("remembered_set/{name}/top_down_tree"), |b| {
         b.iter(|| {
-            let root = heap.allocate(ty, 2, 0).unwrap();
-            populate(&mut heap, ty, 16, root);
-            heap.release(root).unwrap();
+            heap.handle_scope(|heap, scope| {
+                let root = heap.allocate_local(scope, ty, 2, 0).unwrap();
+                populate(heap, scope, ty, 16, root);
+            });
         });
     });
     let stats = heap.stats();

@@ -8,20 +8,23 @@
 //! collector (`Generational<MarkSweep>` is `gen-marksweep`).
 //!
 //! ```
-//! use gc_core::{CollectionKind, Heap, HeapConfig, RememberedSet, Value};
+//! use gc_core::{CollectionKind, Heap, HeapConfig, RememberedSet};
 //! use gc_marksweep::MarkSweep;
 //! use gc_scavenge::Generational;
 //!
 //! let mut heap = Heap::new(HeapConfig::for_testing(), Generational::new(MarkSweep::new())).unwrap();
 //! let node = heap.intern_type("Node").unwrap();
-//! let old = heap.allocate(node, 1, 0).unwrap();
-//! heap.collect(CollectionKind::Young);
-//! heap.collect(CollectionKind::Young); // survived twice: promoted
-//! let young = heap.allocate(node, 0, 8).unwrap();
-//! heap.store(old, 0, Value::Ref(young)).unwrap(); // an old-to-new slot, remembered
-//! heap.release(young).unwrap();
-//! heap.collect(CollectionKind::Young);
-//! assert_eq!(heap.collector().remembered_set().len(), 1);
+//! heap.handle_scope(|heap, scope| {
+//!     let old = heap.allocate_local(scope, node, 1, 0).unwrap();
+//!     heap.collect(CollectionKind::Young);
+//!     heap.collect(CollectionKind::Young); // survived twice: promoted
+//!     scope.scope(|inner| {
+//!         let young = heap.allocate_local(inner, node, 0, 8).unwrap();
+//!         heap.store(old, 0, young).unwrap(); // an old-to-new slot, remembered
+//!     }); // the young object's local is gone: only the slot keeps it
+//!     heap.collect(CollectionKind::Young);
+//!     assert_eq!(heap.collector().remembered_set().len(), 1);
+//! });
 //! ```
 //!
 //! Safety: the `unsafe` blocks cite `gc-core`'s rules P1 to P5 (see its crate docs).

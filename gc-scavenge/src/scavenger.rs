@@ -13,6 +13,7 @@
 //! collection is needed.
 
 use gc_core::object::{HeaderKind, MAX_AGE, header_kind};
+use gc_core::slot::Slot;
 use gc_core::{
     Address, HeapCore, HeapObject, OldGenerationCollector, PageFlags, PageRef, RememberedSet,
     SlotCallbackResult, TaggedWord,
@@ -141,12 +142,14 @@ impl<'a, Old: OldGenerationCollector> Scavenger<'a, Old> {
         remembered.iterate(&mut |slot| {
             // SAFETY: a remembered slot lies in a live old object (P1): old objects die only in
             // full collections, which clear the remembered set.
-            let word = TaggedWord::from_raw(unsafe { slot.read_word() });
+            let slot = unsafe { Slot::new(slot) };
+            let word = slot.load();
             match word.as_pointer() {
                 Some(target) if is_young(target) => {
                     let moved = self.evacuate(core, target);
-                    // SAFETY: as above; `moved` is the object's new start (P2).
-                    unsafe { slot.write_word(TaggedWord::from_address(moved).raw()) };
+                    // SAFETY: `moved` is the object's new start (P2); the scavenger's own write in
+                    // its pause (P5).
+                    unsafe { slot.store(TaggedWord::from_address(moved)) };
                     if is_young(moved) {
                         SlotCallbackResult::Keep
                     } else {
@@ -206,12 +209,13 @@ impl<'a, Old: OldGenerationCollector> Scavenger<'a, Old> {
                 return;
             }
             let moved = self.evacuate(core, target);
-            // SAFETY: the slot lies in `object`, a copy this scavenge made (P1, P3).
-            unsafe { slot.write_word(TaggedWord::from_address(moved).raw()) };
+            // SAFETY: `moved` is the live copy of the slot's target (P2); the scavenger's own
+            // write in its pause needs no barrier (P5).
+            unsafe { slot.store(TaggedWord::from_address(moved)) };
             if let Some(remembered) = remembered.as_deref_mut() {
                 if is_young(moved) {
                     // SAFETY: `slot` is a pointer slot of `object`, a promoted copy (P2).
-                    unsafe { remembered.record(object, slot) };
+                    unsafe { remembered.record(object, slot.address()) };
                 }
             }
         });

@@ -60,7 +60,7 @@ fn check_old_page<R: RememberedSet>(page: PageRef, remembered: &R) -> Result<(),
 fn check_object<R: RememberedSet>(object: HeapObject, remembered: &R) -> Result<(), VerifyError> {
     let mut missing = None;
     object.for_each_pointer(|slot, target| {
-        if missing.is_none() && is_young(target) && !remembered.contains(object, slot) {
+        if missing.is_none() && is_young(target) && !remembered.contains(object, slot.address()) {
             missing = Some((slot, target));
         }
     });

@@ -6,8 +6,8 @@
 
 use gc_core::page::PageRef;
 use gc_core::{
-    CollectionKind, GcKind, GcReason, Handle, Heap, HeapConfig, HeapError, PAGE_SIZE,
-    RememberedSet, SpaceId, Value,
+    CollectionKind, GcKind, GcReason, Heap, HeapConfig, HeapError, LocalValue, PAGE_SIZE,
+    RememberedSet, Rooted, SlotContent, SpaceId,
 };
 use gc_marksweep::MarkSweep;
 use gc_scavenge::{
@@ -33,14 +33,14 @@ fn heap_with<R: RememberedSet>(remembered: R) -> Heap<GenMarkSweep<R>> {
     Heap::new(HeapConfig::for_testing(), plan).unwrap()
 }
 
-/// Which space holds `handle`'s object, and its age.
-fn space_of<R: RememberedSet>(heap: &Heap<GenMarkSweep<R>>, handle: Handle) -> (SpaceId, u8) {
-    // SAFETY: the address and page are used only while the heap is borrowed.
+/// Which space holds `root`'s object, and its age.
+fn space_of<R: RememberedSet>(heap: &Heap<GenMarkSweep<R>>, root: impl Rooted) -> (SpaceId, u8) {
+    // SAFETY: the address and page are used only while the heap is borrowed (P1, P2).
     let core = unsafe { heap.core() };
-    let address = core.handles.get(handle).unwrap();
-    // SAFETY: a handle names a live object start (P2).
+    let address = core.handles.address(root).unwrap();
+    // SAFETY: a root names a live object start (P2).
     let page = unsafe { PageRef::containing(address) };
-    // SAFETY: as above.
+    // SAFETY: as above (P2).
     let object = unsafe { gc_core::HeapObject::from_address(address) };
     (page.owner(), object.age())
 }
@@ -59,29 +59,30 @@ fn last_event<R: RememberedSet>(heap: &Heap<GenMarkSweep<R>>) -> (GcKind, usize,
 fn survivors_are_copied_on_the_first_scavenge_and_promoted_on_the_second() {
     let mut heap = heap();
     let ty = heap.intern_type("Node").unwrap();
-    let kept = heap.allocate(ty, 1, 8).unwrap(); // 24 bytes
-    let child = heap.allocate(ty, 0, 0).unwrap(); // 8 bytes
-    let garbage = heap.allocate(ty, 2, 100).unwrap(); // 128 bytes
-    heap.store(kept, 0, Value::Ref(child)).unwrap();
-    heap.release(child).unwrap();
-    heap.release(garbage).unwrap();
-    assert_eq!(space_of(&heap, kept), (SpaceId::NewSpace, 0));
+    heap.handle_scope(|heap, scope| {
+        let kept = heap.allocate_local(scope, ty, 1, 8).unwrap(); // 24 bytes
+        scope.scope(|inner| {
+            let child = heap.allocate_local(inner, ty, 0, 0).unwrap(); // 8 bytes
+            heap.allocate_local(inner, ty, 2, 100).unwrap(); // 128 bytes of garbage
+            heap.store(kept, 0, child).unwrap();
+        });
+        assert_eq!(space_of(heap, kept), (SpaceId::NewSpace, 0));
 
-    heap.collect(CollectionKind::Young);
-    assert_eq!(last_event(&heap), (GcKind::Scavenge, 128, 0, 32));
-    assert_eq!(space_of(&heap, kept), (SpaceId::NewSpace, 1));
-    assert_eq!(heap.stats().used_bytes, 32);
+        heap.collect(CollectionKind::Young);
+        assert_eq!(last_event(heap), (GcKind::Scavenge, 128, 0, 32));
+        assert_eq!(space_of(heap, kept), (SpaceId::NewSpace, 1));
+        assert_eq!(heap.stats().used_bytes, 32);
 
-    heap.collect(CollectionKind::Young);
-    assert_eq!(last_event(&heap), (GcKind::Scavenge, 0, 32, 32));
-    assert_eq!(space_of(&heap, kept).0, SpaceId::OldSpace);
-    let result = heap.collector().last_scavenge().unwrap();
-    assert_eq!((result.promoted_objects, result.copied_objects), (2, 0));
-    let Value::Ref(loaded) = heap.load(kept, 0).unwrap() else {
-        panic!("slot lost")
-    };
-    assert_eq!(space_of(&heap, loaded).0, SpaceId::OldSpace);
-    assert_eq!(heap.live_graph().objects, 2);
+        heap.collect(CollectionKind::Young);
+        assert_eq!(last_event(heap), (GcKind::Scavenge, 0, 32, 32));
+        assert_eq!(space_of(heap, kept).0, SpaceId::OldSpace);
+        let result = heap.collector().last_scavenge().unwrap();
+        assert_eq!((result.promoted_objects, result.copied_objects), (2, 0));
+        let loaded = heap.load_local(scope, kept, 0).unwrap();
+        let loaded = loaded.as_local().expect("slot lost");
+        assert_eq!(space_of(heap, loaded).0, SpaceId::OldSpace);
+        assert_eq!(heap.live_graph().objects, 2);
+    });
 }
 
 #[test]
@@ -93,12 +94,15 @@ fn the_number_of_survivals_before_promotion_is_configurable() {
     let plan = Generational::with(MarkSweep::new(), SlotSetRememberedSet::default(), config);
     let mut heap = Heap::new(HeapConfig::for_testing(), plan).unwrap();
     let ty = heap.intern_type("").unwrap();
-    let object = heap.allocate(ty, 0, 0).unwrap();
-    let mut spaces = Vec::new();
-    for _ in 0..4 {
-        heap.collect(CollectionKind::Young);
-        spaces.push(space_of(&heap, object));
-    }
+    let spaces = heap.handle_scope(|heap, scope| {
+        let object = heap.allocate_local(scope, ty, 0, 0).unwrap();
+        let mut spaces = Vec::new();
+        for _ in 0..4 {
+            heap.collect(CollectionKind::Young);
+            spaces.push(space_of(heap, object));
+        }
+        spaces
+    });
     use SpaceId::{NewSpace, OldSpace};
     assert_eq!(spaces[..3], [(NewSpace, 1), (NewSpace, 2), (NewSpace, 3)]);
     assert_eq!(spaces[3].0, OldSpace);
@@ -109,40 +113,44 @@ fn the_number_of_survivals_before_promotion_is_configurable() {
 fn old_to_new_slots_follow_their_targets<R: RememberedSet>(remembered: R) {
     let mut heap = heap_with(remembered);
     let ty = heap.intern_type("").unwrap();
-    let old = heap.allocate(ty, 3, 0).unwrap();
-    heap.collect(CollectionKind::Young);
-    heap.collect(CollectionKind::Young);
-    assert_eq!(space_of(&heap, old).0, SpaceId::OldSpace);
-    let young = heap.allocate(ty, 0, 16).unwrap();
-    heap.store(old, 1, Value::Ref(young)).unwrap();
-    heap.store(old, 2, Value::Smi(7)).unwrap();
-    assert_eq!(heap.collector().remembered_set().len(), 1);
-    let weak = heap.downgrade(young).unwrap();
-    heap.release(young).unwrap();
+    heap.handle_scope(|heap, scope| {
+        let old = heap.allocate_local(scope, ty, 3, 0).unwrap();
+        heap.collect(CollectionKind::Young);
+        heap.collect(CollectionKind::Young);
+        assert_eq!(space_of(heap, old).0, SpaceId::OldSpace);
+        let weak = scope.scope(|inner| {
+            let young = heap.allocate_local(inner, ty, 0, 16).unwrap();
+            heap.store(old, 1, young).unwrap();
+            heap.store(old, 2, LocalValue::Smi(7)).unwrap();
+            assert_eq!(heap.collector().remembered_set().len(), 1);
+            heap.downgrade(young).unwrap()
+        });
 
-    heap.collect(CollectionKind::Young);
-    assert!(heap.is_alive(weak).unwrap(), "the remembered slot kept it");
-    assert_eq!(heap.collector().remembered_set().len(), 1, "still young");
-    assert_eq!(last_event(&heap), (GcKind::Scavenge, 0, 0, 24));
+        heap.collect(CollectionKind::Young);
+        assert!(heap.is_alive(weak).unwrap(), "the remembered slot kept it");
+        assert_eq!(heap.collector().remembered_set().len(), 1, "still young");
+        assert_eq!(last_event(heap), (GcKind::Scavenge, 0, 0, 24));
 
-    heap.collect(CollectionKind::Young);
-    assert_eq!(heap.collector().remembered_set().len(), 0, "promoted");
-    let Value::Ref(target) = heap.load(old, 1).unwrap() else {
-        panic!("slot lost")
-    };
-    assert!(heap.refers_to(weak, target).unwrap());
-    assert_eq!(space_of(&heap, target).0, SpaceId::OldSpace);
+        heap.collect(CollectionKind::Young);
+        assert_eq!(heap.collector().remembered_set().len(), 0, "promoted");
+        let target = heap.load_local(scope, old, 1).unwrap();
+        let target = target.as_local().expect("slot lost");
+        assert!(heap.refers_to(weak, target).unwrap());
+        assert_eq!(space_of(heap, target).0, SpaceId::OldSpace);
 
-    // A young object stored and then overwritten: its stale slot is dropped, the object freed.
-    let young = heap.allocate(ty, 0, 0).unwrap();
-    let weak = heap.downgrade(young).unwrap();
-    heap.store(old, 0, Value::Ref(young)).unwrap();
-    heap.release(young).unwrap();
-    heap.store(old, 0, Value::Null).unwrap();
-    assert_eq!(heap.collector().remembered_set().len(), 1);
-    heap.collect(CollectionKind::Young);
-    assert!(!heap.is_alive(weak).unwrap());
-    assert_eq!(heap.collector().remembered_set().len(), 0);
+        // A young object stored and then overwritten: its stale slot is dropped, the object
+        // freed.
+        let weak = scope.scope(|inner| {
+            let young = heap.allocate_local(inner, ty, 0, 0).unwrap();
+            heap.store(old, 0, young).unwrap();
+            heap.downgrade(young).unwrap()
+        });
+        heap.store(old, 0, LocalValue::Null).unwrap();
+        assert_eq!(heap.collector().remembered_set().len(), 1);
+        heap.collect(CollectionKind::Young);
+        assert!(!heap.is_alive(weak).unwrap());
+        assert_eq!(heap.collector().remembered_set().len(), 0);
+    });
 }
 
 #[test]
@@ -163,56 +171,62 @@ fn old_to_new_slots_follow_their_targets_in_the_store_buffer() {
 fn a_promoted_object_pointing_at_a_younger_one_is_remembered() {
     let mut heap = heap();
     let ty = heap.intern_type("").unwrap();
-    let parent = heap.allocate(ty, 1, 0).unwrap();
-    heap.collect(CollectionKind::Young); // parent: age 1
-    let child = heap.allocate(ty, 0, 0).unwrap();
-    heap.store(parent, 0, Value::Ref(child)).unwrap(); // young to young: not remembered
-    heap.release(child).unwrap();
-    assert_eq!(heap.collector().remembered_set().len(), 0);
-    heap.collect(CollectionKind::Young); // parent promoted, child copied
-    assert_eq!(space_of(&heap, parent).0, SpaceId::OldSpace);
-    let set = heap.collector().remembered_set();
-    assert_eq!(set.len(), 1);
-    // SAFETY: read only while the heap is borrowed.
-    let core = unsafe { heap.core() };
-    let address = core.handles.get(parent).unwrap();
-    // SAFETY: a handle names a live object start (P2).
-    let page = unsafe { PageRef::containing(address) }.start();
-    let slot_offset = address.add(8).offset_from(page);
-    assert!(set.page(page).unwrap().contains(slot_offset));
-    heap.collect(CollectionKind::Young); // child promoted too
-    assert_eq!(heap.collector().remembered_set().len(), 0);
-    assert_eq!(heap.live_graph().objects, 2);
+    heap.handle_scope(|heap, scope| {
+        let parent = heap.allocate_local(scope, ty, 1, 0).unwrap();
+        heap.collect(CollectionKind::Young); // parent: age 1
+        scope.scope(|inner| {
+            let child = heap.allocate_local(inner, ty, 0, 0).unwrap();
+            heap.store(parent, 0, child).unwrap(); // young to young: not remembered
+        });
+        assert_eq!(heap.collector().remembered_set().len(), 0);
+        heap.collect(CollectionKind::Young); // parent promoted, child copied
+        assert_eq!(space_of(heap, parent).0, SpaceId::OldSpace);
+        let set = heap.collector().remembered_set();
+        assert_eq!(set.len(), 1);
+        // SAFETY: read only while the heap is borrowed (P1, P2).
+        let core = unsafe { heap.core() };
+        let address = core.handles.address(parent).unwrap();
+        // SAFETY: a local names a live object start (P2).
+        let page = unsafe { PageRef::containing(address) }.start();
+        let slot_offset = address.add(8).offset_from(page);
+        assert!(set.page(page).unwrap().contains(slot_offset));
+        heap.collect(CollectionKind::Young); // child promoted too
+        assert_eq!(heap.collector().remembered_set().len(), 0);
+        assert_eq!(heap.live_graph().objects, 2);
+    });
 }
 
 #[test]
 fn weak_handles_and_external_memory_of_young_objects() {
     let mut heap = heap();
     let ty = heap.intern_type("ArrayBuffer").unwrap();
-    let kept = heap.allocate(ty, 0, 0).unwrap();
-    let dropped = heap.allocate(ty, 0, 0).unwrap();
-    heap.set_external_bytes(kept, 1000).unwrap();
-    heap.set_external_bytes(dropped, 5000).unwrap();
-    let weak_kept = heap.downgrade(kept).unwrap();
-    let weak_dropped = heap.downgrade(dropped).unwrap();
-    heap.release(dropped).unwrap();
+    heap.handle_scope(|heap, scope| {
+        let kept = heap.allocate_local(scope, ty, 0, 0).unwrap();
+        heap.set_external_bytes(kept, 1000).unwrap();
+        let weak_kept = heap.downgrade(kept).unwrap();
+        let weak_dropped = scope.scope(|inner| {
+            let dropped = heap.allocate_local(inner, ty, 0, 0).unwrap();
+            heap.set_external_bytes(dropped, 5000).unwrap();
+            heap.downgrade(dropped).unwrap()
+        });
 
-    heap.collect(CollectionKind::Young);
-    assert!(!heap.is_alive(weak_dropped).unwrap());
-    assert!(
-        heap.refers_to(weak_kept, kept).unwrap(),
-        "moved with its object"
-    );
-    assert_eq!(heap.stats().external_bytes, 1000);
-    assert_eq!(heap.external_bytes(kept).unwrap(), 1000);
-    assert_eq!(
-        heap.events().last().unwrap().outcome.external_freed_bytes,
-        5000
-    );
-    heap.collect(CollectionKind::Young);
-    assert_eq!(space_of(&heap, kept).0, SpaceId::OldSpace);
-    assert_eq!(heap.external_bytes(kept).unwrap(), 1000);
-    assert!(heap.refers_to(weak_kept, kept).unwrap());
+        heap.collect(CollectionKind::Young);
+        assert!(!heap.is_alive(weak_dropped).unwrap());
+        assert!(
+            heap.refers_to(weak_kept, kept).unwrap(),
+            "moved with its object"
+        );
+        assert_eq!(heap.stats().external_bytes, 1000);
+        assert_eq!(heap.external_bytes(kept).unwrap(), 1000);
+        assert_eq!(
+            heap.events().last().unwrap().outcome.external_freed_bytes,
+            5000
+        );
+        heap.collect(CollectionKind::Young);
+        assert_eq!(space_of(heap, kept).0, SpaceId::OldSpace);
+        assert_eq!(heap.external_bytes(kept).unwrap(), 1000);
+        assert!(heap.refers_to(weak_kept, kept).unwrap());
+    });
 }
 
 #[test]
@@ -220,67 +234,78 @@ fn large_objects_take_part_in_the_remembered_set() {
     let mut heap = heap();
     let ty = heap.intern_type("Big").unwrap();
     let slots = 2 * PAGE_SIZE as u64 / 8; // slots run past the large page's first PAGE_SIZE
-    let big = heap.allocate(ty, slots, 0).unwrap();
-    assert_eq!(space_of(&heap, big).0, SpaceId::LargeObjectSpace);
-    let young = heap.allocate(ty, 0, 0).unwrap();
-    heap.store(big, slots - 1, Value::Ref(young)).unwrap();
-    heap.store(big, 0, Value::Ref(young)).unwrap();
-    let weak = heap.downgrade(young).unwrap();
-    heap.release(young).unwrap();
-    assert_eq!(heap.collector().remembered_set().len(), 2);
-    heap.collect(CollectionKind::Young);
-    assert!(heap.is_alive(weak).unwrap());
-    let Value::Ref(last) = heap.load(big, slots - 1).unwrap() else {
-        panic!("slot lost")
-    };
-    assert!(heap.refers_to(weak, last).unwrap());
-    heap.collect(CollectionKind::Young);
-    assert_eq!(heap.collector().remembered_set().len(), 0);
-    assert!(heap.refers_to(weak, last).unwrap());
+    heap.handle_scope(|heap, scope| {
+        let big = heap.allocate_local(scope, ty, slots, 0).unwrap();
+        assert_eq!(space_of(heap, big).0, SpaceId::LargeObjectSpace);
+        let weak = scope.scope(|inner| {
+            let young = heap.allocate_local(inner, ty, 0, 0).unwrap();
+            heap.store(big, slots - 1, young).unwrap();
+            heap.store(big, 0, young).unwrap();
+            heap.downgrade(young).unwrap()
+        });
+        assert_eq!(heap.collector().remembered_set().len(), 2);
+        heap.collect(CollectionKind::Young);
+        assert!(heap.is_alive(weak).unwrap());
+        let last = heap.load_local(scope, big, slots - 1).unwrap();
+        let last = last.as_local().expect("slot lost");
+        assert!(heap.refers_to(weak, last).unwrap());
+        heap.collect(CollectionKind::Young);
+        assert_eq!(heap.collector().remembered_set().len(), 0);
+        assert!(heap.refers_to(weak, last).unwrap());
+    });
 }
 
 #[test]
 fn objects_over_the_young_limit_are_allocated_old() {
     let mut heap = heap();
     let ty = heap.intern_type("").unwrap();
-    let small = heap
-        .allocate(ty, 0, MAX_YOUNG_OBJECT_SIZE as u64 - 8)
-        .unwrap();
-    let medium = heap.allocate(ty, 0, MAX_YOUNG_OBJECT_SIZE as u64).unwrap();
-    assert_eq!(space_of(&heap, small).0, SpaceId::NewSpace);
-    assert_eq!(space_of(&heap, medium).0, SpaceId::OldSpace);
-    let young = heap.allocate(ty, 0, 0).unwrap();
-    let holder = heap.allocate(ty, 1, MAX_YOUNG_OBJECT_SIZE as u64).unwrap();
-    heap.store(holder, 0, Value::Ref(young)).unwrap();
-    assert_eq!(heap.collector().remembered_set().len(), 1);
+    heap.handle_scope(|heap, scope| {
+        let small = heap
+            .allocate_local(scope, ty, 0, MAX_YOUNG_OBJECT_SIZE as u64 - 8)
+            .unwrap();
+        let medium = heap
+            .allocate_local(scope, ty, 0, MAX_YOUNG_OBJECT_SIZE as u64)
+            .unwrap();
+        assert_eq!(space_of(heap, small).0, SpaceId::NewSpace);
+        assert_eq!(space_of(heap, medium).0, SpaceId::OldSpace);
+        let young = heap.allocate_local(scope, ty, 0, 0).unwrap();
+        let holder = heap
+            .allocate_local(scope, ty, 1, MAX_YOUNG_OBJECT_SIZE as u64)
+            .unwrap();
+        heap.store(holder, 0, young).unwrap();
+        assert_eq!(heap.collector().remembered_set().len(), 1);
+    });
 }
 
 #[test]
 fn a_full_collection_empties_new_space_and_the_remembered_set() {
     let mut heap = heap();
     let ty = heap.intern_type("").unwrap();
-    let old = heap.allocate(ty, 1, 0).unwrap();
-    heap.collect(CollectionKind::Young);
-    heap.collect(CollectionKind::Young);
-    let young = heap.allocate(ty, 0, 40).unwrap();
-    heap.store(old, 0, Value::Ref(young)).unwrap();
-    let garbage = heap.allocate(ty, 0, 1000).unwrap();
-    heap.release(garbage).unwrap();
-    heap.collect(CollectionKind::Full);
-    let event = heap.events().last().unwrap();
-    assert_eq!(
-        (event.kind, event.outcome.freed_bytes),
-        (GcKind::MarkSweep, 1008)
-    );
-    assert_eq!(space_of(&heap, young).0, SpaceId::OldSpace);
-    assert_eq!(heap.collector().remembered_set().len(), 0);
-    // SAFETY: read only while the heap is borrowed.
-    let lab = &unsafe { heap.core() }.lab;
-    assert_eq!(heap.collector().new_space().object_bytes(lab), 0);
-    assert_eq!(heap.stats().used_bytes, 16 + 48);
-    // New space takes objects again.
-    let next = heap.allocate(ty, 0, 0).unwrap();
-    assert_eq!(space_of(&heap, next).0, SpaceId::NewSpace);
+    heap.handle_scope(|heap, scope| {
+        let old = heap.allocate_local(scope, ty, 1, 0).unwrap();
+        heap.collect(CollectionKind::Young);
+        heap.collect(CollectionKind::Young);
+        let young = heap.allocate_local(scope, ty, 0, 40).unwrap();
+        heap.store(old, 0, young).unwrap();
+        scope.scope(|inner| {
+            heap.allocate_local(inner, ty, 0, 1000).unwrap(); // garbage
+        });
+        heap.collect(CollectionKind::Full);
+        let event = heap.events().last().unwrap();
+        assert_eq!(
+            (event.kind, event.outcome.freed_bytes),
+            (GcKind::MarkSweep, 1008)
+        );
+        assert_eq!(space_of(heap, young).0, SpaceId::OldSpace);
+        assert_eq!(heap.collector().remembered_set().len(), 0);
+        // SAFETY: read only while the heap is borrowed (P1).
+        let lab = &unsafe { heap.core() }.lab;
+        assert_eq!(heap.collector().new_space().object_bytes(lab), 0);
+        assert_eq!(heap.stats().used_bytes, 16 + 48);
+        // New space takes objects again.
+        let next = heap.allocate_local(scope, ty, 0, 0).unwrap();
+        assert_eq!(space_of(heap, next).0, SpaceId::NewSpace);
+    });
 }
 
 #[test]
@@ -300,29 +325,29 @@ fn filling_new_space_scavenges_and_high_survival_grows_the_semispaces() {
         0,
         "set up on first use"
     );
-    let mut kept = Vec::new();
-    for i in 0..40_000 {
-        let object = heap.allocate(ty, 1, 16).unwrap(); // 32 bytes; every other one kept
-        if i % 2 == 0 {
-            kept.push(object);
-        } else {
-            heap.release(object).unwrap();
+    heap.handle_scope(|heap, kept| {
+        for i in 0..40_000 {
+            // 32 bytes; every other one kept, by a local of the scope `kept`.
+            if i % 2 == 0 {
+                heap.allocate_local(kept, ty, 1, 16).unwrap();
+            } else {
+                kept.scope(|dropped| heap.allocate_local(dropped, ty, 1, 16).map(|_| ()))
+                    .unwrap();
+            }
         }
-    }
-    let scavenges = heap
-        .events()
-        .iter()
-        .filter(|e| (e.kind, e.reason) == (GcKind::Scavenge, GcReason::AllocationFailure))
-        .count();
-    assert!(scavenges >= 2, "{scavenges}");
-    assert_eq!(heap.collector().new_space().capacity(), 4);
-    // Now nothing survives: after enough low-survival scavenges the semispaces shrink back.
-    for object in kept {
-        heap.release(object).unwrap();
-    }
+        let scavenges = heap
+            .events()
+            .iter()
+            .filter(|e| (e.kind, e.reason) == (GcKind::Scavenge, GcReason::AllocationFailure))
+            .count();
+        assert!(scavenges >= 2, "{scavenges}");
+        assert_eq!(heap.collector().new_space().capacity(), 4);
+    });
+    // Now nothing survives (the kept objects' scope closed): after enough low-survival
+    // scavenges the semispaces shrink back.
     for _ in 0..200_000 {
-        let object = heap.allocate(ty, 1, 16).unwrap();
-        heap.release(object).unwrap();
+        heap.handle_scope(|heap, scope| heap.allocate_local(scope, ty, 1, 16).map(|_| ()))
+            .unwrap();
     }
     assert_eq!(heap.collector().new_space().capacity(), 1);
     assert_eq!(heap.live_graph().objects, 0);
@@ -337,59 +362,65 @@ fn promotion_failure_ends_in_a_full_collection_not_an_error() {
     };
     let mut heap = Heap::new(config, Generational::new(MarkSweep::new())).unwrap();
     let ty = heap.intern_type("").unwrap();
-    // Fill the old generation with pretenured objects, down to the smallest that is not young.
-    let mut old = Vec::new();
-    for payload in [100_000, MAX_YOUNG_OBJECT_SIZE as u64] {
-        loop {
-            match heap.allocate(ty, 0, payload) {
-                Ok(handle) => old.push(handle),
-                Err(HeapError::OutOfMemory(_)) => break,
-                Err(error) => panic!("{error}"),
+    heap.handle_scope(|heap, scope| {
+        // Fill the old generation with pretenured objects, down to the smallest that is not
+        // young; each stays rooted by a local of `scope`.
+        let mut old = 0;
+        for payload in [100_000, MAX_YOUNG_OBJECT_SIZE as u64] {
+            loop {
+                match heap.allocate_local(scope, ty, 0, payload) {
+                    Ok(_) => old += 1,
+                    Err(HeapError::OutOfMemory(_)) => break,
+                    Err(error) => panic!("{error}"),
+                }
             }
         }
-    }
-    // The largest young object: no gap old space has left can take it.
-    let young = heap
-        .allocate(ty, 0, MAX_YOUNG_OBJECT_SIZE as u64 - 16)
-        .unwrap();
-    assert_eq!(space_of(&heap, young).0, SpaceId::NewSpace);
-    heap.collect(CollectionKind::Young); // age 1: due for promotion at the next scavenge
-    let before = heap.events().len();
-    heap.collect(CollectionKind::Young);
-    let kinds: Vec<(GcKind, GcReason)> = heap.events()[before..]
-        .iter()
-        .map(|e| (e.kind, e.reason))
-        .collect();
-    assert_eq!(
-        kinds,
-        [
-            (GcKind::Scavenge, GcReason::Explicit),
-            (GcKind::MarkSweep, GcReason::AllocationFailure)
-        ]
-    );
-    assert_eq!(
-        heap.payload(young).unwrap().len(),
-        MAX_YOUNG_OBJECT_SIZE - 16
-    );
-    assert_eq!(
-        space_of(&heap, young).0,
-        SpaceId::OldSpace,
-        "moved with its page"
-    );
-    assert_eq!(heap.live_graph().objects as usize, old.len() + 1);
+        // The largest young object: no gap old space has left can take it.
+        let young = heap
+            .allocate_local(scope, ty, 0, MAX_YOUNG_OBJECT_SIZE as u64 - 16)
+            .unwrap();
+        assert_eq!(space_of(heap, young).0, SpaceId::NewSpace);
+        heap.collect(CollectionKind::Young); // age 1: due for promotion at the next scavenge
+        let before = heap.events().len();
+        heap.collect(CollectionKind::Young);
+        let kinds: Vec<(GcKind, GcReason)> = heap.events()[before..]
+            .iter()
+            .map(|e| (e.kind, e.reason))
+            .collect();
+        assert_eq!(
+            kinds,
+            [
+                (GcKind::Scavenge, GcReason::Explicit),
+                (GcKind::MarkSweep, GcReason::AllocationFailure)
+            ]
+        );
+        assert_eq!(
+            heap.payload(young).unwrap().len(),
+            MAX_YOUNG_OBJECT_SIZE - 16
+        );
+        assert_eq!(
+            space_of(heap, young).0,
+            SpaceId::OldSpace,
+            "moved with its page"
+        );
+        assert_eq!(heap.live_graph().objects as usize, old + 1);
+    });
 }
 
 #[test]
 fn bad_arguments_change_nothing_in_a_generational_heap() {
     let mut heap = heap();
     let ty = heap.intern_type("").unwrap();
-    let object = heap.allocate(ty, 1, 0).unwrap();
-    assert_eq!(
-        heap.store(object, 1, Value::Null),
-        Err(HeapError::SlotOutOfRange { slot: 1, slots: 1 })
-    );
-    heap.collect(CollectionKind::Young);
-    assert_eq!(heap.load(object, 0), Ok(Value::Null));
+    heap.handle_scope(|heap, scope| {
+        let object = heap.allocate_local(scope, ty, 1, 0).unwrap();
+        assert_eq!(
+            heap.store(object, 1, LocalValue::Null),
+            Err(HeapError::SlotOutOfRange { slot: 1, slots: 1 })
+        );
+        heap.collect(CollectionKind::Young);
+        assert_eq!(heap.read(object, 0), Ok(SlotContent::Null));
+        assert_eq!(heap.load_local(scope, object, 0), Ok(LocalValue::Null));
+    });
 }
 
 /// The survivor guarantee: however the survivors' sizes and copy order differ from their
@@ -413,44 +444,42 @@ fn to_space_takes_every_survivor_of_a_full_from_space() {
         seed ^= seed << 17;
         seed % n
     };
-    let root = heap.allocate(ty, 4096, 0).unwrap(); // pretenured: 32 KiB
-    let mut objects = Vec::new();
-    while heap.stats().gc_count == 0 {
-        let payload = if random(4) == 0 {
-            MAX_YOUNG_OBJECT_SIZE as u64 - 16 - random(64) * 8
-        } else {
-            random(200)
-        };
-        let object = heap.allocate(ty, 0, payload).unwrap();
-        if heap.stats().gc_count == 0 {
-            objects.push(object);
-        } else {
-            heap.release(object).unwrap(); // allocated after the scavenge
-        }
-    }
-    // Every object allocated before the scavenge was rooted, so all survived it.
-    let result = heap.collector().last_scavenge().unwrap().clone();
-    assert_eq!(result.promoted_bytes, 0, "{result:?}");
-    assert_eq!(result.copied_bytes, result.young_bytes);
-    assert!(result.young_bytes > PAGE_SIZE * 9 / 10, "{result:?}");
-    // Now link them in a shuffled order and scavenge again: breadth-first from the root
-    // copies them in that order.
-    for i in (1..objects.len()).rev() {
-        objects.swap(i, random(i as u64 + 1) as usize);
-    }
-    for (i, &object) in objects.iter().enumerate() {
-        heap.store(root, i as u64 % 4096, Value::Ref(object))
-            .unwrap();
-    }
-    let count = objects.len().min(4096);
-    for object in objects.drain(count..) {
-        heap.release(object).unwrap();
-    }
-    for object in objects.drain(..) {
-        heap.release(object).unwrap();
-    }
-    heap.collect(CollectionKind::Young);
-    let result = heap.collector().last_scavenge().unwrap();
-    assert_eq!(result.promoted_bytes, 0, "{result:?}");
-    assert_eq!(heap.live_graph().objects as usize, 1 + count);
+    heap.handle_scope(|heap, scope| {
+        let root = heap.allocate_local(scope, ty, 4096, 0).unwrap(); // pretenured: 32 KiB
+        // The objects are locals of a scope that closes before the second scavenge.
+        let count = scope.scope(|kept| {
+            let mut objects = Vec::new();
+            while heap.stats().gc_count == 0 {
+                let payload = if random(4) == 0 {
+                    MAX_YOUNG_OBJECT_SIZE as u64 - 16 - random(64) * 8
+                } else {
+                    random(200)
+                };
+                // Kept unless allocated after the scavenge.
+                let object = kept.escapable(|inner| {
+                    let object = heap.allocate_local(inner, ty, 0, payload).unwrap();
+                    (heap.stats().gc_count == 0).then(|| inner.escape(object))
+                });
+                objects.extend(object);
+            }
+            // Every object allocated before the scavenge was rooted, so all survived it.
+            let result = heap.collector().last_scavenge().unwrap().clone();
+            assert_eq!(result.promoted_bytes, 0, "{result:?}");
+            assert_eq!(result.copied_bytes, result.young_bytes);
+            assert!(result.young_bytes > PAGE_SIZE * 9 / 10, "{result:?}");
+            // Now link them in a shuffled order and scavenge again: breadth-first from the root
+            // copies them in that order.
+            for i in (1..objects.len()).rev() {
+                objects.swap(i, random(i as u64 + 1) as usize);
+            }
+            for (i, &object) in objects.iter().enumerate() {
+                heap.store(root, i as u64 % 4096, object).unwrap();
+            }
+            objects.len().min(4096)
+        });
+        heap.collect(CollectionKind::Young);
+        let result = heap.collector().last_scavenge().unwrap();
+        assert_eq!(result.promoted_bytes, 0, "{result:?}");
+        assert_eq!(heap.live_graph().objects as usize, 1 + count);
+    });
 }

@@ -13,12 +13,12 @@
 use std::process::ExitCode;
 
 use gclab::{
-    CollectionKind, Collector, CollectorChoice, Heap, HeapConfig, HeapError, HeapVisitor, Value,
-    run_with,
+    CollectionKind, Collector, CollectorChoice, Heap, HeapConfig, HeapError, HeapVisitor,
+    LocalValue, SlotContent, run_with,
 };
 
 /// The runtime's program: a list of 100 000 cells, every other one unlinked, then a full
-/// collection; prints what survived.
+/// collection; prints what survived it while the list was rooted, and after.
 struct Program;
 
 impl HeapVisitor for Program {
@@ -27,43 +27,43 @@ impl HeapVisitor for Program {
     fn visit<C: Collector>(self, mut heap: Heap<C>) -> Self::Output {
         println!("collector: {}", C::CONSTRAINTS.name);
         let cell = heap.intern_type("Cell")?;
-        let head = heap.allocate(cell, 2, 0)?;
-        let mut tail = heap.allocate(cell, 2, 0)?;
-        heap.store(head, 0, Value::Ref(tail))?;
-        for n in 0..100_000 {
-            let next = heap.allocate(cell, 2, 0)?;
-            heap.store(next, 1, Value::Smi(n))?;
-            heap.store(tail, 0, Value::Ref(next))?;
-            // The list holds the old tail now: its handle (a root) can go.
-            heap.release(tail)?;
-            tail = next;
-        }
-        heap.release(tail)?;
-        // Unlink every other cell: cell -> next -> next.next becomes cell -> next.next.
-        let mut at = None;
-        loop {
-            let current = at.unwrap_or(head);
-            let Value::Ref(next) = heap.load(current, 0)? else {
-                break;
-            };
-            let after = heap.load(next, 0)?;
-            heap.store(current, 0, after)?;
-            heap.release(next)?;
-            if let Some(done) = at {
-                heap.release(done)?;
+        heap.handle_scope(|heap, scope| -> Result<(), HeapError> {
+            let head = heap.allocate_local(scope, cell, 2, 0)?;
+            // One local walks the list's end: `load_into` moves it along, no local per cell.
+            let tail = heap.local(scope, head)?;
+            for n in 0..100_000 {
+                scope.scope(|scope| -> Result<(), HeapError> {
+                    let next = heap.allocate_local(scope, cell, 2, 0)?;
+                    heap.store(next, 1, LocalValue::Smi(n))?;
+                    heap.store(tail, 0, next)?;
+                    Ok(())
+                })?;
+                heap.load_into(tail, tail, 0)?;
             }
-            match after {
-                Value::Ref(after) => at = Some(after),
-                _ => break,
-            }
-        }
+            // Unlink every other cell: cell -> next -> next.next becomes cell -> next.next.
+            let at = heap.local(scope, head)?;
+            scope.scope(|scope| -> Result<(), HeapError> {
+                let next = heap.local(scope, head)?;
+                while heap.load_into(next, at, 0)? == SlotContent::Reference {
+                    let after = heap.load_local(scope, next, 0)?;
+                    heap.store(at, 0, after)?;
+                    if heap.load_into(at, at, 0)? != SlotContent::Reference {
+                        break;
+                    }
+                }
+                Ok(())
+            })?;
+            heap.collect(CollectionKind::Full);
+            Ok(())
+        })?;
+        // The scope is closed: nothing roots the list any more.
+        let rooted = heap.stats().used_bytes;
         heap.collect(CollectionKind::Full);
-        let live = heap.live_graph();
         let stats = heap.stats();
         println!(
-            "live after a full collection: {} cells ({} bytes); {} collections, {:.2} ms of pauses",
-            live.objects,
-            live.object_bytes,
+            "{rooted} bytes live while the list was rooted, {} after its scope; {} collections, \
+             {:.2} ms of pauses",
+            stats.used_bytes,
             stats.gc_count,
             stats.total_pause.as_secs_f64() * 1e3,
         );

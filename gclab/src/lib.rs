@@ -31,7 +31,7 @@
 //! ```
 //! use gclab::{
 //!     ChoiceError, CollectionKind, Collector, CollectorChoice, Heap, HeapConfig, HeapError,
-//!     HeapVisitor, Value, run_with,
+//!     HeapVisitor, run_with,
 //! };
 //!
 //! /// The runtime's code: it runs on a heap of any collector.
@@ -42,14 +42,18 @@
 //!
 //!     fn visit<C: Collector>(self, mut heap: Heap<C>) -> Self::Output {
 //!         let node = heap.intern_type("Node")?;
-//!         let parent = heap.allocate(node, 1, 0)?; // 1 reference slot, 0 raw bytes; one root
-//!         let child = heap.allocate(node, 0, 64)?;
-//!         heap.store(parent, 0, Value::Ref(child))?; // through the write barrier
-//!         heap.release(child)?; // the child now lives through its parent
-//!         let garbage = heap.allocate(node, 0, 64)?;
-//!         heap.release(garbage)?; // nothing refers to it: the collection frees it
+//!         let kept = heap.handle_scope(|heap, scope| {
+//!             // 1 reference slot, 0 raw bytes; rooted by a local until the scope ends.
+//!             let parent = heap.allocate_local(scope, node, 1, 0)?;
+//!             let child = heap.allocate_local(scope, node, 0, 64)?;
+//!             heap.store(parent, 0, child)?; // through the write barrier
+//!             heap.allocate_local(scope, node, 0, 64)?; // garbage once the scope ends
+//!             heap.persistent(parent) // a root that outlives the scope
+//!         })?;
 //!         heap.collect(CollectionKind::Full);
-//!         Ok(heap.live_graph().objects)
+//!         let live = heap.live_graph().objects; // the parent and, through it, the child
+//!         drop(kept);
+//!         Ok(live)
 //!     }
 //! }
 //!
@@ -114,3 +118,8 @@ pub use gc_markcompact::MarkCompact;
 pub use gc_marksweep::MarkSweep;
 #[cfg(feature = "scavenge")]
 pub use gc_scavenge::Generational;
+
+/// The README's examples, compiled and run by `cargo test`.
+#[doc = include_str!("../../README.md")]
+#[cfg(all(doctest, feature = "marksweep", feature = "scavenge"))]
+pub struct ReadmeDoctests;

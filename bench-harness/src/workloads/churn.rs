@@ -3,10 +3,15 @@
 //! large-object-space sized), some owning external memory, some linking to another entry (so a
 //! replaced object may live on through the newer ones), and some watched by weak handles kept in
 //! a bounded ring, like a cache. The live set stays about constant while garbage pours out.
+//!
+//! The table is held by a persistent handle (the root the workload returns); each request runs in
+//! a handle scope of its own, so its locals go when it is served.
 
 use std::collections::VecDeque;
 
-use gc_core::{Collector, Handle, Heap, HeapError, TypeId, Value, WeakHandle};
+use gc_core::{
+    Collector, HandleScope, Heap, HeapError, Local, LocalValue, Persistent, TypeId, WeakHandle,
+};
 
 use super::WorkloadError;
 use crate::rng::SplitMix64;
@@ -24,19 +29,19 @@ const KB: u64 = 1024;
 /// SMIs hold 31 bits; step numbers wrap below this.
 const SMI_LIMIT: u64 = 1 << 30;
 
-pub fn run<C: Collector>(heap: &mut Heap<C>, scale: u32) -> Result<(), WorkloadError> {
+pub fn run<C: Collector>(heap: &mut Heap<C>, scale: u32) -> Result<Vec<Persistent>, WorkloadError> {
     let mut churn = Churn::new(heap, scale)?;
     for step in 0..churn.table_slots * REPLACEMENTS_PER_SLOT {
-        churn.replace_one(heap, step)?;
+        heap.handle_scope(|heap, scope| churn.replace_one(heap, scope, step))?;
     }
     // The table stays rooted: it is the workload's live graph.
-    Ok(())
+    Ok(vec![churn.table])
 }
 
 struct Churn {
     rng: SplitMix64,
     entry: TypeId,
-    table: Handle,
+    table: Persistent,
     table_slots: u64,
     watched: VecDeque<WeakHandle>,
     watched_capacity: usize,
@@ -46,10 +51,15 @@ impl Churn {
     fn new<C: Collector>(heap: &mut Heap<C>, scale: u32) -> Result<Self, HeapError> {
         let table_slots = TABLE_SLOTS_PER_SCALE * u64::from(scale);
         let table_type = heap.intern_type("Table")?;
+        let entry = heap.intern_type("Entry")?;
+        let table = heap.handle_scope(|heap, scope| {
+            let table = heap.allocate_local(scope, table_type, table_slots, 0)?;
+            heap.persistent(table)
+        })?;
         Ok(Churn {
             rng: SplitMix64::new(SEED),
-            entry: heap.intern_type("Entry")?,
-            table: heap.allocate(table_type, table_slots, 0)?,
+            entry,
+            table,
             table_slots,
             watched: VecDeque::new(),
             watched_capacity: WEAK_HANDLES_PER_SCALE * scale as usize,
@@ -60,9 +70,10 @@ impl Churn {
     fn replace_one<C: Collector>(
         &mut self,
         heap: &mut Heap<C>,
+        scope: &mut HandleScope<'_>,
         step: u64,
     ) -> Result<(), HeapError> {
-        let object = self.new_entry(heap, step)?;
+        let object = self.new_entry(heap, scope, step)?;
         if self.rng.one_in(32) {
             heap.set_external_bytes(object, self.rng.in_range(4 * KB, 64 * KB))?;
         }
@@ -70,25 +81,25 @@ impl Churn {
             self.watch(heap, object)?;
         }
         let slot = self.rng.below(self.table_slots);
-        heap.store(self.table, slot, Value::Ref(object))?;
-        heap.release(object)
+        heap.store(&self.table, slot, object)
     }
 
     /// An entry of 0 to 2 slots: slot 0 holds the step number, slot 1 another table entry.
-    fn new_entry<C: Collector>(
+    fn new_entry<'s, C: Collector>(
         &mut self,
         heap: &mut Heap<C>,
+        scope: &mut HandleScope<'s>,
         step: u64,
-    ) -> Result<Handle, HeapError> {
+    ) -> Result<Local<'s>, HeapError> {
         let slots = self.rng.below(3);
         let bytes = self.payload_size();
-        let object = heap.allocate(self.entry, slots, bytes)?;
+        let object = heap.allocate_local(scope, self.entry, slots, bytes)?;
         if slots > 0 {
             // In range: below 2^30 by the modulus.
-            heap.store(object, 0, Value::Smi((step % SMI_LIMIT) as i32))?;
+            heap.store(object, 0, LocalValue::Smi((step % SMI_LIMIT) as i32))?;
         }
         if slots > 1 {
-            self.link_to_random_entry(heap, object, 1)?;
+            self.link_to_random_entry(heap, scope, object, 1)?;
         }
         Ok(object)
     }
@@ -96,17 +107,13 @@ impl Churn {
     fn link_to_random_entry<C: Collector>(
         &mut self,
         heap: &mut Heap<C>,
-        object: Handle,
+        scope: &mut HandleScope<'_>,
+        object: Local<'_>,
         slot: u64,
     ) -> Result<(), HeapError> {
         let entry = self.rng.below(self.table_slots);
-        match heap.load(self.table, entry)? {
-            Value::Ref(target) => {
-                heap.store(object, slot, Value::Ref(target))?;
-                heap.release(target)
-            }
-            other => heap.store(object, slot, other),
-        }
+        let target = heap.load_local(scope, &self.table, entry)?;
+        heap.store(object, slot, target)
     }
 
     /// Mostly small, some medium, one in 200 larger than a regular page holds.
@@ -121,7 +128,11 @@ impl Churn {
     /// Keeps a weak handle to `object`, dropping the oldest one past the ring's capacity.
     /// Whether a dropped one was still alive depends on when collections ran, so it is not
     /// allowed to change what the workload does.
-    fn watch<C: Collector>(&mut self, heap: &mut Heap<C>, object: Handle) -> Result<(), HeapError> {
+    fn watch<C: Collector>(
+        &mut self,
+        heap: &mut Heap<C>,
+        object: Local<'_>,
+    ) -> Result<(), HeapError> {
         self.watched.push_back(heap.downgrade(object)?);
         if self.watched.len() > self.watched_capacity {
             if let Some(oldest) = self.watched.pop_front() {

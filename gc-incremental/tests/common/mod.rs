@@ -1,6 +1,14 @@
 //! A mutator that interleaves its operations with marking steps, checked against gc-core's
 //! reference model after every operation and step.
 //!
+//! The mutator holds its objects as gc-core's testkit programs do: persistent handles (`Retain`
+//! makes one, `Release` drops one) and locals in handle scopes (`OpenScope` opens a frame whose
+//! new roots are its locals until its `CloseScope`, which may escape one into the parent). Each
+//! operation runs in a scope of its own, so the locals it takes to use persistent handles' objects
+//! go when it ends; its new root (an allocated or loaded object) escapes into the frame, or,
+//! outside scopes, becomes a persistent handle. The model counts every persistent handle and
+//! local as a root.
+//!
 //! Checked: the verifier passes (its tri-colour check included while marking); every object the
 //! model reaches is alive; every object unreachable when a marking cycle starts is reclaimed
 //! (its weak handle cleared) by the end of that cycle, or, under a young generation, by the end
@@ -8,18 +16,18 @@
 //! one still names, and promoted objects are grey: they float to the next cycle); a
 //! stop-the-world collection reclaims them at once in both.
 
-#![allow(dead_code)]
-
 use std::time::Duration;
 
 use gc_core::testkit::{Model, ModelValue};
 use gc_core::{
-    CollectionKind, Collector, GcKind, Handle, Heap, HeapConfig, VerifyHeap, WeakHandle,
+    CollectionKind, Collector, EscapableHandleScope, GcKind, HandleScope, Heap, HeapConfig, Local,
+    LocalValue, Persistent, VerifyHeap, WeakHandle,
 };
 use gc_incremental::IncrementalConfig;
 use proptest::prelude::*;
 
-/// One mutator operation; indices are taken modulo the current roots.
+/// One mutator operation; indices are taken modulo the current roots (the persistent handles,
+/// then the current frame's locals).
 #[derive(Clone, Debug)]
 pub enum MutatorOp {
     Allocate {
@@ -31,19 +39,32 @@ pub enum MutatorOp {
         slot: usize,
         value: Option<usize>,
     },
+    /// Loads a slot; a reference becomes a new root.
     Load {
         host: usize,
         slot: usize,
     },
-    /// `to.to_slot = from.from_slot`, through a temporary handle released at once.
+    /// `to.to_slot = from.from_slot`, through a temporary local in a scope of its own.
     Copy {
         from: usize,
         from_slot: usize,
         to: usize,
         to_slot: usize,
     },
+    /// Makes a persistent handle to a root's object.
+    Retain {
+        root: usize,
+    },
+    /// Drops a persistent handle.
     Release {
         root: usize,
+    },
+    /// Opens a handle scope: until its `CloseScope`, new roots are its locals.
+    OpenScope,
+    /// Closes the innermost scope, escaping one of its roots into the parent when `escape` is
+    /// set. Outside scopes it does nothing.
+    CloseScope {
+        escape: Option<usize>,
     },
     /// A young collection (a full one without a young generation).
     Scavenge,
@@ -51,7 +72,11 @@ pub enum MutatorOp {
     Step,
 }
 
-/// Operations, with young collections weighted `scavenges` (out of about 40).
+/// Operations, with young collections weighted `scavenges` (out of about 50). Scopes are short
+/// (a frame's locals stay roots until it closes) and copies frequent: a copy that loads a white
+/// object from an object marking has not scanned yet and stores it into a black one is what
+/// the marking barrier is for, and these weights make random programs do that about as often as
+/// they did with counted handles.
 pub fn op_strategy(scavenges: u32) -> impl Strategy<Value = MutatorOp> {
     let size = prop_oneof![
         12 => (0u32..5, 0u32..64),
@@ -63,9 +88,12 @@ pub fn op_strategy(scavenges: u32) -> impl Strategy<Value = MutatorOp> {
         14 => (any::<usize>(), any::<usize>(), proptest::option::weighted(0.85, any::<usize>()))
             .prop_map(|(host, slot, value)| MutatorOp::Store { host, slot, value }),
         4 => (any::<usize>(), any::<usize>()).prop_map(|(host, slot)| MutatorOp::Load { host, slot }),
-        6 => (any::<usize>(), any::<usize>(), any::<usize>(), any::<usize>())
+        10 => (any::<usize>(), any::<usize>(), any::<usize>(), any::<usize>())
             .prop_map(|(from, from_slot, to, to_slot)| MutatorOp::Copy { from, from_slot, to, to_slot }),
-        8 => any::<usize>().prop_map(|root| MutatorOp::Release { root }),
+        1 => any::<usize>().prop_map(|root| MutatorOp::Retain { root }),
+        6 => any::<usize>().prop_map(|root| MutatorOp::Release { root }),
+        1 => Just(MutatorOp::OpenScope),
+        3 => proptest::option::of(any::<usize>()).prop_map(|escape| MutatorOp::CloseScope { escape }),
         scavenges => Just(MutatorOp::Scavenge),
         2 => Just(MutatorOp::Step),
     ]
@@ -110,7 +138,9 @@ struct PendingReclaim {
 struct Runner<C: Collector> {
     heap: Heap<C>,
     model: Model,
-    roots: Vec<(Handle, usize)>,
+    /// The persistent handles and their model ids: the roots outside scopes.
+    roots: Vec<(Persistent, usize)>,
+    /// A weak handle per model object, to find it in the heap.
     ids: Vec<WeakHandle>,
     pending: Vec<PendingReclaim>,
     generational: bool,
@@ -123,22 +153,188 @@ fn err(e: impl ToString) -> String {
     e.to_string()
 }
 
+fn pick(len: usize, index: usize) -> Option<usize> {
+    (len > 0).then(|| index % len)
+}
+
+/// The operations still to play, with their positions for messages.
+type Ops<'p> = std::iter::Peekable<std::iter::Enumerate<std::slice::Iter<'p, MutatorOp>>>;
+
+/// The roots one operation can name besides the persistent handles (its frame's locals, its
+/// own new one from `own` on), each with its model id, and the model ids of the locals it made to
+/// use persistent handles' objects (`views`: roots while it runs).
+struct Frame<'l> {
+    locals: Vec<(Local<'l>, usize)>,
+    own: usize,
+    views: Vec<usize>,
+}
+
+/// How a frame ended: the local it escaped into its parent, and the `CloseScope` that closed it
+/// (`None` at the end of the program).
+struct Closed<'s, 'p> {
+    escaped: Option<(Local<'s>, usize)>,
+    by: Option<(usize, &'p MutatorOp)>,
+}
+
+/// The state an action's outcome is compared with.
+struct Before {
+    reachable: Vec<bool>,
+    was_marking: bool,
+    first_event: u64,
+}
+
 impl<C: Collector> Runner<C> {
-    fn apply(&mut self, op: &MutatorOp) -> Check {
+    /// Plays the whole program. Outside scopes each operation runs in a frame of its own whose
+    /// new root becomes a persistent handle; `OpenScope` runs a nested frame of locals until its
+    /// `CloseScope`.
+    fn run(&mut self, program: &[MutatorOp]) -> Check {
+        let mut ops = program.iter().enumerate().peekable();
+        while ops.peek().is_some() {
+            let scopes = self.heap.handle_scopes();
+            scopes.enter(|scope| {
+                scope
+                    .escapable(|frame_scope| self.run_frame(frame_scope, &[], &mut ops, 0))
+                    .map(|_| ())
+            })?;
+        }
+        Ok(())
+    }
+
+    /// Runs a frame in `scope` (opened by the caller) until its `CloseScope` or the end of the
+    /// program, checking after every operation; a local escaped at the close comes back in the
+    /// parent's scope. The parent checks the heap once the frame is closed.
+    fn run_frame<'i, 's, 'p>(
+        &mut self,
+        scope: &mut EscapableHandleScope<'i, 's>,
+        outer: &[(Local<'_>, usize)],
+        ops: &mut Ops<'p>,
+        depth: usize,
+    ) -> Result<Closed<'s, 'p>, String> {
+        // The roots the frame's operations can name besides the persistent handles: its
+        // parents' locals, then its own from `own` on.
+        let mut locals = outer.to_vec();
+        let own = outer.len();
+        let closed = loop {
+            let Some((index, op)) = ops.next() else {
+                break Closed {
+                    escaped: None,
+                    by: None,
+                };
+            };
+            match *op {
+                MutatorOp::OpenScope => {
+                    // Opening a scope changes nothing in the heap: check and step before it.
+                    self.after_op(self.before(), index, op)?;
+                    let closed =
+                        scope.escapable(|inner| self.run_frame(inner, &locals, ops, depth + 1))?;
+                    if let Some((local, id)) = closed.escaped {
+                        self.model.objects[id].roots += 1;
+                        locals.push((local, id));
+                    }
+                    if let Some((index, op)) = closed.by {
+                        self.after_op(self.before(), index, op)?;
+                    }
+                }
+                MutatorOp::CloseScope { escape } if depth > 0 => {
+                    let escaped = match (escape, pick(locals.len(), escape.unwrap_or(0))) {
+                        (Some(_), Some(i)) => {
+                            let (local, id) = locals[i];
+                            Some((scope.escape(local), id))
+                        }
+                        _ => None,
+                    };
+                    break Closed {
+                        escaped,
+                        by: Some((index, op)),
+                    };
+                }
+                _ => {
+                    let before = self.before();
+                    let made = scope
+                        .escapable(|op_scope| self.run_op(op_scope, &locals, op))
+                        .map_err(|e| format!("after operation {index} ({op:?}): {e}"))?;
+                    if let Some((local, id)) = made {
+                        self.model.objects[id].roots += 1;
+                        locals.push((local, id));
+                    }
+                    self.after_op(before, index, op)?;
+                }
+            }
+            if depth == 0 {
+                // The outermost frame's one operation is done: it keeps what it made.
+                for &(local, id) in &locals[own..] {
+                    self.roots
+                        .push((self.heap.persistent(local).map_err(err)?, id));
+                    self.model.objects[id].roots += 1;
+                }
+                break Closed {
+                    escaped: None,
+                    by: None,
+                };
+            }
+        };
+        for &(_, id) in &locals[own..] {
+            self.model.objects[id].roots -= 1;
+        }
+        Ok(closed)
+    }
+
+    /// Runs one operation in `scope`, a scope of its own, so that the locals it makes to use
+    /// persistent handles' objects (and a copy's temporary) go when it ends; the one new root it
+    /// may make (an allocated or loaded object) escapes into the frame's scope.
+    fn run_op<'o, 's>(
+        &mut self,
+        scope: &mut EscapableHandleScope<'o, 's>,
+        outer: &[(Local<'_>, usize)],
+        op: &MutatorOp,
+    ) -> Result<Option<(Local<'s>, usize)>, String> {
+        let mut frame = Frame {
+            locals: outer.to_vec(),
+            own: outer.len(),
+            views: Vec::new(),
+        };
+        self.step(scope, &mut frame, op)?;
+        for &id in &frame.views {
+            self.model.objects[id].roots -= 1;
+        }
+        let made = frame.locals.split_off(frame.own);
+        if made.len() > 1 {
+            return Err(format!("{} new roots from one operation", made.len()));
+        }
+        Ok(made.first().map(|&(local, id)| {
+            self.model.objects[id].roots -= 1;
+            (scope.escape(local), id)
+        }))
+    }
+
+    fn step<'s: 'l, 'l>(
+        &mut self,
+        scope: &mut HandleScope<'s>,
+        frame: &mut Frame<'l>,
+        op: &MutatorOp,
+    ) -> Check {
         match *op {
-            MutatorOp::Allocate { slots, bytes } => self.allocate(slots, bytes),
-            MutatorOp::Store { host, slot, value } => self.store(host, slot, value),
-            MutatorOp::Load { host, slot } => self.load(host, slot),
+            MutatorOp::Allocate { slots, bytes } => self.allocate(scope, frame, slots, bytes),
+            MutatorOp::Store { host, slot, value } => self.store(scope, frame, host, slot, value),
+            MutatorOp::Load { host, slot } => self.load(scope, frame, host, slot),
             MutatorOp::Copy {
                 from,
                 from_slot,
                 to,
                 to_slot,
-            } => self.copy(from, from_slot, to, to_slot),
+            } => self.copy(scope, frame, from, from_slot, to, to_slot),
+            MutatorOp::Retain { root } => {
+                if let Some((local, id)) = self.root(scope, frame, root)? {
+                    self.roots
+                        .push((self.heap.persistent(local).map_err(err)?, id));
+                    self.model.objects[id].roots += 1;
+                }
+                Ok(())
+            }
             MutatorOp::Release { root } => {
-                if !self.roots.is_empty() {
-                    let (handle, id) = self.roots.swap_remove(root % self.roots.len());
-                    self.heap.release(handle).map_err(err)?;
+                if let Some(i) = pick(self.roots.len(), root) {
+                    let (dropped, id) = self.roots.swap_remove(i);
+                    drop(dropped);
                     self.model.objects[id].roots -= 1;
                 }
                 Ok(())
@@ -151,89 +347,197 @@ impl<C: Collector> Runner<C> {
                 self.heap.collect_increment(Duration::ZERO);
                 Ok(())
             }
+            // Scope operations outside any scope do nothing.
+            MutatorOp::OpenScope | MutatorOp::CloseScope { .. } => Ok(()),
         }
     }
 
-    fn allocate(&mut self, slots: u32, bytes: u32) -> Check {
+    /// The `index`th root, counting the persistent handles and then the frame's locals, as a
+    /// local: a persistent handle's object gets a new local in the frame (a view).
+    fn root<'s: 'l, 'l>(
+        &mut self,
+        scope: &mut HandleScope<'s>,
+        frame: &mut Frame<'l>,
+        index: usize,
+    ) -> Result<Option<(Local<'l>, usize)>, String> {
+        let Some(i) = pick(self.roots.len() + frame.locals.len(), index) else {
+            return Ok(None);
+        };
+        if let Some(i) = i.checked_sub(self.roots.len()) {
+            return Ok(Some(frame.locals[i]));
+        }
+        let (persistent, id) = &self.roots[i];
+        let local = self.heap.local(scope, persistent).map_err(err)?;
+        self.model.objects[*id].roots += 1;
+        frame.views.push(*id);
+        Ok(Some((local, *id)))
+    }
+
+    fn allocate<'s: 'l, 'l>(
+        &mut self,
+        scope: &mut HandleScope<'s>,
+        frame: &mut Frame<'l>,
+        slots: u32,
+        bytes: u32,
+    ) -> Check {
         let ty = self.heap.intern_type("Node").map_err(err)?;
-        let handle = self
+        let local = self
             .heap
-            .allocate(ty, slots.into(), bytes.into())
+            .allocate_local(scope, ty, slots.into(), bytes.into())
             .map_err(err)?;
         let id = self.model.allocate("Node", slots as usize, bytes as usize);
-        self.ids.push(self.heap.downgrade(handle).map_err(err)?);
-        self.roots.push((handle, id));
+        self.ids.push(self.heap.downgrade(local).map_err(err)?);
+        frame.locals.push((local, id));
         Ok(())
     }
 
-    fn store(&mut self, host: usize, slot: usize, value: Option<usize>) -> Check {
-        if self.roots.is_empty() {
+    /// A root's object and one of its slots with the model's value there; `None` when there is
+    /// no root or the object has no slots.
+    fn host_slot<'s: 'l, 'l>(
+        &mut self,
+        scope: &mut HandleScope<'s>,
+        frame: &mut Frame<'l>,
+        host: usize,
+        slot: usize,
+    ) -> Result<Option<(Local<'l>, usize, usize, ModelValue)>, String> {
+        let Some((host, id)) = self.root(scope, frame, host)? else {
+            return Ok(None);
+        };
+        let Some(slot) = pick(self.model.objects[id].slots.len(), slot) else {
+            return Ok(None);
+        };
+        Ok(Some((host, id, slot, self.model.objects[id].slots[slot])))
+    }
+
+    fn store<'s: 'l, 'l>(
+        &mut self,
+        scope: &mut HandleScope<'s>,
+        frame: &mut Frame<'l>,
+        host: usize,
+        slot: usize,
+        value: Option<usize>,
+    ) -> Check {
+        let Some((host, id, slot, _)) = self.host_slot(scope, frame, host, slot)? else {
             return Ok(());
-        }
-        let (handle, id) = self.roots[host % self.roots.len()];
-        let slots = self.model.objects[id].slots.len();
-        if slots == 0 {
-            return Ok(());
-        }
-        let slot = slot % slots;
+        };
         let (value, model) = match value {
             Some(r) => {
-                let (target, target_id) = self.roots[r % self.roots.len()];
-                (gc_core::Value::Ref(target), ModelValue::Ref(target_id))
+                let (target, target_id) = self.root(scope, frame, r)?.ok_or("no root")?;
+                (LocalValue::Ref(target), ModelValue::Ref(target_id))
             }
-            None => (gc_core::Value::Null, ModelValue::Null),
+            None => (LocalValue::Null, ModelValue::Null),
         };
-        self.heap.store(handle, slot as u64, value).map_err(err)?;
+        self.heap.store(host, slot as u64, value).map_err(err)?;
         self.model.objects[id].slots[slot] = model;
         Ok(())
     }
 
-    fn load(&mut self, host: usize, slot: usize) -> Check {
-        if self.roots.is_empty() {
+    fn load<'s: 'l, 'l>(
+        &mut self,
+        scope: &mut HandleScope<'s>,
+        frame: &mut Frame<'l>,
+        host: usize,
+        slot: usize,
+    ) -> Check {
+        let Some((host, _, slot, expected)) = self.host_slot(scope, frame, host, slot)? else {
             return Ok(());
-        }
-        let (handle, id) = self.roots[host % self.roots.len()];
-        let slots = self.model.objects[id].slots.len();
-        if slots == 0 {
-            return Ok(());
-        }
-        let slot = slot % slots;
-        if let (gc_core::Value::Ref(target), ModelValue::Ref(target_id)) = (
-            self.heap.load(handle, slot as u64).map_err(err)?,
-            self.model.objects[id].slots[slot],
+        };
+        match (
+            self.heap
+                .load_local(scope, host, slot as u64)
+                .map_err(err)?,
+            expected,
         ) {
-            self.model.objects[target_id].roots += 1;
-            self.roots.push((target, target_id));
+            (LocalValue::Ref(target), ModelValue::Ref(target_id)) => {
+                self.model.objects[target_id].roots += 1;
+                frame.locals.push((target, target_id));
+                Ok(())
+            }
+            (LocalValue::Null, ModelValue::Null) => Ok(()),
+            (heap, model) => Err(format!("slot {slot} holds {heap:?}, model {model:?}")),
         }
+    }
+
+    /// Copies a reference from one slot to another through a temporary local of the
+    /// operation's scope. The host is one of the roots or, at the last index, the loaded object.
+    fn copy<'s: 'l, 'l>(
+        &mut self,
+        scope: &mut HandleScope<'s>,
+        frame: &mut Frame<'l>,
+        from: usize,
+        from_slot: usize,
+        to: usize,
+        to_slot: usize,
+    ) -> Check {
+        let Some((from, _, from_slot, expected)) = self.host_slot(scope, frame, from, from_slot)?
+        else {
+            return Ok(());
+        };
+        let roots = self.roots.len() + frame.locals.len();
+        let host = match pick(roots + 1, to) {
+            Some(i) if i < roots => self.root(scope, frame, i)?,
+            _ => None,
+        };
+        let (loaded, target_id) = match (
+            self.heap
+                .load_local(scope, from, from_slot as u64)
+                .map_err(err)?,
+            expected,
+        ) {
+            (LocalValue::Ref(loaded), ModelValue::Ref(target_id)) => (loaded, target_id),
+            (LocalValue::Null, ModelValue::Null) => return Ok(()),
+            (heap, model) => {
+                return Err(format!("slot {from_slot} holds {heap:?}, model {model:?}"));
+            }
+        };
+        let (host, id) = host.unwrap_or((loaded, target_id));
+        let Some(slot) = pick(self.model.objects[id].slots.len(), to_slot) else {
+            return Ok(());
+        };
+        self.heap.store(host, slot as u64, loaded).map_err(err)?;
+        self.model.objects[id].slots[slot] = ModelValue::Ref(target_id);
         Ok(())
     }
 
-    fn copy(&mut self, from: usize, from_slot: usize, to: usize, to_slot: usize) -> Check {
-        let roots_before = self.roots.len();
-        self.load(from, from_slot)?;
-        if self.roots.len() == roots_before {
-            return Ok(());
+    /// What an action's outcome is compared with.
+    fn before(&self) -> Before {
+        Before {
+            reachable: self.model.reachable(),
+            was_marking: self.heap.collector().is_marking(),
+            first_event: self.heap.stats().gc_count,
         }
-        let loaded = self.roots.len() - 1;
-        self.store(to, to_slot, Some(loaded))?;
-        let (handle, id) = self.roots.pop().ok_or("no loaded root")?;
-        self.heap.release(handle).map_err(err)?;
-        self.model.objects[id].roots -= 1;
+    }
+
+    /// Checks the heap after operation `index`, then, while marking is on, runs a zero-budget
+    /// marking step and checks again.
+    fn after_op(&mut self, before: Before, index: usize, op: &MutatorOp) -> Check {
+        self.check_after(before)
+            .map_err(|e| format!("after operation {index} ({op:?}): {e}"))?;
+        if self.heap.collector().is_marking() {
+            self.checked(|r| {
+                r.heap.collect_increment(Duration::ZERO);
+                Ok(())
+            })
+            .map_err(|e| format!("in the step after operation {index} ({op:?}): {e}"))?;
+        }
         Ok(())
     }
 
     /// Runs `action`, then checks the heap against the model and records a cycle's start.
     fn checked(&mut self, action: impl FnOnce(&mut Self) -> Check) -> Check {
-        let reachable_before = self.model.reachable();
-        let was_marking = self.heap.collector().is_marking();
-        let first_event = self.heap.stats().gc_count;
+        let before = self.before();
         action(self)?;
+        self.check_after(before)
+    }
+
+    /// Checks the heap against the model after an action, and records a cycle's start.
+    fn check_after(&mut self, before: Before) -> Check {
         self.heap.verify().map_err(err)?;
-        if !was_marking && self.heap.collector().is_marking() {
+        if !before.was_marking && self.heap.collector().is_marking() {
             self.marking_cycles += 1;
-            let started = self.cycle_start_event(first_event);
-            let ids = (0..reachable_before.len())
-                .filter(|&i| !reachable_before[i])
+            let started = self.cycle_start_event(before.first_event);
+            let ids = (0..before.reachable.len())
+                .filter(|&i| !before.reachable[i])
                 .collect();
             self.pending.push(PendingReclaim {
                 ids,
@@ -334,18 +638,9 @@ pub fn check_interleaved<C: Collector>(
         generational,
         marking_cycles: 0,
     };
-    for (index, op) in program.iter().enumerate() {
-        runner
-            .checked(|r| r.apply(op))
-            .map_err(|e| format!("after operation {index} ({op:?}): {e}"))?;
-        if runner.heap.collector().is_marking() {
-            runner
-                .checked(|r| {
-                    r.heap.collect_increment(Duration::ZERO);
-                    Ok(())
-                })
-                .map_err(|e| format!("in the step after operation {index} ({op:?}): {e}"))?;
-        }
+    runner.run(program)?;
+    if runner.heap.stats().local_handles != 0 {
+        return Err("locals are left after every scope closed".to_owned());
     }
     // Finish the cycle in steps, then check once more after a full collection.
     for _ in 0..10_000 {
