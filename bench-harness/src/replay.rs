@@ -32,7 +32,7 @@ use std::time::{Duration, Instant};
 
 use gc_core::{
     CollectionKind, Collector, GcEvent, GcKind, HandleScope, HandleScopes, Heap, HeapError,
-    LiveGraph, Local, LocalValue, ObjectKey, PathStep, Persistent, TypeId, WeakHandle,
+    LiveGraph, Local, ObjectKey, PathStep, Persistent, TypeId, Value, WeakHandle,
 };
 use hashbrown::HashMap;
 use indicatif::{ProgressBar, ProgressStyle};
@@ -248,7 +248,7 @@ fn upgrade<'s, C: Collector>(
     id: u64,
     weak: WeakHandle,
 ) -> Result<Local<'s>, Problem> {
-    heap.upgrade_local(scope, weak)
+    heap.upgrade(scope, weak)
         .map_err(Problem::Heap)?
         .ok_or_else(|| Problem::Reclaimed(id))
 }
@@ -391,7 +391,7 @@ impl<'h, C: Collector> Replay<'h, C> {
         // with the scope.
         let object = self.scopes.enter(|scope| -> Result<Object, Problem> {
             let local = heap
-                .allocate_local(scope, type_id, u64::from(slots), u64::from(bytes))
+                .allocate(scope, type_id, u64::from(slots), u64::from(bytes))
                 .map_err(|error| match error {
                     HeapError::OutOfMemory(oom) => Problem::HeapLimit(oom),
                     HeapError::ObjectTooLarge { .. } => {
@@ -437,14 +437,14 @@ impl<'h, C: Collector> Replay<'h, C> {
 
     fn write(&mut self, id: u64, slot: u32, value: TraceValue) -> Result<(), Problem> {
         match value {
-            TraceValue::Null => self.write_value(id, slot, LocalValue::Null),
-            TraceValue::Smi(n) => self.write_value(id, slot, LocalValue::Smi(n)),
+            TraceValue::Null => self.write_value(id, slot, Value::Null),
+            TraceValue::Smi(n) => self.write_value(id, slot, Value::Smi(n)),
             TraceValue::Object(target) => self.write_reference(id, slot, target),
         }
     }
 
     /// `w ID SLOT null` or `w ID SLOT iN`.
-    fn write_value(&mut self, id: u64, slot: u32, value: LocalValue<'_>) -> Result<(), Problem> {
+    fn write_value(&mut self, id: u64, slot: u32, value: Value<'_>) -> Result<(), Problem> {
         let host = &self.ids.slot_entry(id, slot)?.data;
         let (heap, slot) = (&mut *self.heap, u64::from(slot));
         match &host.strong {

@@ -203,8 +203,8 @@ fn weak_handles_are_weak_edges_and_retain_nothing() {
     let node = heap.intern_type("Node").unwrap();
     // The parent is the one root; the child's local goes with the scope.
     let (_parent, _weak) = heap.handle_scope(|heap, scope| {
-        let parent = heap.allocate_local(scope, node, 1, 0).unwrap();
-        let child = heap.allocate_local(scope, node, 0, 100).unwrap();
+        let parent = heap.allocate(scope, node, 1, 0).unwrap();
+        let child = heap.allocate(scope, node, 0, 100).unwrap();
         heap.store(parent, 0, child).unwrap();
         (
             heap.persistent(parent).unwrap(),

@@ -3,7 +3,7 @@
 
 use thiserror::Error;
 
-use crate::handles::{Handle, WeakHandle};
+use crate::handles::WeakHandle;
 
 /// The heap limit was reached and a full collection could not free enough.
 #[derive(Debug, Error, Clone, PartialEq, Eq)]
@@ -20,8 +20,6 @@ pub struct OutOfMemory {
 
 #[derive(Debug, Error, Clone, PartialEq, Eq)]
 pub enum HeapError {
-    #[error("handle {0} is stale: it was released, or belongs to another heap")]
-    InvalidHandle(Handle),
     #[error("weak handle {0} is stale: it was dropped, or belongs to another heap")]
     InvalidWeakHandle(WeakHandle),
     #[error("slot {slot} is out of range: the object has {slots} slots")]
@@ -36,8 +34,6 @@ pub enum HeapError {
     UnknownType(u32),
     #[error("too many type labels: a heap holds at most {0}")]
     TooManyTypes(usize),
-    #[error("handle {0} already has the largest root count")]
-    RootCountOverflow(Handle),
     #[error(
         "a local handle was made with a scope that is not its heap's innermost open scope \
          (an outer scope, or a scope of another heap)"

@@ -1,13 +1,12 @@
 //! Handles: the mutator's only way to hold an object across an allocation.
 //!
-//! The strong roots are of three kinds, all in [`HandleTable`], which collectors scan and update
-//! as one root set: [`Local`]s in handle scopes ([`local_handles`](crate::local_handles)), owned
-//! [`Persistent`]s ([`persistent_handles`](crate::persistent_handles)), and the counted
-//! [`Handle`]s of this module, which the first two replace. Any of them names an object to the
-//! heap's methods through the sealed [`Rooted`] trait.
+//! The strong roots are of two kinds, both in [`HandleTable`], which collectors scan and update as
+//! one root set: [`Local`]s in handle scopes ([`local_handles`](crate::local_handles)) and owned
+//! [`Persistent`]s ([`persistent_handles`](crate::persistent_handles)). Either names an object to
+//! the heap's methods through the sealed [`Rooted`] trait.
 //!
-//! A [`Handle`] is a counted strong root: an index into the handle table plus a generation, so a
-//! released handle can never reach a reused entry. A [`WeakHandle`] names an object without
+//! A [`WeakHandle`] is an index into the weak-handle table plus a generation, so a dropped weak
+//! handle can never reach a reused entry. It names an object without
 //! keeping it alive; collectors clear it when the object dies. Both tables hold the object's
 //! current address and are updated by collectors that move objects, which is what lets the
 //! mutator stay ignorant of addresses. Invariant: every address in either table is the start of
@@ -25,7 +24,7 @@ mod sealed {
     pub trait Sealed {}
 }
 
-/// A strong root naming an object: a [`Local`], a [`&Persistent`](Persistent) or a [`Handle`].
+/// A strong root naming an object: a [`Local`] or a [`&Persistent`](Persistent).
 /// Sealed: the heap's methods accept exactly these.
 pub trait Rooted: sealed::Sealed {
     /// The object's address in `roots`' heap, or the error for a root of another heap.
@@ -35,7 +34,6 @@ pub trait Rooted: sealed::Sealed {
 
 impl sealed::Sealed for Local<'_> {}
 impl sealed::Sealed for &Persistent {}
-impl sealed::Sealed for Handle {}
 
 impl Rooted for Local<'_> {
     #[inline(always)]
@@ -51,31 +49,11 @@ impl Rooted for &Persistent {
     }
 }
 
-impl Rooted for Handle {
-    #[inline(always)]
-    fn address_in(&self, roots: &HandleTable) -> Result<Address, HeapError> {
-        roots.get(*self).ok_or(HeapError::InvalidHandle(*self))
-    }
-}
-
-/// A strong, counted root.
-#[derive(Copy, Clone, PartialEq, Eq, Hash, Debug)]
-pub struct Handle {
-    index: u32,
-    generation: u32,
-}
-
 /// A weak reference: cleared when its object is reclaimed.
 #[derive(Copy, Clone, PartialEq, Eq, Hash, Debug)]
 pub struct WeakHandle {
     index: u32,
     generation: u32,
-}
-
-impl fmt::Display for Handle {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "#{}.{}", self.index, self.generation)
-    }
 }
 
 impl fmt::Display for WeakHandle {
@@ -84,21 +62,15 @@ impl fmt::Display for WeakHandle {
     }
 }
 
-impl Handle {
-    pub fn index(self) -> u32 {
-        self.index
-    }
-}
-
 #[derive(Clone, Copy)]
 struct Entry {
     object: Address,
-    /// Root count for strong entries, 1 for held weak entries; 0 when the entry is free.
+    /// 1 while the weak handle is held, 0 when the entry is free.
     count: u32,
     generation: u32,
 }
 
-/// A table of entries with a free list; shared by both handle kinds.
+/// A table of entries with a free list.
 #[derive(Default)]
 struct Table {
     entries: Vec<Entry>,
@@ -133,13 +105,6 @@ impl Table {
     }
 
     #[inline]
-    fn entry_mut(&mut self, index: u32, generation: u32) -> Option<&mut Entry> {
-        self.entries
-            .get_mut(index as usize)
-            .filter(|e| e.count > 0 && e.generation == generation)
-    }
-
-    #[inline]
     fn free(&mut self, index: u32) {
         let entry = &mut self.entries[index as usize];
         entry.count = 0;
@@ -154,88 +119,18 @@ impl Table {
     }
 }
 
-/// The strong roots of the heap: counted handles, persistent handles and local handles.
+/// The strong roots of the heap: persistent handles and local handles, shared with the scopes
+/// and persistent handles the mutator holds.
 #[derive(Default)]
 pub struct HandleTable {
-    table: Table,
-    /// Handles created while a scope is open, innermost scope last (V8's `HandleScope`).
-    scoped: Vec<Handle>,
-    open_scopes: usize,
-    /// Shared with the scopes and persistent handles the mutator holds.
     pub(crate) locals: Rc<LocalHandles>,
     pub(crate) persistents: Rc<PersistentHandles>,
 }
 
-/// Where a handle scope began; see [`HandleTable::open_scope`].
-#[derive(Debug)]
-#[must_use = "a scope must be closed"]
-pub struct ScopeMark(usize);
-
 impl HandleTable {
-    /// A new handle to `object` with a root count of one.
-    #[inline]
-    pub fn create(&mut self, object: Address) -> Handle {
-        let (index, generation) = self.table.create(object);
-        let handle = Handle { index, generation };
-        if self.open_scopes > 0 {
-            self.scoped.push(handle);
-        }
-        handle
-    }
-
-    /// Opens a scope: every handle created until it closes gets one root reference dropped when
-    /// it closes.
-    pub fn open_scope(&mut self) -> ScopeMark {
-        self.open_scopes += 1;
-        ScopeMark(self.scoped.len())
-    }
-
-    /// Closes the innermost scope, dropping the reference each handle created in it was born with
-    /// (handles already released are skipped; a handle retained again outlives the scope).
-    pub fn close_scope(&mut self, mark: ScopeMark) {
-        self.open_scopes -= 1;
-        let created: Vec<Handle> = self.scoped.drain(mark.0..).collect();
-        for handle in created {
-            let _ = self.release(handle);
-        }
-    }
-
-    /// The object's address, or `None` for a stale handle.
-    #[inline]
-    pub fn get(&self, handle: Handle) -> Option<Address> {
-        self.table
-            .entry(handle.index, handle.generation)
-            .map(|e| e.object)
-    }
-
-    pub fn count(&self, handle: Handle) -> Option<u32> {
-        self.table
-            .entry(handle.index, handle.generation)
-            .map(|e| e.count)
-    }
-
-    /// Adds one root reference; `None` for a stale handle.
-    pub fn retain(&mut self, handle: Handle) -> Option<()> {
-        let entry = self.table.entry_mut(handle.index, handle.generation)?;
-        entry.count = entry.count.checked_add(1)?;
-        Some(())
-    }
-
-    /// Drops one root reference; the handle becomes stale when its count reaches zero. `None`
-    /// for a stale handle.
-    #[inline]
-    pub fn release(&mut self, handle: Handle) -> Option<()> {
-        let entry = self.table.entry_mut(handle.index, handle.generation)?;
-        entry.count -= 1;
-        if entry.count == 0 {
-            self.table.free(handle.index);
-        }
-        Some(())
-    }
-
-    /// Number of live counted and persistent handles.
+    /// Number of live persistent handles.
     pub fn len(&self) -> usize {
-        self.table.in_use + self.persistents.len()
+        self.persistents.len()
     }
 
     pub fn is_empty(&self) -> bool {
@@ -253,22 +148,16 @@ impl HandleTable {
         self.locals.len()
     }
 
-    /// Calls `f` with each rooted object: counted handles in handle-index order, then persistent
-    /// handles in table order, then locals from the bottom of the stack (an order that depends
-    /// only on the mutator's program, whatever the collector).
+    /// Calls `f` with each rooted object: persistent handles in table order, then locals from the
+    /// bottom of the stack (an order that depends only on the mutator's program, whatever the
+    /// collector).
     pub fn for_each_root(&self, mut f: impl FnMut(Address)) {
-        for (_, entry) in self.table.live_entries() {
-            f(entry.object);
-        }
         self.persistents.for_each(&mut f);
         self.locals.for_each(&mut f);
     }
 
     /// Lets a moving collector replace every root address.
     pub fn update(&mut self, mut f: impl FnMut(Address) -> Address) {
-        for entry in self.table.entries.iter_mut().filter(|e| e.count > 0) {
-            entry.object = f(entry.object);
-        }
         self.persistents.update(&mut f);
         self.locals.update(&mut f);
     }
@@ -502,23 +391,6 @@ impl WeakHandleTable {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn counted_roots_go_stale_at_zero_and_never_alias_reused_entries() {
-        let mut table = HandleTable::default();
-        let a = table.create(Address::new(0x100));
-        table.retain(a).unwrap();
-        assert_eq!(table.count(a), Some(2));
-        table.release(a).unwrap();
-        table.release(a).unwrap();
-        assert_eq!(table.get(a), None);
-        assert_eq!(table.release(a), None);
-        let b = table.create(Address::new(0x200));
-        assert_eq!(b.index(), a.index(), "entry reused");
-        assert_eq!(table.get(a), None, "old handle stays stale");
-        assert_eq!(table.get(b), Some(Address::new(0x200)));
-        assert_eq!(table.len(), 1);
-    }
 
     #[test]
     fn weak_handles_clear_and_update() {

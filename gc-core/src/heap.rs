@@ -1,17 +1,16 @@
 //! The mutator's view of the heap: [`Heap`], generic over its collector.
 //!
-//! The mutator names objects only through roots ([`Local`]s in handle scopes, [`Persistent`]
-//! handles, counted [`Handle`]s) and [`WeakHandle`]s, never by address, so a collector may move any
-//! object at any allocation; every store goes through the write barrier
-//! ([`write_barrier`]). Every method checks its arguments (roots of another
-//! heap, stale handles, slots out of range, SMIs out of range) and returns a [`HeapError`] without
-//! changing anything when they are wrong.
+//! The mutator names objects only through roots ([`Local`]s in handle scopes and [`Persistent`]
+//! handles) and [`WeakHandle`]s, never by address, so a collector may move any object at any
+//! allocation; every store goes through the write barrier ([`write_barrier`]). Every method checks
+//! its arguments (roots of another heap, stale weak handles, slots out of range, SMIs out of range)
+//! and returns a [`HeapError`] without changing anything when they are wrong.
 
 use std::rc::Rc;
 use std::time::Duration;
 
 pub use crate::heap_core::{AllocationCounters, HeapCore, PauseScope};
-pub use crate::value::{LocalValue, SlotContent, StoreValue, Value};
+pub use crate::value::{SlotContent, StoreValue, Value};
 
 use crate::address::Address;
 use crate::collector::{CollectionKind, Collector, CollectorConstraints, Progress};
@@ -20,7 +19,7 @@ use crate::digest::{LiveGraph, live_graph};
 use crate::error::HeapError;
 use crate::event::{GcEvent, GcReason};
 use crate::gc_tracer::GcListener;
-use crate::handles::{Handle, Rooted, WeakHandle};
+use crate::handles::{Rooted, WeakHandle};
 use crate::heap_walk::{WalkedObject, root_keys, walk_live, weak_targets};
 use crate::leak_detector::{LeakDetector, MemoryWatchListener};
 use crate::local_handles::{HandleScope, HandleScopes, Local};
@@ -100,24 +99,10 @@ impl<C: Collector> Heap<C> {
         self.core.types.name(id)
     }
 
-    /// Allocates an object with `slots` null reference slots and `bytes` zeroed payload bytes; the
-    /// returned handle is its one root. May collect.
-    pub fn allocate(
-        &mut self,
-        type_id: TypeId,
-        slots: u64,
-        bytes: u64,
-    ) -> Result<Handle, HeapError> {
-        let (object, slow_from) = self.allocate_object(type_id, slots, bytes)?;
-        let handle = self.core.handles.create(object.address());
-        self.after_allocation(slow_from);
-        Ok(handle)
-    }
-
     /// Allocates an object with `slots` null reference slots and `bytes` zeroed payload bytes,
     /// rooted by a new local in `scope`. May collect.
     #[inline]
-    pub fn allocate_local<'s>(
+    pub fn allocate<'s>(
         &mut self,
         scope: &mut HandleScope<'s>,
         type_id: TypeId,
@@ -141,7 +126,7 @@ impl<C: Collector> Heap<C> {
         slots: u64,
         bytes: &[u8],
     ) -> Result<Local<'s>, HeapError> {
-        let local = self.allocate_local(scope, type_id, slots, bytes.len() as u64)?;
+        let local = self.allocate(scope, type_id, slots, bytes.len() as u64)?;
         self.payload_mut(local)?.copy_from_slice(bytes);
         Ok(local)
     }
@@ -258,7 +243,7 @@ impl<C: Collector> Heap<C> {
     }
 
     /// Stores `value` into slot `slot` of `host`, through the write barrier. `value` is a
-    /// [`LocalValue`], a [`Value`], a [`Local`] or a `&`[`Persistent`].
+    /// [`Value`], a [`Value`], a [`Local`] or a `&`[`Persistent`].
     #[inline]
     pub fn store(
         &mut self,
@@ -273,30 +258,18 @@ impl<C: Collector> Heap<C> {
         Ok(())
     }
 
-    /// Loads slot `slot` of `host`. A reference comes back as a new handle (root count one) that
-    /// the caller must release.
-    pub fn load(&mut self, host: impl Rooted, slot: u64) -> Result<Value, HeapError> {
-        Ok(match self.slot_word(&host, slot)?.decode() {
-            Decoded::Pointer(target) => Value::Ref(self.core.handles.create(target)),
-            Decoded::Smi(smi) => Value::Smi(smi.value()),
-            Decoded::Null => Value::Null,
-        })
-    }
-
     /// Loads slot `slot` of `host`; a reference comes back as a new local in `scope`.
     #[inline]
-    pub fn load_local<'s>(
+    pub fn load<'s>(
         &self,
         scope: &mut HandleScope<'s>,
         host: impl Rooted,
         slot: u64,
-    ) -> Result<LocalValue<'s>, HeapError> {
+    ) -> Result<Value<'s>, HeapError> {
         Ok(match self.slot_word(&host, slot)?.decode() {
-            Decoded::Pointer(target) => {
-                LocalValue::Ref(self.core.handles.locals.create(scope, target)?)
-            }
-            Decoded::Smi(smi) => LocalValue::Smi(smi.value()),
-            Decoded::Null => LocalValue::Null,
+            Decoded::Pointer(target) => Value::Ref(self.core.handles.locals.create(scope, target)?),
+            Decoded::Smi(smi) => Value::Smi(smi.value()),
+            Decoded::Null => Value::Null,
         })
     }
 
@@ -358,42 +331,7 @@ impl<C: Collector> Heap<C> {
         Ok(object.slot(Self::checked_slot(object, slot)?))
     }
 
-    /// Runs `body` in a handle scope (V8's `HandleScope`): every handle created inside it (by
-    /// allocation, `load` or `upgrade`) loses the root reference it was created with when the
-    /// scope ends, so early returns cannot leak roots. To keep an object past the scope, `retain`
-    /// its handle inside it or store it into a reachable object. Scopes nest.
-    pub fn scope<R>(&mut self, body: impl FnOnce(&mut Self) -> R) -> R {
-        let mark = self.core.handles.open_scope();
-        let result = body(self);
-        self.core.handles.close_scope(mark);
-        result
-    }
-
-    /// Adds one root reference to `handle`'s object.
-    pub fn retain(&mut self, handle: Handle) -> Result<(), HeapError> {
-        self.object(&handle)?;
-        self.core
-            .handles
-            .retain(handle)
-            .ok_or(HeapError::RootCountOverflow(handle))
-    }
-
-    /// Drops one root reference; at zero the handle becomes stale.
-    pub fn release(&mut self, handle: Handle) -> Result<(), HeapError> {
-        self.core
-            .handles
-            .release(handle)
-            .ok_or(HeapError::InvalidHandle(handle))
-    }
-
-    pub fn root_count(&self, handle: Handle) -> Result<u32, HeapError> {
-        self.core
-            .handles
-            .count(handle)
-            .ok_or(HeapError::InvalidHandle(handle))
-    }
-
-    /// Whether two handles name the same object.
+    /// Whether two roots name the same object.
     pub fn same_object(&self, a: impl Rooted, b: impl Rooted) -> Result<bool, HeapError> {
         Ok(self.object(&a)? == self.object(&b)?)
     }
@@ -443,18 +381,8 @@ impl<C: Collector> Heap<C> {
         Ok(self.core.weak_handles.create(object.address(), young))
     }
 
-    /// A new strong handle to the weak handle's object, or `None` if it was reclaimed.
-    pub fn upgrade(&mut self, weak: WeakHandle) -> Result<Option<Handle>, HeapError> {
-        let target = self
-            .core
-            .weak_handles
-            .get(weak)
-            .ok_or(HeapError::InvalidWeakHandle(weak))?;
-        Ok(target.map(|address| self.core.handles.create(address)))
-    }
-
     /// A new local in `scope` for the weak handle's object, or `None` if it was reclaimed.
-    pub fn upgrade_local<'s>(
+    pub fn upgrade<'s>(
         &self,
         scope: &mut HandleScope<'s>,
         weak: WeakHandle,

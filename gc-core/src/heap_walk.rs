@@ -98,10 +98,10 @@ mod tests {
         // Only `root` outlives the scope: `left` and `right` live through its slots, `garbage`
         // through nothing.
         let (_root, weak) = heap.handle_scope(|heap, scope| {
-            let root = heap.allocate_local(scope, node, 2, 0).unwrap();
-            let left = heap.allocate_local(scope, node, 1, 8).unwrap();
-            let right = heap.allocate_local(scope, node, 0, 0).unwrap();
-            let _garbage = heap.allocate_local(scope, node, 0, 0).unwrap();
+            let root = heap.allocate(scope, node, 2, 0).unwrap();
+            let left = heap.allocate(scope, node, 1, 8).unwrap();
+            let right = heap.allocate(scope, node, 0, 0).unwrap();
+            let _garbage = heap.allocate(scope, node, 0, 0).unwrap();
             heap.store(root, 0, left).unwrap();
             heap.store(root, 1, right).unwrap();
             heap.store(left, 0, root).unwrap(); // a cycle back to the root

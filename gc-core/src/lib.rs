@@ -5,22 +5,22 @@
 //! collector lives here. `../shared/design.md` of the repository explains the architecture.
 //!
 //! ```
-//! use gc_core::{CollectionKind, Heap, HeapConfig, LocalValue};
+//! use gc_core::{CollectionKind, Heap, HeapConfig, Value};
 //! # use gc_core::testkit::NoGc as Collector;
 //! let mut heap = Heap::new(HeapConfig::for_testing(), Collector::default()).unwrap();
 //! let node = heap.intern_type("Node").unwrap();
 //! // Locals live until their handle scope's closure returns; a persistent handle outlives it.
 //! let parent = heap.handle_scope(|heap, scope| {
-//!     let parent = heap.allocate_local(scope, node, 2, 0).unwrap();
-//!     let child = heap.allocate_local(scope, node, 0, 16).unwrap();
+//!     let parent = heap.allocate(scope, node, 2, 0).unwrap();
+//!     let child = heap.allocate(scope, node, 0, 16).unwrap();
 //!     heap.store(parent, 0, child).unwrap();
-//!     heap.store(parent, 1, LocalValue::Smi(42)).unwrap();
+//!     heap.store(parent, 1, Value::Smi(42)).unwrap();
 //!     heap.persistent(parent).unwrap() // the child lives on through its parent
 //! });
 //! heap.collect(CollectionKind::Full);
 //! heap.handle_scope(|heap, scope| {
-//!     assert_eq!(heap.load_local(scope, &parent, 1).unwrap(), LocalValue::Smi(42));
-//!     let child = heap.load_local(scope, &parent, 0).unwrap().as_local().unwrap();
+//!     assert_eq!(heap.load(scope, &parent, 1).unwrap(), Value::Smi(42));
+//!     let child = heap.load(scope, &parent, 0).unwrap().as_local().unwrap();
 //!     assert_eq!(heap.payload(child).unwrap().len(), 16);
 //! });
 //! drop(parent); // no longer a root
@@ -107,7 +107,7 @@ pub use digest::{Digest, LiveGraph};
 pub use error::{HeapError, OutOfMemory};
 pub use event::{GcEvent, GcKind, GcPhase, GcReason, MutatorUtilization, PauseOutcome};
 pub use gc_tracer::{trace_gc_line, trace_gc_nvp_line};
-pub use handles::{Handle, Rooted, WeakHandle};
+pub use handles::{Rooted, WeakHandle};
 pub use heap::{Heap, HeapCore, HeapStats, PauseScope};
 pub use heap_walk::WalkedObject;
 pub use leak_detector::{
@@ -125,5 +125,5 @@ pub use retaining_path::{ObjectKey, PathStep};
 pub use slot::Slot;
 pub use tagged::{Smi, TaggedWord};
 pub use type_table::TypeId;
-pub use value::{LocalValue, SlotContent, StoreValue, Value};
+pub use value::{SlotContent, StoreValue, Value};
 pub use verifier::{VerifyError, VerifySummary};

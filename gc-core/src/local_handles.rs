@@ -37,7 +37,7 @@
 //! let node = heap.intern_type("Node").unwrap();
 //! let mut kept: Option<Local<'_>> = None;
 //! heap.handle_scope(|heap, scope| {
-//!     kept = Some(heap.allocate_local(scope, node, 0, 0).unwrap());
+//!     kept = Some(heap.allocate(scope, node, 0, 0).unwrap());
 //! });
 //! ```
 //!
@@ -48,9 +48,9 @@
 //! # let mut heap = Heap::new(HeapConfig::for_testing(), NoGc::default()).unwrap();
 //! # let node = heap.intern_type("Node").unwrap();
 //! heap.handle_scope(|heap, outer| {
-//!     let mut kept = heap.allocate_local(outer, node, 0, 0).unwrap();
+//!     let mut kept = heap.allocate(outer, node, 0, 0).unwrap();
 //!     outer.scope(|inner| {
-//!         kept = heap.allocate_local(inner, node, 0, 0).unwrap();
+//!         kept = heap.allocate(inner, node, 0, 0).unwrap();
 //!     });
 //! });
 //! ```
@@ -63,7 +63,7 @@
 //! # let node = heap.intern_type("Node").unwrap();
 //! heap.handle_scope(|heap, outer| {
 //!     outer.scope(|_inner| {
-//!         heap.allocate_local(outer, node, 0, 0).unwrap();
+//!         heap.allocate(outer, node, 0, 0).unwrap();
 //!     });
 //! });
 //! ```
@@ -78,7 +78,7 @@
 //! heap.handle_scope(|heap, scope| {
 //!     let text = heap.allocate_with_bytes(scope, string, 0, b"hello").unwrap();
 //!     let bytes = heap.payload(text).unwrap();
-//!     heap.allocate_local(scope, string, 0, 8).unwrap();
+//!     heap.allocate(scope, string, 0, 8).unwrap();
 //!     assert_eq!(bytes[0], b'h');
 //! });
 //! ```

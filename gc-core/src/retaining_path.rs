@@ -120,9 +120,9 @@ mod tests {
         let node = heap.intern_type("Node").unwrap();
         // Only `root` outlives the scope; the others live through its slots.
         let (_root, weak) = heap.handle_scope(|heap, scope| {
-            let root = heap.allocate_local(scope, node, 2, 0).unwrap();
-            let child = heap.allocate_local(scope, node, 1, 8).unwrap();
-            let leaf = heap.allocate_local(scope, node, 0, 0).unwrap();
+            let root = heap.allocate(scope, node, 2, 0).unwrap();
+            let child = heap.allocate(scope, node, 1, 8).unwrap();
+            let leaf = heap.allocate(scope, node, 0, 0).unwrap();
             heap.store(root, 1, child).unwrap();
             heap.store(child, 0, leaf).unwrap();
             (

@@ -1,43 +1,31 @@
 //! What a reference slot holds, as the mutator stores and loads it: null, a small integer, or a
 //! reference through a root.
 //!
-//! [`LocalValue`] is what [`Heap::load_local`](crate::Heap::load_local) returns (a reference as a
-//! new local); [`Value`] is the same with a counted [`Handle`]. [`SlotContent`] says what a slot
-//! holds without rooting anything. [`Heap::store`](crate::Heap::store) takes anything that
-//! converts to a slot word ([`StoreValue`]): either value type, a local, a `&Persistent` or a
-//! handle.
+//! [`Value`] is what [`Heap::load`](crate::Heap::load) returns (a reference as a
+//! new local). [`SlotContent`] says what a slot holds without rooting anything.
+//! [`Heap::store`](crate::Heap::store) takes anything that converts to a slot word
+//! ([`StoreValue`]): a value, a local or a `&Persistent`.
 
 use crate::error::HeapError;
-use crate::handles::{Handle, HandleTable, Rooted};
+use crate::handles::{HandleTable, Rooted};
 use crate::local_handles::Local;
 use crate::persistent_handles::Persistent;
 use crate::tagged::{Smi, TaggedWord};
 
-/// A value to store in, or loaded from, a reference slot, with references as counted handles.
-#[derive(Copy, Clone, PartialEq, Eq, Debug)]
-pub enum Value {
-    Null,
-    /// A small integer; must lie in [-2^30, 2^30).
-    Smi(i32),
-    /// A reference. From [`Heap::load`](crate::Heap::load) this is a new handle the caller owns
-    /// and must release.
-    Ref(Handle),
-}
-
 /// A value loaded from, or to store into, a reference slot, with references as locals.
 #[derive(Copy, Clone, PartialEq, Eq, Debug)]
-pub enum LocalValue<'s> {
+pub enum Value<'s> {
     Null,
     /// A small integer in [`Smi::MIN`, `Smi::MAX`].
     Smi(i32),
     Ref(Local<'s>),
 }
 
-impl<'s> LocalValue<'s> {
+impl<'s> Value<'s> {
     /// The local, for a reference.
     pub fn as_local(self) -> Option<Local<'s>> {
         match self {
-            LocalValue::Ref(local) => Some(local),
+            Value::Ref(local) => Some(local),
             _ => None,
         }
     }
@@ -45,19 +33,19 @@ impl<'s> LocalValue<'s> {
     /// The integer, for a small integer.
     pub fn as_smi(self) -> Option<i32> {
         match self {
-            LocalValue::Smi(n) => Some(n),
+            Value::Smi(n) => Some(n),
             _ => None,
         }
     }
 
     pub fn is_null(self) -> bool {
-        self == LocalValue::Null
+        self == Value::Null
     }
 }
 
-impl<'s> From<Local<'s>> for LocalValue<'s> {
+impl<'s> From<Local<'s>> for Value<'s> {
     fn from(local: Local<'s>) -> Self {
-        LocalValue::Ref(local)
+        Value::Ref(local)
     }
 }
 
@@ -70,22 +58,12 @@ pub enum SlotContent {
     Reference,
 }
 
-impl From<Value> for SlotContent {
-    fn from(value: Value) -> Self {
+impl From<Value<'_>> for SlotContent {
+    fn from(value: Value<'_>) -> Self {
         match value {
             Value::Null => SlotContent::Null,
             Value::Smi(n) => SlotContent::Smi(n),
             Value::Ref(_) => SlotContent::Reference,
-        }
-    }
-}
-
-impl From<LocalValue<'_>> for SlotContent {
-    fn from(value: LocalValue<'_>) -> Self {
-        match value {
-            LocalValue::Null => SlotContent::Null,
-            LocalValue::Smi(n) => SlotContent::Smi(n),
-            LocalValue::Ref(_) => SlotContent::Reference,
         }
     }
 }
@@ -112,25 +90,14 @@ fn reference_word(root: &impl Rooted, roots: &HandleTable) -> Result<TaggedWord,
     Ok(TaggedWord::from_address(root.address_in(roots)?))
 }
 
-impl sealed::Sealed for Value {}
-impl StoreValue for Value {
+impl sealed::Sealed for Value<'_> {}
+impl StoreValue for Value<'_> {
+    #[inline(always)]
     fn slot_word(&self, roots: &HandleTable) -> Result<TaggedWord, HeapError> {
         match *self {
             Value::Null => Ok(TaggedWord::NULL),
             Value::Smi(n) => smi_word(n),
-            Value::Ref(handle) => reference_word(&handle, roots),
-        }
-    }
-}
-
-impl sealed::Sealed for LocalValue<'_> {}
-impl StoreValue for LocalValue<'_> {
-    #[inline(always)]
-    fn slot_word(&self, roots: &HandleTable) -> Result<TaggedWord, HeapError> {
-        match *self {
-            LocalValue::Null => Ok(TaggedWord::NULL),
-            LocalValue::Smi(n) => smi_word(n),
-            LocalValue::Ref(local) => reference_word(&local, roots),
+            Value::Ref(local) => reference_word(&local, roots),
         }
     }
 }

@@ -36,9 +36,9 @@ fn every_allocation_reaches_the_hook_with_its_initialized_object() {
     let ty = heap.intern_type("").unwrap();
     heap.handle_scope(|heap, scope| {
         for slots in 0..100 {
-            heap.allocate_local(scope, ty, slots, 0).unwrap();
+            heap.allocate(scope, ty, slots, 0).unwrap();
         }
-        heap.allocate_local(scope, ty, 1, 200_000).unwrap();
+        heap.allocate(scope, ty, 1, 200_000).unwrap();
         // The scope's locals, bottom of the stack first: the objects in allocation order.
         let mut roots = Vec::new();
         // SAFETY: only addresses are read and compared, never dereferenced after the borrow

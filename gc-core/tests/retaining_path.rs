@@ -11,9 +11,9 @@ fn the_path_is_the_shortest_chain_from_a_root() {
     let leaf_type = heap.intern_type("Leaf").unwrap();
     // Only the root outlives the scope.
     let (_root, [weak_leaf, weak_middle, weak_root]) = heap.handle_scope(|heap, scope| {
-        let root = heap.allocate_local(scope, node, 2, 0).unwrap();
-        let middle = heap.allocate_local(scope, node, 1, 0).unwrap();
-        let leaf = heap.allocate_local(scope, leaf_type, 0, 8).unwrap();
+        let root = heap.allocate(scope, node, 2, 0).unwrap();
+        let middle = heap.allocate(scope, node, 1, 0).unwrap();
+        let leaf = heap.allocate(scope, leaf_type, 0, 8).unwrap();
         // root -0-> middle -0-> leaf, and root -1-> leaf: the shorter path goes through slot 1.
         heap.store(root, 0, middle).unwrap();
         heap.store(middle, 0, leaf).unwrap();
@@ -48,8 +48,8 @@ fn an_unreachable_object_has_no_path() {
     let mut heap = Heap::new(HeapConfig::for_testing(), NoGc).unwrap();
     let node = heap.intern_type("Node").unwrap();
     let (_kept, weak) = heap.handle_scope(|heap, scope| {
-        let kept = heap.allocate_local(scope, node, 1, 0).unwrap();
-        let dropped = heap.allocate_local(scope, node, 1, 0).unwrap();
+        let kept = heap.allocate(scope, node, 1, 0).unwrap();
+        let dropped = heap.allocate(scope, node, 1, 0).unwrap();
         // The dropped object points at the kept one; nothing points at it. NoGc never frees, so
         // it is still in the heap, just unreachable once the scope closes.
         heap.store(dropped, 0, kept).unwrap();
@@ -71,12 +71,12 @@ fn a_deep_chain_does_not_recurse() {
     let mut heap = Heap::new(HeapConfig::for_testing(), NoGc).unwrap();
     let node = heap.intern_type("Node").unwrap();
     let (_head, weak) = heap.handle_scope(|heap, scope| {
-        let head = heap.allocate_local(scope, node, 1, 0).unwrap();
+        let head = heap.allocate(scope, node, 1, 0).unwrap();
         // One local walks down the chain as it grows; each new node's local goes with its scope.
         let tail = heap.local(scope, head).unwrap();
         for _ in 0..100_000 {
             scope.scope(|inner| {
-                let next = heap.allocate_local(inner, node, 1, 0).unwrap();
+                let next = heap.allocate(inner, node, 1, 0).unwrap();
                 heap.store(tail, 0, next).unwrap();
             });
             heap.load_into(tail, tail, 0).unwrap();

@@ -9,8 +9,8 @@ fn heap_with_two_objects() -> (Heap<NoGc>, [Persistent; 2], Address, Address) {
     let mut heap = Heap::new(HeapConfig::for_testing(), NoGc).unwrap();
     let ty = heap.intern_type("").unwrap();
     let roots = heap.handle_scope(|heap, scope| {
-        let a = heap.allocate_local(scope, ty, 1, 0).unwrap();
-        let b = heap.allocate_local(scope, ty, 1, 0).unwrap();
+        let a = heap.allocate(scope, ty, 1, 0).unwrap();
+        let b = heap.allocate(scope, ty, 1, 0).unwrap();
         heap.store(a, 0, b).unwrap();
         [a, b].map(|local| heap.persistent(local).unwrap())
     });

@@ -5,7 +5,7 @@
 use gc_core::testkit::NoGc;
 use gc_core::{
     Address, BarrierKind, CollectionKind, Collector, CollectorConstraints, GcReason, Heap,
-    HeapConfig, HeapCore, HeapObject, Local, LocalValue, OutOfMemory, PageFlags, SlotContent,
+    HeapConfig, HeapCore, HeapObject, Local, OutOfMemory, PageFlags, SlotContent, Value,
 };
 
 /// Records every slow-path call.
@@ -50,8 +50,8 @@ fn slow_path_runs_only_for_interesting_pointer_stores() {
     let mut heap = Heap::new(HeapConfig::for_testing(), Recording::default()).unwrap();
     let ty = heap.intern_type("").unwrap();
     heap.handle_scope(|heap, scope| {
-        let host = heap.allocate_local(scope, ty, 2, 0).unwrap();
-        let target = heap.allocate_local(scope, ty, 0, 0).unwrap();
+        let host = heap.allocate(scope, ty, 2, 0).unwrap();
+        let target = heap.allocate(scope, ty, 0, 0).unwrap();
         let (host_address, target_address) = (address_of(heap, host), address_of(heap, target));
         // SAFETY: `Recording` never frees a page, so the page stays valid for the whole test (P1).
         let page = unsafe { heap.core() }.old_space.pages()[0];
@@ -70,8 +70,8 @@ fn slow_path_runs_only_for_interesting_pointer_stores() {
 
         // SAFETY: as above.
         unsafe { page.set_flags(PageFlags::POINTERS_TO_HERE_ARE_INTERESTING) };
-        heap.store(host, 1, LocalValue::Smi(5)).unwrap();
-        heap.store(host, 0, LocalValue::Null).unwrap();
+        heap.store(host, 1, Value::Smi(5)).unwrap();
+        heap.store(host, 0, Value::Null).unwrap();
         assert!(
             heap.collector().calls.is_empty(),
             "SMIs and null never need the barrier"
@@ -99,7 +99,7 @@ fn collectors_without_a_barrier_skip_it() {
     let mut heap = Heap::new(HeapConfig::for_testing(), NoGc).unwrap();
     let ty = heap.intern_type("").unwrap();
     heap.handle_scope(|heap, scope| {
-        let host = heap.allocate_local(scope, ty, 1, 0).unwrap();
+        let host = heap.allocate(scope, ty, 1, 0).unwrap();
         // SAFETY: NoGc never frees a page, so the page stays valid for the whole test (P1).
         let page = unsafe { heap.core() }.old_space.pages()[0];
         let both = PageFlags::POINTERS_FROM_HERE_ARE_INTERESTING

@@ -90,7 +90,7 @@ pub struct IncrementalMarker {
 /// let mut heap = Heap::new(HeapConfig::for_testing(), Incremental::new()).unwrap();
 /// let node = heap.intern_type("Node").unwrap();
 /// heap.handle_scope(|heap, scope| {
-///     let root = heap.allocate_local(scope, node, 0, 0).unwrap();
+///     let root = heap.allocate(scope, node, 0, 0).unwrap();
 ///     // SAFETY: the view and the address are used while `heap` is borrowed, and a local holds a
 ///     // live object start (P1, P2).
 ///     unsafe {

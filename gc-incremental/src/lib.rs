@@ -23,17 +23,17 @@
 //! let mut heap = Heap::new(HeapConfig::for_testing(), Incremental::new()).unwrap();
 //! let node = heap.intern_type("Node").unwrap();
 //! heap.handle_scope(|heap, scope| {
-//!     let root = heap.allocate_local(scope, node, 1, 0).unwrap();
+//!     let root = heap.allocate(scope, node, 1, 0).unwrap();
 //!     // Garbage: its local goes with its scope.
 //!     let weak = scope.scope(|inner| {
-//!         let garbage = heap.allocate_local(inner, node, 0, 64).unwrap();
+//!         let garbage = heap.allocate(inner, node, 0, 64).unwrap();
 //!         heap.downgrade(garbage).unwrap()
 //!     });
 //!     // A whole cycle in steps: start marking, mark, finalize.
 //!     while heap.collect_increment(Duration::from_millis(1)) == Progress::Continue {
 //!         scope.scope(|inner| {
 //!             // Allocated black while marking.
-//!             let child = heap.allocate_local(inner, node, 0, 8).unwrap();
+//!             let child = heap.allocate(inner, node, 0, 8).unwrap();
 //!             heap.store(root, 0, child).unwrap();
 //!         });
 //!     }

@@ -29,11 +29,11 @@ fn node<C: Collector>(heap: &mut Heap<C>) -> TypeId {
 fn list<C: Collector>(heap: &mut Heap<C>, n: usize, bytes: u64) -> Persistent {
     let ty = node(heap);
     heap.handle_scope(|heap, scope| {
-        let head = heap.allocate_local(scope, ty, 1, bytes).unwrap();
+        let head = heap.allocate(scope, ty, 1, bytes).unwrap();
         let tail = heap.local(scope, head).unwrap();
         for _ in 1..n {
             scope.scope(|step| {
-                let next = heap.allocate_local(step, ty, 1, bytes).unwrap();
+                let next = heap.allocate(step, ty, 1, bytes).unwrap();
                 heap.store(tail, 0, next).unwrap();
             });
             heap.load_into(tail, tail, 0).unwrap();
@@ -46,7 +46,7 @@ fn list<C: Collector>(heap: &mut Heap<C>, n: usize, bytes: u64) -> Persistent {
 fn object<C: Collector>(heap: &mut Heap<C>, slots: u64, bytes: u64) -> Persistent {
     let ty = node(heap);
     heap.handle_scope(|heap, scope| {
-        let local = heap.allocate_local(scope, ty, slots, bytes).unwrap();
+        let local = heap.allocate(scope, ty, slots, bytes).unwrap();
         heap.persistent(local).unwrap()
     })
 }
@@ -55,7 +55,7 @@ fn object<C: Collector>(heap: &mut Heap<C>, slots: u64, bytes: u64) -> Persisten
 fn unrooted<C: Collector>(heap: &mut Heap<C>, slots: u64, bytes: u64) -> WeakHandle {
     let ty = node(heap);
     heap.handle_scope(|heap, scope| {
-        let local = heap.allocate_local(scope, ty, slots, bytes).unwrap();
+        let local = heap.allocate(scope, ty, slots, bytes).unwrap();
         heap.downgrade(local).unwrap()
     })
 }
@@ -188,10 +188,10 @@ fn young_objects_reached_only_through_black_old_objects_survive_finalization() {
     // it is reached only through it.
     let ty = node(&mut heap);
     let (young_weak, dead_weak) = heap.handle_scope(|heap, scope| {
-        let young = heap.allocate_local(scope, ty, 0, 8).unwrap();
+        let young = heap.allocate(scope, ty, 0, 8).unwrap();
         heap.store(&old, 0, young).unwrap();
         // A young object no one reaches: its weak handle is cleared at finalization.
-        let dead = heap.allocate_local(scope, ty, 1, 8).unwrap();
+        let dead = heap.allocate(scope, ty, 1, 8).unwrap();
         heap.store(dead, 0, &old).unwrap();
         (
             heap.downgrade(young).unwrap(),
@@ -223,7 +223,7 @@ fn objects_promoted_while_marking_are_grey() {
     // holder (old) -> young (survives one scavenge) -> target (old, no root).
     let ty = node(&mut heap);
     heap.handle_scope(|heap, scope| {
-        let young = heap.allocate_local(scope, ty, 1, 0).unwrap();
+        let young = heap.allocate(scope, ty, 1, 0).unwrap();
         heap.store(young, 0, &target).unwrap();
         heap.store(&holder, 0, young).unwrap();
     });

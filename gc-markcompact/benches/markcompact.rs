@@ -40,14 +40,14 @@ fn fragmented_heap<C: Collector>(collector: C, live_mb: usize) -> (Heap<C>, Pers
     let mut heap = Heap::new(config(), collector).unwrap();
     let node = heap.intern_type("Node").unwrap();
     let head = heap.handle_scope(|heap, scope| {
-        let head = heap.allocate_local(scope, node, 2, 0).unwrap();
-        let tail = heap.allocate_local(scope, node, 2, 0).unwrap();
+        let head = heap.allocate(scope, node, 2, 0).unwrap();
+        let tail = heap.allocate(scope, node, 2, 0).unwrap();
         heap.store(head, 0, tail).unwrap();
         for i in 0..live_mb * MB / OBJECT_BYTES * 10 {
             // Each object's own local goes with its scope; every tenth is linked at the tail,
             // and `tail` moves on to it.
             scope.scope(|inner| {
-                let object = heap.allocate_local(inner, node, 2, 0).unwrap();
+                let object = heap.allocate(inner, node, 2, 0).unwrap();
                 if i % 10 == 0 {
                     heap.store(tail, 0, object).unwrap();
                     heap.load_into(tail, tail, 0).unwrap();

@@ -26,8 +26,8 @@
 //! let mut heap = Heap::new(HeapConfig::for_testing(), collector).unwrap();
 //! let node = heap.intern_type("Node").unwrap();
 //! let (parent, weak) = heap.handle_scope(|heap, scope| {
-//!     let parent = heap.allocate_local(scope, node, 1, 0).unwrap();
-//!     let child = heap.allocate_local(scope, node, 0, 16).unwrap();
+//!     let parent = heap.allocate(scope, node, 1, 0).unwrap();
+//!     let child = heap.allocate(scope, node, 0, 16).unwrap();
 //!     heap.store(parent, 0, child).unwrap();
 //!     (heap.persistent(parent).unwrap(), heap.downgrade(child).unwrap())
 //! }); // the child lives on through its parent
@@ -37,7 +37,7 @@
 //! assert!(heap.is_alive(weak).unwrap());
 //! assert_eq!(heap.slot_type(&parent, 0).unwrap(), Some(node));
 //! heap.handle_scope(|heap, scope| {
-//!     let child = heap.load_local(scope, &parent, 0).unwrap().as_local().unwrap();
+//!     let child = heap.load(scope, &parent, 0).unwrap().as_local().unwrap();
 //!     assert!(heap.refers_to(weak, child).unwrap());
 //! });
 //! ```

@@ -42,7 +42,7 @@ fn fill(
     let mut last_page = None;
     for _ in 0..pages * PER_PAGE + extra {
         let (root, page) = heap.handle_scope(|heap, scope| {
-            let object = heap.allocate_local(scope, ty, 1, 1000).unwrap();
+            let object = heap.allocate(scope, ty, 1, 1000).unwrap();
             (heap.persistent(object).unwrap(), page_of(heap, object))
         });
         if last_page != Some(page) {
@@ -183,8 +183,8 @@ fn large_objects_never_move_and_their_slots_are_updated() {
     let ty = heap.intern_type("Big").unwrap();
     // Only the large object outlives the scope; the small one lives through its slot.
     let (large, weak) = heap.handle_scope(|heap, scope| {
-        let large = heap.allocate_local(scope, ty, 2, 200_000).unwrap();
-        let small = heap.allocate_local(scope, ty, 0, 8).unwrap();
+        let large = heap.allocate(scope, ty, 2, 200_000).unwrap();
+        let small = heap.allocate(scope, ty, 0, 8).unwrap();
         heap.store(large, 0, small).unwrap();
         heap.store(large, 1, large).unwrap();
         heap.payload_mut(large).unwrap()[199_999] = 7;
@@ -195,7 +195,7 @@ fn large_objects_never_move_and_their_slots_are_updated() {
     });
     let large_at = address_of(&heap, &large);
     let small_at = heap.handle_scope(|heap, scope| {
-        let upgraded = heap.upgrade_local(scope, weak).unwrap().unwrap();
+        let upgraded = heap.upgrade(scope, weak).unwrap().unwrap();
         address_of(heap, upgraded)
     });
 
@@ -206,7 +206,7 @@ fn large_objects_never_move_and_their_slots_are_updated() {
     assert_eq!(address_of(&heap, &large), large_at);
     heap.handle_scope(|heap, scope| {
         let small = heap
-            .load_local(scope, &large, 0)
+            .load(scope, &large, 0)
             .unwrap()
             .as_local()
             .expect("slot lost");

@@ -30,9 +30,7 @@ use std::time::{Duration, Instant};
 
 use criterion::{BatchSize, Criterion, SamplingMode, criterion_group, criterion_main};
 use gc_core::testkit::NoGc;
-use gc_core::{
-    CollectionKind, Collector, Heap, HeapConfig, LocalValue, Persistent, TypeId, VerifyHeap,
-};
+use gc_core::{CollectionKind, Collector, Heap, HeapConfig, Persistent, TypeId, Value, VerifyHeap};
 use gc_marksweep::MarkSweep;
 
 const GIB: usize = 1024 * 1024 * 1024;
@@ -88,7 +86,7 @@ fn time_allocations<C: Collector>(heap: &mut Heap<C>, ty: TypeId, n: u64) -> Dur
             let batch = PER_SCOPE.min(n - done);
             scope.scope(|scope| {
                 for _ in 0..batch {
-                    black_box(heap.allocate_local(scope, ty, 2, 0).unwrap());
+                    black_box(heap.allocate(scope, ty, 2, 0).unwrap());
                 }
             });
             done += batch;
@@ -110,13 +108,13 @@ fn rooted_list<C: Collector>(
         for i in 0..LIST_LENGTH {
             // The new node escapes into the list's scope; the garbage goes with the inner one.
             head = Some(scope.escapable(|inner| {
-                let node = heap.allocate_local(inner, ty, 2, 0).unwrap();
+                let node = heap.allocate(inner, ty, 2, 0).unwrap();
                 if let Some(next) = head {
                     heap.store(node, 0, next).unwrap();
                 }
-                heap.store(node, 1, LocalValue::Smi(i as i32)).unwrap();
+                heap.store(node, 1, Value::Smi(i as i32)).unwrap();
                 for _ in 0..garbage_per_node {
-                    heap.allocate_local(inner, ty, 2, 0).unwrap();
+                    heap.allocate(inner, ty, 2, 0).unwrap();
                 }
                 inner.escape(node)
             }));

@@ -8,8 +8,8 @@
 use std::collections::HashMap;
 
 use gc_core::{
-    CollectionKind, HandleScope, Heap, HeapConfig, HeapError, Local, LocalValue, PAGE_SIZE,
-    Persistent, TypeId, WeakHandle, trace_gc_line,
+    CollectionKind, HandleScope, Heap, HeapConfig, HeapError, Local, PAGE_SIZE, Persistent, TypeId,
+    Value, WeakHandle, trace_gc_line,
 };
 use gc_marksweep::MarkSweep;
 
@@ -55,7 +55,7 @@ impl Runtime {
         };
         // Made in a scope, kept past it as a persistent handle.
         let table = heap.handle_scope(|heap, scope| {
-            let table = heap.allocate_local(scope, types.record, TABLE_SLOTS.into(), 0)?;
+            let table = heap.allocate(scope, types.record, TABLE_SLOTS.into(), 0)?;
             heap.persistent(table)
         })?;
         Ok(Runtime {
@@ -93,11 +93,11 @@ impl Runtime {
             buffer,
         } = self.types;
         let heap = &mut self.heap;
-        let entry = heap.allocate_local(scope, record, 2, 0)?;
+        let entry = heap.allocate(scope, record, 2, 0)?;
         // Each allocation may collect: the locals keep `entry` and `name` alive meanwhile.
         let name =
             heap.allocate_with_bytes(scope, string, 0, format!("record {key}").as_bytes())?;
-        let data = heap.allocate_local(scope, buffer, 0, 0)?;
+        let data = heap.allocate(scope, buffer, 0, 0)?;
         heap.set_external_bytes(data, BUFFER_BYTES)?;
         heap.store(entry, 0, name)?;
         heap.store(entry, 1, data)?;
@@ -111,10 +111,10 @@ impl Runtime {
         };
         self.heap.handle_scopes().enter(|scope| {
             // Upgrading makes a local: the record cannot die while the scope is open.
-            let Some(record) = self.heap.upgrade_local(scope, weak)? else {
+            let Some(record) = self.heap.upgrade(scope, weak)? else {
                 return Ok(None);
             };
-            let LocalValue::Ref(name) = self.heap.load_local(scope, record, 0)? else {
+            let Value::Ref(name) = self.heap.load(scope, record, 0)? else {
                 return Ok(None);
             };
             let bytes = self.heap.payload(name)?;
@@ -179,7 +179,7 @@ fn main() -> Result<(), HeapError> {
     let mut kept: Vec<Persistent> = Vec::new();
     let error = loop {
         let allocated = runtime.heap.handle_scope(|heap, scope| {
-            let text = heap.allocate_local(scope, string, 0, 60_000)?;
+            let text = heap.allocate(scope, string, 0, 60_000)?;
             heap.persistent(text)
         });
         match allocated {

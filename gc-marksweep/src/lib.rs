@@ -11,8 +11,8 @@
 //! let mut heap = Heap::new(HeapConfig::default(), MarkSweep::new()).unwrap();
 //! let node = heap.intern_type("Node").unwrap();
 //! let (root, weak) = heap.handle_scope(|heap, scope| {
-//!     let root = heap.allocate_local(scope, node, 1, 0).unwrap();
-//!     let garbage = heap.allocate_local(scope, node, 0, 64).unwrap();
+//!     let root = heap.allocate(scope, node, 1, 0).unwrap();
+//!     let garbage = heap.allocate(scope, node, 0, 64).unwrap();
 //!     (heap.persistent(root).unwrap(), heap.downgrade(garbage).unwrap())
 //! }); // the scope's locals are gone: only the persistent handle roots anything
 //! heap.collect(CollectionKind::Full);

@@ -37,7 +37,7 @@ pub struct Marker {
 /// let mut heap = Heap::new(HeapConfig::for_testing(), MarkSweep::new()).unwrap();
 /// let node = heap.intern_type("Node").unwrap();
 /// heap.handle_scope(|heap, scope| {
-///     let _root = heap.allocate_local(scope, node, 0, 0).unwrap();
+///     let _root = heap.allocate(scope, node, 0, 0).unwrap();
 ///     heap.collect(CollectionKind::Full);
 ///     let mut roots = 0;
 ///     // SAFETY: the view is read while `heap` is borrowed, and a root holds a live object

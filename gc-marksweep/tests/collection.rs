@@ -2,8 +2,8 @@
 //! memory returns, and the errors of the mutator API.
 
 use gc_core::{
-    CollectionKind, Collector, GcKind, GcPhase, GcReason, Heap, HeapConfig, HeapError, LocalValue,
-    PAGE_SIZE, Persistent, SlotContent, TypeId, VerifyHeap,
+    CollectionKind, Collector, GcKind, GcPhase, GcReason, Heap, HeapConfig, HeapError, PAGE_SIZE,
+    Persistent, SlotContent, TypeId, Value, VerifyHeap,
 };
 use gc_marksweep::MarkSweep;
 
@@ -15,7 +15,7 @@ fn heap() -> Heap<MarkSweep> {
 fn garbage<C: Collector>(heap: &mut Heap<C>, ty: TypeId, count: usize, slots: u64, bytes: u64) {
     for _ in 0..count {
         heap.handle_scope(|heap, scope| {
-            heap.allocate_local(scope, ty, slots, bytes).unwrap();
+            heap.allocate(scope, ty, slots, bytes).unwrap();
         });
     }
 }
@@ -23,7 +23,7 @@ fn garbage<C: Collector>(heap: &mut Heap<C>, ty: TypeId, count: usize, slots: u6
 /// A new object kept by the returned persistent handle.
 fn rooted<C: Collector>(heap: &mut Heap<C>, ty: TypeId, slots: u64, bytes: u64) -> Persistent {
     heap.handle_scope(|heap, scope| {
-        let object = heap.allocate_local(scope, ty, slots, bytes)?;
+        let object = heap.allocate(scope, ty, slots, bytes)?;
         heap.persistent(object)
     })
     .unwrap()
@@ -35,10 +35,10 @@ fn frees_exactly_the_unreachable_objects_and_reports_their_bytes() {
     let node = heap.intern_type("Node").unwrap();
     // Only the root outlives the scope.
     let (_root, weak) = heap.handle_scope(|heap, scope| {
-        let root = heap.allocate_local(scope, node, 2, 0).unwrap(); // 24 bytes
-        let kept = heap.allocate_local(scope, node, 1, 8).unwrap(); // 24 bytes
-        let cycle_a = heap.allocate_local(scope, node, 1, 0).unwrap(); // 16 bytes
-        let cycle_b = heap.allocate_local(scope, node, 1, 100).unwrap(); // 16 + 104 bytes
+        let root = heap.allocate(scope, node, 2, 0).unwrap(); // 24 bytes
+        let kept = heap.allocate(scope, node, 1, 8).unwrap(); // 24 bytes
+        let cycle_a = heap.allocate(scope, node, 1, 0).unwrap(); // 16 bytes
+        let cycle_b = heap.allocate(scope, node, 1, 100).unwrap(); // 16 + 104 bytes
         heap.store(root, 0, kept).unwrap();
         heap.store(cycle_a, 0, cycle_b).unwrap();
         heap.store(cycle_b, 0, cycle_a).unwrap();
@@ -79,15 +79,15 @@ fn weak_handles_are_cleared_but_stay_valid_until_dropped() {
     let ty = heap.intern_type("").unwrap();
     let weak = heap.handle_scope(|heap, outer| {
         let weak = outer.scope(|inner| {
-            let object = heap.allocate_local(inner, ty, 0, 0).unwrap();
+            let object = heap.allocate(inner, ty, 0, 0).unwrap();
             let weak = heap.downgrade(object).unwrap();
-            let upgraded = heap.upgrade_local(inner, weak).unwrap().unwrap();
+            let upgraded = heap.upgrade(inner, weak).unwrap().unwrap();
             assert!(heap.same_object(object, upgraded).unwrap());
             weak
         });
         // The object's locals closed with the inner scope; no collection has run since, so the
         // weak handle still upgrades, and the new local keeps the object.
-        let strong = heap.upgrade_local(outer, weak).unwrap().unwrap();
+        let strong = heap.upgrade(outer, weak).unwrap().unwrap();
         heap.collect(CollectionKind::Full);
         assert!(heap.is_alive(weak).unwrap(), "the upgraded local keeps it");
         assert!(heap.refers_to(weak, strong).unwrap());
@@ -95,7 +95,7 @@ fn weak_handles_are_cleared_but_stay_valid_until_dropped() {
     });
     heap.collect(CollectionKind::Full);
     heap.handle_scope(|heap, scope| {
-        assert_eq!(heap.upgrade_local(scope, weak).unwrap(), None);
+        assert_eq!(heap.upgrade(scope, weak).unwrap(), None);
     });
     heap.drop_weak(weak).unwrap();
     assert_eq!(heap.is_alive(weak), Err(HeapError::InvalidWeakHandle(weak)));
@@ -106,8 +106,8 @@ fn external_memory_is_released_with_its_owner() {
     let mut heap = heap();
     let ty = heap.intern_type("ArrayBuffer").unwrap();
     let kept = heap.handle_scope(|heap, scope| {
-        let kept = heap.allocate_local(scope, ty, 0, 0).unwrap();
-        let dropped = heap.allocate_local(scope, ty, 0, 0).unwrap();
+        let kept = heap.allocate(scope, ty, 0, 0).unwrap();
+        let dropped = heap.allocate(scope, ty, 0, 0).unwrap();
         heap.set_external_bytes(kept, 1000).unwrap();
         heap.set_external_bytes(dropped, 5000).unwrap();
         heap.persistent(kept).unwrap()
@@ -133,7 +133,7 @@ fn external_memory_pressure_triggers_a_collection() {
     let ty = heap.intern_type("ArrayBuffer").unwrap();
     for _ in 0..20 {
         heap.handle_scope(|heap, scope| {
-            let buffer = heap.allocate_local(scope, ty, 0, 1 << 10).unwrap();
+            let buffer = heap.allocate(scope, ty, 0, 1 << 10).unwrap();
             heap.set_external_bytes(buffer, 256 << 10).unwrap();
         });
         // A LAB refill is what runs the slow path; large allocations always take it.
@@ -152,10 +152,8 @@ fn large_objects_get_their_own_pages_and_give_them_back() {
     let mut heap = heap();
     let ty = heap.intern_type("Big").unwrap();
     let big = heap.handle_scope(|heap, scope| {
-        let big = heap
-            .allocate_local(scope, ty, 3, 3 * PAGE_SIZE as u64)
-            .unwrap();
-        let small = heap.allocate_local(scope, ty, 0, 0).unwrap();
+        let big = heap.allocate(scope, ty, 3, 3 * PAGE_SIZE as u64).unwrap();
+        let small = heap.allocate(scope, ty, 0, 0).unwrap();
         heap.store(big, 2, small).unwrap();
         heap.persistent(big).unwrap()
     });
@@ -240,7 +238,7 @@ fn the_allocation_limit_triggers_collections_and_grows_with_live_bytes() {
     for i in 0..200_000 {
         // Every fourth object outlives its scope.
         let kept = heap.handle_scope(|heap, scope| {
-            let object = heap.allocate_local(scope, ty, 1, 24).unwrap();
+            let object = heap.allocate(scope, ty, 1, 24).unwrap();
             (i % 4 == 0).then(|| heap.persistent(object).unwrap())
         });
         live.extend(kept);
@@ -268,7 +266,7 @@ fn reaching_the_heap_limit_is_an_error_that_leaves_the_heap_usable() {
     let mut kept = Vec::new();
     let error = loop {
         let allocated = heap.handle_scope(|heap, scope| {
-            let object = heap.allocate_local(scope, ty, 4, 1000)?;
+            let object = heap.allocate(scope, ty, 4, 1000)?;
             heap.persistent(object)
         });
         match allocated {
@@ -295,10 +293,10 @@ fn reaching_the_heap_limit_is_an_error_that_leaves_the_heap_usable() {
     );
     kept.truncate(kept.len() / 2);
     heap.handle_scope(|heap, scope| {
-        heap.allocate_local(scope, ty, 4, 1000)
+        heap.allocate(scope, ty, 4, 1000)
             .expect("memory freed by the collector is reused");
         let too_big = heap
-            .allocate_local(scope, ty, 0, 5 * PAGE_SIZE as u64)
+            .allocate(scope, ty, 0, 5 * PAGE_SIZE as u64)
             .unwrap_err();
         assert!(matches!(too_big, HeapError::OutOfMemory(_)));
     });
@@ -312,27 +310,24 @@ fn bad_arguments_are_errors_that_change_nothing() {
     let other_ty = other_heap.intern_type("").unwrap();
     let foreign = rooted(&mut other_heap, other_ty, 0, 0);
     heap.handle_scope(|heap, scope| {
-        let object = heap.allocate_local(scope, ty, 2, 0).unwrap();
+        let object = heap.allocate(scope, ty, 2, 0).unwrap();
         assert_eq!(
-            heap.store(object, 2, LocalValue::Null),
+            heap.store(object, 2, Value::Null),
             Err(HeapError::SlotOutOfRange { slot: 2, slots: 2 })
         );
         assert_eq!(
-            heap.load_local(scope, object, u64::MAX),
+            heap.load(scope, object, u64::MAX),
             Err(HeapError::SlotOutOfRange {
                 slot: u64::MAX,
                 slots: 2
             })
         );
         assert_eq!(
-            heap.store(object, 0, LocalValue::Smi(1 << 30)),
+            heap.store(object, 0, Value::Smi(1 << 30)),
             Err(HeapError::SmiOutOfRange(1 << 30))
         );
-        heap.store(object, 0, LocalValue::Smi(-(1 << 30))).unwrap();
-        assert_eq!(
-            heap.load_local(scope, object, 0),
-            Ok(LocalValue::Smi(-(1 << 30)))
-        );
+        heap.store(object, 0, Value::Smi(-(1 << 30))).unwrap();
+        assert_eq!(heap.load(scope, object, 0), Ok(Value::Smi(-(1 << 30))));
         // A root of another heap names nothing here.
         let locals = scope.stack_len();
         assert_eq!(
@@ -351,7 +346,7 @@ fn bad_arguments_are_errors_that_change_nothing() {
             "failed store left the slot alone"
         );
         assert!(matches!(
-            heap.allocate_local(scope, ty, 1 << 28, 0),
+            heap.allocate(scope, ty, 1 << 28, 0),
             Err(HeapError::ObjectTooLarge { .. })
         ));
         // Persistent handles are owned: each clone is one more root, each drop one fewer.
@@ -380,13 +375,13 @@ fn a_ten_million_long_list_does_not_overflow_the_stack() {
             let mut heap = Heap::new(config, MarkSweep::new()).unwrap();
             let ty = heap.intern_type("Cons").unwrap();
             heap.handle_scope(|heap, scope| {
-                let head = heap.allocate_local(scope, ty, 1, 0).unwrap();
+                let head = heap.allocate(scope, ty, 1, 0).unwrap();
                 // One local walks to the end as the list grows; each new cell's own local goes
                 // with its scope.
                 let tail = heap.local(scope, head).unwrap();
                 for _ in 1..10_000_000 {
                     scope.scope(|inner| {
-                        let cell = heap.allocate_local(inner, ty, 1, 0).unwrap();
+                        let cell = heap.allocate(inner, ty, 1, 0).unwrap();
                         heap.store(tail, 0, cell).unwrap();
                     });
                     heap.load_into(tail, tail, 0).unwrap();
@@ -405,18 +400,18 @@ fn handle_scopes_drop_the_locals_created_inside_them() {
     let ty = heap.intern_type("").unwrap();
     let root = rooted(&mut heap, ty, 1, 0);
     let (kept, [temporary, stored, escaped]) = heap.handle_scope(|heap, scope| {
-        let temporary = heap.allocate_local(scope, ty, 0, 0).unwrap();
-        let stored = heap.allocate_local(scope, ty, 0, 0).unwrap();
+        let temporary = heap.allocate(scope, ty, 0, 0).unwrap();
+        let stored = heap.allocate(scope, ty, 0, 0).unwrap();
         heap.store(&root, 0, stored).unwrap();
-        let kept = heap.allocate_local(scope, ty, 0, 0).unwrap();
+        let kept = heap.allocate(scope, ty, 0, 0).unwrap();
         let kept = heap.persistent(kept).unwrap();
         let nested = scope.scope(|inner| {
-            let nested = heap.allocate_local(inner, ty, 0, 0).unwrap();
+            let nested = heap.allocate(inner, ty, 0, 0).unwrap();
             heap.downgrade(nested).unwrap()
         });
         let escaped = scope.escapable(|inner| {
-            let escaped = heap.allocate_local(inner, ty, 0, 0).unwrap();
-            heap.allocate_local(inner, ty, 0, 0).unwrap();
+            let escaped = heap.allocate(inner, ty, 0, 0).unwrap();
+            heap.allocate(inner, ty, 0, 0).unwrap();
             inner.escape(escaped)
         });
         assert_eq!(
@@ -424,11 +419,7 @@ fn handle_scopes_drop_the_locals_created_inside_them() {
             4,
             "the nested scopes' locals are gone, the escaped one is this scope's"
         );
-        let loaded = heap
-            .load_local(scope, &root, 0)
-            .unwrap()
-            .as_local()
-            .unwrap();
+        let loaded = heap.load(scope, &root, 0).unwrap().as_local().unwrap();
         assert!(heap.same_object(loaded, stored).unwrap());
         let weak = [temporary, stored, escaped].map(|local| heap.downgrade(local).unwrap());
         heap.collect(CollectionKind::Full);

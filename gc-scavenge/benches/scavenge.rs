@@ -67,13 +67,13 @@ fn filled_new_space(percent: usize) -> (Heap<Generational<MarkSweep>>, Vec<Persi
     // Two scavenges of garbage first, so both semispaces are faulted in, as in a running
     // program: the measured scavenge copies into memory that was used before.
     while heap.stats().gc_count < 2 {
-        heap.handle_scope(|heap, scope| heap.allocate_local(scope, ty, 2, 8).map(|_| ()))
+        heap.handle_scope(|heap, scope| heap.allocate(scope, ty, 2, 8).map(|_| ()))
             .unwrap();
     }
     let mut heads: Vec<Option<Persistent>> = vec![None; LISTS];
     for i in 0..OBJECTS {
         heap.handle_scope(|heap, scope| {
-            let node = heap.allocate_local(scope, ty, 2, 8).unwrap();
+            let node = heap.allocate(scope, ty, 2, 8).unwrap();
             if i * percent % 100 < percent {
                 let list = &mut heads[i % LISTS];
                 if let Some(next) = list.take() {
@@ -163,7 +163,7 @@ const ARRAY_SLOTS: u64 = 4096;
 /// An old array of `ARRAY_SLOTS` slots (32 KiB: over the young limit, so pretenured).
 fn old_array<C: Collector>(heap: &mut Heap<C>, ty: TypeId) -> Persistent {
     heap.handle_scope(|heap, scope| {
-        let array = heap.allocate_local(scope, ty, ARRAY_SLOTS, 0).unwrap();
+        let array = heap.allocate(scope, ty, ARRAY_SLOTS, 0).unwrap();
         heap.persistent(array).unwrap()
     })
 }
@@ -177,7 +177,7 @@ fn old_to_new_stores<R: RememberedSet + Default>(c: &mut Criterion, name: &str) 
         b.iter(|| {
             i = (i + 7919) % ARRAY_SLOTS;
             heap.handle_scope(|heap, scope| {
-                let young = heap.allocate_local(scope, ty, 1, 0).unwrap();
+                let young = heap.allocate(scope, ty, 1, 0).unwrap();
                 heap.store(&array, i, young).unwrap();
             });
         });
@@ -205,7 +205,7 @@ fn populate<C: Collector>(
     }
     for slot in 0..2 {
         scope.scope(|inner| {
-            let child = heap.allocate_local(inner, ty, 2, 0).unwrap();
+            let child = heap.allocate(inner, ty, 2, 0).unwrap();
             heap.store(node, slot, child).unwrap();
             populate(heap, inner, ty, depth - 1, child);
         });
@@ -217,7 +217,7 @@ fn top_down_tree<C: Collector>(c: &mut Criterion, name: &str, mut heap: Heap<C>)
     c.bench_function(&format!("remembered_set/{name}/top_down_tree"), |b| {
         b.iter(|| {
             heap.handle_scope(|heap, scope| {
-                let root = heap.allocate_local(scope, ty, 2, 0).unwrap();
+                let root = heap.allocate(scope, ty, 2, 0).unwrap();
                 populate(heap, scope, ty, 16, root);
             });
         });

@@ -15,11 +15,11 @@
 //! let mut heap = Heap::new(HeapConfig::for_testing(), Generational::new(MarkSweep::new())).unwrap();
 //! let node = heap.intern_type("Node").unwrap();
 //! heap.handle_scope(|heap, scope| {
-//!     let old = heap.allocate_local(scope, node, 1, 0).unwrap();
+//!     let old = heap.allocate(scope, node, 1, 0).unwrap();
 //!     heap.collect(CollectionKind::Young);
 //!     heap.collect(CollectionKind::Young); // survived twice: promoted
 //!     scope.scope(|inner| {
-//!         let young = heap.allocate_local(inner, node, 0, 8).unwrap();
+//!         let young = heap.allocate(inner, node, 0, 8).unwrap();
 //!         heap.store(old, 0, young).unwrap(); // an old-to-new slot, remembered
 //!     }); // the young object's local is gone: only the slot keeps it
 //!     heap.collect(CollectionKind::Young);

@@ -6,8 +6,8 @@
 
 use gc_core::page::PageRef;
 use gc_core::{
-    CollectionKind, GcKind, GcReason, Heap, HeapConfig, HeapError, LocalValue, PAGE_SIZE,
-    RememberedSet, Rooted, SlotContent, SpaceId,
+    CollectionKind, GcKind, GcReason, Heap, HeapConfig, HeapError, PAGE_SIZE, RememberedSet,
+    Rooted, SlotContent, SpaceId, Value,
 };
 use gc_marksweep::MarkSweep;
 use gc_scavenge::{
@@ -60,10 +60,10 @@ fn survivors_are_copied_on_the_first_scavenge_and_promoted_on_the_second() {
     let mut heap = heap();
     let ty = heap.intern_type("Node").unwrap();
     heap.handle_scope(|heap, scope| {
-        let kept = heap.allocate_local(scope, ty, 1, 8).unwrap(); // 24 bytes
+        let kept = heap.allocate(scope, ty, 1, 8).unwrap(); // 24 bytes
         scope.scope(|inner| {
-            let child = heap.allocate_local(inner, ty, 0, 0).unwrap(); // 8 bytes
-            heap.allocate_local(inner, ty, 2, 100).unwrap(); // 128 bytes of garbage
+            let child = heap.allocate(inner, ty, 0, 0).unwrap(); // 8 bytes
+            heap.allocate(inner, ty, 2, 100).unwrap(); // 128 bytes of garbage
             heap.store(kept, 0, child).unwrap();
         });
         assert_eq!(space_of(heap, kept), (SpaceId::NewSpace, 0));
@@ -78,7 +78,7 @@ fn survivors_are_copied_on_the_first_scavenge_and_promoted_on_the_second() {
         assert_eq!(space_of(heap, kept).0, SpaceId::OldSpace);
         let result = heap.collector().last_scavenge().unwrap();
         assert_eq!((result.promoted_objects, result.copied_objects), (2, 0));
-        let loaded = heap.load_local(scope, kept, 0).unwrap();
+        let loaded = heap.load(scope, kept, 0).unwrap();
         let loaded = loaded.as_local().expect("slot lost");
         assert_eq!(space_of(heap, loaded).0, SpaceId::OldSpace);
         assert_eq!(heap.live_graph().objects, 2);
@@ -95,7 +95,7 @@ fn the_number_of_survivals_before_promotion_is_configurable() {
     let mut heap = Heap::new(HeapConfig::for_testing(), plan).unwrap();
     let ty = heap.intern_type("").unwrap();
     let spaces = heap.handle_scope(|heap, scope| {
-        let object = heap.allocate_local(scope, ty, 0, 0).unwrap();
+        let object = heap.allocate(scope, ty, 0, 0).unwrap();
         let mut spaces = Vec::new();
         for _ in 0..4 {
             heap.collect(CollectionKind::Young);
@@ -114,14 +114,14 @@ fn old_to_new_slots_follow_their_targets<R: RememberedSet>(remembered: R) {
     let mut heap = heap_with(remembered);
     let ty = heap.intern_type("").unwrap();
     heap.handle_scope(|heap, scope| {
-        let old = heap.allocate_local(scope, ty, 3, 0).unwrap();
+        let old = heap.allocate(scope, ty, 3, 0).unwrap();
         heap.collect(CollectionKind::Young);
         heap.collect(CollectionKind::Young);
         assert_eq!(space_of(heap, old).0, SpaceId::OldSpace);
         let weak = scope.scope(|inner| {
-            let young = heap.allocate_local(inner, ty, 0, 16).unwrap();
+            let young = heap.allocate(inner, ty, 0, 16).unwrap();
             heap.store(old, 1, young).unwrap();
-            heap.store(old, 2, LocalValue::Smi(7)).unwrap();
+            heap.store(old, 2, Value::Smi(7)).unwrap();
             assert_eq!(heap.collector().remembered_set().len(), 1);
             heap.downgrade(young).unwrap()
         });
@@ -133,7 +133,7 @@ fn old_to_new_slots_follow_their_targets<R: RememberedSet>(remembered: R) {
 
         heap.collect(CollectionKind::Young);
         assert_eq!(heap.collector().remembered_set().len(), 0, "promoted");
-        let target = heap.load_local(scope, old, 1).unwrap();
+        let target = heap.load(scope, old, 1).unwrap();
         let target = target.as_local().expect("slot lost");
         assert!(heap.refers_to(weak, target).unwrap());
         assert_eq!(space_of(heap, target).0, SpaceId::OldSpace);
@@ -141,11 +141,11 @@ fn old_to_new_slots_follow_their_targets<R: RememberedSet>(remembered: R) {
         // A young object stored and then overwritten: its stale slot is dropped, the object
         // freed.
         let weak = scope.scope(|inner| {
-            let young = heap.allocate_local(inner, ty, 0, 0).unwrap();
+            let young = heap.allocate(inner, ty, 0, 0).unwrap();
             heap.store(old, 0, young).unwrap();
             heap.downgrade(young).unwrap()
         });
-        heap.store(old, 0, LocalValue::Null).unwrap();
+        heap.store(old, 0, Value::Null).unwrap();
         assert_eq!(heap.collector().remembered_set().len(), 1);
         heap.collect(CollectionKind::Young);
         assert!(!heap.is_alive(weak).unwrap());
@@ -172,10 +172,10 @@ fn a_promoted_object_pointing_at_a_younger_one_is_remembered() {
     let mut heap = heap();
     let ty = heap.intern_type("").unwrap();
     heap.handle_scope(|heap, scope| {
-        let parent = heap.allocate_local(scope, ty, 1, 0).unwrap();
+        let parent = heap.allocate(scope, ty, 1, 0).unwrap();
         heap.collect(CollectionKind::Young); // parent: age 1
         scope.scope(|inner| {
-            let child = heap.allocate_local(inner, ty, 0, 0).unwrap();
+            let child = heap.allocate(inner, ty, 0, 0).unwrap();
             heap.store(parent, 0, child).unwrap(); // young to young: not remembered
         });
         assert_eq!(heap.collector().remembered_set().len(), 0);
@@ -201,11 +201,11 @@ fn weak_handles_and_external_memory_of_young_objects() {
     let mut heap = heap();
     let ty = heap.intern_type("ArrayBuffer").unwrap();
     heap.handle_scope(|heap, scope| {
-        let kept = heap.allocate_local(scope, ty, 0, 0).unwrap();
+        let kept = heap.allocate(scope, ty, 0, 0).unwrap();
         heap.set_external_bytes(kept, 1000).unwrap();
         let weak_kept = heap.downgrade(kept).unwrap();
         let weak_dropped = scope.scope(|inner| {
-            let dropped = heap.allocate_local(inner, ty, 0, 0).unwrap();
+            let dropped = heap.allocate(inner, ty, 0, 0).unwrap();
             heap.set_external_bytes(dropped, 5000).unwrap();
             heap.downgrade(dropped).unwrap()
         });
@@ -235,10 +235,10 @@ fn large_objects_take_part_in_the_remembered_set() {
     let ty = heap.intern_type("Big").unwrap();
     let slots = 2 * PAGE_SIZE as u64 / 8; // slots run past the large page's first PAGE_SIZE
     heap.handle_scope(|heap, scope| {
-        let big = heap.allocate_local(scope, ty, slots, 0).unwrap();
+        let big = heap.allocate(scope, ty, slots, 0).unwrap();
         assert_eq!(space_of(heap, big).0, SpaceId::LargeObjectSpace);
         let weak = scope.scope(|inner| {
-            let young = heap.allocate_local(inner, ty, 0, 0).unwrap();
+            let young = heap.allocate(inner, ty, 0, 0).unwrap();
             heap.store(big, slots - 1, young).unwrap();
             heap.store(big, 0, young).unwrap();
             heap.downgrade(young).unwrap()
@@ -246,7 +246,7 @@ fn large_objects_take_part_in_the_remembered_set() {
         assert_eq!(heap.collector().remembered_set().len(), 2);
         heap.collect(CollectionKind::Young);
         assert!(heap.is_alive(weak).unwrap());
-        let last = heap.load_local(scope, big, slots - 1).unwrap();
+        let last = heap.load(scope, big, slots - 1).unwrap();
         let last = last.as_local().expect("slot lost");
         assert!(heap.refers_to(weak, last).unwrap());
         heap.collect(CollectionKind::Young);
@@ -261,16 +261,16 @@ fn objects_over_the_young_limit_are_allocated_old() {
     let ty = heap.intern_type("").unwrap();
     heap.handle_scope(|heap, scope| {
         let small = heap
-            .allocate_local(scope, ty, 0, MAX_YOUNG_OBJECT_SIZE as u64 - 8)
+            .allocate(scope, ty, 0, MAX_YOUNG_OBJECT_SIZE as u64 - 8)
             .unwrap();
         let medium = heap
-            .allocate_local(scope, ty, 0, MAX_YOUNG_OBJECT_SIZE as u64)
+            .allocate(scope, ty, 0, MAX_YOUNG_OBJECT_SIZE as u64)
             .unwrap();
         assert_eq!(space_of(heap, small).0, SpaceId::NewSpace);
         assert_eq!(space_of(heap, medium).0, SpaceId::OldSpace);
-        let young = heap.allocate_local(scope, ty, 0, 0).unwrap();
+        let young = heap.allocate(scope, ty, 0, 0).unwrap();
         let holder = heap
-            .allocate_local(scope, ty, 1, MAX_YOUNG_OBJECT_SIZE as u64)
+            .allocate(scope, ty, 1, MAX_YOUNG_OBJECT_SIZE as u64)
             .unwrap();
         heap.store(holder, 0, young).unwrap();
         assert_eq!(heap.collector().remembered_set().len(), 1);
@@ -282,13 +282,13 @@ fn a_full_collection_empties_new_space_and_the_remembered_set() {
     let mut heap = heap();
     let ty = heap.intern_type("").unwrap();
     heap.handle_scope(|heap, scope| {
-        let old = heap.allocate_local(scope, ty, 1, 0).unwrap();
+        let old = heap.allocate(scope, ty, 1, 0).unwrap();
         heap.collect(CollectionKind::Young);
         heap.collect(CollectionKind::Young);
-        let young = heap.allocate_local(scope, ty, 0, 40).unwrap();
+        let young = heap.allocate(scope, ty, 0, 40).unwrap();
         heap.store(old, 0, young).unwrap();
         scope.scope(|inner| {
-            heap.allocate_local(inner, ty, 0, 1000).unwrap(); // garbage
+            heap.allocate(inner, ty, 0, 1000).unwrap(); // garbage
         });
         heap.collect(CollectionKind::Full);
         let event = heap.events().last().unwrap();
@@ -303,7 +303,7 @@ fn a_full_collection_empties_new_space_and_the_remembered_set() {
         assert_eq!(heap.collector().new_space().object_bytes(lab), 0);
         assert_eq!(heap.stats().used_bytes, 16 + 48);
         // New space takes objects again.
-        let next = heap.allocate_local(scope, ty, 0, 0).unwrap();
+        let next = heap.allocate(scope, ty, 0, 0).unwrap();
         assert_eq!(space_of(heap, next).0, SpaceId::NewSpace);
     });
 }
@@ -329,9 +329,9 @@ fn filling_new_space_scavenges_and_high_survival_grows_the_semispaces() {
         for i in 0..40_000 {
             // 32 bytes; every other one kept, by a local of the scope `kept`.
             if i % 2 == 0 {
-                heap.allocate_local(kept, ty, 1, 16).unwrap();
+                heap.allocate(kept, ty, 1, 16).unwrap();
             } else {
-                kept.scope(|dropped| heap.allocate_local(dropped, ty, 1, 16).map(|_| ()))
+                kept.scope(|dropped| heap.allocate(dropped, ty, 1, 16).map(|_| ()))
                     .unwrap();
             }
         }
@@ -346,7 +346,7 @@ fn filling_new_space_scavenges_and_high_survival_grows_the_semispaces() {
     // Now nothing survives (the kept objects' scope closed): after enough low-survival
     // scavenges the semispaces shrink back.
     for _ in 0..200_000 {
-        heap.handle_scope(|heap, scope| heap.allocate_local(scope, ty, 1, 16).map(|_| ()))
+        heap.handle_scope(|heap, scope| heap.allocate(scope, ty, 1, 16).map(|_| ()))
             .unwrap();
     }
     assert_eq!(heap.collector().new_space().capacity(), 1);
@@ -368,7 +368,7 @@ fn promotion_failure_ends_in_a_full_collection_not_an_error() {
         let mut old = 0;
         for payload in [100_000, MAX_YOUNG_OBJECT_SIZE as u64] {
             loop {
-                match heap.allocate_local(scope, ty, 0, payload) {
+                match heap.allocate(scope, ty, 0, payload) {
                     Ok(_) => old += 1,
                     Err(HeapError::OutOfMemory(_)) => break,
                     Err(error) => panic!("{error}"),
@@ -377,7 +377,7 @@ fn promotion_failure_ends_in_a_full_collection_not_an_error() {
         }
         // The largest young object: no gap old space has left can take it.
         let young = heap
-            .allocate_local(scope, ty, 0, MAX_YOUNG_OBJECT_SIZE as u64 - 16)
+            .allocate(scope, ty, 0, MAX_YOUNG_OBJECT_SIZE as u64 - 16)
             .unwrap();
         assert_eq!(space_of(heap, young).0, SpaceId::NewSpace);
         heap.collect(CollectionKind::Young); // age 1: due for promotion at the next scavenge
@@ -412,14 +412,14 @@ fn bad_arguments_change_nothing_in_a_generational_heap() {
     let mut heap = heap();
     let ty = heap.intern_type("").unwrap();
     heap.handle_scope(|heap, scope| {
-        let object = heap.allocate_local(scope, ty, 1, 0).unwrap();
+        let object = heap.allocate(scope, ty, 1, 0).unwrap();
         assert_eq!(
-            heap.store(object, 1, LocalValue::Null),
+            heap.store(object, 1, Value::Null),
             Err(HeapError::SlotOutOfRange { slot: 1, slots: 1 })
         );
         heap.collect(CollectionKind::Young);
         assert_eq!(heap.read(object, 0), Ok(SlotContent::Null));
-        assert_eq!(heap.load_local(scope, object, 0), Ok(LocalValue::Null));
+        assert_eq!(heap.load(scope, object, 0), Ok(Value::Null));
     });
 }
 
@@ -445,7 +445,7 @@ fn to_space_takes_every_survivor_of_a_full_from_space() {
         seed % n
     };
     heap.handle_scope(|heap, scope| {
-        let root = heap.allocate_local(scope, ty, 4096, 0).unwrap(); // pretenured: 32 KiB
+        let root = heap.allocate(scope, ty, 4096, 0).unwrap(); // pretenured: 32 KiB
         // The objects are locals of a scope that closes before the second scavenge.
         let count = scope.scope(|kept| {
             let mut objects = Vec::new();
@@ -457,7 +457,7 @@ fn to_space_takes_every_survivor_of_a_full_from_space() {
                 };
                 // Kept unless allocated after the scavenge.
                 let object = kept.escapable(|inner| {
-                    let object = heap.allocate_local(inner, ty, 0, payload).unwrap();
+                    let object = heap.allocate(inner, ty, 0, payload).unwrap();
                     (heap.stats().gc_count == 0).then(|| inner.escape(object))
                 });
                 objects.extend(object);

@@ -25,7 +25,7 @@ use std::time::{Duration, Instant};
 
 use criterion::{Criterion, criterion_group, criterion_main};
 use gclab::collectors::{CollectorChoice, CollectorVisitor};
-use gclab::{Collector, Heap, HeapConfig, HeapError, LocalValue, VerifyHeap};
+use gclab::{Collector, Heap, HeapConfig, HeapError, Value, VerifyHeap};
 use gclab::{HandleScope, Local, TypeId};
 
 /// Operations per handle scope in the per-operation benchmarks.
@@ -78,13 +78,13 @@ impl CollectorVisitor for Operations<'_> {
             .bench_function(name, |b| {
                 b.iter_custom(|iters| {
                     time_in_scopes(&mut heap, iters, |heap, scope| {
-                        black_box(heap.allocate_local(scope, node, 2, 0).ok());
+                        black_box(heap.allocate(scope, node, 2, 0).ok());
                     })
                 })
             });
         heap.handle_scope(|heap, outer| -> Result<(), HeapError> {
-            let parent = heap.allocate_local(outer, node, 2, 0)?;
-            let child = heap.allocate_local(outer, node, 2, 0)?;
+            let parent = heap.allocate(outer, node, 2, 0)?;
+            let child = heap.allocate(outer, node, 2, 0)?;
             heap.store(parent, 0, child)?;
             c.benchmark_group("local").bench_function(name, |b| {
                 b.iter_custom(|iters| {
@@ -96,7 +96,7 @@ impl CollectorVisitor for Operations<'_> {
             c.benchmark_group("load_store").bench_function(name, |b| {
                 b.iter_custom(|iters| {
                     time_in_scopes(heap, iters, |heap, scope| {
-                        if let Ok(LocalValue::Ref(loaded)) = heap.load_local(scope, parent, 0) {
+                        if let Ok(Value::Ref(loaded)) = heap.load(scope, parent, 0) {
                             black_box(heap.store(parent, 1, loaded).ok());
                         }
                     })
@@ -150,7 +150,7 @@ fn build<'s, C: Collector>(
     node: TypeId,
     depth: u32,
 ) -> Result<Local<'s>, HeapError> {
-    let tree = heap.allocate_local(scope, node, 2, 0)?;
+    let tree = heap.allocate(scope, node, 2, 0)?;
     if depth > 0 {
         scope.scope(|children| -> Result<(), HeapError> {
             for slot in 0..2 {
@@ -171,7 +171,7 @@ fn count<C: Collector>(
     scope.scope(|scope| {
         let mut nodes = 1;
         for slot in 0..2 {
-            if let LocalValue::Ref(child) = heap.load_local(scope, tree, slot)? {
+            if let Value::Ref(child) = heap.load(scope, tree, slot)? {
                 nodes += count(heap, scope, child)?;
             }
         }

@@ -14,7 +14,7 @@ use std::process::ExitCode;
 
 use gclab::{
     CollectionKind, Collector, CollectorChoice, Heap, HeapConfig, HeapError, HeapVisitor,
-    LocalValue, SlotContent, run_with,
+    SlotContent, Value, run_with,
 };
 
 /// The runtime's program: a list of 100 000 cells, every other one unlinked, then a full
@@ -28,13 +28,13 @@ impl HeapVisitor for Program {
         println!("collector: {}", C::CONSTRAINTS.name);
         let cell = heap.intern_type("Cell")?;
         heap.handle_scope(|heap, scope| -> Result<(), HeapError> {
-            let head = heap.allocate_local(scope, cell, 2, 0)?;
+            let head = heap.allocate(scope, cell, 2, 0)?;
             // One local walks the list's end: `load_into` moves it along, no local per cell.
             let tail = heap.local(scope, head)?;
             for n in 0..100_000 {
                 scope.scope(|scope| -> Result<(), HeapError> {
-                    let next = heap.allocate_local(scope, cell, 2, 0)?;
-                    heap.store(next, 1, LocalValue::Smi(n))?;
+                    let next = heap.allocate(scope, cell, 2, 0)?;
+                    heap.store(next, 1, Value::Smi(n))?;
                     heap.store(tail, 0, next)?;
                     Ok(())
                 })?;
@@ -45,7 +45,7 @@ impl HeapVisitor for Program {
             scope.scope(|scope| -> Result<(), HeapError> {
                 let next = heap.local(scope, head)?;
                 while heap.load_into(next, at, 0)? == SlotContent::Reference {
-                    let after = heap.load_local(scope, next, 0)?;
+                    let after = heap.load(scope, next, 0)?;
                     heap.store(at, 0, after)?;
                     if heap.load_into(at, at, 0)? != SlotContent::Reference {
                         break;

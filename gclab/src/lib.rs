@@ -1,7 +1,7 @@
 //! # gclab: the heap for a language runtime, with its collector chosen by cargo feature
 //!
 //! The one crate a runtime depends on to embed gclab's heap. It re-exports the mutator API of
-//! `gc-core` ([`Heap`], [`Handle`], [`Value`], [`HeapConfig`], events, errors) and holds each
+//! `gc-core` ([`Heap`], [`HandleScope`], [`Local`], [`Persistent`], [`HeapConfig`], events, errors) and holds each
 //! collector behind a cargo feature of its own:
 //!
 //! | feature | collectors it adds |
@@ -44,10 +44,10 @@
 //!         let node = heap.intern_type("Node")?;
 //!         let kept = heap.handle_scope(|heap, scope| {
 //!             // 1 reference slot, 0 raw bytes; rooted by a local until the scope ends.
-//!             let parent = heap.allocate_local(scope, node, 1, 0)?;
-//!             let child = heap.allocate_local(scope, node, 0, 64)?;
+//!             let parent = heap.allocate(scope, node, 1, 0)?;
+//!             let child = heap.allocate(scope, node, 0, 64)?;
 //!             heap.store(parent, 0, child)?; // through the write barrier
-//!             heap.allocate_local(scope, node, 0, 64)?; // garbage once the scope ends
+//!             heap.allocate(scope, node, 0, 64)?; // garbage once the scope ends
 //!             heap.persistent(parent) // a root that outlives the scope
 //!         })?;
 //!         heap.collect(CollectionKind::Full);
@@ -85,11 +85,11 @@ pub use gc_core::{Heap, HeapStats};
 
 // Roots: what the mutator holds objects by.
 pub use gc_core::{
-    EscapableHandleScope, Handle, HandleScope, HandleScopes, Local, Persistent, Rooted, WeakHandle,
+    EscapableHandleScope, HandleScope, HandleScopes, Local, Persistent, Rooted, WeakHandle,
 };
 
 // Objects, and the values their slots hold.
-pub use gc_core::{LocalValue, ObjectShape, SlotContent, Smi, StoreValue, TypeId, Value};
+pub use gc_core::{ObjectShape, SlotContent, Smi, StoreValue, TypeId, Value};
 
 // Configuration and errors.
 pub use gc_core::{ConfigError, HeapConfig, HeapError, OutOfMemory, PageSourceKind, VerifyHeap};

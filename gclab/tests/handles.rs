@@ -3,8 +3,8 @@
 
 use gclab::collectors::{CollectorChoice, HeapVisitor, run_with};
 use gclab::{
-    CollectionKind, Collector, HandleScope, Heap, HeapConfig, HeapError, Local, LocalValue,
-    Persistent, SlotContent, TypeId, WeakHandle,
+    CollectionKind, Collector, HandleScope, Heap, HeapConfig, HeapError, Local, Persistent,
+    SlotContent, TypeId, Value, WeakHandle,
 };
 
 fn config() -> HeapConfig {
@@ -43,13 +43,13 @@ fn list<'s, C: Collector>(
     cell: TypeId,
     n: i32,
 ) -> Result<Local<'s>, HeapError> {
-    let head = heap.allocate_local(scope, cell, 2, 0)?;
+    let head = heap.allocate(scope, cell, 2, 0)?;
     scope.scope(|inner| -> Result<(), HeapError> {
         let tail = heap.local(inner, head)?;
         for value in 0..n {
-            heap.store(tail, 0, LocalValue::Smi(value))?;
+            heap.store(tail, 0, Value::Smi(value))?;
             if value + 1 < n {
-                let next = heap.allocate_local(inner, cell, 2, 0)?;
+                let next = heap.allocate(inner, cell, 2, 0)?;
                 heap.store(tail, 1, next)?;
                 heap.load_into(tail, tail, 1)?;
             }
@@ -106,7 +106,7 @@ fn temporary<C: Collector>(
     scope: &mut HandleScope<'_>,
     t: TypeId,
 ) -> WeakHandle {
-    let local = heap.allocate_local(scope, t, 0, 8).unwrap();
+    let local = heap.allocate(scope, t, 0, 8).unwrap();
     heap.downgrade(local).unwrap()
 }
 
@@ -116,7 +116,7 @@ fn scopes_free_exactly_their_own_locals<C: Collector>(mut heap: Heap<C>) {
         let kept = temporary(heap, outer, t);
         let (inner_only, escaped) = outer.escapable(|inner| {
             let dropped = temporary(heap, inner, t);
-            let survivor = heap.allocate_local(inner, t, 0, 8).unwrap();
+            let survivor = heap.allocate(inner, t, 0, 8).unwrap();
             let weak = heap.downgrade(survivor).unwrap();
             inner.escape(survivor);
             (dropped, weak)
@@ -210,10 +210,10 @@ impl<C: Collector> Runtime<C> {
         scope: &mut HandleScope<'s>,
         depth: u32,
     ) -> Result<Local<'s>, EvalError> {
-        let pair = self.heap.allocate_local(scope, self.pair, 2, 0)?;
+        let pair = self.heap.allocate(scope, self.pair, 2, 0)?;
         for slot in 0..2 {
             if depth == 0 {
-                self.heap.store(pair, slot, LocalValue::Smi(1))?;
+                self.heap.store(pair, slot, Value::Smi(1))?;
             } else {
                 let child = scope.scope(|inner| -> Result<(), EvalError> {
                     let child = self.make(inner, depth - 1)?;
@@ -234,11 +234,11 @@ impl<C: Collector> Runtime<C> {
         scope.scope(|scope| {
             let mut total = 0;
             for slot in 0..2 {
-                total += match self.heap.load_local(scope, tree, slot)? {
-                    LocalValue::Smi(_) if fail => return Err(EvalError::NotAPair),
-                    LocalValue::Smi(n) => n,
-                    LocalValue::Ref(child) => self.sum(scope, child, fail)?,
-                    LocalValue::Null => return Err(EvalError::NotAPair),
+                total += match self.heap.load(scope, tree, slot)? {
+                    Value::Smi(_) if fail => return Err(EvalError::NotAPair),
+                    Value::Smi(n) => n,
+                    Value::Ref(child) => self.sum(scope, child, fail)?,
+                    Value::Null => return Err(EvalError::NotAPair),
                 };
             }
             Ok(total)
@@ -281,10 +281,10 @@ fn slots_are_read_without_roots<C: Collector>(mut heap: Heap<C>) {
         heap.intern_type("String").unwrap(),
     );
     heap.handle_scope(|heap, scope| {
-        let host = heap.allocate_local(scope, pair, 3, 0).unwrap();
+        let host = heap.allocate(scope, pair, 3, 0).unwrap();
         let text = heap.allocate_with_bytes(scope, string, 0, b"abc").unwrap();
         heap.store(host, 0, text).unwrap();
-        heap.store(host, 1, LocalValue::Smi(-7)).unwrap();
+        heap.store(host, 1, Value::Smi(-7)).unwrap();
         let before = scope.stack_len();
         assert_eq!(heap.read(host, 0), Ok(SlotContent::Reference));
         assert_eq!(heap.read(host, 1), Ok(SlotContent::Smi(-7)));
@@ -300,10 +300,10 @@ fn slots_are_read_without_roots<C: Collector>(mut heap: Heap<C>) {
             Err(HeapError::SlotOutOfRange { slot: 3, slots: 3 })
         );
         assert_eq!(
-            heap.store(host, 1, LocalValue::Smi(1 << 30)),
+            heap.store(host, 1, Value::Smi(1 << 30)),
             Err(HeapError::SmiOutOfRange(1 << 30))
         );
-        let loaded = heap.load_local(scope, host, 0).unwrap().as_local().unwrap();
+        let loaded = heap.load(scope, host, 0).unwrap().as_local().unwrap();
         assert!(heap.same_object(loaded, text).unwrap());
         assert_eq!(heap.payload(loaded).unwrap(), b"abc");
     });
@@ -322,12 +322,12 @@ fn a_scope_opened_inside_makes_the_outer_one_unusable_until_it_closes<C: Collect
     scopes.enter(|outer| {
         scopes.enter(|inner| {
             assert_eq!(
-                heap.allocate_local(outer, t, 0, 0),
+                heap.allocate(outer, t, 0, 0),
                 Err(HeapError::NotInnermostScope)
             );
-            assert!(heap.allocate_local(inner, t, 0, 0).is_ok());
+            assert!(heap.allocate(inner, t, 0, 0).is_ok());
         });
-        assert!(heap.allocate_local(outer, t, 0, 0).is_ok());
+        assert!(heap.allocate(outer, t, 0, 0).is_ok());
     });
     assert_eq!(heap.stats().local_handles, 0);
 }
@@ -355,7 +355,7 @@ mod two_heaps {
         theirs.handle_scopes().enter(|their_scope| {
             mine.handle_scope(|mine, _| {
                 assert_eq!(
-                    mine.allocate_local(their_scope, t, 0, 0),
+                    mine.allocate(their_scope, t, 0, 0),
                     Err(HeapError::NotInnermostScope)
                 );
             })
@@ -368,12 +368,12 @@ mod two_heaps {
         let (mut mine, t) = heap();
         let (mut theirs, _) = heap();
         let their_root = theirs.handle_scope(|theirs, scope| {
-            let local = theirs.allocate_local(scope, t, 1, 0).unwrap();
+            let local = theirs.allocate(scope, t, 1, 0).unwrap();
             theirs.persistent(local).unwrap()
         });
         assert_eq!(mine.shape(&their_root), Err(HeapError::ForeignPersistent));
         mine.handle_scope(|mine, scope| {
-            let host = mine.allocate_local(scope, t, 1, 0).unwrap();
+            let host = mine.allocate(scope, t, 1, 0).unwrap();
             assert_eq!(
                 mine.store(host, 0, &their_root),
                 Err(HeapError::ForeignPersistent)
@@ -392,9 +392,9 @@ mod two_heaps {
         let (mut mine, t) = heap();
         let (mut theirs, _) = heap();
         mine.handle_scope(|mine, my_scope| {
-            let _mine = mine.allocate_local(my_scope, t, 1, 0).unwrap();
+            let _mine = mine.allocate(my_scope, t, 1, 0).unwrap();
             theirs.handle_scope(|theirs, their_scope| {
-                let their_local = theirs.allocate_local(their_scope, t, 1, 0).unwrap();
+                let their_local = theirs.allocate(their_scope, t, 1, 0).unwrap();
                 assert_eq!(mine.read(their_local, 0), Err(HeapError::ForeignLocal));
                 assert_eq!(mine.shape(their_local), Err(HeapError::ForeignLocal));
             });

@@ -6,7 +6,7 @@
 //! Written as a runtime would write it against the API: each tree node is made in a handle scope
 //! of its own, so the local stack never holds more than a path's worth of locals.
 
-use gc_core::{Collector, HandleScope, Heap, HeapError, Local, LocalValue, Persistent, TypeId};
+use gc_core::{Collector, HandleScope, Heap, HeapError, Local, Persistent, TypeId, Value};
 
 use super::WorkloadError;
 
@@ -53,7 +53,7 @@ impl Trees {
         scope: &mut HandleScope<'s>,
         depth: u32,
     ) -> Result<Local<'s>, HeapError> {
-        let node = heap.allocate_local(scope, self.node, 2, 0)?;
+        let node = heap.allocate(scope, self.node, 2, 0)?;
         if depth > 0 {
             scope.scope(|children| -> Result<(), HeapError> {
                 for slot in 0..2 {
@@ -102,7 +102,7 @@ fn count_nodes<C: Collector>(
     scope.scope(|scope| {
         let mut count = 1;
         for slot in 0..2 {
-            if let LocalValue::Ref(child) = heap.load_local(scope, node, slot)? {
+            if let Value::Ref(child) = heap.load(scope, node, slot)? {
                 count += count_nodes(heap, scope, child)?;
             }
         }

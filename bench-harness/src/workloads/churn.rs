@@ -10,7 +10,7 @@
 use std::collections::VecDeque;
 
 use gc_core::{
-    Collector, HandleScope, Heap, HeapError, Local, LocalValue, Persistent, TypeId, WeakHandle,
+    Collector, HandleScope, Heap, HeapError, Local, Persistent, TypeId, Value, WeakHandle,
 };
 
 use super::WorkloadError;
@@ -53,7 +53,7 @@ impl Churn {
         let table_type = heap.intern_type("Table")?;
         let entry = heap.intern_type("Entry")?;
         let table = heap.handle_scope(|heap, scope| {
-            let table = heap.allocate_local(scope, table_type, table_slots, 0)?;
+            let table = heap.allocate(scope, table_type, table_slots, 0)?;
             heap.persistent(table)
         })?;
         Ok(Churn {
@@ -93,10 +93,10 @@ impl Churn {
     ) -> Result<Local<'s>, HeapError> {
         let slots = self.rng.below(3);
         let bytes = self.payload_size();
-        let object = heap.allocate_local(scope, self.entry, slots, bytes)?;
+        let object = heap.allocate(scope, self.entry, slots, bytes)?;
         if slots > 0 {
             // In range: below 2^30 by the modulus.
-            heap.store(object, 0, LocalValue::Smi((step % SMI_LIMIT) as i32))?;
+            heap.store(object, 0, Value::Smi((step % SMI_LIMIT) as i32))?;
         }
         if slots > 1 {
             self.link_to_random_entry(heap, scope, object, 1)?;
@@ -112,7 +112,7 @@ impl Churn {
         slot: u64,
     ) -> Result<(), HeapError> {
         let entry = self.rng.below(self.table_slots);
-        let target = heap.load_local(scope, &self.table, entry)?;
+        let target = heap.load(scope, &self.table, entry)?;
         heap.store(object, slot, target)
     }
 

@@ -3,7 +3,7 @@
 //! the list is built, and the list is as deep as it is long, which stresses marking (a worklist,
 //! never recursion) and then sweeping a heap that suddenly holds only garbage.
 
-use gc_core::{Collector, Heap, LocalValue, Persistent, SlotContent, TypeId};
+use gc_core::{Collector, Heap, Persistent, SlotContent, TypeId, Value};
 
 use super::WorkloadError;
 
@@ -26,9 +26,9 @@ pub fn run<C: Collector>(heap: &mut Heap<C>, scale: u32) -> Result<Vec<Persisten
     Ok(Vec::new())
 }
 
-fn element(index: u64) -> LocalValue<'static> {
+fn element(index: u64) -> Value<'static> {
     // In range: below 2^30 by the modulus.
-    LocalValue::Smi((index % SMI_LIMIT) as i32)
+    Value::Smi((index % SMI_LIMIT) as i32)
 }
 
 /// Builds the list `length - 1, ..., 1, 0`; slot 0 holds the element, slot 1 the rest. The head
@@ -51,7 +51,7 @@ fn cons<C: Collector>(
     rest: Option<&Persistent>,
 ) -> Result<Persistent, WorkloadError> {
     heap.handle_scope(|heap, scope| {
-        let node = heap.allocate_local(scope, pair, 2, NODE_PAYLOAD)?;
+        let node = heap.allocate(scope, pair, 2, NODE_PAYLOAD)?;
         heap.store(node, 0, element(index))?;
         if let Some(rest) = rest {
             heap.store(node, 1, rest)?;

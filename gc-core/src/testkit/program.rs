@@ -21,7 +21,7 @@ use crate::heap::Heap;
 use crate::local_handles::{EscapableHandleScope, HandleScope, Local};
 use crate::page::{AREA_OFFSET, MAX_REGULAR_OBJECT_SIZE, PAGE_SIZE};
 use crate::persistent_handles::Persistent;
-use crate::value::{LocalValue, SlotContent};
+use crate::value::{SlotContent, Value};
 
 const TYPES: [&str; 4] = ["Node", "Leaf", "Array", "String"];
 
@@ -360,7 +360,7 @@ impl<C: Collector> Runner<C> {
         let type_id = self.heap.intern_type(name).map_err(text)?;
         let local = match self
             .heap
-            .allocate_local(scope, type_id, slots.into(), bytes.into())
+            .allocate(scope, type_id, slots.into(), bytes.into())
         {
             Ok(local) => local,
             Err(HeapError::OutOfMemory(error)) if self.policy == OutOfMemoryPolicy::Tolerate => {
@@ -406,10 +406,10 @@ impl<C: Collector> Runner<C> {
             return Ok(());
         };
         let (value, model_value) = match value {
-            OpValue::Null => (LocalValue::Null, ModelValue::Null),
-            OpValue::Smi(n) => (LocalValue::Smi(n), ModelValue::Smi(n)),
+            OpValue::Null => (Value::Null, ModelValue::Null),
+            OpValue::Smi(n) => (Value::Smi(n), ModelValue::Smi(n)),
             OpValue::Root(r) => match self.root(scope, frame, r)? {
-                Some((target, target_id)) => (LocalValue::Ref(target), ModelValue::Ref(target_id)),
+                Some((target, target_id)) => (Value::Ref(target), ModelValue::Ref(target_id)),
                 None => return Ok(()),
             },
         };
@@ -446,18 +446,15 @@ impl<C: Collector> Runner<C> {
         let Some((host, slot, expected)) = self.host_slot(scope, frame, host, slot)? else {
             return Ok(());
         };
-        let loaded = self
-            .heap
-            .load_local(scope, host, slot as u64)
-            .map_err(text)?;
+        let loaded = self.heap.load(scope, host, slot as u64).map_err(text)?;
         match (loaded, expected) {
-            (LocalValue::Ref(target), ModelValue::Ref(target_id)) => {
+            (Value::Ref(target), ModelValue::Ref(target_id)) => {
                 self.model.objects[target_id].roots += 1;
                 frame.locals.push((target, target_id));
                 Ok(())
             }
-            (LocalValue::Null, ModelValue::Null) => Ok(()),
-            (LocalValue::Smi(a), ModelValue::Smi(b)) if a == b => Ok(()),
+            (Value::Null, ModelValue::Null) => Ok(()),
+            (Value::Smi(a), ModelValue::Smi(b)) if a == b => Ok(()),
             (heap, model) => Err(format!("slot {slot} holds {heap:?}, model {model:?}")),
         }
     }
@@ -509,7 +506,7 @@ impl<C: Collector> Runner<C> {
         };
         let (weak, id) = self.weaks[i];
         let reachable = self.model.reachable()[id];
-        match self.heap.upgrade_local(scope, weak).map_err(text)? {
+        match self.heap.upgrade(scope, weak).map_err(text)? {
             Some(local) => {
                 self.model.objects[id].roots += 1;
                 frame.locals.push((local, id));
@@ -586,7 +583,7 @@ impl<C: Collector> Runner<C> {
         scopes.enter(|scope| {
             let local = self
                 .heap
-                .upgrade_local(scope, self.ids[id])
+                .upgrade(scope, self.ids[id])
                 .map_err(text)?
                 .ok_or("gone")?;
             self.compare_object(scope, local, id)
@@ -621,13 +618,10 @@ impl<C: Collector> Runner<C> {
             // Each slot is read twice: once without a root, once as a local in a nested scope.
             let read = self.heap.read(local, slot as u64).map_err(text)?;
             let same = scope.scope(|scope| -> Result<bool, String> {
-                let loaded = self
-                    .heap
-                    .load_local(scope, local, slot as u64)
-                    .map_err(text)?;
+                let loaded = self.heap.load(scope, local, slot as u64).map_err(text)?;
                 Ok(SlotContent::from(loaded) == read
                     && match (loaded, expected) {
-                        (LocalValue::Ref(target), ModelValue::Ref(target_id)) => {
+                        (Value::Ref(target), ModelValue::Ref(target_id)) => {
                             self.heap
                                 .refers_to(self.ids[target_id], target)
                                 .map_err(text)?
@@ -636,8 +630,8 @@ impl<C: Collector> Runner<C> {
                                     .slot_refers_to(local, slot as u64, target)
                                     .map_err(text)?
                         }
-                        (loaded, ModelValue::Null) => loaded == LocalValue::Null,
-                        (loaded, ModelValue::Smi(n)) => loaded == LocalValue::Smi(n),
+                        (loaded, ModelValue::Null) => loaded == Value::Null,
+                        (loaded, ModelValue::Smi(n)) => loaded == Value::Smi(n),
                         (_, ModelValue::Ref(_)) => false,
                     })
             })?;

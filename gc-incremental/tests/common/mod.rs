@@ -21,7 +21,7 @@ use std::time::Duration;
 use gc_core::testkit::{Model, ModelValue};
 use gc_core::{
     CollectionKind, Collector, EscapableHandleScope, GcKind, HandleScope, Heap, HeapConfig, Local,
-    LocalValue, Persistent, VerifyHeap, WeakHandle,
+    Persistent, Value, VerifyHeap, WeakHandle,
 };
 use gc_incremental::IncrementalConfig;
 use proptest::prelude::*;
@@ -383,7 +383,7 @@ impl<C: Collector> Runner<C> {
         let ty = self.heap.intern_type("Node").map_err(err)?;
         let local = self
             .heap
-            .allocate_local(scope, ty, slots.into(), bytes.into())
+            .allocate(scope, ty, slots.into(), bytes.into())
             .map_err(err)?;
         let id = self.model.allocate("Node", slots as usize, bytes as usize);
         self.ids.push(self.heap.downgrade(local).map_err(err)?);
@@ -423,9 +423,9 @@ impl<C: Collector> Runner<C> {
         let (value, model) = match value {
             Some(r) => {
                 let (target, target_id) = self.root(scope, frame, r)?.ok_or("no root")?;
-                (LocalValue::Ref(target), ModelValue::Ref(target_id))
+                (Value::Ref(target), ModelValue::Ref(target_id))
             }
-            None => (LocalValue::Null, ModelValue::Null),
+            None => (Value::Null, ModelValue::Null),
         };
         self.heap.store(host, slot as u64, value).map_err(err)?;
         self.model.objects[id].slots[slot] = model;
@@ -443,17 +443,15 @@ impl<C: Collector> Runner<C> {
             return Ok(());
         };
         match (
-            self.heap
-                .load_local(scope, host, slot as u64)
-                .map_err(err)?,
+            self.heap.load(scope, host, slot as u64).map_err(err)?,
             expected,
         ) {
-            (LocalValue::Ref(target), ModelValue::Ref(target_id)) => {
+            (Value::Ref(target), ModelValue::Ref(target_id)) => {
                 self.model.objects[target_id].roots += 1;
                 frame.locals.push((target, target_id));
                 Ok(())
             }
-            (LocalValue::Null, ModelValue::Null) => Ok(()),
+            (Value::Null, ModelValue::Null) => Ok(()),
             (heap, model) => Err(format!("slot {slot} holds {heap:?}, model {model:?}")),
         }
     }
@@ -479,13 +477,11 @@ impl<C: Collector> Runner<C> {
             _ => None,
         };
         let (loaded, target_id) = match (
-            self.heap
-                .load_local(scope, from, from_slot as u64)
-                .map_err(err)?,
+            self.heap.load(scope, from, from_slot as u64).map_err(err)?,
             expected,
         ) {
-            (LocalValue::Ref(loaded), ModelValue::Ref(target_id)) => (loaded, target_id),
-            (LocalValue::Null, ModelValue::Null) => return Ok(()),
+            (Value::Ref(loaded), ModelValue::Ref(target_id)) => (loaded, target_id),
+            (Value::Null, ModelValue::Null) => return Ok(()),
             (heap, model) => {
                 return Err(format!("slot {from_slot} holds {heap:?}, model {model:?}"));
             }
