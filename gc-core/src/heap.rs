@@ -26,6 +26,7 @@ use crate::local_handles::{HandleScope, HandleScopes, Local};
 use crate::object::{HeapObject, MAX_OBJECT_SIZE, ObjectShape};
 use crate::persistent_handles::Persistent;
 use crate::retaining_path::{ObjectKey, PathStep, retaining_paths};
+use crate::slot::Slot;
 use crate::stress::{self, StressAction};
 use crate::tagged::{Decoded, TaggedWord};
 use crate::type_table::{MAX_TYPES, TypeId};
@@ -164,11 +165,7 @@ impl<C: Collector> Heap<C> {
         if C::CONSTRAINTS.post_allocation {
             self.collector.post_allocation(&mut self.core, object);
         }
-        let counters = &mut self.core.counters;
-        counters.allocated_objects += 1;
-        counters.allocated_bytes += size as u64;
-        counters.bytes_since_full_gc += size;
-        counters.used_bytes += size;
+        self.core.counters.record_allocation(size);
         Ok((object, slow_from))
     }
 
@@ -234,12 +231,11 @@ impl<C: Collector> Heap<C> {
         Ok(unsafe { HeapObject::from_address(address) })
     }
 
-    fn checked_slot(object: HeapObject, slot: u64) -> Result<u32, HeapError> {
-        let slots = object.slot_count();
-        match u32::try_from(slot) {
-            Ok(index) if index < slots => Ok(index),
-            _ => Err(HeapError::SlotOutOfRange { slot, slots }),
-        }
+    #[inline(always)]
+    fn checked_slot(object: HeapObject, slot: u64) -> Result<Slot, HeapError> {
+        object
+            .checked_slot(slot)
+            .map_err(|slots| HeapError::SlotOutOfRange { slot, slots })
     }
 
     /// Stores `value` into slot `slot` of `host`, through the write barrier. `value` is a
@@ -252,9 +248,9 @@ impl<C: Collector> Heap<C> {
         value: impl StoreValue,
     ) -> Result<(), HeapError> {
         let object = self.object(&host)?;
-        let index = Self::checked_slot(object, slot)?;
+        let slot = Self::checked_slot(object, slot)?;
         let word = value.slot_word(&self.core.handles)?;
-        write_barrier::store(&mut self.collector, &mut self.core, object, index, word);
+        write_barrier::store(&mut self.collector, &mut self.core, object, slot, word);
         Ok(())
     }
 
@@ -327,8 +323,7 @@ impl<C: Collector> Heap<C> {
 
     #[inline(always)]
     fn slot_word(&self, host: &impl Rooted, slot: u64) -> Result<TaggedWord, HeapError> {
-        let object = self.object(host)?;
-        Ok(object.slot(Self::checked_slot(object, slot)?))
+        Ok(Self::checked_slot(self.object(host)?, slot)?.load())
     }
 
     /// Whether two roots name the same object.

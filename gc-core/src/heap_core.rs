@@ -22,17 +22,50 @@ use crate::old_space::{Expansion, OldSpace};
 use crate::page::{MAX_REGULAR_OBJECT_SIZE, PAGE_SIZE};
 use crate::type_table::TypeTable;
 
-/// Allocation counters.
+/// Allocation counters. Allocation bumps two of them; the bytes in objects and the bytes since
+/// the last full collection are kept as the allocation total at the moment a collector last set
+/// them, so the allocation fast path does not write them.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct AllocationCounters {
     /// Objects allocated since the heap was created.
     pub allocated_objects: u64,
     /// Bytes allocated since the heap was created.
     pub allocated_bytes: u64,
+    /// Bytes in objects when a collector last set them, and `allocated_bytes` then.
+    used_base: usize,
+    allocated_at_used_base: u64,
+    /// `allocated_bytes` at the end of the last full collection.
+    allocated_at_full_gc: u64,
+}
+
+impl AllocationCounters {
+    /// Counts an allocation of `size` bytes.
+    #[inline(always)]
+    pub fn record_allocation(&mut self, size: usize) {
+        self.allocated_objects += 1;
+        self.allocated_bytes += size as u64;
+    }
+
+    /// Bytes in objects now: what a collector last set, plus what was allocated since.
+    #[inline]
+    pub fn used_bytes(&self) -> usize {
+        self.used_base + (self.allocated_bytes - self.allocated_at_used_base) as usize
+    }
+
+    /// Sets the bytes in objects (a collector, after it freed or counted live objects).
+    pub fn set_used_bytes(&mut self, bytes: usize) {
+        self.used_base = bytes;
+        self.allocated_at_used_base = self.allocated_bytes;
+    }
+
     /// Bytes allocated since the last full collection.
-    pub bytes_since_full_gc: usize,
-    /// Bytes in objects now: increased by allocation, set by collectors after they free.
-    pub used_bytes: usize,
+    pub fn bytes_since_full_gc(&self) -> usize {
+        (self.allocated_bytes - self.allocated_at_full_gc) as usize
+    }
+
+    fn full_gc_done(&mut self) {
+        self.allocated_at_full_gc = self.allocated_bytes;
+    }
 }
 
 /// A pause in progress; see [`HeapCore::begin_pause`].
@@ -100,7 +133,7 @@ impl HeapCore {
 
     /// Bytes in objects.
     pub fn used_bytes(&self) -> usize {
-        self.counters.used_bytes
+        self.counters.used_bytes()
     }
 
     /// Bytes of pages owned by spaces.
@@ -208,7 +241,7 @@ impl HeapCore {
                 scope.start,
                 duration,
                 self.used_bytes(),
-                self.counters.bytes_since_full_gc,
+                self.counters.bytes_since_full_gc(),
             );
             self.growing.update(
                 &self.config,
@@ -216,7 +249,7 @@ impl HeapCore {
                 self.external.total(),
                 speeds,
             );
-            self.counters.bytes_since_full_gc = 0;
+            self.counters.full_gc_done();
             self.memory.trim_pool(self.page_pool_target());
         }
         let event = GcEvent {

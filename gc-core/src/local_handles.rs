@@ -263,7 +263,10 @@ impl LocalHandles {
         local: Local<'_>,
         address: Address,
     ) -> Result<(), crate::HeapError> {
-        self.address(local)?;
+        #[cfg(debug_assertions)]
+        if local.tag != self.tag {
+            return Err(crate::HeapError::ForeignLocal);
+        }
         self.set(local.index, address)
             .ok_or(crate::HeapError::ForeignLocal)
     }

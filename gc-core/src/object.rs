@@ -237,6 +237,24 @@ impl HeapObject {
         self.shape().size()
     }
 
+    /// Slot `index` when the object has it, else its slot count: one read of the header for both
+    /// the check and the address (the mutator's loads and stores take this path).
+    #[inline(always)]
+    pub fn checked_slot(self, index: u64) -> Result<Slot, u32> {
+        let header = self.header();
+        let (count, first) = if header & EXTENDED == 0 {
+            (((header >> SLOTS_SHIFT) & 0xffff) as u32, WORD)
+        } else {
+            (self.extension() as u32, 2 * WORD)
+        };
+        if index < u64::from(count) {
+            // SAFETY: the slot lies inside this live object (bounds checked), P2.
+            Ok(unsafe { Slot::new(self.0.add(first + index as usize * WORD)) })
+        } else {
+            Err(count)
+        }
+    }
+
     fn first_slot(self) -> Address {
         self.0.add(if self.is_extended() { 2 * WORD } else { WORD })
     }

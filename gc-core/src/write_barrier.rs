@@ -10,22 +10,22 @@ use crate::collector::{BarrierKind, Collector};
 use crate::heap::HeapCore;
 use crate::object::HeapObject;
 use crate::page::{PageFlags, PageRef};
+use crate::slot::Slot;
 use crate::tagged::TaggedWord;
 
-/// Stores `value` into slot `index` of `host` (in range; checked by the caller) and runs the
-/// barrier. Crate-private: `value` must be null, an SMI or a live object (P2), which only the
-/// heap's checked `store` knows.
+/// Stores `value` into `slot` of `host` and runs the barrier. Crate-private: `value` must be
+/// null, an SMI or a live object (P2), which only the heap's checked `store` knows.
 #[inline(always)]
 pub(crate) fn store<C: Collector>(
     collector: &mut C,
     core: &mut HeapCore,
     host: HeapObject,
-    index: u32,
+    slot: Slot,
     value: TaggedWord,
 ) {
-    // SAFETY: the heap built `value` from null, an SMI or a handle's live object (P2), and the
+    // SAFETY: the heap built `value` from null, an SMI or a root's live object (P2), and the
     // barrier runs below.
-    unsafe { host.set_slot_raw(index, value) };
+    unsafe { slot.store(value) };
     if C::CONSTRAINTS.barrier == BarrierKind::None {
         return;
     }
@@ -48,7 +48,7 @@ pub(crate) fn store<C: Collector>(
     {
         // SAFETY: as above, `target` is a live object start (P2).
         let value = unsafe { HeapObject::from_address(target) };
-        // SAFETY: the slot is slot `index` of the live `host`, and it now holds `value` (P2).
-        unsafe { collector.write_barrier_slow(core, host, host.slot_address(index), value) };
+        // SAFETY: the slot is a slot of the live `host`, and it now holds `value` (P2).
+        unsafe { collector.write_barrier_slow(core, host, slot.address(), value) };
     }
 }

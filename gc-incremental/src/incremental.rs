@@ -287,7 +287,7 @@ impl Incremental {
             });
         }
         let old_live = marked_bytes(core);
-        core.counters.used_bytes = old_live + young_bytes;
+        core.counters.set_used_bytes(old_live + young_bytes);
         if young.is_some() {
             outcome.live_bytes = Some(old_live + self.marker.young_live_bytes());
         }

@@ -66,7 +66,7 @@ pub unsafe fn sweep(core: &mut HeapCore) -> SweepResult {
         .chain(core.lo_space.pages())
         .map(|page| page.live_bytes())
         .sum();
-    core.counters.used_bytes = live_bytes;
+    core.counters.set_used_bytes(live_bytes);
     // With used bytes known, the pool keeps the pages the mutator will refill before the next
     // collection instead of unmapping them.
     let pool_limit = core.page_pool_target();

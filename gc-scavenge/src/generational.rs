@@ -180,7 +180,8 @@ impl<Old: OldGenerationCollector, R: RememberedSet> Generational<Old, R> {
                 )
             });
         self.new_space.flip(result.copied_bytes);
-        core.counters.used_bytes -= result.freed_bytes();
+        let used = core.counters.used_bytes() - result.freed_bytes();
+        core.counters.set_used_bytes(used);
         outcome.freed_bytes = result.freed_bytes();
         outcome.promoted_bytes = result.promoted_bytes;
         outcome.moved_bytes = result.survived_bytes();

@@ -6,6 +6,8 @@
 //!   as they fill, so the collector's share is in the figure (amortized).
 //! - `local/*`: make a local for an object that already has one (`heap.local`), 1024 to a scope;
 //!   `rc_clone` is `Rc::clone` and its drop.
+//! - `load/*`: load a reference slot into a new local; `rc_refcell` clones an `Rc` out of a
+//!   `RefCell` and drops it.
 //! - `load_store/*`: load a reference slot into a local and store it into another slot (the
 //!   write barrier included); `rc_refcell` does the same through `Rc<RefCell<..>>`.
 //! - `load_into/*`: load a reference slot into an existing local (no new local).
@@ -90,6 +92,13 @@ impl CollectorVisitor for Operations<'_> {
                 b.iter_custom(|iters| {
                     time_in_scopes(heap, iters, |heap, scope| {
                         black_box(heap.local(scope, parent).ok());
+                    })
+                })
+            });
+            c.benchmark_group("load").bench_function(name, |b| {
+                b.iter_custom(|iters| {
+                    time_in_scopes(heap, iters, |heap, scope| {
+                        black_box(heap.load(scope, parent, 0).ok());
                     })
                 })
             });
@@ -230,6 +239,9 @@ fn baselines(c: &mut Criterion) {
         .bench_function("rc_clone", |b| b.iter(|| black_box(Rc::clone(&shared))));
     type Cell = RefCell<[Option<Rc<u64>>; 2]>;
     let parent: Rc<Cell> = Rc::new(RefCell::new([Some(Rc::new(1)), None]));
+    c.benchmark_group("load").bench_function("rc_refcell", |b| {
+        b.iter(|| black_box(parent.borrow()[0].clone()))
+    });
     c.benchmark_group("load_store")
         .bench_function("rc_refcell", |b| {
             b.iter(|| {
