@@ -12,11 +12,11 @@ use bench_harness::error::Error;
 use bench_harness::measure::measure_heap;
 use bench_harness::metrics::{MMU_WINDOWS_MS, RunMetrics};
 use common::{gclab, stderr, stdout};
+use gc_core::collector_api::{Address, HeapCore};
 use gc_core::object::HeapObject;
 use gc_core::tagged::{Smi, TaggedWord};
 use gc_core::{
-    Address, CollectionKind, Collector, CollectorConstraints, GcReason, Heap, HeapConfig, HeapCore,
-    OutOfMemory,
+    CollectionKind, Collector, CollectorConstraints, GcReason, Heap, HeapConfig, OutOfMemory,
 };
 use gclab::MarkSweep;
 

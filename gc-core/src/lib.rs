@@ -26,17 +26,27 @@
 //! drop(parent); // no longer a root
 //! ```
 //!
+//! ## Two layers
+//!
+//! The crate root is the mutator's API: [`Heap`], its roots ([`HandleScope`], [`Local`],
+//! [`Persistent`], [`WeakHandle`]), values, configuration, events and errors; all of it is safe.
+//! [`collector_api`] is the collector-author layer (addresses, pages, object headers, slots,
+//! spaces, the remembered set, [`HeapCore`](collector_api::HeapCore)): what an `unsafe impl` of
+//! [`Collector`] works with.
+//!
 //! ## Safety argument
 //!
 //! Collectors work on raw memory; these rules are what makes that sound. Every `unsafe` block
 //! cites the rule it relies on.
 //!
 //! - **P1 (page memory).** An address inside a page that a space owns is valid for word reads
-//!   and writes until the space gives the page back to the [`MemoryAllocator`], which happens only
+//!   and writes until the space gives the page back to the
+//!   [`MemoryAllocator`](collector_api::MemoryAllocator), which happens only
 //!   inside a collection. Page memory comes from a [`page_source`] that exposed its provenance.
 //! - **P2 (object starts).** Every address held in the handle tables, the external-memory table,
 //!   a remembered set, or a pointer slot of a reachable object is the start of a live object
-//!   with a valid header. Collectors keep this true (the verifier checks it); a [`HeapObject`] may
+//!   with a valid header. Collectors keep this true (the verifier checks it); a
+//!   [`HeapObject`](collector_api::HeapObject) may
 //!   only be made from such an address.
 //! - **P3 (no aliasing references).** Heap memory is read and written through raw pointers only.
 //!   The sole references into pages are `&PageHeader` (all its mutable state is in `Cell`s) and
@@ -59,10 +69,12 @@
 //! is what lets the mutator API above be safe. Mutator code never sees a page or an object:
 //! [`Heap::core`], the view of the internals for tests and tools, is `unsafe`, because a page or
 //! object taken from it would dangle after the next collection. Walking a page
-//! ([`PageRef::cells`]) is `unsafe` too: an allocation area in it may hold unformatted memory.
+//! ([`PageRef::cells`](collector_api::PageRef::cells)) is `unsafe` too: an allocation area in it may hold unformatted memory.
 
+// The crate root holds the mutator's API; `collector_api` gathers the collector-author layer.
 pub mod address;
 pub mod collector;
+pub mod collector_api;
 pub mod config;
 pub mod digest;
 pub mod error;
@@ -100,7 +112,7 @@ pub mod write_barrier;
 #[cfg(any(test, feature = "testkit"))]
 pub mod testkit;
 
-pub use address::{Address, WORD};
+// The mutator's API. The collector-author layer is `collector_api`.
 pub use collector::{BarrierKind, CollectionKind, Collector, CollectorConstraints, Progress};
 pub use config::{ConfigError, HeapConfig, VerifyHeap};
 pub use digest::{Digest, LiveGraph};
@@ -108,22 +120,18 @@ pub use error::{HeapError, OutOfMemory};
 pub use event::{GcEvent, GcKind, GcPhase, GcReason, MutatorUtilization, PauseOutcome};
 pub use gc_tracer::{trace_gc_line, trace_gc_nvp_line};
 pub use handles::{Rooted, WeakHandle};
-pub use heap::{Heap, HeapCore, HeapStats, PauseScope};
+pub use heap::{Heap, HeapStats};
 pub use heap_walk::WalkedObject;
 pub use leak_detector::{
     LeakDetector, LeakReport, MemoryWatchEvent, MemoryWatchListener, UsageStats,
 };
 pub use local_handles::{EscapableHandleScope, HandleScope, HandleScopes, Local};
-pub use memory_allocator::MemoryAllocator;
-pub use object::{HeapObject, ObjectShape};
-pub use old_generation::{OldGenerationCollector, YoungGeneration};
-pub use page::{PAGE_SIZE, PageFlags, PageRef, SpaceId};
+pub use object::ObjectShape;
+pub use page::PAGE_SIZE;
 pub use page_source::PageSourceKind;
 pub use persistent_handles::Persistent;
-pub use remembered_set::{RememberedSet, SlotCallbackResult};
 pub use retaining_path::{ObjectKey, PathStep};
-pub use slot::Slot;
-pub use tagged::{Smi, TaggedWord};
+pub use tagged::Smi;
 pub use type_table::TypeId;
 pub use value::{SlotContent, StoreValue, Value};
 pub use verifier::{VerifyError, VerifySummary};

@@ -27,7 +27,7 @@ pub enum SlotCallbackResult {
 /// An implementation without `unsafe impl` does not compile:
 ///
 /// ```compile_fail,E0200
-/// use gc_core::{Address, HeapObject, RememberedSet, SlotCallbackResult};
+/// use gc_core::collector_api::{Address, HeapObject, RememberedSet, SlotCallbackResult};
 ///
 /// /// Yields an address that no one recorded.
 /// struct Bogus;

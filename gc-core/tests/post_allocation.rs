@@ -1,9 +1,9 @@
 //! The post-allocation hook: called for every object, fast path included, when the collector
 //! asks for it.
 
+use gc_core::collector_api::{Address, HeapCore, HeapObject};
 use gc_core::{
-    Address, CollectionKind, Collector, CollectorConstraints, GcReason, Heap, HeapConfig, HeapCore,
-    HeapObject, OutOfMemory,
+    CollectionKind, Collector, CollectorConstraints, GcReason, Heap, HeapConfig, OutOfMemory,
 };
 
 #[derive(Default)]

@@ -1,7 +1,8 @@
 //! The verifier finds broken heaps: each test breaks one invariant on purpose.
 
+use gc_core::collector_api::{Address, HeapObject, TaggedWord};
 use gc_core::testkit::NoGc;
-use gc_core::{Address, Heap, HeapConfig, HeapObject, Persistent, TaggedWord};
+use gc_core::{Heap, HeapConfig, Persistent};
 
 /// A heap whose two objects `a` and `b` are both rooted (by the returned persistent handles) and
 /// `a`'s slot refers to `b`; their addresses.
@@ -73,7 +74,7 @@ fn an_unmarked_object_reached_on_a_page_waiting_for_sweeping_is_reported() {
     // state under test.
     let page = unsafe {
         let page = heap.core().old_space.pages()[0];
-        page.set_flags(gc_core::PageFlags::NEEDS_SWEEPING);
+        page.set_flags(gc_core::collector_api::PageFlags::NEEDS_SWEEPING);
         page.mark(a);
         page
     };

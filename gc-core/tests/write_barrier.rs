@@ -2,10 +2,11 @@
 //! a page flagged "pointers from here are interesting" to a page flagged "pointers to here are
 //! interesting", and never for a collector that needs no barrier.
 
+use gc_core::collector_api::{Address, HeapCore, HeapObject, PageFlags};
 use gc_core::testkit::NoGc;
 use gc_core::{
-    Address, BarrierKind, CollectionKind, Collector, CollectorConstraints, GcReason, Heap,
-    HeapConfig, HeapCore, HeapObject, Local, OutOfMemory, PageFlags, SlotContent, Value,
+    BarrierKind, CollectionKind, Collector, CollectorConstraints, GcReason, Heap, HeapConfig,
+    Local, OutOfMemory, SlotContent, Value,
 };
 
 /// Records every slow-path call.

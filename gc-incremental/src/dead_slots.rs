@@ -7,7 +7,9 @@
 //! given the dead object's memory to the free list, it would read a free-list word as a slot.
 //! Invariant after [`remove_dead_slots`]: every remembered slot lies in a marked object.
 
-use gc_core::{Address, HeapCore, HeapObject, PageRef, RememberedSet, SlotCallbackResult};
+use gc_core::collector_api::{
+    Address, HeapCore, HeapObject, PageRef, RememberedSet, SlotCallbackResult,
+};
 
 use crate::incremental_marking::is_marked;
 

@@ -26,14 +26,16 @@
 
 use std::time::{Duration, Instant};
 
+use gc_core::collector_api::{
+    Address, HeapCore, HeapObject, OldGenerationCollector, PageRef, YoungGeneration,
+};
 use gc_core::event::GcPhase;
 use gc_core::linear_allocation_area::LinearAllocationArea;
 use gc_core::old_space::Expansion;
 use gc_core::page::MAX_REGULAR_OBJECT_SIZE;
 use gc_core::{
-    Address, BarrierKind, CollectionKind, Collector, CollectorConstraints, GcKind, GcReason,
-    HeapCore, HeapObject, OldGenerationCollector, OutOfMemory, PageRef, PauseOutcome, Progress,
-    VerifyError, YoungGeneration,
+    BarrierKind, CollectionKind, Collector, CollectorConstraints, GcKind, GcReason, OutOfMemory,
+    PauseOutcome, Progress, VerifyError,
 };
 use gc_marksweep::MarkSweep;
 use gc_marksweep::sweeper::sweep_large_objects;

@@ -16,13 +16,14 @@ use std::time::Instant;
 
 use crate::dead_slots::MarkedHosts;
 
+use gc_core::VerifyError;
+use gc_core::collector_api::{
+    Address, HeapCore, HeapObject, PageFlags, PageRef, RememberedSet, SlotCallbackResult,
+    TaggedWord,
+};
 use gc_core::object::HeaderKind;
 use gc_core::old_generation::ForEachPage;
 use gc_core::slot::Slot;
-use gc_core::{
-    Address, HeapCore, HeapObject, PageFlags, PageRef, RememberedSet, SlotCallbackResult,
-    TaggedWord, VerifyError,
-};
 
 /// Objects scanned between two looks at the clock.
 const OBJECTS_PER_CLOCK_CHECK: usize = 32;
@@ -79,7 +80,7 @@ pub struct IncrementalMarker {
 ///
 /// ```compile_fail,E0133
 /// // calling an unsafe fn without unsafe
-/// gc_incremental::incremental_marking::is_young(gc_core::Address::new(8));
+/// gc_incremental::incremental_marking::is_young(gc_core::collector_api::Address::new(8));
 /// ```
 ///
 /// ```
@@ -115,7 +116,7 @@ pub unsafe fn is_young(address: Address) -> bool {
 ///
 /// ```compile_fail,E0133
 /// // calling an unsafe fn without unsafe
-/// gc_incremental::incremental_marking::is_marked(gc_core::Address::new(8));
+/// gc_incremental::incremental_marking::is_marked(gc_core::collector_api::Address::new(8));
 /// ```
 #[inline(always)]
 pub unsafe fn is_marked(address: Address) -> bool {

@@ -7,7 +7,8 @@
 //! on the free list, so the mutator never allocates on an unswept page. Marking must not start
 //! again before the queue is empty.
 
-use gc_core::{HeapCore, PageFlags, PageRef, VerifyError};
+use gc_core::VerifyError;
+use gc_core::collector_api::{HeapCore, PageFlags, PageRef};
 use gc_marksweep::sweeper::sweep_page;
 
 /// What sweeping one page did.

@@ -8,7 +8,7 @@
 //! space, and every such page committed later, carries [`MARKING_FLAGS`]; once deactivated, each
 //! page carries exactly the flags the heap gave old pages before.
 
-use gc_core::{HeapCore, PageFlags};
+use gc_core::collector_api::{HeapCore, PageFlags};
 
 /// The flags that make the barrier's fast path call the collector.
 pub const MARKING_FLAGS: PageFlags = PageFlags::POINTERS_FROM_HERE_ARE_INTERESTING

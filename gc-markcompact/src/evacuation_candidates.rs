@@ -7,7 +7,7 @@
 //! chosen pages' live bytes would fill as many pages as they occupy, compaction would free no
 //! page, and none is chosen. Large pages are never candidates: large objects do not move.
 
-use gc_core::PageRef;
+use gc_core::collector_api::PageRef;
 use gc_core::page::AREA_SIZE;
 
 /// Stress settings that force compaction, for tests (V8's `--stress-compaction`).
@@ -105,7 +105,11 @@ pub(crate) fn pages_with_live_objects(
 ) -> impl Iterator<Item = (usize, PageRef)> + '_ {
     pages
         .iter()
-        .filter(|page| !page.flags().contains(gc_core::PageFlags::LARGE_PAGE))
+        .filter(|page| {
+            !page
+                .flags()
+                .contains(gc_core::collector_api::PageFlags::LARGE_PAGE)
+        })
         .map(|&page| (page.live_bytes(), page))
         .filter(|&(live, _)| live > 0)
 }

@@ -11,10 +11,10 @@
 //! page's live bytes, so that afterwards the page's bitmap marks exactly the objects that stayed
 //! and a page whose live bytes reached zero was evacuated completely.
 
+use gc_core::collector_api::{HeapCore, HeapObject, PageRef};
 use gc_core::linear_allocation_area::LinearAllocationArea;
 use gc_core::old_space::Expansion;
 use gc_core::page::AREA_OFFSET;
-use gc_core::{HeapCore, HeapObject, PageRef};
 
 /// What an evacuation did.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]

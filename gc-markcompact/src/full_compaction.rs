@@ -8,7 +8,7 @@
 //! fresh page fits, what does not fit stays where it is (the evacuator aborts those pages), so a
 //! full compaction never needs memory the heap does not have.
 
-use gc_core::PageRef;
+use gc_core::collector_api::PageRef;
 use gc_core::page::AREA_SIZE;
 
 use crate::evacuation_candidates::pages_with_live_objects;

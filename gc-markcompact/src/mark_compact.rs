@@ -12,9 +12,10 @@
 //! Allocation policy is mark-sweep's: a collection when the allocation limit is reached, a
 //! second one (here a full compaction) when an allocation finds no room under the hard limit.
 
+use gc_core::collector_api::{Address, HeapCore, OldGenerationCollector, PageFlags, PageRef};
 use gc_core::{
-    Address, CollectionKind, Collector, CollectorConstraints, GcKind, GcPhase, GcReason, HeapCore,
-    OldGenerationCollector, OutOfMemory, PageFlags, PageRef, PauseOutcome,
+    CollectionKind, Collector, CollectorConstraints, GcKind, GcPhase, GcReason, OutOfMemory,
+    PauseOutcome,
 };
 use gc_marksweep::marker::{Marker, is_marked};
 use gc_marksweep::sweeper::{sweep, sweep_page};

@@ -8,9 +8,9 @@
 //! needs the forwarding header read only when its target's page is an evacuation candidate, a
 //! flag test in the page header.
 
+use gc_core::collector_api::{Address, HeapCore, HeapObject, PageFlags, PageRef, TaggedWord};
 use gc_core::object::{HeaderKind, header_kind};
 use gc_core::page::AREA_OFFSET;
-use gc_core::{Address, HeapCore, HeapObject, PageFlags, PageRef, TaggedWord};
 
 /// Where the live object that was at `address` is now.
 ///

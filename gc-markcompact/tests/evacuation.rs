@@ -3,10 +3,11 @@
 //! memory), that large objects stay, that committed memory shrinks, and that evacuation aborts
 //! cleanly at the heap limit.
 
+use gc_core::collector_api::{Address, PageRef};
 use gc_core::page::AREA_SIZE;
 use gc_core::{
-    Address, CollectionKind, GcKind, GcPhase, GcReason, Heap, HeapConfig, PAGE_SIZE, PageRef,
-    Persistent, Rooted, SlotContent, TypeId,
+    CollectionKind, GcKind, GcPhase, GcReason, Heap, HeapConfig, PAGE_SIZE, Persistent, Rooted,
+    SlotContent, TypeId,
 };
 use gc_markcompact::{CompactionKind, CompactionPolicy, MarkCompact};
 

@@ -6,9 +6,10 @@
 //! when an allocation finds no room under the hard heap limit, and only if that one cannot make
 //! room is the allocation an `OutOfMemory` error. Nothing moves, so no barrier is needed.
 
+use gc_core::collector_api::{Address, HeapCore, OldGenerationCollector};
 use gc_core::{
-    Address, CollectionKind, Collector, CollectorConstraints, GcKind, GcPhase, GcReason, HeapCore,
-    OldGenerationCollector, OutOfMemory, PauseOutcome,
+    CollectionKind, Collector, CollectorConstraints, GcKind, GcPhase, GcReason, OutOfMemory,
+    PauseOutcome,
 };
 
 use crate::marker::{Marker, is_marked};

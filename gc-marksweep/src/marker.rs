@@ -6,7 +6,7 @@
 //! every object reachable from a marked object is marked, and each page's live-byte count is the
 //! sum of its marked objects' sizes.
 
-use gc_core::{Address, HeapCore, HeapObject, PageRef};
+use gc_core::collector_api::{Address, HeapCore, HeapObject, PageRef};
 
 pub struct Marker {
     worklist: Vec<Address>,
@@ -24,7 +24,7 @@ pub struct Marker {
 ///
 /// ```compile_fail,E0133
 /// // calling an unsafe fn without unsafe
-/// gc_marksweep::marker::is_marked(gc_core::Address::new(8));
+/// gc_marksweep::marker::is_marked(gc_core::collector_api::Address::new(8));
 /// ```
 ///
 /// A collector asks it about the objects the heap names, after marking:

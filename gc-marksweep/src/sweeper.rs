@@ -9,8 +9,8 @@
 //! left alone: they keep their mark bits and live-byte counts for the evacuator, and none of
 //! their memory goes on the free list.
 
+use gc_core::collector_api::{HeapCore, HeapObject, PageFlags, PageRef};
 use gc_core::free_list::FreeList;
-use gc_core::{HeapCore, HeapObject, PageFlags, PageRef};
 
 /// What a sweep found.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]

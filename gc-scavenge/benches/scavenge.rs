@@ -24,9 +24,10 @@ use std::hint::black_box;
 use std::time::Duration;
 
 use criterion::{BatchSize, Criterion, SamplingMode, Throughput, criterion_group, criterion_main};
+use gc_core::collector_api::RememberedSet;
 use gc_core::{
-    CollectionKind, Collector, GcKind, HandleScope, Heap, HeapConfig, Local, Persistent,
-    RememberedSet, TypeId, VerifyHeap,
+    CollectionKind, Collector, GcKind, HandleScope, Heap, HeapConfig, Local, Persistent, TypeId,
+    VerifyHeap,
 };
 use gc_marksweep::MarkSweep;
 use gc_scavenge::{Generational, SlotSetRememberedSet, StoreBuffer, YoungGenerationConfig};

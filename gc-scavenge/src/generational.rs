@@ -15,12 +15,15 @@
 
 use std::time::Instant;
 
+use gc_core::collector_api::{
+    Address, HeapCore, HeapObject, OldGenerationCollector, PageFlags, RememberedSet,
+    YoungGeneration,
+};
 use gc_core::linear_allocation_area::LinearAllocationArea;
 use gc_core::page::PageRef;
 use gc_core::{
-    Address, BarrierKind, CollectionKind, Collector, CollectorConstraints, GcKind, GcPhase,
-    GcReason, HeapCore, HeapObject, OldGenerationCollector, OutOfMemory, PAGE_SIZE, PageFlags,
-    PauseOutcome, Progress, RememberedSet, VerifyError, YoungGeneration,
+    BarrierKind, CollectionKind, Collector, CollectorConstraints, GcKind, GcPhase, GcReason,
+    OutOfMemory, PAGE_SIZE, PauseOutcome, Progress, VerifyError,
 };
 
 use crate::new_space::{MAX_YOUNG_OBJECT_SIZE, NewSpace};

@@ -8,7 +8,8 @@
 //! collector (`Generational<MarkSweep>` is `gen-marksweep`).
 //!
 //! ```
-//! use gc_core::{CollectionKind, Heap, HeapConfig, RememberedSet};
+//! use gc_core::{CollectionKind, Heap, HeapConfig};
+//! use gc_core::collector_api::{RememberedSet};
 //! use gc_marksweep::MarkSweep;
 //! use gc_scavenge::Generational;
 //!

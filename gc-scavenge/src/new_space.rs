@@ -20,8 +20,8 @@
 //! ([`survivor_budget`]). The mutator may therefore fill from-space only up to that budget
 //! (counting whole pages behind it, waste included), and larger objects never enter new space.
 
+use gc_core::collector_api::{Address, HeapCore, MemoryAllocator, PageFlags, SpaceId, WORD};
 use gc_core::page::{AREA_SIZE, PageRef};
-use gc_core::{Address, HeapCore, MemoryAllocator, PageFlags, SpaceId, WORD};
 use gc_core::{linear_allocation_area::LinearAllocationArea, object::write_filler};
 
 /// The largest object new space takes (about 8 KiB); larger ones are allocated in the old

@@ -12,12 +12,12 @@
 //! (the survivor guarantee of [`crate::new_space`] leaves room for it) and the result says a full
 //! collection is needed.
 
-use gc_core::object::{HeaderKind, MAX_AGE, header_kind};
-use gc_core::slot::Slot;
-use gc_core::{
+use gc_core::collector_api::{
     Address, HeapCore, HeapObject, OldGenerationCollector, PageFlags, PageRef, RememberedSet,
     SlotCallbackResult, TaggedWord,
 };
+use gc_core::object::{HeaderKind, MAX_AGE, header_kind};
+use gc_core::slot::Slot;
 
 use crate::new_space::NewSpace;
 use gc_core::linear_allocation_area::LinearAllocationArea;

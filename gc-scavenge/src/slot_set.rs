@@ -18,8 +18,9 @@
 
 use hashbrown::HashMap;
 
+use gc_core::PAGE_SIZE;
+use gc_core::collector_api::{Address, HeapObject, RememberedSet, SlotCallbackResult, WORD};
 use gc_core::page::PageRef;
-use gc_core::{Address, HeapObject, PAGE_SIZE, RememberedSet, SlotCallbackResult, WORD};
 
 const CELL_BITS: usize = 64;
 const CELLS_PER_BUCKET: usize = 16;

@@ -8,7 +8,7 @@
 
 use hashbrown::HashSet;
 
-use gc_core::{Address, HeapObject, RememberedSet, SlotCallbackResult};
+use gc_core::collector_api::{Address, HeapObject, RememberedSet, SlotCallbackResult};
 
 /// Entries the buffer holds before they move into the set.
 pub const BUFFER_CAPACITY: usize = 1024;

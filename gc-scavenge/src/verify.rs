@@ -2,8 +2,9 @@
 //! core's checks): every old-to-new slot is in the remembered set, old pages carry the barrier's
 //! "from" flag, new-space pages are flagged as such, and to-space is empty between scavenges.
 
+use gc_core::VerifyError;
+use gc_core::collector_api::{HeapCore, HeapObject, PageFlags, RememberedSet, SpaceId};
 use gc_core::page::PageRef;
-use gc_core::{HeapCore, HeapObject, PageFlags, RememberedSet, SpaceId, VerifyError};
 
 use crate::new_space::{NEW_SPACE_FLAGS, NewSpace};
 use crate::scavenger::is_young;

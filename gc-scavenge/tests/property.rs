@@ -5,11 +5,12 @@
 //! The programs lean towards young collections, so objects get promoted, old objects come to
 //! point at new ones, and weak handles and external memory on young objects meet scavenges.
 
+use gc_core::collector_api::RememberedSet;
 use gc_core::testkit::{
     Op, OutOfMemoryPolicy, check_program, check_program_with, op_strategy, program_strategy,
     small_heap,
 };
-use gc_core::{CollectionKind, HeapConfig, PAGE_SIZE, RememberedSet};
+use gc_core::{CollectionKind, HeapConfig, PAGE_SIZE};
 use gc_marksweep::MarkSweep;
 use gc_scavenge::{Generational, SlotSetRememberedSet, StoreBuffer, YoungGenerationConfig};
 use proptest::prelude::*;

@@ -4,10 +4,11 @@
 //! runs after every collection (`HeapConfig::for_testing`), pages come from the ordinary
 //! allocator (so these run under Miri).
 
+use gc_core::collector_api::{RememberedSet, SpaceId};
 use gc_core::page::PageRef;
 use gc_core::{
-    CollectionKind, GcKind, GcReason, Heap, HeapConfig, HeapError, PAGE_SIZE, RememberedSet,
-    Rooted, SlotContent, SpaceId, Value,
+    CollectionKind, GcKind, GcReason, Heap, HeapConfig, HeapError, PAGE_SIZE, Rooted, SlotContent,
+    Value,
 };
 use gc_marksweep::MarkSweep;
 use gc_scavenge::{
@@ -41,7 +42,7 @@ fn space_of<R: RememberedSet>(heap: &Heap<GenMarkSweep<R>>, root: impl Rooted) -
     // SAFETY: a root names a live object start (P2).
     let page = unsafe { PageRef::containing(address) };
     // SAFETY: as above (P2).
-    let object = unsafe { gc_core::HeapObject::from_address(address) };
+    let object = unsafe { gc_core::collector_api::HeapObject::from_address(address) };
     (page.owner(), object.age())
 }
 
