@@ -43,6 +43,20 @@ impl<'s> Value<'s> {
     }
 }
 
+impl Value<'_> {
+    /// The small integer `n`, or `None` outside [`Smi::MIN`, `Smi::MAX`] (31 bits: a slot holds
+    /// a pointer or an SMI in one word).
+    pub fn smi(n: i64) -> Option<Self> {
+        Smi::new(n).map(Value::from)
+    }
+}
+
+impl From<Smi> for Value<'_> {
+    fn from(smi: Smi) -> Self {
+        Value::Smi(smi.value())
+    }
+}
+
 impl<'s> From<Local<'s>> for Value<'s> {
     fn from(local: Local<'s>) -> Self {
         Value::Ref(local)
