@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # binary-trees (the Benchmarks Game's) through gclab's mutator API, beside the same program on
 # Rust's Box and Rc, HotSpot and Node, in one session on one machine: the whole-run times the
-# embedding API's targets are stated in (criterion's `cargo bench -p gclab --bench mutator` has
+# embedding API's targets are stated in (criterion's `cargo bench -p bench-harness --bench mutator` has
 # depth 16).
 #
 #   scripts/binary-trees-peers.sh [DEPTH ...]      # default: 18 21

@@ -12,12 +12,14 @@
 //!   write barrier included); `rc_refcell` does the same through `Rc<RefCell<..>>`.
 //! - `load_into/*`: load a reference slot into an existing local (no new local).
 //! - `scope/open_close`: open and close an empty nested handle scope.
-//! - `binary_trees_16/*`: the Benchmarks Game's binary-trees at depth 16 through the API, on
-//!   every compiled-in collector, beside `Box` and `Rc` versions of the same program.
+//! - `binary_trees_16/*`: the Benchmarks Game's binary-trees at depth 16 through the API (the
+//!   `binary-trees` workload of `gclab run`), on every compiled-in collector, beside `Box` and `Rc`
+//!   versions of the same program. `scripts/binary-trees-peers.sh` times depths 18 and 21 as
+//!   whole runs, beside HotSpot and Node too.
 //!
 //! ```text
-//! cargo bench -p gclab --bench mutator
-//! cargo bench -p gclab --bench mutator -- binary_trees   # one group
+//! cargo bench -p bench-harness --bench mutator
+//! cargo bench -p bench-harness --bench mutator -- binary_trees   # one group
 //! ```
 
 use std::cell::RefCell;
@@ -25,10 +27,10 @@ use std::hint::black_box;
 use std::rc::Rc;
 use std::time::{Duration, Instant};
 
+use bench_harness::workloads::Workload;
 use criterion::{Criterion, criterion_group, criterion_main};
 use gclab::collectors::{CollectorChoice, CollectorVisitor};
-use gclab::{Collector, Heap, HeapConfig, HeapError, Value, VerifyHeap};
-use gclab::{HandleScope, Local, TypeId};
+use gclab::{Collector, HandleScope, Heap, HeapConfig, HeapError, Value, VerifyHeap};
 
 /// Operations per handle scope in the per-operation benchmarks.
 const PER_SCOPE: u64 = 1024;
@@ -119,73 +121,20 @@ impl CollectorVisitor for Operations<'_> {
             });
             Ok(())
         })?;
+        // The `gclab run` workload itself: depth 16 is its scale 16.
         c.benchmark_group("binary_trees_16")
             .sample_size(10)
             .bench_function(name, |b| {
-                b.iter(|| black_box(binary_trees(&mut heap, node, TREE_DEPTH).ok()))
+                b.iter(|| {
+                    black_box(
+                        Workload::BinaryTrees
+                            .run(&mut heap, 1 << (TREE_DEPTH - 12))
+                            .ok(),
+                    )
+                })
             });
         Ok(())
     }
-}
-
-/// The Benchmarks Game's binary-trees through the API: a stretch tree, a long-lived tree, and
-/// for every second depth from 4 many short-lived trees, each built, counted and dropped.
-fn binary_trees<C: Collector>(
-    heap: &mut Heap<C>,
-    node: TypeId,
-    max_depth: u32,
-) -> Result<u64, HeapError> {
-    heap.handle_scope(|heap, scope| {
-        let mut checks = scope.scope(|s| -> Result<u64, HeapError> {
-            let stretch = build(heap, s, node, max_depth + 1)?;
-            count(heap, s, stretch)
-        })?;
-        let long_lived = build(heap, scope, node, max_depth)?;
-        for depth in (4..=max_depth).step_by(2) {
-            for _ in 0..1u64 << (max_depth - depth + 4) {
-                checks += scope.scope(|s| -> Result<u64, HeapError> {
-                    let tree = build(heap, s, node, depth)?;
-                    count(heap, s, tree)
-                })?;
-            }
-        }
-        Ok(checks + count(heap, scope, long_lived)?)
-    })
-}
-
-fn build<'s, C: Collector>(
-    heap: &mut Heap<C>,
-    scope: &mut HandleScope<'s>,
-    node: TypeId,
-    depth: u32,
-) -> Result<Local<'s>, HeapError> {
-    let tree = heap.allocate(scope, node, 2, 0)?;
-    if depth > 0 {
-        scope.scope(|children| -> Result<(), HeapError> {
-            for slot in 0..2 {
-                let child = build(heap, children, node, depth - 1)?;
-                heap.store(tree, slot, child)?;
-            }
-            Ok(())
-        })?;
-    }
-    Ok(tree)
-}
-
-fn count<C: Collector>(
-    heap: &Heap<C>,
-    scope: &mut HandleScope<'_>,
-    tree: Local<'_>,
-) -> Result<u64, HeapError> {
-    scope.scope(|scope| {
-        let mut nodes = 1;
-        for slot in 0..2 {
-            if let Value::Ref(child) = heap.load(scope, tree, slot)? {
-                nodes += count(heap, scope, child)?;
-            }
-        }
-        Ok(nodes)
-    })
 }
 
 struct BoxNode(Option<(Box<BoxNode>, Box<BoxNode>)>);
