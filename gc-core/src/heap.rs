@@ -102,6 +102,10 @@ impl<C: Collector> Heap<C> {
 
     /// Allocates an object with `slots` null reference slots and `bytes` zeroed payload bytes,
     /// rooted by a new local in `scope`. May collect.
+    ///
+    /// The fast path is a bump of the allocation area, the header and slots written, two counters
+    /// and a local pushed; everything else (the collector's slow path, verification after a
+    /// collection, stress mode) is in a separate function, out of line.
     #[inline]
     pub fn allocate<'s>(
         &mut self,
@@ -110,12 +114,16 @@ impl<C: Collector> Heap<C> {
         slots: u64,
         bytes: u64,
     ) -> Result<Local<'s>, HeapError> {
-        let (object, slow_from) = self.allocate_object(type_id, slots, bytes)?;
-        let local = self.core.handles.locals.create(scope, object.address());
-        // A scope that may not make locals fails after the object exists: it is unreachable and
-        // the next collection frees it.
-        self.after_allocation(slow_from);
-        local
+        let shape = self.checked_shape(type_id, slots, bytes)?;
+        let size = shape.size();
+        if self.core.config.stress_interval.is_none() && size <= self.core.lab.max_object_size() {
+            if let Some(address) = self.core.lab.allocate(size) {
+                // SAFETY: the LAB handed us `size` unused bytes of a live page (P1).
+                let object = unsafe { self.initialize(address, &shape) };
+                return self.core.handles.locals.create(scope, object.address());
+            }
+        }
+        self.allocate_slow(scope, shape)
     }
 
     /// Allocates an object with `slots` null reference slots whose payload is a copy of `bytes`
@@ -132,61 +140,71 @@ impl<C: Collector> Heap<C> {
         Ok(local)
     }
 
-    /// Allocates and initializes an object, unrooted; for [`Heap::after_allocation`], which the
-    /// caller runs once the object is rooted, the tracer's collection count before the slow path
-    /// when it was taken (only the slow path collects).
+    /// The shape of an object of `type_id` with `slots` slots and `bytes` payload bytes, or the
+    /// error for an unknown type or an object too large.
     #[inline(always)]
-    fn allocate_object(
-        &mut self,
+    fn checked_shape(
+        &self,
         type_id: TypeId,
         slots: u64,
         bytes: u64,
-    ) -> Result<(HeapObject, Option<u64>), HeapError> {
+    ) -> Result<ObjectShape, HeapError> {
         if type_id.index() as usize >= self.core.types.len() {
             return Err(HeapError::UnknownType(type_id.index()));
         }
-        let shape = ObjectShape::new(type_id, slots, bytes).ok_or(HeapError::ObjectTooLarge {
+        ObjectShape::new(type_id, slots, bytes).ok_or(HeapError::ObjectTooLarge {
             slots,
             bytes,
             max: MAX_OBJECT_SIZE,
-        })?;
+        })
+    }
+
+    /// Formats the new object at `address` and counts it.
+    ///
+    /// # Safety
+    /// `address` starts `shape.size()` unused bytes of a live page (P1).
+    #[inline(always)]
+    unsafe fn initialize(&mut self, address: Address, shape: &ObjectShape) -> HeapObject {
+        // SAFETY: the caller's contract.
+        let object = unsafe { HeapObject::initialize(address, shape) };
+        if C::CONSTRAINTS.post_allocation {
+            self.collector.post_allocation(&mut self.core, object);
+        }
+        self.core.counters.record_allocation(shape.size());
+        object
+    }
+
+    /// Allocation off the fast path: a large object, a full allocation area (the collector's slow
+    /// path, which may collect; verification after it if it did), or stress mode.
+    #[cold]
+    #[inline(never)]
+    fn allocate_slow<'s>(
+        &mut self,
+        scope: &mut HandleScope<'s>,
+        shape: ObjectShape,
+    ) -> Result<Local<'s>, HeapError> {
         let size = shape.size();
-        let fast = if size <= self.core.lab.max_object_size() {
+        let gc_count = self.core.tracer.gc_count();
+        let in_lab = if size <= self.core.lab.max_object_size() {
             self.core.lab.allocate(size)
         } else {
             None
         };
-        let (address, slow_from) = match fast {
-            Some(address) => (address, None),
-            None => self.allocate_slow(size)?,
+        let address = match in_lab {
+            Some(address) => address,
+            None => self.collector.allocate_slow(&mut self.core, size)?,
         };
-        // SAFETY: the LAB or the slow path handed us `size` unused bytes of a live page (P1).
-        let object = unsafe { HeapObject::initialize(address, &shape) };
-        if C::CONSTRAINTS.post_allocation {
-            self.collector.post_allocation(&mut self.core, object);
-        }
-        self.core.counters.record_allocation(size);
-        Ok((object, slow_from))
-    }
-
-    /// The collector's allocation slow path, with the collection count before it.
-    #[inline(never)]
-    fn allocate_slow(&mut self, size: usize) -> Result<(Address, Option<u64>), HeapError> {
-        let gc_count = self.core.tracer.gc_count();
-        let address = self.collector.allocate_slow(&mut self.core, size)?;
-        Ok((address, Some(gc_count)))
-    }
-
-    /// After an allocation, its object rooted: verification if its slow path collected, and
-    /// stress mode.
-    #[inline(always)]
-    fn after_allocation(&mut self, slow_from: Option<u64>) {
-        if let Some(gc_count) = slow_from {
-            self.verify_if_collected(gc_count);
-        }
+        // SAFETY: the LAB or the collector's slow path handed us `size` unused bytes of a live
+        // page (P1).
+        let object = unsafe { self.initialize(address, &shape) };
+        let local = self.core.handles.locals.create(scope, object.address());
+        // A scope that may not make locals fails after the object exists: it is unreachable and
+        // the next collection frees it.
+        self.verify_if_collected(gc_count);
         if let Some(interval) = self.core.config.stress_interval {
             self.stress(interval);
         }
+        local
     }
 
     /// Runs `body` in a handle scope: the locals it makes live until it returns. For a heap that
