@@ -257,7 +257,7 @@ impl<C: Collector> Heap<C> {
     }
 
     /// Stores `value` into slot `slot` of `host`, through the write barrier. `value` is a
-    /// [`Value`], a [`Value`], a [`Local`] or a `&`[`Persistent`].
+    /// [`Value`], a [`Local`] or a `&`[`Persistent`].
     #[inline]
     pub fn store(
         &mut self,
@@ -387,7 +387,7 @@ impl<C: Collector> Heap<C> {
         Ok(self.core.external.of(self.object(&object)?.address()))
     }
 
-    /// A weak handle to `handle`'s object.
+    /// A weak handle to the object `object` names.
     pub fn downgrade(&mut self, object: impl Rooted) -> Result<WeakHandle, HeapError> {
         let object = self.object(&object)?;
         let young = C::CONSTRAINTS.generational && object.is_in_new_space();
@@ -420,7 +420,7 @@ impl<C: Collector> Heap<C> {
         Ok(target.is_some())
     }
 
-    /// Whether the weak handle still refers to `handle`'s object.
+    /// Whether the weak handle still refers to the object `object` names.
     pub fn refers_to(&self, weak: WeakHandle, object: impl Rooted) -> Result<bool, HeapError> {
         let target = self
             .core
