@@ -4,11 +4,11 @@
 
 use bench_harness::generators::Generator;
 use bench_harness::replay::{ReplayOptions, replay};
-use bench_harness::trace::binary_reader::BinaryReader;
-use bench_harness::trace::binary_writer::BinaryWriter;
-use bench_harness::trace::text_reader::TextReader;
-use bench_harness::trace::text_writer::TextWriter;
-use bench_harness::trace::{OwnedRecord, TraceSink, TraceSource};
+use gc_trace::binary_reader::BinaryReader;
+use gc_trace::binary_writer::BinaryWriter;
+use gc_trace::text_reader::TextReader;
+use gc_trace::text_writer::TextWriter;
+use gc_trace::{OwnedRecord, TraceSink, TraceSource};
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
 use gc_core::{Collector, Heap, HeapConfig};
 use gclab::collectors::{self, CollectorChoice, HeapVisitor};

@@ -7,7 +7,7 @@ use gclab::ChoiceError;
 use thiserror::Error;
 
 use crate::generators::GenError;
-use crate::trace::{Problem, TraceError};
+use gc_trace::{Problem, TraceError};
 use crate::workloads::WorkloadError;
 
 /// Exit code for bad arguments (clap's usage errors use it too).
@@ -60,11 +60,11 @@ pub enum Error {
     #[error("cannot write `{path}`: {source}")]
     WriteResults { path: String, source: io::Error },
     #[error("{0}")]
-    Snapshot(#[from] crate::heap_snapshot::SnapshotError),
+    Snapshot(#[from] gc_heapsnapshot::SnapshotError),
     #[error("cannot write the snapshot of `{path}`: {source}")]
     WriteSnapshot {
         path: String,
-        source: crate::heap_snapshot::writer::WriteError,
+        source: gc_heapsnapshot::writer::WriteError,
     },
     #[error("{trace}: the trace ends at line {last}, before line {line}")]
     TraceEndsBefore { trace: String, line: u64, last: u64 },
@@ -97,7 +97,7 @@ impl Error {
             | Error::Snapshot(_)
             | Error::TraceEndsBefore { .. }
             | Error::WriteSnapshot {
-                source: crate::heap_snapshot::writer::WriteError::IdTooLarge(_),
+                source: gc_heapsnapshot::writer::WriteError::IdTooLarge(_),
                 ..
             } => EXIT_USAGE,
             Error::Trace(error) => match error.problem {

@@ -34,7 +34,7 @@ use std::io;
 
 use thiserror::Error;
 
-use crate::trace::TraceSink;
+use gc_trace::TraceSink;
 use emit::Emitter;
 use params::Args;
 

@@ -12,8 +12,8 @@
 //! - [`runner`]: runs one workload on one heap and gathers what the report needs.
 //! - [`pauses`]: pause-time statistics (nearest-rank percentiles).
 //! - [`report`]: the text the `gclab` program prints.
-//! - [`heap_snapshot`]: V8 `.heapsnapshot` files written, read, analysed (dominators, retained
-//!   sizes), compared and imported as traces; [`snapshot_commands`] are their `gclab` commands.
+//! - [`replay`]: a trace ([`gc_trace`]) replayed on a heap; [`generators`]: the built-in traces.
+//! - [`snapshot_commands`]: the `gclab` commands on V8 heap snapshots ([`gc_heapsnapshot`]).
 //! - [`cli`]: the command line.
 //! - [`error`]: the harness's errors and the exit code of each.
 //!
@@ -39,7 +39,6 @@ pub mod cli;
 pub mod compare;
 pub mod error;
 pub mod generators;
-pub mod heap_snapshot;
 pub mod measure;
 pub mod memory_watch;
 pub mod metrics;
@@ -50,7 +49,6 @@ pub mod report;
 pub mod rng;
 pub mod runner;
 pub mod snapshot_commands;
-pub mod trace;
 pub mod trace_commands;
 pub mod workloads;
 

@@ -18,8 +18,8 @@ use gclab::collectors::{self, CollectorChoice, HeapVisitor};
 use crate::error::Error;
 use crate::metrics::{PauseRecord, RunMetrics};
 use crate::replay::{ReplayOptions, ReplayReport, replay};
-use crate::trace::TraceSource;
-use crate::trace::open::{self, SourceVisitor};
+use gc_trace::TraceSource;
+use gc_trace::open::{self, SourceVisitor};
 
 /// Replays the trace at `path` on a new heap of the chosen collector and measures it.
 pub fn measure_trace(

@@ -39,8 +39,8 @@ use indicatif::{ProgressBar, ProgressStyle};
 use serde::Serialize;
 
 use crate::pauses::PauseSummary;
-use crate::trace::checker::Checker;
-use crate::trace::{GcRequest, Position, Problem, Record, TraceError, TraceSource, TraceValue};
+use gc_trace::checker::Checker;
+use gc_trace::{GcRequest, Position, Problem, Record, TraceError, TraceSource, TraceValue};
 
 /// How a replay runs.
 #[derive(Copy, Clone, Debug, Default, PartialEq, Eq)]

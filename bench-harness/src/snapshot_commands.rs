@@ -10,15 +10,15 @@ use hashbrown::HashMap;
 
 use crate::cli::{DiffArgs, ImportArgs, InspectArgs, SnapshotArgs};
 use crate::error::Error;
-use crate::heap_snapshot::SnapshotError;
-use crate::heap_snapshot::analysis::{Analysis, Inspection, inspect as inspect_snapshot};
-use crate::heap_snapshot::diff::{HeapDiff, diff as diff_snapshots, human_size};
-use crate::heap_snapshot::import::{ImportError, Importer};
-use crate::heap_snapshot::reader::read_snapshot;
-use crate::heap_snapshot::writer::{SnapshotCounts, WeakEdges, WriteError, write_heap_snapshot};
+use gc_heapsnapshot::SnapshotError;
+use gc_heapsnapshot::analysis::{Analysis, Inspection, inspect as inspect_snapshot};
+use gc_heapsnapshot::diff::{HeapDiff, diff as diff_snapshots, human_size};
+use gc_heapsnapshot::import::{ImportError, Importer};
+use gc_heapsnapshot::reader::read_snapshot;
+use gc_heapsnapshot::writer::{SnapshotCounts, WeakEdges, WriteError, write_heap_snapshot};
 use crate::replay::{StopAt, replay_until};
-use crate::trace::open::{self, SourceVisitor};
-use crate::trace::{TraceError, TraceSource};
+use gc_trace::open::{self, SourceVisitor};
+use gc_trace::{TraceError, TraceSource};
 use crate::trace_commands::create_output;
 
 /// `gclab snapshot`: replays the trace to the stop, then writes the live graph.
@@ -153,7 +153,7 @@ pub fn inspect(args: &InspectArgs, out: &mut impl Write) -> Result<(), Error> {
 
 fn write_nodes(
     out: &mut impl Write,
-    snapshot: &crate::heap_snapshot::HeapSnapshot,
+    snapshot: &gc_heapsnapshot::HeapSnapshot,
     analysis: &Analysis,
 ) -> io::Result<()> {
     let mut total = 0;
@@ -299,9 +299,9 @@ pub fn import(args: &ImportArgs, out: &mut impl Write) -> Result<(), Error> {
 
 fn import_into(
     snapshots: &[PathBuf],
-    sink: &mut dyn crate::trace::TraceSink,
+    sink: &mut dyn gc_trace::TraceSink,
     output: &str,
-) -> Result<crate::heap_snapshot::import::ImportSummary, Error> {
+) -> Result<gc_heapsnapshot::import::ImportSummary, Error> {
     let write_error = |source| Error::WriteTrace {
         path: output.to_owned(),
         source,

@@ -17,9 +17,9 @@ use crate::memory_watch::{self, MemoryWatchSummary, WatchOutput};
 use crate::replay::{self as replaying, ReplayOptions, ReplayReport};
 use crate::report::{self, ReplaySummary};
 use crate::runner::{TraceGc, print_pauses};
-use crate::trace::checker::TraceChecker;
-use crate::trace::open::{self, SourceVisitor};
-use crate::trace::{TraceError, TraceSink, TraceSource};
+use gc_trace::checker::TraceChecker;
+use gc_trace::open::{self, SourceVisitor};
+use gc_trace::{TraceError, TraceSink, TraceSource};
 
 /// `gclab replay`: the trace on a new heap of the chosen collector, then its summary.
 pub fn replay(args: &ReplayArgs, out: &mut impl Write) -> Result<(), Error> {

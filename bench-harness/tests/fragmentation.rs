@@ -6,7 +6,7 @@
 
 use bench_harness::generators::Generator;
 use bench_harness::replay::{ReplayOptions, ReplayReport, replay};
-use bench_harness::trace::{MemorySource, OwnedRecord};
+use gc_trace::{MemorySource, OwnedRecord};
 use gc_core::{Collector, Heap, HeapConfig};
 use gclab::{MarkCompact, MarkSweep};
 

@@ -6,8 +6,8 @@ use std::collections::{HashMap, VecDeque};
 use std::io;
 
 use bench_harness::generators::{GenError, Generator};
-use bench_harness::trace::checker::TraceChecker;
-use bench_harness::trace::{OwnedRecord, Record, TraceSink, TraceValue};
+use gc_trace::checker::TraceChecker;
+use gc_trace::{OwnedRecord, Record, TraceSink, TraceValue};
 
 fn words(text: &str) -> Vec<String> {
     text.split_whitespace().map(str::to_owned).collect()
@@ -588,7 +588,7 @@ fn default_sizes() {
 
 #[test]
 fn the_model_rejects_invalid_traces() {
-    use bench_harness::trace::GcRequest;
+    use gc_trace::GcRequest;
     let alloc = |id| {
         OwnedRecord::from(Record::Alloc {
             id,

@@ -6,14 +6,14 @@ mod common;
 
 use std::io::{BufRead, BufReader, Read};
 
-use bench_harness::heap_snapshot::HeapSnapshot;
-use bench_harness::heap_snapshot::analysis::Analysis;
-use bench_harness::heap_snapshot::diff::diff;
-use bench_harness::heap_snapshot::import::{Importer, reachable_objects};
-use bench_harness::heap_snapshot::reader::{read_from, read_snapshot};
-use bench_harness::heap_snapshot::writer::{WeakEdges, trace_id_of_node_id, write_heap_snapshot};
+use gc_heapsnapshot::HeapSnapshot;
+use gc_heapsnapshot::analysis::Analysis;
+use gc_heapsnapshot::diff::diff;
+use gc_heapsnapshot::import::{Importer, reachable_objects};
+use gc_heapsnapshot::reader::{read_from, read_snapshot};
+use gc_heapsnapshot::writer::{WeakEdges, trace_id_of_node_id, write_heap_snapshot};
 use bench_harness::replay::{ReplayOptions, ReplayReport, replay};
-use bench_harness::trace::{MemorySource, OwnedRecord};
+use gc_trace::{MemorySource, OwnedRecord};
 use common::{gclab, stderr, stdout};
 use flate2::read::GzDecoder;
 use gc_core::testkit::NoGc;

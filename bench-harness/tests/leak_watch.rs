@@ -7,7 +7,7 @@ use std::rc::Rc;
 
 use bench_harness::generators::Generator;
 use bench_harness::replay::{ReplayOptions, replay};
-use bench_harness::trace::{GcRequest, MemorySource, OwnedRecord, Record};
+use gc_trace::{GcRequest, MemorySource, OwnedRecord, Record};
 use gc_core::{Collector, Heap, HeapConfig, LeakReport, MemoryWatchEvent, UsageStats};
 use gclab::collectors::{self, CollectorChoice, HeapVisitor};
 

@@ -2,11 +2,11 @@
 //! records -> binary -> records, and text -> binary -> text byte for byte.
 
 use bench_harness::generators::Generator;
-use bench_harness::trace::binary_reader::BinaryReader;
-use bench_harness::trace::binary_writer::BinaryWriter;
-use bench_harness::trace::text_reader::TextReader;
-use bench_harness::trace::text_writer::TextWriter;
-use bench_harness::trace::{OwnedRecord, TraceSink, TraceSource};
+use gc_trace::binary_reader::BinaryReader;
+use gc_trace::binary_writer::BinaryWriter;
+use gc_trace::text_reader::TextReader;
+use gc_trace::text_writer::TextWriter;
+use gc_trace::{OwnedRecord, TraceSink, TraceSource};
 
 /// Small parameters: every kind of record each generator writes, quickly.
 fn small(generator: Generator) -> Vec<String> {

@@ -4,13 +4,13 @@
 //! rebuilds a graph of the same shape on every collector.
 
 use bench_harness::generators::Generator;
-use bench_harness::heap_snapshot::HeapSnapshot;
-use bench_harness::heap_snapshot::analysis::Analysis;
-use bench_harness::heap_snapshot::import::{Importer, reachable_objects};
-use bench_harness::heap_snapshot::reader::read_from;
-use bench_harness::heap_snapshot::writer::{WeakEdges, write_heap_snapshot};
+use gc_heapsnapshot::HeapSnapshot;
+use gc_heapsnapshot::analysis::Analysis;
+use gc_heapsnapshot::import::{Importer, reachable_objects};
+use gc_heapsnapshot::reader::read_from;
+use gc_heapsnapshot::writer::{WeakEdges, write_heap_snapshot};
 use bench_harness::replay::{ReplayOptions, StopAt, replay, replay_until};
-use bench_harness::trace::{MemorySource, OwnedRecord};
+use gc_trace::{MemorySource, OwnedRecord};
 use gc_core::{Collector, Heap, HeapConfig, LiveGraph};
 use gclab::collectors::{self, CollectorChoice, HeapVisitor};
 use proptest::prelude::*;

@@ -23,9 +23,9 @@ use std::sync::Mutex;
 
 use bench_harness::generators::Generator;
 use bench_harness::replay::{ReplayOptions, replay};
-use bench_harness::trace::binary_reader::MappedTrace;
-use bench_harness::trace::binary_writer::BinaryWriter;
-use bench_harness::trace::{Position, Problem, Record, TraceError, TraceSink, TraceSource};
+use gc_trace::binary_reader::MappedTrace;
+use gc_trace::binary_writer::BinaryWriter;
+use gc_trace::{Position, Problem, Record, TraceError, TraceSink, TraceSource};
 use gc_core::{Collector, Heap, HeapConfig, VerifyHeap};
 use gclab::collectors::{self, CollectorChoice, HeapVisitor};
 

@@ -6,8 +6,8 @@
 use std::fmt::Write as _;
 
 use bench_harness::replay::{ReplayOptions, replay};
-use bench_harness::trace::text_reader;
-use bench_harness::trace::{Position, Problem, TraceError};
+use gc_trace::text_reader;
+use gc_trace::{Position, Problem, TraceError};
 use gc_core::{Heap, HeapConfig};
 use gclab::MarkSweep;
 

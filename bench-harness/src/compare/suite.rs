@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 
 use crate::error::Error;
 use crate::generators::Generator;
-use crate::trace::open;
+use gc_trace::open;
 
 /// The built-in suite: each generator that stresses collectors differently, sized so that the
 /// whole suite takes about two minutes on two cores with six collectors.
@@ -142,8 +142,8 @@ mod tests {
     /// Refuses the first record: a generator reaching it has accepted its parameters.
     struct StopAtFirstRecord;
 
-    impl crate::trace::TraceSink for StopAtFirstRecord {
-        fn write_record(&mut self, _: &crate::trace::Record<'_>) -> std::io::Result<()> {
+    impl gc_trace::TraceSink for StopAtFirstRecord {
+        fn write_record(&mut self, _: &gc_trace::Record<'_>) -> std::io::Result<()> {
             Err(std::io::Error::other("enough"))
         }
 

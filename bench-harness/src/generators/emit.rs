@@ -8,7 +8,7 @@
 use std::io;
 use std::ops::RangeInclusive;
 
-use crate::trace::{GcRequest, Record, TraceSink, TraceValue};
+use gc_trace::{GcRequest, Record, TraceSink, TraceValue};
 
 pub(crate) struct Emitter<'s> {
     sink: &'s mut dyn TraceSink,

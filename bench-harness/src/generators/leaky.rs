@@ -24,7 +24,7 @@ use std::io;
 use super::emit::Emitter;
 use super::params::Args;
 use super::{GenError, ParamSpec};
-use crate::trace::TraceValue;
+use gc_trace::TraceValue;
 
 pub const DESCRIPTION: &str = "the Node.js closure leak: each tick's theThing stays reachable through a shared closure context";
 

@@ -14,8 +14,8 @@ use super::params::Args;
 use super::random_heap::RandomHeap;
 use super::{GenError, ParamSpec};
 use crate::rng::SplitMix64;
-use crate::trace::record::{SMI_END, SMI_MIN};
-use crate::trace::{GcRequest, TraceValue};
+use gc_trace::record::{SMI_END, SMI_MIN};
+use gc_trace::{GcRequest, TraceValue};
 
 pub const DESCRIPTION: &str =
     "seeded random object graphs and mutations (valid traces for tests and fuzzing)";

@@ -117,7 +117,7 @@ impl RandomHeap {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::trace::{OwnedRecord, Record};
+    use gc_trace::{OwnedRecord, Record};
 
     #[test]
     fn sweep_declares_the_unreached_dead_and_reuses_their_ids() {

@@ -12,7 +12,7 @@ use std::io;
 use hashbrown::HashMap;
 
 use super::emit::Emitter;
-use crate::trace::TraceValue;
+use gc_trace::TraceValue;
 
 const LRU_HEAD: u32 = 0;
 const LRU_TAIL: u32 = 1;

@@ -16,7 +16,7 @@ use super::params::Args;
 use super::splay_tree::{Payload, SplayTree};
 use super::{GenError, ParamSpec};
 use crate::rng::SplitMix64;
-use crate::trace::TraceValue;
+use gc_trace::TraceValue;
 
 pub const DESCRIPTION: &str =
     "Octane's Splay: a large splay tree of payload trees, with insertions, removals and rotations";

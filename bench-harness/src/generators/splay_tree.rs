@@ -15,7 +15,7 @@ use std::io;
 use std::ops::RangeInclusive;
 
 use super::emit::Emitter;
-use crate::trace::TraceValue;
+use gc_trace::TraceValue;
 
 const ROOT: u32 = 0;
 const VALUE: u32 = 2;
@@ -365,7 +365,7 @@ impl SplayTree {
 mod tests {
     use super::*;
     use crate::rng::SplitMix64;
-    use crate::trace::OwnedRecord;
+    use gc_trace::OwnedRecord;
 
     fn payload(em: &mut Emitter<'_>) -> Payload {
         let top = em.alloc(0, 0, "P").unwrap();

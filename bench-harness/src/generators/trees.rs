@@ -110,7 +110,7 @@ pub(crate) fn drop_tree(em: &mut Emitter<'_>, tree: Tree) -> io::Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::trace::{OwnedRecord, Record};
+    use gc_trace::{OwnedRecord, Record};
 
     const SHAPE: NodeShape = NodeShape {
         bytes: 0,

@@ -4,7 +4,7 @@
 use std::process::{Command, Output};
 
 use bench_harness::generators::Generator;
-use bench_harness::trace::OwnedRecord;
+use gc_trace::OwnedRecord;
 
 /// The records of `generator`'s trace with `params` (`--name value` words).
 pub fn generate(generator: Generator, params: &[&str]) -> Vec<OwnedRecord> {

@@ -3,7 +3,7 @@
 //! size of `d` is the self size of everything it dominates. Weak edges and self edges never
 //! retain.
 
-use bench_harness::heap_snapshot::dominators::{EdgeKind, Graph, dominators};
+use gc_heapsnapshot::dominators::{EdgeKind, Graph, dominators};
 use proptest::prelude::*;
 
 /// Nodes reachable from the root over retaining edges, never entering `removed`.

@@ -6,9 +6,9 @@
 
 use std::hint::black_box;
 
-use bench_harness::trace::binary_reader::BinaryReader;
-use bench_harness::trace::binary_writer::BinaryWriter;
-use bench_harness::trace::{Record, TraceSink, TraceSource, TraceValue};
+use gc_trace::binary_reader::BinaryReader;
+use gc_trace::binary_writer::BinaryWriter;
+use gc_trace::{Record, TraceSink, TraceSource, TraceValue};
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 
 const DEPTH: u32 = 17;

@@ -200,8 +200,8 @@ mod tests {
         }
 
         #[test]
-        fn id_deltas_round_trip(previous in 0..=crate::trace::record::MAX_ID,
-                                id in 0..=crate::trace::record::MAX_ID) {
+        fn id_deltas_round_trip(previous in 0..=crate::record::MAX_ID,
+                                id in 0..=crate::record::MAX_ID) {
             prop_assert_eq!(apply_id_delta(previous, id_delta(previous, id)), id);
         }
     }

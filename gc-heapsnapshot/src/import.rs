@@ -24,7 +24,7 @@ use thiserror::Error;
 
 use super::dominators::EdgeKind;
 use super::model::HeapSnapshot;
-use crate::trace::{GcRequest, Record, TraceSink, TraceValue};
+use gc_trace::{GcRequest, Record, TraceSink, TraceValue};
 
 #[derive(Debug, Error)]
 pub enum ImportError {

@@ -466,10 +466,10 @@ mod tests {
     use proptest::prelude::*;
 
     use super::*;
-    use crate::trace::TraceSink;
-    use crate::trace::binary_format::{put_varint, zigzag};
-    use crate::trace::binary_writer::BinaryWriter;
-    use crate::trace::record::OwnedRecord;
+    use crate::TraceSink;
+    use crate::binary_format::{put_varint, zigzag};
+    use crate::binary_writer::BinaryWriter;
+    use crate::record::OwnedRecord;
 
     const HEADER: &[u8] = b"GCTB\x01";
 

@@ -1,3 +1,5 @@
+//! # gc-heapsnapshot: V8 heap snapshots of gclab heaps
+//!
 //! Heap snapshots in V8's `.heapsnapshot` format, both ways: written from a gclab heap, read from
 //! any snapshot (gclab's, Node.js's or Chrome's), analysed (dominator tree, retained sizes,
 //! distances), compared, and imported as a trace.

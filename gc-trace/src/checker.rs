@@ -186,7 +186,7 @@ impl TraceChecker {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::trace::record::GcRequest;
+    use crate::record::GcRequest;
 
     fn run(records: &[Record<'_>]) -> Result<(), (usize, Problem)> {
         let mut checker = TraceChecker::new();

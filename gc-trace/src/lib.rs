@@ -1,5 +1,10 @@
-//! Allocation traces: the text format of `shared/trace-format.md`, gclab's binary format, and the
-//! interfaces between readers, writers, the checker and the replay.
+//! # gc-trace: gclab's allocation traces
+//!
+//! A trace is the life of one program's heap, one mutator operation a record: the text format of
+//! `shared/trace-format.md` (`.gct`, `.gct.gz`), gclab's binary format (`.gctb`), and the
+//! interfaces between readers, writers, the checker and a replay. A runtime that records its own
+//! traces, or a tool that reads them, depends on this crate alone: the replay, the generators and
+//! the `gclab` program live in `bench-harness`.
 //!
 //! A reader is a [`TraceSource`]: it yields borrowed [`Record`]s one at a time (memory does not
 //! grow with the file) and checks each record's syntax. The [`checker`] then checks the records
