@@ -4,13 +4,13 @@
 
 use bench_harness::generators::Generator;
 use bench_harness::replay::{ReplayOptions, replay};
+use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
+use gc_core::{Collector, Heap, HeapConfig};
 use gc_trace::binary_reader::BinaryReader;
 use gc_trace::binary_writer::BinaryWriter;
 use gc_trace::text_reader::TextReader;
 use gc_trace::text_writer::TextWriter;
 use gc_trace::{OwnedRecord, TraceSink, TraceSource};
-use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
-use gc_core::{Collector, Heap, HeapConfig};
 use gclab::collectors::{self, CollectorChoice, HeapVisitor};
 
 fn records() -> Vec<OwnedRecord> {

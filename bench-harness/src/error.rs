@@ -7,8 +7,8 @@ use gclab::ChoiceError;
 use thiserror::Error;
 
 use crate::generators::GenError;
-use gc_trace::{Problem, TraceError};
 use crate::workloads::WorkloadError;
+use gc_trace::{Problem, TraceError};
 
 /// Exit code for bad arguments (clap's usage errors use it too).
 pub const EXIT_USAGE: u8 = 2;

@@ -34,8 +34,8 @@ use std::io;
 
 use thiserror::Error;
 
-use gc_trace::TraceSink;
 use emit::Emitter;
+use gc_trace::TraceSink;
 use params::Args;
 
 /// A workload `gclab gen` can write as a trace.

@@ -10,16 +10,16 @@ use hashbrown::HashMap;
 
 use crate::cli::{DiffArgs, ImportArgs, InspectArgs, SnapshotArgs};
 use crate::error::Error;
+use crate::replay::{StopAt, replay_until};
+use crate::trace_commands::create_output;
 use gc_heapsnapshot::SnapshotError;
 use gc_heapsnapshot::analysis::{Analysis, Inspection, inspect as inspect_snapshot};
 use gc_heapsnapshot::diff::{HeapDiff, diff as diff_snapshots, human_size};
 use gc_heapsnapshot::import::{ImportError, Importer};
 use gc_heapsnapshot::reader::read_snapshot;
 use gc_heapsnapshot::writer::{SnapshotCounts, WeakEdges, WriteError, write_heap_snapshot};
-use crate::replay::{StopAt, replay_until};
 use gc_trace::open::{self, SourceVisitor};
 use gc_trace::{TraceError, TraceSource};
-use crate::trace_commands::create_output;
 
 /// `gclab snapshot`: replays the trace to the stop, then writes the live graph.
 pub fn snapshot(args: &SnapshotArgs, out: &mut impl Write) -> Result<(), Error> {

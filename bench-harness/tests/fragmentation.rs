@@ -6,8 +6,8 @@
 
 use bench_harness::generators::Generator;
 use bench_harness::replay::{ReplayOptions, ReplayReport, replay};
-use gc_trace::{MemorySource, OwnedRecord};
 use gc_core::{Collector, Heap, HeapConfig};
+use gc_trace::{MemorySource, OwnedRecord};
 use gclab::{MarkCompact, MarkSweep};
 
 fn replay_on<C: Collector>(records: &[OwnedRecord], collector: C) -> ReplayReport {

@@ -6,18 +6,18 @@ mod common;
 
 use std::io::{BufRead, BufReader, Read};
 
+use bench_harness::replay::{ReplayOptions, ReplayReport, replay};
+use common::{gclab, stderr, stdout};
+use flate2::read::GzDecoder;
+use gc_core::testkit::NoGc;
+use gc_core::{Collector, Heap, HeapConfig};
 use gc_heapsnapshot::HeapSnapshot;
 use gc_heapsnapshot::analysis::Analysis;
 use gc_heapsnapshot::diff::diff;
 use gc_heapsnapshot::import::{Importer, reachable_objects};
 use gc_heapsnapshot::reader::{read_from, read_snapshot};
 use gc_heapsnapshot::writer::{WeakEdges, trace_id_of_node_id, write_heap_snapshot};
-use bench_harness::replay::{ReplayOptions, ReplayReport, replay};
 use gc_trace::{MemorySource, OwnedRecord};
-use common::{gclab, stderr, stdout};
-use flate2::read::GzDecoder;
-use gc_core::testkit::NoGc;
-use gc_core::{Collector, Heap, HeapConfig};
 use gclab::collectors::{self, CollectorChoice, HeapVisitor};
 
 const NODE_SNAPSHOT: &str = "tests/fixtures/node-bare.heapsnapshot.gz";

@@ -4,9 +4,9 @@
 
 use bench_harness::generators::Generator;
 use bench_harness::replay::{ReplayOptions, replay};
+use gc_core::{Collector, Heap, HeapConfig};
 use gc_trace::text_reader::TextReader;
 use gc_trace::{Position, TraceSource};
-use gc_core::{Collector, Heap, HeapConfig};
 use gclab::collectors::{self, CollectorChoice, HeapVisitor};
 use proptest::prelude::*;
 

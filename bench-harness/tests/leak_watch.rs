@@ -7,8 +7,8 @@ use std::rc::Rc;
 
 use bench_harness::generators::Generator;
 use bench_harness::replay::{ReplayOptions, replay};
-use gc_trace::{GcRequest, MemorySource, OwnedRecord, Record};
 use gc_core::{Collector, Heap, HeapConfig, LeakReport, MemoryWatchEvent, UsageStats};
+use gc_trace::{GcRequest, MemorySource, OwnedRecord, Record};
 use gclab::collectors::{self, CollectorChoice, HeapVisitor};
 
 mod common;

@@ -9,9 +9,9 @@ use std::collections::{BTreeSet, HashMap};
 
 use bench_harness::generators::Generator;
 use bench_harness::replay::{Leak, ReplayOptions, ReplayReport, replay};
-use gc_trace::{MemorySource, OwnedRecord, Record, TraceValue};
 use gc_core::testkit::{Model, ModelValue, small_heap};
 use gc_core::{Collector, Heap, HeapConfig};
+use gc_trace::{MemorySource, OwnedRecord, Record, TraceValue};
 use gclab::collectors::{self, CollectorChoice, HeapVisitor};
 use proptest::prelude::*;
 

@@ -4,14 +4,14 @@
 //! rebuilds a graph of the same shape on every collector.
 
 use bench_harness::generators::Generator;
+use bench_harness::replay::{ReplayOptions, StopAt, replay, replay_until};
+use gc_core::{Collector, Heap, HeapConfig, LiveGraph};
 use gc_heapsnapshot::HeapSnapshot;
 use gc_heapsnapshot::analysis::Analysis;
 use gc_heapsnapshot::import::{Importer, reachable_objects};
 use gc_heapsnapshot::reader::read_from;
 use gc_heapsnapshot::writer::{WeakEdges, write_heap_snapshot};
-use bench_harness::replay::{ReplayOptions, StopAt, replay, replay_until};
 use gc_trace::{MemorySource, OwnedRecord};
-use gc_core::{Collector, Heap, HeapConfig, LiveGraph};
 use gclab::collectors::{self, CollectorChoice, HeapVisitor};
 use proptest::prelude::*;
 

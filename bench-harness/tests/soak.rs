@@ -23,10 +23,10 @@ use std::sync::Mutex;
 
 use bench_harness::generators::Generator;
 use bench_harness::replay::{ReplayOptions, replay};
+use gc_core::{Collector, Heap, HeapConfig, VerifyHeap};
 use gc_trace::binary_reader::MappedTrace;
 use gc_trace::binary_writer::BinaryWriter;
 use gc_trace::{Position, Problem, Record, TraceError, TraceSink, TraceSource};
-use gc_core::{Collector, Heap, HeapConfig, VerifyHeap};
 use gclab::collectors::{self, CollectorChoice, HeapVisitor};
 
 const MIB: f64 = 1024.0 * 1024.0;

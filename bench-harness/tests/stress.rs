@@ -14,9 +14,9 @@ use std::num::NonZeroU32;
 
 use bench_harness::generators::Generator;
 use bench_harness::replay::{ReplayOptions, ReplayReport, replay};
-use gc_trace::{MemorySource, OwnedRecord};
 use gc_core::testkit::{Op, check_program, program_strategy, small_heap};
 use gc_core::{Collector, Digest, GcReason, Heap, HeapConfig};
+use gc_trace::{MemorySource, OwnedRecord};
 use gclab::collectors::{self, CollectorChoice, CollectorVisitor, HeapVisitor};
 use proptest::prelude::*;
 

@@ -6,9 +6,9 @@
 use std::fmt::Write as _;
 
 use bench_harness::replay::{ReplayOptions, replay};
+use gc_core::{Heap, HeapConfig};
 use gc_trace::text_reader;
 use gc_trace::{Position, Problem, TraceError};
-use gc_core::{Heap, HeapConfig};
 use gclab::MarkSweep;
 
 /// Replays `text` on a small mark-sweep heap; the error it stops with.

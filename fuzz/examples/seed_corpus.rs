@@ -7,10 +7,10 @@ use std::io;
 use std::path::Path;
 
 use bench_harness::generators::Generator;
-use bench_harness::trace::binary_writer::BinaryWriter;
-use bench_harness::trace::text_writer::TextWriter;
-use bench_harness::trace::{OwnedRecord, TraceSink};
 use gc_core::testkit::program_strategy;
+use gc_trace::binary_writer::BinaryWriter;
+use gc_trace::text_writer::TextWriter;
+use gc_trace::{OwnedRecord, TraceSink};
 use proptest::strategy::{Strategy, ValueTree};
 use proptest::test_runner::{Config, RngAlgorithm, TestRng, TestRunner};
 

@@ -3,7 +3,7 @@
 //! the verifier after every collection, unless it asks for more than a millisecond of think time.
 #![no_main]
 
-use bench_harness::trace::binary_reader::BinaryReader;
+use gc_trace::binary_reader::BinaryReader;
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {

@@ -3,7 +3,7 @@
 //! verifier after every collection, unless it asks for more than a millisecond of think time.
 #![no_main]
 
-use bench_harness::trace::text_reader::TextReader;
+use gc_trace::text_reader::TextReader;
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {

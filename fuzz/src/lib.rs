@@ -9,9 +9,9 @@
 
 use arbitrary::{Arbitrary, Unstructured};
 use bench_harness::replay::{ReplayOptions, replay};
-use bench_harness::trace::{Record, TraceSource};
 use gc_core::testkit::{Op, OpValue, OutOfMemoryPolicy, ProgramOutcome, check_program_with};
 use gc_core::{CollectionKind, Collector, Heap, HeapConfig};
+use gc_trace::{Record, TraceSource};
 use gclab::collectors::{self, CollectorChoice, CollectorVisitor, HeapVisitor};
 
 /// Kinds of op, in tag order. (The scope operations came last, so the tags of the others kept

@@ -6,10 +6,10 @@
 
 use std::hint::black_box;
 
+use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use gc_trace::binary_reader::BinaryReader;
 use gc_trace::binary_writer::BinaryWriter;
 use gc_trace::{Record, TraceSink, TraceSource, TraceValue};
-use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 
 const DEPTH: u32 = 17;
 
