@@ -17,7 +17,7 @@ use gclab::collectors::{self, CollectorChoice, HeapVisitor};
 
 use crate::error::Error;
 use crate::metrics::{PauseRecord, RunMetrics};
-use crate::replay::{ReplayOptions, ReplayReport, replay};
+use crate::replay::{ReplayOptions, ReplayReport, ThinkTime, replay};
 use gc_trace::TraceSource;
 use gc_trace::open::{self, SourceVisitor};
 
@@ -88,6 +88,7 @@ impl<C: Collector> SourceVisitor for OnHeap<'_, C> {
         let options = ReplayOptions {
             check_deaths: false,
             progress: false,
+            think: ThinkTime::default(),
         };
         let report = replay(self.heap, source, options)?;
         Ok((report, began))

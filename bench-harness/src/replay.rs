@@ -49,6 +49,40 @@ pub struct ReplayOptions {
     pub check_deaths: bool,
     /// Show a progress bar on standard error when it is a terminal.
     pub progress: bool,
+    /// What `t` records do.
+    pub think: ThinkTime,
+}
+
+/// What the replay does with `t NANOS` records (the program computing without the heap).
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub enum ThinkTime {
+    /// Spin for each `t`, up to `budget` in all; past it the rest is skipped, with one warning on
+    /// standard error. A small hostile file could otherwise ask for hours.
+    Spin { budget: Duration },
+    /// Skip every `t` (`--no-think`): the mutator's heap work alone.
+    Skip,
+}
+
+impl ThinkTime {
+    /// The bound on a replay's total think time unless the user gives another (`--max-think`).
+    pub const DEFAULT_BUDGET: Duration = Duration::from_secs(60);
+}
+
+impl Default for ThinkTime {
+    fn default() -> Self {
+        ThinkTime::Spin {
+            budget: Self::DEFAULT_BUDGET,
+        }
+    }
+}
+
+/// The think time a replay spent and the think time it skipped.
+#[derive(Copy, Clone, Debug, Default, PartialEq, Eq)]
+pub struct ThinkReport {
+    pub spun: Duration,
+    /// Asked for by `t` records but not spent: all of it under [`ThinkTime::Skip`], what went
+    /// past the budget under [`ThinkTime::Spin`].
+    pub skipped: Duration,
 }
 
 /// What a replay did.
@@ -73,6 +107,8 @@ pub struct ReplayReport {
     pub final_pooled_bytes: usize,
     /// With `check_deaths`: the objects declared dead that were still reachable.
     pub leaks: Option<Vec<Leak>>,
+    /// The `t` records' time, spent and skipped.
+    pub think: ThinkReport,
 }
 
 impl ReplayReport {
@@ -115,7 +151,7 @@ pub fn replay<C: Collector, S: TraceSource>(
     heap.on_gc_event(Box::new(move |event| {
         listener_log.borrow_mut().record(event)
     }));
-    let mut replay = Replay::new(heap, options.check_deaths, Rc::clone(&log));
+    let mut replay = Replay::new(heap, options, Rc::clone(&log));
     let progress = options.progress.then(|| progress_bar(source)).flatten();
     let started = Instant::now();
     let mut records: u64 = 0;
@@ -299,11 +335,13 @@ struct Replay<'h, C: Collector> {
     log: Rc<RefCell<PauseLog>>,
     /// Full collections already looked at for pending deaths.
     full_collections_seen: u64,
+    think: Thinker,
 }
 
 impl<'h, C: Collector> Replay<'h, C> {
-    fn new(heap: &'h mut Heap<C>, check_deaths: bool, log: Rc<RefCell<PauseLog>>) -> Self {
+    fn new(heap: &'h mut Heap<C>, options: ReplayOptions, log: Rc<RefCell<PauseLog>>) -> Self {
         Replay {
+            think: Thinker::new(options.think),
             scopes: heap.handle_scopes(),
             heap,
             ids: Checker::new(),
@@ -311,7 +349,7 @@ impl<'h, C: Collector> Replay<'h, C> {
             types: HashMap::new(),
             last_type: None,
             events: 0,
-            check_deaths,
+            check_deaths: options.check_deaths,
             remember_dead: false,
             pending: Vec::new(),
             leaks: Vec::new(),
@@ -356,7 +394,7 @@ impl<'h, C: Collector> Replay<'h, C> {
                 self.check_pending_deaths()
             }
             Record::Think { nanos } => {
-                spin(Duration::from_nanos(nanos));
+                self.think.think(Duration::from_nanos(nanos));
                 Ok(())
             }
             Record::External { id, bytes } => {
@@ -666,6 +704,7 @@ impl<'h, C: Collector> Replay<'h, C> {
             final_committed_bytes: final_stats.committed_bytes,
             final_pooled_bytes: final_stats.pooled_bytes,
             leaks: self.check_deaths.then_some(self.leaks),
+            think: self.think.report,
         })
     }
 }
@@ -694,7 +733,11 @@ pub fn replay_until<C: Collector, S: TraceSource, R>(
     heap.on_gc_event(Box::new(move |event| {
         listener_log.borrow_mut().record(event)
     }));
-    let mut replay = Replay::new(heap, false, log);
+    let options = ReplayOptions {
+        think: ThinkTime::Skip,
+        ..ReplayOptions::default()
+    };
+    let mut replay = Replay::new(heap, options, log);
     replay.remember_dead = true;
     let mut last_line = 0;
     loop {
@@ -732,6 +775,41 @@ pub fn replay_until<C: Collector, S: TraceSource, R>(
         .trace_ids()
         .map_err(|problem| source.error_at_last(problem))?;
     Ok(Ok(visit(replay.heap, &names)))
+}
+
+/// Spends the `t` records' time as [`ThinkTime`] says, and counts it.
+#[derive(Debug)]
+struct Thinker {
+    policy: ThinkTime,
+    report: ThinkReport,
+}
+
+impl Thinker {
+    fn new(policy: ThinkTime) -> Self {
+        Thinker {
+            policy,
+            report: ThinkReport::default(),
+        }
+    }
+
+    fn think(&mut self, asked: Duration) {
+        let ThinkTime::Spin { budget } = self.policy else {
+            self.report.skipped += asked;
+            return;
+        };
+        let left = budget.saturating_sub(self.report.spun);
+        let spent = asked.min(left);
+        if spent < asked && self.report.skipped.is_zero() {
+            eprintln!(
+                "gclab: warning: the trace's think time (`t` records) passed the bound of {:.3} s; \
+                 the rest is skipped (raise the bound with --max-think, skip all with --no-think)",
+                budget.as_secs_f64()
+            );
+        }
+        spin(spent);
+        self.report.spun += spent;
+        self.report.skipped += asked - spent;
+    }
 }
 
 /// `t NANOS`: the program computes without touching the heap. A busy wait, as computation is;

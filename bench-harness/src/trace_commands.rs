@@ -14,7 +14,7 @@ use crate::cli::{ConvertArgs, GenArgs, ReplayArgs};
 use crate::error::Error;
 use crate::generators::Generator;
 use crate::memory_watch::{self, MemoryWatchSummary, WatchOutput};
-use crate::replay::{self as replaying, ReplayOptions, ReplayReport};
+use crate::replay::{self as replaying, ReplayOptions, ReplayReport, ThinkTime};
 use crate::report::{self, ReplaySummary};
 use crate::runner::{TraceGc, print_pauses};
 use gc_trace::checker::TraceChecker;
@@ -37,6 +37,7 @@ pub fn replay(args: &ReplayArgs, out: &mut impl Write) -> Result<(), Error> {
         options: ReplayOptions {
             check_deaths: args.check_deaths,
             progress: !args.no_progress,
+            think: ThinkTime::default(),
         },
         trace_gc: match (args.trace_gc, args.trace_gc_nvp) {
             (true, _) => TraceGc::Stdout,

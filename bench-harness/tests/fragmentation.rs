@@ -16,6 +16,7 @@ fn replay_on<C: Collector>(records: &[OwnedRecord], collector: C) -> ReplayRepor
     let options = ReplayOptions {
         check_deaths: false,
         progress: false,
+        ..ReplayOptions::default()
     };
     replay(&mut heap, &mut source, options).unwrap_or_else(|error| panic!("{error}"))
 }

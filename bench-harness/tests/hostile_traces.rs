@@ -79,6 +79,7 @@ impl HeapVisitor for ReplayText<'_> {
         let options = ReplayOptions {
             check_deaths: true,
             progress: false,
+            ..ReplayOptions::default()
         };
         let lines = self.text.lines().count() as u64;
         if let Err(error) = replay(&mut heap, &mut source, options) {
@@ -138,4 +139,39 @@ proptest! {
             }
         }
     }
+}
+
+/// Replays `text` on mark-sweep with `think`, returning the think time spent and skipped.
+#[cfg(feature = "marksweep")]
+fn think_report(text: &str, think: bench_harness::replay::ThinkTime) -> (u128, u128) {
+    let mut heap =
+        Heap::new(HeapConfig::default(), gclab::MarkSweep::new()).expect("a default heap");
+    let mut source = TextReader::new("think.gct", text.as_bytes(), None);
+    let options = ReplayOptions {
+        think,
+        ..ReplayOptions::default()
+    };
+    let report = replay(&mut heap, &mut source, options).unwrap_or_else(|e| panic!("{e}"));
+    (
+        report.think.spun.as_nanos(),
+        report.think.skipped.as_nanos(),
+    )
+}
+
+/// A small file asking for an hour of think time is bounded by the budget: what is past it is
+/// skipped, counted, and the replay finishes.
+#[test]
+#[cfg(feature = "marksweep")]
+fn think_time_is_bounded_and_can_be_skipped() {
+    use bench_harness::replay::ThinkTime;
+    use std::time::Duration;
+    let hour = "t 60000000000\n".repeat(60);
+    let text = format!("gctrace 1\na 1 0 0\n{hour}t 5\n");
+    let asked = 3_600_000_000_005u128;
+    let budget = Duration::from_millis(20);
+    let (spun, skipped) = think_report(&text, ThinkTime::Spin { budget });
+    assert_eq!((spun, skipped), (20_000_000, asked - 20_000_000));
+    assert_eq!(think_report(&text, ThinkTime::Skip), (0, asked));
+    let short = "gctrace 1\nt 1000\nt 2000\n";
+    assert_eq!(think_report(short, ThinkTime::default()), (3000, 0));
 }

@@ -40,6 +40,7 @@ impl HeapVisitor for ReplayOn<'_> {
         let options = ReplayOptions {
             check_deaths: self.check_deaths,
             progress: false,
+            ..ReplayOptions::default()
         };
         replay(&mut heap, &mut source, options)
             .unwrap_or_else(|error| panic!("{}: {error}", C::CONSTRAINTS.name))
