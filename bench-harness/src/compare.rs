@@ -12,6 +12,9 @@
 //!
 //! The collectors are whatever [`CollectorChoice::COMPILED_IN`] holds, by name: a collector added
 //! to the build is compared with no change here.
+//!
+//! The arguments of `gclab compare` and of the hidden `gclab measure` it runs per run are here
+//! too, beside the commands.
 
 pub mod child_process;
 pub mod digests;
@@ -25,22 +28,65 @@ pub mod table;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
+use clap::Args;
 use gc_core::HeapConfig;
 use gclab::ChoiceError;
 use gclab::collectors::{self, CollectorChoice};
 use serde::{Deserialize, Serialize};
 
-use crate::cli::{CompareArgs, MeasureArgs};
 use crate::error::Error;
 use crate::measure::measure_trace;
 use crate::metrics::RunMetrics;
+use crate::replay::ThinkTime;
+use crate::think_args::{self, ThinkArgs};
 pub use child_process::ChildProcess;
 use statistics::FigureSummary;
 use suite::{DEFAULT_SUITE, Input, Job};
 
+#[derive(Debug, Clone, Args)]
+pub struct CompareArgs {
+    /// Trace files (any format), or built-in workloads: a generator's name, optionally with
+    /// parameters (`binary-trees:depth=12`, `splay:nodes=4000,steps=20`). None: the built-in
+    /// suite.
+    #[arg(value_name = "TRACE|WORKLOAD")]
+    pub inputs: Vec<String>,
+    /// The collectors: `all` (every compiled-in one) or names separated by commas.
+    #[arg(long, value_name = "LIST|all", default_value = "all")]
+    pub collectors: String,
+    /// Measured runs per trace and collector; the figures are then medians, with their spread.
+    #[arg(long, value_name = "N", default_value_t = 1,
+          value_parser = clap::value_parser!(u32).range(1..))]
+    pub repeat: u32,
+    /// Unmeasured runs per trace before the measured ones.
+    #[arg(long, value_name = "N", default_value_t = 1)]
+    pub warmup: u32,
+    /// The folder for results.json, results.csv, report.html and the generated traces.
+    #[arg(long, value_name = "DIR", default_value = "gclab-results")]
+    pub out: PathBuf,
+    #[command(flatten)]
+    pub think: ThinkArgs,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct MeasureArgs {
+    /// The trace (any format).
+    #[arg(value_name = "TRACE")]
+    pub trace: PathBuf,
+    /// The collector, as `gclab collectors` names it (or `auto`).
+    #[arg(long, short, value_name = "NAME", default_value = "auto")]
+    pub collector: String,
+    #[command(flatten)]
+    pub think: ThinkArgs,
+}
+
 /// Measures one run of a trace on a collector named as `gclab collectors` names it.
 pub trait Measure {
     fn measure(&mut self, job: &str, trace: &Path, collector: &str) -> Result<RunMetrics, Error>;
+
+    /// What the runs do with the traces' `t` records (the results record it).
+    fn think(&self) -> ThinkTime {
+        ThinkTime::default()
+    }
 }
 
 /// Measures each run on a fresh heap in this process (its peak RSS is the process's so far).
@@ -55,6 +101,7 @@ impl Measure for InProcess {
             CollectorChoice::parse(collector)?,
             self.config.clone(),
             trace,
+            ThinkTime::default(),
         )
     }
 }
@@ -74,6 +121,10 @@ pub struct Plan {
 pub struct Comparison {
     pub collectors: Vec<String>,
     pub repeat: u32,
+    /// What the runs did with the traces' `t` records (`spin up to 60 s`, `skip`); absent from
+    /// results written before it was recorded.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub think: Option<String>,
     pub jobs: Vec<JobResult>,
 }
 
@@ -139,6 +190,7 @@ pub fn run_jobs(
     Ok(Comparison {
         collectors: plan.collectors.clone(),
         repeat: plan.repeat,
+        think: Some(think_args::describe(measure.think())),
         jobs: results,
     })
 }
@@ -232,7 +284,7 @@ pub fn compare(args: &CompareArgs, out: &mut impl Write) -> Result<(), Error> {
     for (input, text) in parsed.iter().zip(&inputs) {
         jobs.push(input.prepare(text, &traces)?);
     }
-    let mut measure = ChildProcess::current_exe()?;
+    let mut measure = ChildProcess::current_exe()?.with_think(args.think.policy());
     let comparison = run_jobs(&jobs, &plan, &mut measure, &mut std::io::stderr())?;
     table::write(out, &comparison)?;
     let written = write_results(&args.out, &comparison)?;
@@ -275,7 +327,8 @@ pub fn write_results(folder: &Path, comparison: &Comparison) -> Result<Vec<Strin
 /// `gclab measure` (hidden; what [`ChildProcess`] runs): one measured replay, printed as JSON.
 pub fn measure(args: &MeasureArgs, out: &mut impl Write) -> Result<(), Error> {
     let choice = CollectorChoice::parse(&args.collector)?;
-    let metrics = measure_trace(choice, HeapConfig::default(), &args.trace)?;
+    let think = args.think.policy();
+    let metrics = measure_trace(choice, HeapConfig::default(), &args.trace, think)?;
     serde_json::to_writer(&mut *out, &metrics).map_err(std::io::Error::from)?;
     writeln!(out)?;
     Ok(())

@@ -13,8 +13,12 @@
 //! - [`pauses`]: pause-time statistics (nearest-rank percentiles).
 //! - [`report`]: the text the `gclab` program prints.
 //! - [`replay`]: a trace ([`gc_trace`]) replayed on a heap; [`generators`]: the built-in traces.
-//! - [`snapshot_commands`]: the `gclab` commands on V8 heap snapshots ([`gc_heapsnapshot`]).
-//! - [`cli`]: the command line.
+//! - [`trace_commands`]: `gclab replay`, `convert` and `gen`; [`snapshot_commands`]: the `gclab`
+//!   commands on V8 heap snapshots ([`gc_heapsnapshot`]); [`run_command`]: `gclab run`. Each
+//!   holds its commands' arguments.
+//! - [`cli`]: the command line, which names the commands and hands each to its module.
+//! - [`byte_size`] and [`think_args`]: the values and options several commands take (byte
+//!   counts; `--no-think` and `--max-think`).
 //! - [`error`]: the harness's errors and the exit code of each.
 //!
 //! ```
@@ -35,6 +39,7 @@
 //! # fn main() {}
 //! ```
 
+pub mod byte_size;
 pub mod cli;
 pub mod compare;
 pub mod error;
@@ -47,8 +52,10 @@ pub mod pauses;
 pub mod replay;
 pub mod report;
 pub mod rng;
+pub mod run_command;
 pub mod runner;
 pub mod snapshot_commands;
+pub mod think_args;
 pub mod trace_commands;
 pub mod workloads;
 

@@ -21,40 +21,53 @@ use crate::replay::{ReplayOptions, ReplayReport, ThinkTime, replay};
 use gc_trace::TraceSource;
 use gc_trace::open::{self, SourceVisitor};
 
-/// Replays the trace at `path` on a new heap of the chosen collector and measures it.
+/// Replays the trace at `path` on a new heap of the chosen collector, its `t` records treated as
+/// `think` says, and measures it.
 pub fn measure_trace(
     choice: CollectorChoice,
     config: HeapConfig,
     path: &Path,
+    think: ThinkTime,
 ) -> Result<RunMetrics, Error> {
-    collectors::run_with(choice, config, Measured { path })?
+    collectors::run_with(choice, config, Measured { path, think })?
 }
 
 struct Measured<'a> {
     path: &'a Path,
+    think: ThinkTime,
 }
 
 impl HeapVisitor for Measured<'_> {
     type Output = Result<RunMetrics, Error>;
 
     fn visit<C: Collector>(self, heap: Heap<C>) -> Self::Output {
-        measure_heap(heap, self.path)
+        measure_heap_with(heap, self.path, self.think)
     }
 }
 
 /// Replays the trace at `path` on `heap`, which must be new (its clock started a moment ago),
 /// and measures it.
-pub fn measure_heap<C: Collector>(mut heap: Heap<C>, path: &Path) -> Result<RunMetrics, Error> {
+pub fn measure_heap<C: Collector>(heap: Heap<C>, path: &Path) -> Result<RunMetrics, Error> {
+    measure_heap_with(heap, path, ThinkTime::default())
+}
+
+/// [`measure_heap`], with the trace's `t` records treated as `think` says.
+pub fn measure_heap_with<C: Collector>(
+    mut heap: Heap<C>,
+    path: &Path,
+    think: ThinkTime,
+) -> Result<RunMetrics, Error> {
     // The heap's clock started when it was made, a moment before this.
     let heap_made = Instant::now();
     let events = Rc::new(RefCell::new(Vec::new()));
     let listener_events = Rc::clone(&events);
     heap.on_gc_event(Box::new(move |event: &GcEvent| {
-        listener_events.borrow_mut().push(pause_record(event))
+        listener_events.borrow_mut().push(PauseRecord::from(event))
     }));
     let on_heap = OnHeap {
         heap: &mut heap,
         heap_made,
+        think,
     };
     let (report, replay_began) = open::with_source(path, on_heap)??;
     let events = events.borrow();
@@ -77,6 +90,7 @@ pub fn measure_heap<C: Collector>(mut heap: Heap<C>, path: &Path) -> Result<RunM
 struct OnHeap<'h, C: Collector> {
     heap: &'h mut Heap<C>,
     heap_made: Instant,
+    think: ThinkTime,
 }
 
 impl<C: Collector> SourceVisitor for OnHeap<'_, C> {
@@ -88,22 +102,10 @@ impl<C: Collector> SourceVisitor for OnHeap<'_, C> {
         let options = ReplayOptions {
             check_deaths: false,
             progress: false,
-            think: ThinkTime::default(),
+            think: self.think,
         };
         let report = replay(self.heap, source, options)?;
         Ok((report, began))
-    }
-}
-
-/// A pause, its start on the heap's clock.
-fn pause_record(event: &GcEvent) -> PauseRecord {
-    PauseRecord {
-        start: event.start,
-        duration: event.duration,
-        used_before: event.used_before,
-        used_after: event.used_after,
-        committed_before: event.committed_before,
-        committed_after: event.committed_after,
     }
 }
 

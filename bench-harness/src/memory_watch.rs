@@ -2,7 +2,8 @@
 //! happen and kept for the JSON summary.
 //!
 //! The events come from gc-core's [`LeakDetector`](gc_core::LeakDetector) through
-//! [`Heap::on_memory_watch`]; this module only gives them memwatch's field names and prints them.
+//! [`Heap::on_memory_watch`], and gc-core's records serialize as memwatch's (its feature
+//! `serde`); this module only prints and keeps them, so the JSON of a record has one definition.
 
 use std::cell::RefCell;
 use std::io::{self, Write};
@@ -11,79 +12,13 @@ use std::rc::Rc;
 use gc_core::{Collector, Heap, LeakReport, MemoryWatchEvent, UsageStats};
 use serde::Serialize;
 
-/// memwatch's `stats` record, field for field (sizes in bytes).
-#[derive(Clone, Debug, PartialEq, Serialize)]
-pub struct StatsRecord {
-    pub num_full_gc: u64,
-    pub num_inc_gc: u64,
-    pub heap_compactions: u64,
-    pub usage_trend: f64,
-    pub estimated_base: u64,
-    pub current_base: u64,
-    pub min: u64,
-    pub max: u64,
-    /// When the full collection ended, in milliseconds from the heap's creation.
-    pub at_ms: f64,
-}
-
-impl From<&UsageStats> for StatsRecord {
-    fn from(s: &UsageStats) -> Self {
-        StatsRecord {
-            num_full_gc: s.num_full_gc,
-            num_inc_gc: s.num_inc_gc,
-            heap_compactions: s.heap_compactions,
-            usage_trend: s.usage_trend,
-            estimated_base: s.estimated_base,
-            current_base: s.current_base,
-            min: s.min,
-            max: s.max,
-            at_ms: s.at.as_secs_f64() * 1e3,
-        }
-    }
-}
-
-/// memwatch's `leak` event: `start`, `end`, `growth` and `reason`, with the bases and the rate.
-#[derive(Clone, Debug, PartialEq, Serialize)]
-pub struct LeakRecord {
-    /// Milliseconds from the heap's creation.
-    pub start_ms: f64,
-    pub end_ms: f64,
-    /// Bytes the heap after full collections grew over the run.
-    pub growth: u64,
-    pub base_before: u64,
-    pub base_after: u64,
-    pub bytes_per_hour: f64,
-    /// Full collections in the run, and the numbers (from 1) of its first and last.
-    pub collections: u32,
-    pub start_gc: u64,
-    pub end_gc: u64,
-    pub reason: String,
-}
-
-impl From<&LeakReport> for LeakRecord {
-    fn from(leak: &LeakReport) -> Self {
-        LeakRecord {
-            start_ms: leak.start.as_secs_f64() * 1e3,
-            end_ms: leak.end.as_secs_f64() * 1e3,
-            growth: leak.growth_bytes(),
-            base_before: leak.base_before,
-            base_after: leak.base_after,
-            bytes_per_hour: leak.bytes_per_hour(),
-            collections: leak.collections,
-            start_gc: leak.start_gc,
-            end_gc: leak.end_gc,
-            reason: leak.reason(),
-        }
-    }
-}
-
 /// What a watched replay heard, for `--json`.
 #[derive(Clone, Debug, Default, PartialEq, Serialize)]
 pub struct MemoryWatchSummary {
     /// Stats records heard (one per full collection, the final one included).
     pub stats_records: u64,
-    pub last_stats: Option<StatsRecord>,
-    pub leaks: Vec<LeakRecord>,
+    pub last_stats: Option<UsageStats>,
+    pub leaks: Vec<LeakReport>,
 }
 
 /// Where the event lines go.
@@ -117,17 +52,13 @@ impl MemoryWatchSummary {
     fn record(&mut self, event: &MemoryWatchEvent) -> String {
         match event {
             MemoryWatchEvent::Stats(stats) => {
-                let record = StatsRecord::from(stats);
-                let line = event_line("stats", &record);
                 self.stats_records += 1;
-                self.last_stats = Some(record);
-                line
+                self.last_stats = Some(stats.clone());
+                event_line("stats", stats)
             }
             MemoryWatchEvent::Leak(leak) => {
-                let record = LeakRecord::from(leak);
-                let line = event_line("leak", &record);
-                self.leaks.push(record);
-                line
+                self.leaks.push(leak.clone());
+                event_line("leak", leak)
             }
         }
     }
@@ -138,5 +69,66 @@ fn event_line(name: &str, record: &impl Serialize) -> String {
         Ok(json) => format!("{name}: {json}"),
         // Not reached: the records hold only numbers and strings.
         Err(error) => format!("{name}: (unprintable: {error})"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use super::*;
+
+    /// The lines and the JSON summary are memwatch's, byte for byte as gclab has always printed
+    /// them: field names and order, times in milliseconds, a leak's growth, rate and reason.
+    #[test]
+    fn events_print_as_memwatch_records() {
+        let stats = UsageStats {
+            num_full_gc: 7,
+            num_inc_gc: 12,
+            heap_compactions: 2,
+            usage_trend: 9.1,
+            estimated_base: 1100,
+            current_base: 2000,
+            min: 1000,
+            max: 2000,
+            at: Duration::from_micros(12_345_678),
+        };
+        let leak = LeakReport {
+            start: Duration::from_micros(1_000_001),
+            end: Duration::from_micros(3_500_250),
+            base_before: 100,
+            base_after: 6_000_000,
+            collections: 5,
+            start_gc: 2,
+            end_gc: 7,
+        };
+        let stats_json = concat!(
+            r#"{"num_full_gc":7,"num_inc_gc":12,"heap_compactions":2,"usage_trend":9.1,"#,
+            r#""estimated_base":1100,"current_base":2000,"min":1000,"max":2000,"#,
+            r#""at_ms":12345.678}"#,
+        );
+        let leak_json = concat!(
+            r#"{"start_ms":1000.0009999999999,"end_ms":3500.25,"growth":5999900,"#,
+            r#""base_before":100,"base_after":6000000,"bytes_per_hour":8638995556.042618,"#,
+            r#""collections":5,"start_gc":2,"end_gc":7,"#,
+            r#""reason":"heap growth over 5 consecutive GCs (2.500 s) - 8638995556 bytes/hr"}"#,
+        );
+        let mut summary = MemoryWatchSummary::default();
+        assert_eq!(
+            summary.record(&MemoryWatchEvent::Leak(leak)),
+            format!("leak: {leak_json}")
+        );
+        assert_eq!(
+            summary.record(&MemoryWatchEvent::Stats(stats)),
+            format!("stats: {stats_json}")
+        );
+        assert_eq!(
+            serde_json::to_string(&summary).unwrap(),
+            format!(r#"{{"stats_records":1,"last_stats":{stats_json},"leaks":[{leak_json}]}}"#)
+        );
+        assert_eq!(
+            serde_json::to_string(&MemoryWatchSummary::default()).unwrap(),
+            r#"{"stats_records":0,"last_stats":null,"leaks":[]}"#
+        );
     }
 }

@@ -1,5 +1,5 @@
 //! The figures of one measured run, as `gclab compare` reports them: pause count, total and
-//! percentiles (HdrHistogram, three significant digits), minimum mutator utilization at fixed
+//! percentiles (exact, by nearest rank: [`crate::pauses`]), minimum mutator utilization at fixed
 //! windows and as a curve, total and mutator time, GC share, allocation rate, peak committed
 //! memory and peak RSS, and heap use over time.
 //!
@@ -11,18 +11,19 @@
 use std::collections::BTreeMap;
 use std::time::Duration;
 
-use hdrhistogram::Histogram;
+use gc_core::GcEvent;
 use serde::{Deserialize, Serialize};
 
 use crate::mmu::Timeline;
+use crate::pauses::{P50, P90, P99, P99_9, SortedPauses, millis};
 use crate::replay::ReplayReport;
 
 /// The windows of the MMU figures, in milliseconds.
 pub const MMU_WINDOWS_MS: [u64; 7] = [1, 2, 5, 10, 20, 50, 100];
 
-/// The quantiles of the pause distribution that the report plots.
-const CDF_QUANTILES: [f64; 14] = [
-    0.0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 0.95, 0.99, 0.999, 1.0,
+/// The quantiles of the pause distribution that the report plots, in thousandths.
+const CDF_QUANTILES: [u32; 14] = [
+    0, 100, 200, 300, 400, 500, 600, 700, 800, 900, 950, 990, 999, 1000,
 ];
 
 /// Windows of the MMU curve: 56 from 0.1 ms growing geometrically (×1.3) to about 3 minutes;
@@ -48,6 +49,20 @@ pub struct PauseRecord {
     pub committed_after: usize,
 }
 
+/// A pause as the heap's event listener hears it, its start on the heap's clock.
+impl From<&GcEvent> for PauseRecord {
+    fn from(event: &GcEvent) -> Self {
+        PauseRecord {
+            start: event.start,
+            duration: event.duration,
+            used_before: event.used_before,
+            used_after: event.used_after,
+            committed_before: event.committed_before,
+            committed_after: event.committed_after,
+        }
+    }
+}
+
 /// Pause count, total and percentiles, in milliseconds (`None` without pauses).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct PauseFigures {
@@ -57,7 +72,6 @@ pub struct PauseFigures {
     pub p90_ms: Option<f64>,
     pub p99_ms: Option<f64>,
     pub p99_9_ms: Option<f64>,
-    /// Exact, not rounded to the histogram's precision.
     pub max_ms: Option<f64>,
 }
 
@@ -117,40 +131,19 @@ pub struct RunMetrics {
 }
 
 impl PauseFigures {
-    /// The figures of `durations`; percentiles to HdrHistogram's three significant digits.
-    pub fn of(durations: &[Duration]) -> PauseFigures {
-        let total: Duration = durations.iter().sum();
-        let histogram = histogram(durations);
-        let quantile = |q: f64| histogram.as_ref().map(|h| ns_to_ms(h.value_at_quantile(q)));
+    /// The figures of `pauses`.
+    pub fn of(pauses: &SortedPauses) -> PauseFigures {
+        let quantile = |per_mille| pauses.quantile(per_mille).map(millis);
         PauseFigures {
-            count: durations.len() as u64,
-            total_ms: total.as_secs_f64() * 1e3,
-            p50_ms: quantile(0.5),
-            p90_ms: quantile(0.9),
-            p99_ms: quantile(0.99),
-            p99_9_ms: quantile(0.999),
-            max_ms: durations.iter().max().map(|d| d.as_secs_f64() * 1e3),
+            count: pauses.count() as u64,
+            total_ms: millis(pauses.total()),
+            p50_ms: quantile(P50),
+            p90_ms: quantile(P90),
+            p99_ms: quantile(P99),
+            p99_9_ms: quantile(P99_9),
+            max_ms: pauses.max().map(millis),
         }
     }
-}
-
-/// A histogram of pause times in nanoseconds; `None` without pauses.
-fn histogram(durations: &[Duration]) -> Option<Histogram<u64>> {
-    if durations.is_empty() {
-        return None;
-    }
-    // From 1 ns to an hour; a longer pause is recorded as an hour.
-    let mut histogram = Histogram::<u64>::new_with_bounds(1, HOUR_NS, 3).ok()?;
-    for duration in durations {
-        histogram.saturating_record(u64::try_from(duration.as_nanos()).unwrap_or(u64::MAX));
-    }
-    Some(histogram)
-}
-
-const HOUR_NS: u64 = 3_600_000_000_000;
-
-fn ns_to_ms(ns: u64) -> f64 {
-    ns as f64 / 1e6
 }
 
 impl RunMetrics {
@@ -163,18 +156,17 @@ impl RunMetrics {
         at_end: Option<(usize, usize)>,
         peak_rss: Option<u64>,
     ) -> Self {
-        let durations: Vec<Duration> = pauses.iter().map(|p| p.duration).collect();
+        let sorted = SortedPauses::new(pauses.iter().map(|p| p.duration).collect());
         let total = report.replay_time;
-        let paused: Duration = durations.iter().sum();
+        let paused = sorted.total();
         let mutator = total.saturating_sub(paused);
         let timeline = Timeline::new(pauses.iter().map(|p| (p.start, p.duration)), total);
-        let histogram = histogram(&durations);
         RunMetrics {
             collector: report.collector.to_owned(),
             digest: report.live.digest.to_string(),
             live_objects: report.live.objects,
             live_object_bytes: report.live.object_bytes,
-            pauses: PauseFigures::of(&durations),
+            pauses: PauseFigures::of(&sorted),
             gc_by_kind: report
                 .gc_by_kind
                 .iter()
@@ -188,15 +180,7 @@ impl RunMetrics {
                 .map(|window| mmu_point(&timeline, window))
                 .filter(|point| point.utilization.is_some())
                 .collect(),
-            pause_cdf: histogram.map_or_else(Vec::new, |h| {
-                CDF_QUANTILES
-                    .iter()
-                    .map(|&quantile| CdfPoint {
-                        quantile,
-                        pause_ms: ns_to_ms(h.value_at_quantile(quantile)),
-                    })
-                    .collect()
-            }),
+            pause_cdf: cdf_points(&sorted),
             total_s: total.as_secs_f64(),
             mutator_s: mutator.as_secs_f64(),
             gc_share: ratio(paused.as_secs_f64(), total.as_secs_f64()),
@@ -252,6 +236,19 @@ const MMU_FIGURES: [&str; 7] = [
     "mmu_100ms",
 ];
 
+/// The pause at each of [`CDF_QUANTILES`]; none without pauses.
+fn cdf_points(pauses: &SortedPauses) -> Vec<CdfPoint> {
+    CDF_QUANTILES
+        .iter()
+        .filter_map(|&per_mille| {
+            Some(CdfPoint {
+                quantile: f64::from(per_mille) / 1000.0,
+                pause_ms: millis(pauses.quantile(per_mille)?),
+            })
+        })
+        .collect()
+}
+
 fn mmu_point(timeline: &Timeline, window: Duration) -> MmuPoint {
     MmuPoint {
         window_ms: window.as_secs_f64() * 1e3,
@@ -305,47 +302,66 @@ mod tests {
         Duration::from_micros(n)
     }
 
-    /// HdrHistogram keeps three significant digits: a quantile is within 0.1% of the exact one.
-    fn assert_near(got: Option<f64>, want_ms: f64) {
-        let got = got.expect("there were pauses");
-        assert!(
-            (got - want_ms).abs() <= want_ms * 1e-3,
-            "got {got} ms, want {want_ms} ms"
-        );
+    fn ns(n: u64) -> Duration {
+        Duration::from_nanos(n)
+    }
+
+    fn figures(durations: Vec<Duration>) -> PauseFigures {
+        PauseFigures::of(&SortedPauses::new(durations))
     }
 
     #[test]
-    fn percentiles_of_a_known_sequence() {
-        // Pauses of 1, 2, ..., 1000 µs, shuffled: the q-quantile is the ceil(q * 1000)-th.
-        let mut durations: Vec<Duration> = (1..=1000).map(us).collect();
+    fn percentiles_of_a_known_sequence_are_exact() {
+        // Pauses of 1.000001, 2.000001, ..., 1000.000001 µs, shuffled: the q-quantile is the
+        // ceil(q * 1000)-th, to the nanosecond (a histogram would round the odd nanosecond off).
+        let mut durations: Vec<Duration> = (1..=1000).map(|n| us(n) + ns(1)).collect();
         durations.reverse();
         durations.swap(3, 700);
-        let figures = PauseFigures::of(&durations);
+        let figures = figures(durations);
         assert_eq!(figures.count, 1000);
-        // 1 + 2 + ... + 1000 µs = 500 500 µs.
-        assert!((figures.total_ms - 500.5).abs() < 1e-9);
-        assert_near(figures.p50_ms, 0.5);
-        assert_near(figures.p90_ms, 0.9);
-        assert_near(figures.p99_ms, 0.99);
-        assert_near(figures.p99_9_ms, 0.999);
-        assert_eq!(figures.max_ms, Some(1.0));
+        // 1 + 2 + ... + 1000 µs = 500 500 µs, and 1000 ns.
+        assert_eq!(figures.total_ms, millis(us(500_501)));
+        assert_eq!(figures.p50_ms, Some(millis(us(500) + ns(1))));
+        assert_eq!(figures.p90_ms, Some(millis(us(900) + ns(1))));
+        assert_eq!(figures.p99_ms, Some(millis(us(990) + ns(1))));
+        assert_eq!(figures.p99_9_ms, Some(millis(us(999) + ns(1))));
+        assert_eq!(figures.max_ms, Some(millis(us(1000) + ns(1))));
     }
 
     #[test]
-    fn one_long_pause_dominates_the_high_percentiles() {
+    fn one_long_pause_dominates_only_the_maximum() {
         // 999 pauses of 100 µs and one of 250 ms: p99.9 is still 100 µs (the 999th of 1000),
         // the maximum is the long one.
         let mut durations = vec![us(100); 999];
         durations.push(Duration::from_millis(250));
-        let figures = PauseFigures::of(&durations);
-        assert_near(figures.p50_ms, 0.1);
-        assert_near(figures.p99_9_ms, 0.1);
+        let figures = figures(durations);
+        assert_eq!(figures.p50_ms, Some(0.1));
+        assert_eq!(figures.p99_9_ms, Some(0.1));
         assert_eq!(figures.max_ms, Some(250.0));
     }
 
     #[test]
+    fn the_distribution_plotted_is_the_same_nearest_rank() {
+        let pauses: Vec<PauseRecord> = (1..=200).rev().map(|i| pause(i, i, 0, 0)).collect();
+        let sorted = SortedPauses::new(pauses.iter().map(|p| p.duration).collect());
+        let cdf = cdf_points(&sorted);
+        assert_eq!(cdf.len(), CDF_QUANTILES.len());
+        let at = |quantile: f64| {
+            cdf.iter()
+                .find(|p| p.quantile == quantile)
+                .map(|p| p.pause_ms)
+        };
+        assert_eq!(at(0.0), Some(1.0));
+        assert_eq!(at(0.5), Some(100.0));
+        assert_eq!(at(0.99), Some(198.0));
+        assert_eq!(at(0.999), Some(200.0));
+        assert_eq!(at(1.0), Some(200.0));
+        assert!(cdf_points(&SortedPauses::default()).is_empty());
+    }
+
+    #[test]
     fn no_pauses_have_no_percentiles() {
-        let figures = PauseFigures::of(&[]);
+        let figures = figures(Vec::new());
         assert_eq!(figures.count, 0);
         assert_eq!(figures.total_ms, 0.0);
         assert_eq!((figures.p50_ms, figures.max_ms), (None, None));

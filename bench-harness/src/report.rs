@@ -10,7 +10,7 @@ use gc_core::CollectorConstraints;
 use gclab::collectors::{self, KnownCollector};
 
 use crate::memory_watch::MemoryWatchSummary;
-use crate::pauses::PauseSummary;
+use crate::pauses::{PauseSummary, millis};
 use crate::replay::{Leak, PathEntry, ReplayReport};
 use crate::runner::RunReport;
 
@@ -65,7 +65,7 @@ fn pause_line(pauses: &PauseSummary) -> String {
 
 /// Milliseconds with two decimals.
 fn ms(duration: Duration) -> String {
-    format!("{:.2}", duration.as_secs_f64() * 1e3)
+    format!("{:.2}", millis(duration))
 }
 
 /// Lists the compiled-in collectors with their constraints, then the known ones this build
@@ -126,6 +126,10 @@ pub struct ReplaySummary {
     pub gc_by_kind: BTreeMap<&'static str, u64>,
     pub pause_ms: PauseMs,
     pub replay_seconds: f64,
+    /// Spent on the trace's `t` records (included in `replay_seconds`).
+    pub think_seconds: f64,
+    /// Asked for by `t` records but skipped (`--no-think`, or past `--max-think`).
+    pub think_skipped_seconds: f64,
     /// Events per second of mutator time (the pauses subtracted).
     pub mutator_events_per_second: f64,
     pub peak_committed_bytes: usize,
@@ -150,7 +154,7 @@ pub struct PauseMs {
 
 impl ReplaySummary {
     pub fn new(trace: &str, report: &ReplayReport) -> Self {
-        let ms = |d: Option<Duration>| d.map_or(0.0, |d| d.as_secs_f64() * 1e3);
+        let ms = |d: Option<Duration>| d.map_or(0.0, millis);
         ReplaySummary {
             collector: report.collector,
             trace: trace.to_owned(),
@@ -172,6 +176,8 @@ impl ReplaySummary {
                 max: ms(report.pauses.max),
             },
             replay_seconds: report.replay_time.as_secs_f64(),
+            think_seconds: report.think.spun.as_secs_f64(),
+            think_skipped_seconds: report.think.skipped.as_secs_f64(),
             mutator_events_per_second: report.mutator_events_per_second(),
             peak_committed_bytes: report.peak_committed_bytes,
             final_committed_bytes: report.final_committed_bytes,
@@ -216,6 +222,7 @@ pub fn write_replay_summary(out: &mut impl Write, s: &ReplaySummary) -> io::Resu
         s.allocated_objects,
         s.allocated_bytes as f64 / MB,
     )?;
+    write_think(out, s)?;
     writeln!(
         out,
         "  committed: peak {:.1} MB, final {:.1} MB (and {:.1} MB of free pages kept for reuse)",
@@ -238,6 +245,18 @@ pub fn write_replay_summary(out: &mut impl Write, s: &ReplaySummary) -> io::Resu
         write_memory_watch(out, watch)?;
     }
     Ok(())
+}
+
+/// The think-time line, only for a trace with `t` records.
+fn write_think(out: &mut impl Write, s: &ReplaySummary) -> io::Result<()> {
+    if s.think_seconds == 0.0 && s.think_skipped_seconds == 0.0 {
+        return Ok(());
+    }
+    write!(out, "  think: {:.2} s spent", s.think_seconds)?;
+    if s.think_skipped_seconds > 0.0 {
+        write!(out, ", {:.2} s skipped", s.think_skipped_seconds)?;
+    }
+    writeln!(out)
 }
 
 fn write_memory_watch(out: &mut impl Write, watch: &MemoryWatchSummary) -> io::Result<()> {

@@ -1,14 +1,15 @@
-//! The heap-snapshot commands of `gclab`: `snapshot`, `inspect`, `diff` and `import`.
+//! The heap-snapshot commands of `gclab`: `snapshot`, `inspect`, `diff` and `import`, with their
+//! arguments.
 
 use std::fs::File;
 use std::io::{self, BufWriter, Write};
 use std::path::{Path, PathBuf};
 
+use clap::Args;
 use gc_core::{Collector, Heap, HeapConfig, ObjectKey};
 use gclab::collectors::{self, CollectorChoice, HeapVisitor};
 use hashbrown::HashMap;
 
-use crate::cli::{DiffArgs, ImportArgs, InspectArgs, SnapshotArgs};
 use crate::error::Error;
 use crate::replay::{StopAt, replay_until};
 use crate::trace_commands::create_output;
@@ -20,6 +21,64 @@ use gc_heapsnapshot::reader::read_snapshot;
 use gc_heapsnapshot::writer::{SnapshotCounts, WeakEdges, WriteError, write_heap_snapshot};
 use gc_trace::open::{self, SourceVisitor};
 use gc_trace::{TraceError, TraceSource};
+
+#[derive(Debug, Clone, Args)]
+#[command(group = clap::ArgGroup::new("stop").required(true).args(["at", "end"]))]
+pub struct SnapshotArgs {
+    /// The trace (any format).
+    #[arg(value_name = "TRACE")]
+    pub trace: PathBuf,
+    /// Snapshot after the record on this line (a record index for a binary trace).
+    #[arg(long, value_name = "LINE")]
+    pub at: Option<u64>,
+    /// Snapshot after the last record.
+    #[arg(long)]
+    pub end: bool,
+    /// The `.heapsnapshot` file to write (`-`: standard output).
+    #[arg(short, long, value_name = "FILE")]
+    pub output: PathBuf,
+    /// The collector to replay on (the snapshot is the same on every one).
+    #[arg(long, short, value_name = "NAME", default_value = "auto")]
+    pub collector: String,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct InspectArgs {
+    /// The `.heapsnapshot` file.
+    #[arg(value_name = "FILE")]
+    pub file: PathBuf,
+    /// How many of the largest objects to list.
+    #[arg(long, value_name = "N", default_value_t = 10)]
+    pub top: usize,
+    /// Prints one JSON object (every class) instead of text.
+    #[arg(long)]
+    pub json: bool,
+    /// Prints every node as `id<TAB>self_size<TAB>retained_size`, then `# nodes=N total=BYTES`
+    /// (the format of `../shared/realheaps/retained.js`, which prints memlab's).
+    #[arg(long, conflicts_with = "json")]
+    pub nodes: bool,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct DiffArgs {
+    #[arg(value_name = "BEFORE")]
+    pub before: PathBuf,
+    #[arg(value_name = "AFTER")]
+    pub after: PathBuf,
+    /// Prints memwatch's `HeapDiff` object as JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct ImportArgs {
+    /// The snapshots, in the order they were taken.
+    #[arg(value_name = "SNAPSHOT", required = true)]
+    pub snapshots: Vec<PathBuf>,
+    /// The trace to write (`.gct`, `.gct.gz`, `.gctb`, `-`).
+    #[arg(short, long, value_name = "TRACE")]
+    pub output: PathBuf,
+}
 
 /// `gclab snapshot`: replays the trace to the stop, then writes the live graph.
 pub fn snapshot(args: &SnapshotArgs, out: &mut impl Write) -> Result<(), Error> {

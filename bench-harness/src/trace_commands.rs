@@ -1,4 +1,4 @@
-//! The trace commands of `gclab`: `replay`, `convert` and `gen`.
+//! The trace commands of `gclab`: `replay`, `convert` and `gen`, with their arguments.
 
 use std::cell::RefCell;
 use std::fmt::Write as _;
@@ -7,19 +7,104 @@ use std::path::{Path, PathBuf};
 use std::rc::Rc;
 use std::time::Instant;
 
+use clap::Args;
+use clap::builder::{PossibleValue, PossibleValuesParser, TypedValueParser};
 use gc_core::{Collector, Heap, HeapConfig, VerifyHeap};
 use gclab::collectors::{self, CollectorChoice, HeapVisitor};
 
-use crate::cli::{ConvertArgs, GenArgs, ReplayArgs};
+use crate::byte_size::parse_bytes;
 use crate::error::Error;
 use crate::generators::Generator;
 use crate::memory_watch::{self, MemoryWatchSummary, WatchOutput};
-use crate::replay::{self as replaying, ReplayOptions, ReplayReport, ThinkTime};
+use crate::replay::{self as replaying, ReplayOptions, ReplayReport};
 use crate::report::{self, ReplaySummary};
 use crate::runner::{TraceGc, print_pauses};
+use crate::think_args::ThinkArgs;
 use gc_trace::checker::TraceChecker;
 use gc_trace::open::{self, SourceVisitor};
 use gc_trace::{TraceError, TraceSink, TraceSource};
+
+#[derive(Debug, Clone, Args)]
+pub struct ReplayArgs {
+    /// The trace: text (`.gct`), gzip-compressed text (`.gct.gz`) or binary (`.gctb`), recognised
+    /// by its content; `-` reads text from standard input.
+    #[arg(value_name = "TRACE")]
+    pub trace: PathBuf,
+    /// The collector: `auto` (the best one compiled in) or a name `gclab collectors` lists.
+    #[arg(long, short, value_name = "NAME", default_value = "auto")]
+    pub collector: String,
+    /// The hard heap limit, in bytes (with K, M or G: times a power of 1024) [default: gc-core's].
+    /// Reaching it ends the replay with exit code 3.
+    #[arg(long, value_name = "BYTES", value_parser = parse_bytes)]
+    pub heap_limit: Option<usize>,
+    /// Reports each object the trace declared dead (`d`) that is still reachable at the next full
+    /// collection, with one path from a root to it (a leak).
+    #[arg(long)]
+    pub check_deaths: bool,
+    /// Prints the summary as one JSON object on standard output (trace lines go to standard
+    /// error).
+    #[arg(long)]
+    pub json: bool,
+    /// Prints one V8-style `--trace-gc` line per pause.
+    #[arg(long)]
+    pub trace_gc: bool,
+    /// Prints each pause as name=value pairs with its phase times (V8's `--trace-gc-nvp`).
+    #[arg(long = "trace-gc-nvp", conflicts_with = "trace_gc")]
+    pub trace_gc_nvp: bool,
+    /// Verifies the heap after every collection (debug builds always do).
+    #[arg(long)]
+    pub verify: bool,
+    /// Hides the progress bar (shown only when standard error is a terminal).
+    #[arg(long)]
+    pub no_progress: bool,
+    /// Prints memwatch's `stats` record after each full collection and a `leak` event when the
+    /// heap after full collections grew five times in a row (to standard error with `--json`,
+    /// whose summary then lists the leaks).
+    #[arg(long)]
+    pub watch_leaks: bool,
+    /// Stress mode (V8's `--gc-interval`): forces a collection every N allocations (young and
+    /// full in turn), a marking step after every allocation while an incremental collector
+    /// marks, and verifies the heap after every collection.
+    #[arg(long, value_name = "N")]
+    pub stress: Option<std::num::NonZeroU32>,
+    #[command(flatten)]
+    pub think: ThinkArgs,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct ConvertArgs {
+    /// The trace to read (any format, recognised by its content; `-` is standard input).
+    #[arg(value_name = "IN")]
+    pub input: PathBuf,
+    /// The trace to write, in the format its name says: `.gct` text, `.gct.gz` compressed text,
+    /// `.gctb` binary; `-` writes text to standard output.
+    #[arg(value_name = "OUT")]
+    pub output: PathBuf,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct GenArgs {
+    /// The generator (its parameters are listed below).
+    #[arg(value_name = "NAME", value_parser = generator_parser())]
+    pub generator: Generator,
+    /// Where to write the trace; its name sets the format (`.gct`, `.gct.gz`, `.gctb`; `-` is
+    /// text on standard output).
+    #[arg(short, long, value_name = "FILE", default_value = "-")]
+    pub output: PathBuf,
+    /// The generator's parameters, as `--name value` or `--name=value`.
+    #[arg(
+        value_name = "--PARAM VALUE",
+        trailing_var_arg = true,
+        allow_hyphen_values = true
+    )]
+    pub params: Vec<String>,
+}
+
+fn generator_parser() -> impl TypedValueParser<Value = Generator> {
+    let names = Generator::ALL.map(|g| PossibleValue::new(g.name()).help(g.description()));
+    PossibleValuesParser::new(names)
+        .map(|name| Generator::from_name(&name).unwrap_or(Generator::ALL[0]))
+}
 
 /// `gclab replay`: the trace on a new heap of the chosen collector, then its summary.
 pub fn replay(args: &ReplayArgs, out: &mut impl Write) -> Result<(), Error> {
@@ -37,7 +122,7 @@ pub fn replay(args: &ReplayArgs, out: &mut impl Write) -> Result<(), Error> {
         options: ReplayOptions {
             check_deaths: args.check_deaths,
             progress: !args.no_progress,
-            think: ThinkTime::default(),
+            think: args.think.policy(),
         },
         trace_gc: match (args.trace_gc, args.trace_gc_nvp) {
             (true, _) => TraceGc::Stdout,

@@ -440,3 +440,33 @@ fn measure_prints_one_run_as_json() {
     assert_eq!(run.gc_by_kind.get("mark-sweep"), Some(&1));
     assert!(run.peak_rss_bytes.is_some_and(|rss| rss > 0) || !cfg!(target_os = "linux"));
 }
+
+#[test]
+fn the_think_options_reach_every_run_and_the_results() {
+    let folder = tempfile::tempdir().unwrap();
+    let trace = folder.path().join("think.gct");
+    // An hour of think time, a minute a record: only a run that skips it ends in time.
+    let text = format!(
+        "gctrace 1\na 1 0 8 Leaf\n{}gc\n",
+        "t 60000000000\n".repeat(60)
+    );
+    std::fs::write(&trace, text).unwrap();
+    let out = folder.path().join("out");
+    let started = std::time::Instant::now();
+    let output = gclab(&[
+        "compare",
+        trace.to_str().unwrap(),
+        "--collectors",
+        "marksweep",
+        "--warmup",
+        "0",
+        "--no-think",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    assert!(started.elapsed().as_secs() < 30, "a run spun");
+    let json = std::fs::read_to_string(out.join("results.json")).unwrap();
+    let read: Comparison = serde_json::from_str(&json).unwrap();
+    assert_eq!(read.think.as_deref(), Some("skip"), "{json}");
+}

@@ -220,3 +220,82 @@ fn every_subcommand_explains_its_options() {
     }
     assert!(help.contains("--depth <14>"), "{help}");
 }
+
+/// A trace whose `t` records ask for an hour, a minute each: far past any bound a test sets.
+fn thinking_trace(dir: &Path) -> PathBuf {
+    let path = dir.join("think.gct");
+    let minutes = "t 60000000000\n".repeat(60);
+    let text = format!("gctrace 1\na 1 1 0 Node\n{minutes}a 2 0 8 Leaf\nw 1 0 2\n- 2\ngc\n");
+    std::fs::write(&path, text).unwrap();
+    path
+}
+
+#[test]
+fn think_time_past_its_bound_is_skipped_with_one_warning() {
+    let dir = tempfile::tempdir().unwrap();
+    let trace = thinking_trace(dir.path());
+    let started = std::time::Instant::now();
+    let output = gclab(&["replay", path_str(&trace), "--max-think", "0.01"]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    assert!(started.elapsed().as_secs() < 30, "the bound was not kept");
+    let text = stdout(&output);
+    assert!(
+        text.contains("\n  think: 0.01 s spent, 3599.99 s skipped\n"),
+        "{text}"
+    );
+    let warnings = stderr(&output).matches("warning").count();
+    assert_eq!(warnings, 1, "{}", stderr(&output));
+
+    let json = replay_json(&trace, &["--max-think", "0.01"]);
+    let spent = json["think_seconds"].as_f64().unwrap_or(-1.0);
+    let skipped = json["think_skipped_seconds"].as_f64().unwrap_or(-1.0);
+    assert!((spent - 0.01).abs() < 1e-9, "{json}");
+    assert!((skipped - 3599.99).abs() < 1e-9, "{json}");
+}
+
+#[test]
+fn no_think_skips_every_think_record() {
+    let dir = tempfile::tempdir().unwrap();
+    let trace = thinking_trace(dir.path());
+    let output = gclab(&["replay", path_str(&trace), "--no-think"]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    let text = stdout(&output);
+    assert!(
+        text.contains("\n  think: 0.00 s spent, 3600.00 s skipped\n"),
+        "{text}"
+    );
+    assert!(!stderr(&output).contains("warning"), "{}", stderr(&output));
+    let json = replay_json(&trace, &["--no-think"]);
+    assert_eq!(json["think_seconds"], 0.0, "{json}");
+    assert_eq!(json["think_skipped_seconds"], 3600.0, "{json}");
+
+    // Without `t` records the summary has no think line.
+    let plain = dir.path().join("plain.gct");
+    std::fs::write(&plain, "gctrace 1\na 1 0 8 Leaf\ngc\n").unwrap();
+    let text = stdout(&gclab(&["replay", path_str(&plain)]));
+    assert!(
+        text.contains("live after a full GC") && !text.contains("think"),
+        "{text}"
+    );
+}
+
+#[test]
+fn bad_think_options_are_usage_errors() {
+    let dir = tempfile::tempdir().unwrap();
+    let trace = thinking_trace(dir.path());
+    for (options, says) in [
+        (&["--max-think", "-1"][..], "negative"),
+        (&["--max-think", "abc"], "not a number of seconds"),
+        (&["--no-think", "--max-think", "1"], "cannot be used with"),
+    ] {
+        let mut args = vec!["replay", path_str(&trace)];
+        args.extend_from_slice(options);
+        let output = gclab(&args);
+        assert_eq!(output.status.code(), Some(2), "{options:?}");
+        let message = stderr(&output);
+        assert!(
+            message.contains("--max-think") && message.contains(says),
+            "{options:?}: {message}"
+        );
+    }
+}

@@ -24,6 +24,11 @@
 //!
 //! Invariant: the counts cover every event observed; `min` and `max` cover the full collections
 //! after the first [`SETTLING_COLLECTIONS`] - 1, as memwatch lets start-up settle.
+//!
+//! With the feature `serde`, [`UsageStats`] and [`LeakReport`] serialize as memwatch's `stats`
+//! and `leak` events: memwatch's field names, times in milliseconds, and a leak's growth, rate
+//! and reason sentence written out. Their JSON is what `gclab replay --watch-leaks` prints, so
+//! the field names and their order are part of its output.
 
 use std::time::Duration;
 
@@ -42,6 +47,7 @@ pub const SETTLING_COLLECTIONS: u64 = 3;
 
 /// memwatch's `stats` record, after a full collection. Sizes are bytes of objects.
 #[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
 pub struct UsageStats {
     pub num_full_gc: u64,
     /// Other pauses that collected: scavenges and incremental marking steps.
@@ -58,6 +64,10 @@ pub struct UsageStats {
     pub min: u64,
     pub max: u64,
     /// When the collection ended, from the heap's creation.
+    #[cfg_attr(
+        feature = "serde",
+        serde(rename = "at_ms", serialize_with = "serialize_millis")
+    )]
     pub at: Duration,
 }
 
@@ -107,6 +117,41 @@ impl LeakReport {
             self.bytes_per_hour()
         )
     }
+}
+
+// Not derived: memwatch's event carries the growth, rate and reason that `LeakReport` computes
+// rather than stores, between its stored fields.
+#[cfg(feature = "serde")]
+impl serde::Serialize for LeakReport {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct;
+        let mut event = serializer.serialize_struct("LeakReport", 10)?;
+        event.serialize_field("start_ms", &millis(self.start))?;
+        event.serialize_field("end_ms", &millis(self.end))?;
+        event.serialize_field("growth", &self.growth_bytes())?;
+        event.serialize_field("base_before", &self.base_before)?;
+        event.serialize_field("base_after", &self.base_after)?;
+        event.serialize_field("bytes_per_hour", &self.bytes_per_hour())?;
+        event.serialize_field("collections", &self.collections)?;
+        event.serialize_field("start_gc", &self.start_gc)?;
+        event.serialize_field("end_gc", &self.end_gc)?;
+        event.serialize_field("reason", &self.reason())?;
+        event.end()
+    }
+}
+
+/// memwatch's unit of time.
+#[cfg(feature = "serde")]
+fn millis(duration: Duration) -> f64 {
+    duration.as_secs_f64() * 1e3
+}
+
+#[cfg(feature = "serde")]
+fn serialize_millis<S: serde::Serializer>(
+    duration: &Duration,
+    serializer: S,
+) -> Result<S::Ok, S::Error> {
+    serializer.serialize_f64(millis(*duration))
 }
 
 /// What a watcher of the heap's memory hears (memwatch's events).

@@ -29,7 +29,9 @@ impl ObjectKey {
     }
 }
 
-/// One object on a retaining path.
+/// One object on a retaining path through the live heap: the object, its type, and the slot that
+/// leads on. (A `.heapsnapshot`'s paths have a step type of their own in gc-heapsnapshot,
+/// `SnapshotPathStep`: a snapshot node's id and the name of the edge into it.)
 #[derive(Copy, Clone, PartialEq, Eq, Debug)]
 pub struct PathStep {
     pub object: ObjectKey,

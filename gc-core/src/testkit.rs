@@ -1,10 +1,14 @@
 //! Test support shared by every collector's tests (feature `testkit`): a collector that never
-//! collects (MMTk's NoGC plan), the reference model, and random mutator programs checked against
-//! it.
+//! collects (MMTk's NoGC plan), the reference model, random mutator programs checked against it,
+//! and the external-memory scenarios every collector must pass.
 
+mod external_memory;
 mod model;
 mod program;
 
+pub use external_memory::{
+    external_memory_is_released_with_its_owner, external_memory_pressure_triggers_collections,
+};
 pub use model::{Model, ModelObject, ModelValue};
 pub use program::{
     Op, OpValue, OutOfMemoryPolicy, ProgramOutcome, STRESS_ENV, check_program, check_program_with,

@@ -45,13 +45,13 @@ impl Analysis {
 
     /// One shortest retaining path from the root to `node` (root excluded): each step is the
     /// edge taken and the node it reached.
-    pub fn path_to(&self, snapshot: &HeapSnapshot, node: usize) -> Option<Vec<PathStep>> {
+    pub fn path_to(&self, snapshot: &HeapSnapshot, node: usize) -> Option<Vec<SnapshotPathStep>> {
         self.distance[node]?;
         let mut steps = Vec::new();
         let mut current = node;
         while current != ROOT {
             let edge = self.reached_by[current]? as usize;
-            steps.push(PathStep {
+            steps.push(SnapshotPathStep {
                 edge: edge_label(snapshot, edge),
                 id: snapshot.node_id(current),
                 name: snapshot.class_name(current),
@@ -112,12 +112,19 @@ fn distances(graph: &Graph) -> (Vec<Option<u32>>, Vec<Option<u32>>) {
     (distance, reached_by)
 }
 
-/// One step of a retaining path.
+/// One step of a retaining path through a snapshot: the edge taken and the node it reached.
+///
+/// Not gc-core's `PathStep`, which is a live heap's object (valid until the heap next runs
+/// anything), its type id and the slot *leaving* it: a snapshot's step names the edge *into* its
+/// node, by the name the snapshot gives it, and the node by its snapshot id, which stays valid
+/// as long as the file does.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
-pub struct PathStep {
-    /// The edge's name, or `[index]` for an element.
+pub struct SnapshotPathStep {
+    /// The name of the edge into this node, or `[index]` for an element.
     pub edge: String,
+    /// The node's id in the snapshot.
     pub id: u32,
+    /// The node's class name.
     pub name: String,
 }
 
@@ -138,7 +145,7 @@ pub struct LargeObject {
     pub self_size: u64,
     pub retained_size: u64,
     pub distance: Option<u32>,
-    pub path: Option<Vec<PathStep>>,
+    pub path: Option<Vec<SnapshotPathStep>>,
 }
 
 /// What `gclab inspect` reports.

@@ -3,6 +3,7 @@
 
 use std::time::Duration;
 
+use gc_core::testkit;
 use gc_core::{
     CollectionKind, Collector, GcKind, GcReason, Heap, HeapConfig, Persistent, Progress,
     SlotContent, TypeId, WeakHandle,
@@ -242,4 +243,20 @@ fn objects_promoted_while_marking_are_grey() {
     finish_cycle(&mut heap);
     assert!(heap.is_alive(target_weak).unwrap());
     heap.verify().unwrap();
+}
+
+#[test]
+fn external_memory_is_released_with_its_owner() {
+    testkit::external_memory_is_released_with_its_owner(Incremental::new(), CollectionKind::Full);
+    testkit::external_memory_is_released_with_its_owner(
+        Generational::new(Incremental::new()),
+        CollectionKind::Young,
+    );
+}
+
+#[test]
+#[cfg_attr(miri, ignore = "too slow under Miri")]
+fn external_memory_pressure_triggers_collections() {
+    testkit::external_memory_pressure_triggers_collections(Incremental::new());
+    testkit::external_memory_pressure_triggers_collections(Generational::new(Incremental::new()));
 }

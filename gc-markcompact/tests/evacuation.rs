@@ -5,11 +5,13 @@
 
 use gc_core::collector_api::{Address, PageRef};
 use gc_core::page::AREA_SIZE;
+use gc_core::testkit;
 use gc_core::{
     CollectionKind, GcKind, GcPhase, GcReason, Heap, HeapConfig, PAGE_SIZE, Persistent, Rooted,
     SlotContent, TypeId,
 };
 use gc_markcompact::{CompactionKind, CompactionPolicy, MarkCompact};
+use gc_scavenge::Generational;
 
 /// Bytes of the test objects: a header, one slot and 1000 payload bytes.
 const OBJECT_BYTES: usize = 8 + 8 + 1000;
@@ -287,4 +289,20 @@ fn evacuation_aborts_at_the_heap_limit_and_keeps_the_rest_in_place() {
     // The aborted page is an ordinary page again: the next collection evacuates it.
     heap.collect(CollectionKind::Full);
     assert_eq!(heap.live_graph().digest, digest);
+}
+
+#[test]
+fn external_memory_is_released_with_its_owner() {
+    testkit::external_memory_is_released_with_its_owner(MarkCompact::new(), CollectionKind::Full);
+    testkit::external_memory_is_released_with_its_owner(
+        Generational::new(MarkCompact::new()),
+        CollectionKind::Young,
+    );
+}
+
+#[test]
+#[cfg_attr(miri, ignore = "too slow under Miri")]
+fn external_memory_pressure_triggers_collections() {
+    testkit::external_memory_pressure_triggers_collections(MarkCompact::new());
+    testkit::external_memory_pressure_triggers_collections(Generational::new(MarkCompact::new()));
 }

@@ -1,6 +1,7 @@
 //! Mark-sweep on hand-built heaps: exactly which objects are freed, what the events say, how
 //! memory returns, and the errors of the mutator API.
 
+use gc_core::testkit;
 use gc_core::{
     CollectionKind, Collector, GcKind, GcPhase, GcReason, Heap, HeapConfig, HeapError, PAGE_SIZE,
     Persistent, SlotContent, TypeId, Value, VerifyHeap,
@@ -103,48 +104,13 @@ fn weak_handles_are_cleared_but_stay_valid_until_dropped() {
 
 #[test]
 fn external_memory_is_released_with_its_owner() {
-    let mut heap = heap();
-    let ty = heap.intern_type("ArrayBuffer").unwrap();
-    let kept = heap.handle_scope(|heap, scope| {
-        let kept = heap.allocate(scope, ty, 0, 0).unwrap();
-        let dropped = heap.allocate(scope, ty, 0, 0).unwrap();
-        heap.set_external_bytes(kept, 1000).unwrap();
-        heap.set_external_bytes(dropped, 5000).unwrap();
-        heap.persistent(kept).unwrap()
-    });
-    assert_eq!(heap.stats().external_bytes, 6000);
-    heap.collect(CollectionKind::Full);
-    assert_eq!(heap.stats().external_bytes, 1000);
-    assert_eq!(
-        heap.events().last().unwrap().outcome.external_freed_bytes,
-        5000
-    );
-    assert_eq!(heap.external_bytes(&kept).unwrap(), 1000);
+    testkit::external_memory_is_released_with_its_owner(MarkSweep::new(), CollectionKind::Full);
 }
 
 #[test]
 #[cfg_attr(miri, ignore = "too slow under Miri")]
-fn external_memory_pressure_triggers_a_collection() {
-    let config = HeapConfig {
-        external_limit_step: 1 << 20,
-        ..HeapConfig::for_testing()
-    };
-    let mut heap = Heap::new(config, MarkSweep::new()).unwrap();
-    let ty = heap.intern_type("ArrayBuffer").unwrap();
-    for _ in 0..20 {
-        heap.handle_scope(|heap, scope| {
-            let buffer = heap.allocate(scope, ty, 0, 1 << 10).unwrap();
-            heap.set_external_bytes(buffer, 256 << 10).unwrap();
-        });
-        // A LAB refill is what runs the slow path; large allocations always take it.
-        garbage(&mut heap, ty, 1, 0, 200_000);
-    }
-    let reasons: Vec<GcReason> = heap.events().iter().map(|e| e.reason).collect();
-    assert!(
-        reasons.contains(&GcReason::ExternalMemoryPressure),
-        "{reasons:?}"
-    );
-    assert!(heap.stats().external_bytes <= 2 << 20);
+fn external_memory_pressure_triggers_collections() {
+    testkit::external_memory_pressure_triggers_collections(MarkSweep::new());
 }
 
 #[test]

@@ -1,8 +1,8 @@
 //! Measuring each run in a fresh process: `gclab compare` starts its own binary as
-//! `gclab measure TRACE --collector NAME`, which replays the trace once and prints its
-//! [`RunMetrics`] as JSON. A fresh process per run gives every collector the same start (no
-//! pages pooled, no allocator state, no caches warmed by another collector) and makes the
-//! peak RSS that run's own.
+//! `gclab measure TRACE --collector NAME` (with compare's think-time options), which replays the
+//! trace once and prints its [`RunMetrics`] as JSON. A fresh process per run gives every
+//! collector the same start (no pages pooled, no allocator state, no caches warmed by another
+//! collector) and makes the peak RSS that run's own.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -10,11 +10,14 @@ use std::process::Command;
 use crate::compare::Measure;
 use crate::error::{EXIT_FAILURE, Error};
 use crate::metrics::RunMetrics;
+use crate::replay::ThinkTime;
+use crate::think_args::think_arguments;
 
 /// Runs each measurement in a child process of `program` (normally this very binary).
 #[derive(Clone, Debug)]
 pub struct ChildProcess {
     program: PathBuf,
+    think: ThinkTime,
 }
 
 impl ChildProcess {
@@ -26,12 +29,21 @@ impl ChildProcess {
             message: format!("cannot find gclab's own binary to run the measurements: {source}"),
             exit_code: EXIT_FAILURE,
         })?;
-        Ok(ChildProcess { program })
+        Ok(ChildProcess::new(program))
     }
 
-    /// Measures with `program`, which must take `measure TRACE --collector NAME`.
+    /// Measures with `program`, which must take `measure TRACE --collector NAME` and the
+    /// think-time options.
     pub fn new(program: PathBuf) -> ChildProcess {
-        ChildProcess { program }
+        ChildProcess {
+            program,
+            think: ThinkTime::default(),
+        }
+    }
+
+    /// The same, with the `t` records treated as `think` says in every run.
+    pub fn with_think(self, think: ThinkTime) -> ChildProcess {
+        ChildProcess { think, ..self }
     }
 }
 
@@ -47,6 +59,7 @@ impl Measure for ChildProcess {
             .arg("measure")
             .arg(trace)
             .args(["--collector", collector])
+            .args(think_arguments(self.think))
             .output()
             .map_err(|error| {
                 let program = self.program.display();
@@ -71,5 +84,9 @@ impl Measure for ChildProcess {
                 EXIT_FAILURE,
             )
         })
+    }
+
+    fn think(&self) -> ThinkTime {
+        self.think
     }
 }
