@@ -1,6 +1,8 @@
 //! Replay throughput: the `binary-trees` generator's trace (depth 10) replayed on a fresh heap of
 //! each compiled-in collector, from binary and from text, in events per second (collections
-//! included; `gclab replay --json` reports the mutator-only figure on real files).
+//! included; `gclab replay --json` reports the mutator-only figure on real files). Then the same
+//! program in the shapes other traces have, on `marksweep`: without `d` records (every id stays
+//! in the replay's table) and with sparse ids (no two consecutive).
 
 use bench_harness::generators::Generator;
 use bench_harness::replay::{ReplayOptions, replay};
@@ -8,14 +10,15 @@ use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_m
 use gc_core::{Collector, Heap, HeapConfig};
 use gc_trace::binary_reader::BinaryReader;
 use gc_trace::binary_writer::BinaryWriter;
+use gc_trace::record::MAX_ID;
 use gc_trace::text_reader::TextReader;
 use gc_trace::text_writer::TextWriter;
-use gc_trace::{OwnedRecord, TraceSink, TraceSource};
+use gc_trace::{OwnedRecord, Record, TraceSink, TraceSource};
 use gclab::collectors::{self, CollectorChoice, HeapVisitor};
 
-fn records() -> Vec<OwnedRecord> {
+fn records(depth: u32) -> Vec<OwnedRecord> {
     let mut records = Vec::new();
-    let params = ["--depth".to_owned(), "10".to_owned()];
+    let params = ["--depth".to_owned(), depth.to_string()];
     Generator::BinaryTrees
         .generate(&params, &mut records)
         .expect("valid parameters");
@@ -55,12 +58,20 @@ impl HeapVisitor for Replay<'_> {
     }
 }
 
-fn replay_throughput(c: &mut Criterion) {
-    let records = records();
-    let events = records.iter().filter(|r| r.borrow().is_event()).count() as u64;
+fn binary(records: &[OwnedRecord]) -> Vec<u8> {
     let mut binary = BinaryWriter::new(Vec::new()).expect("in memory");
-    encode(&records, &mut binary);
-    let binary = binary.into_inner();
+    encode(records, &mut binary);
+    binary.into_inner()
+}
+
+fn events(records: &[OwnedRecord]) -> u64 {
+    records.iter().filter(|r| r.borrow().is_event()).count() as u64
+}
+
+fn replay_throughput(c: &mut Criterion) {
+    let records = records(10);
+    let events = events(&records);
+    let binary = binary(&records);
     let mut text = TextWriter::new(Vec::new()).expect("in memory");
     encode(&records, &mut text);
     let text = text.into_inner();
@@ -84,5 +95,42 @@ fn replay_throughput(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, replay_throughput);
+/// Binary-trees of depth 14 as it is, without its `d` records, and with its ids spread over the
+/// id range (multiplying by an odd number is a bijection modulo 2^63).
+fn replay_shapes(c: &mut Criterion) {
+    let records = records(14);
+    let without_deaths: Vec<OwnedRecord> = records
+        .iter()
+        .filter(|r| !matches!(r.borrow(), Record::Dead { .. }))
+        .cloned()
+        .collect();
+    let sparse: Vec<OwnedRecord> = records
+        .iter()
+        .map(|r| {
+            let spread = |id: u64| id.wrapping_mul(0x9E37_79B9_7F4A_7C15) & MAX_ID;
+            OwnedRecord::from(r.borrow().rename_ids(spread))
+        })
+        .collect();
+    // The figures the replay's targets are stated in are `marksweep`'s.
+    let choice = CollectorChoice::parse("marksweep").unwrap_or(CollectorChoice::Auto);
+    let mut group = c.benchmark_group("replay/shapes");
+    group.sample_size(10);
+    for (name, records) in [
+        ("binary-trees-14", &records),
+        ("binary-trees-14-no-deaths", &without_deaths),
+        ("binary-trees-14-sparse-ids", &sparse),
+    ] {
+        let binary = binary(records);
+        group.throughput(Throughput::Elements(events(records)));
+        group.bench_function(name, |b| {
+            b.iter(|| {
+                collectors::run_with(choice, HeapConfig::default(), Replay(Form::Binary(&binary)))
+                    .expect("a valid configuration")
+            })
+        });
+    }
+    group.finish();
+}
+
+criterion_group!(benches, replay_throughput, replay_shapes);
 criterion_main!(benches);

@@ -112,9 +112,12 @@ pub struct ReplayReport {
 }
 
 impl ReplayReport {
-    /// Events per second of mutator time (wall time minus the pauses).
+    /// Events per second of mutator time (wall time minus the pauses and the think time spent).
     pub fn mutator_events_per_second(&self) -> f64 {
-        let mutator = self.replay_time.saturating_sub(self.pauses.total);
+        let mutator = self
+            .replay_time
+            .saturating_sub(self.pauses.total)
+            .saturating_sub(self.think.spun);
         self.events as f64 / mutator.as_secs_f64().max(1e-9)
     }
 }
@@ -146,34 +149,12 @@ pub fn replay<C: Collector, S: TraceSource>(
     source: &mut S,
     options: ReplayOptions,
 ) -> Result<ReplayReport, TraceError> {
-    let log = Rc::new(RefCell::new(PauseLog::default()));
-    let listener_log = Rc::clone(&log);
-    heap.on_gc_event(Box::new(move |event| {
-        listener_log.borrow_mut().record(event)
-    }));
-    let mut replay = Replay::new(heap, options, Rc::clone(&log));
+    let (mut replay, log) = Replay::listening(heap, options);
     let progress = options.progress.then(|| progress_bar(source)).flatten();
     let started = Instant::now();
     let mut records: u64 = 0;
-    loop {
-        // The record is used where the reader left it, by reference: moving it out of the
-        // result would copy it through memory with wider loads than the reader's stores (a
-        // store-forwarding stall that cost a fifth of the replay's time).
-        let next = source.next_record();
-        let record = match next {
-            Ok(Some(ref record)) => record,
-            Ok(None) => break,
-            Err(error) => return Err(error),
-        };
+    while replay.step(source)? {
         records += 1;
-        let result = match *record {
-            Record::Dead { id } => {
-                let position = source.position();
-                replay.dead(id, position)
-            }
-            _ => replay.apply(record),
-        };
-        result.map_err(|problem| source.error_at_last(problem))?;
         if records % PROGRESS_EVERY == 0 {
             if let Some(bar) = &progress {
                 bar.set_position(source.progress().0);
@@ -323,8 +304,8 @@ struct Replay<'h, C: Collector> {
     /// (the object is then reachable, and a leak when deaths are checked).
     abandoned_roots: Vec<Persistent>,
     types: HashMap<Box<str>, TypeId>,
-    /// The label of the last labelled allocation.
-    last_type: Option<(Box<str>, TypeId)>,
+    /// The type of the last labelled allocation.
+    last_type: Option<TypeId>,
     events: u64,
     check_deaths: bool,
     /// Keep the ids of objects declared dead while they live (for snapshots: a leaked object
@@ -339,6 +320,16 @@ struct Replay<'h, C: Collector> {
 }
 
 impl<'h, C: Collector> Replay<'h, C> {
+    /// A replay on `heap`, with a listener logging the heap's pauses.
+    fn listening(heap: &'h mut Heap<C>, options: ReplayOptions) -> (Self, Rc<RefCell<PauseLog>>) {
+        let log = Rc::new(RefCell::new(PauseLog::default()));
+        let listener_log = Rc::clone(&log);
+        heap.on_gc_event(Box::new(move |event| {
+            listener_log.borrow_mut().record(event)
+        }));
+        (Self::new(heap, options, Rc::clone(&log)), log)
+    }
+
     fn new(heap: &'h mut Heap<C>, options: ReplayOptions, log: Rc<RefCell<PauseLog>>) -> Self {
         Replay {
             think: Thinker::new(options.think),
@@ -356,6 +347,29 @@ impl<'h, C: Collector> Replay<'h, C> {
             log,
             full_collections_seen: 0,
         }
+    }
+
+    /// Reads and applies the next record; `false` after the last one.
+    #[inline]
+    fn step<S: TraceSource>(&mut self, source: &mut S) -> Result<bool, TraceError> {
+        // The record is used where the reader left it, by reference: moving it out of the
+        // result would copy it through memory with wider loads than the reader's stores (a
+        // store-forwarding stall that cost a fifth of the replay's time).
+        let next = source.next_record();
+        let record = match next {
+            Ok(Some(ref record)) => record,
+            Ok(None) => return Ok(false),
+            Err(error) => return Err(error),
+        };
+        let result = match *record {
+            Record::Dead { id } => {
+                let position = source.position();
+                self.dead(id, position)
+            }
+            _ => self.apply(record),
+        };
+        result.map_err(|problem| source.error_at_last(problem))?;
+        Ok(true)
     }
 
     #[inline]
@@ -420,7 +434,7 @@ impl<'h, C: Collector> Replay<'h, C> {
         bytes: u32,
         label: Option<&str>,
     ) -> Result<(), Problem> {
-        if self.ids.entry(id).is_ok() {
+        if self.ids.contains(id) {
             return Err(Problem::AlreadyLive(id));
         }
         let type_id = self.type_id(label)?;
@@ -443,21 +457,26 @@ impl<'h, C: Collector> Replay<'h, C> {
             })
         })?;
         self.ids.allocate(id, slots, object)?;
-        self.check_pending_deaths()
+        let full_collections = self.log.borrow().full_collections;
+        match self.full_collections_seen == full_collections {
+            true => Ok(()),
+            false => self.check_pending_deaths(),
+        }
     }
 
     fn type_id(&mut self, label: Option<&str>) -> Result<TypeId, Problem> {
         let Some(label) = label else {
             return Ok(TypeId::UNLABELLED);
         };
-        // Runs of allocations share a label: one comparison spares a hash and a probe.
-        if let Some((last, id)) = &self.last_type {
-            if **last == *label {
-                return Ok(*id);
+        // Runs of allocations share a label: one comparison spares a hash and a probe. The
+        // heap keeps the name, so nothing is allocated when labels alternate.
+        if let Some(id) = self.last_type {
+            if self.heap.type_name(id) == label {
+                return Ok(id);
             }
         }
         let id = self.intern(label)?;
-        self.last_type = Some((label.into(), id));
+        self.last_type = Some(id);
         Ok(id)
     }
 
@@ -728,16 +747,11 @@ pub fn replay_until<C: Collector, S: TraceSource, R>(
     stop: StopAt,
     visit: impl FnOnce(&Heap<C>, &HashMap<ObjectKey, u64>) -> R,
 ) -> Result<Result<R, u64>, TraceError> {
-    let log = Rc::new(RefCell::new(PauseLog::default()));
-    let listener_log = Rc::clone(&log);
-    heap.on_gc_event(Box::new(move |event| {
-        listener_log.borrow_mut().record(event)
-    }));
     let options = ReplayOptions {
         think: ThinkTime::Skip,
         ..ReplayOptions::default()
     };
-    let mut replay = Replay::new(heap, options, log);
+    let (mut replay, _log) = Replay::listening(heap, options);
     replay.remember_dead = true;
     let mut last_line = 0;
     loop {
@@ -746,20 +760,9 @@ pub fn replay_until<C: Collector, S: TraceSource, R>(
                 break;
             }
         }
-        let next = source.next_record();
-        let record = match next {
-            Ok(Some(ref record)) => record,
-            Ok(None) => break,
-            Err(error) => return Err(error),
-        };
-        let result = match *record {
-            Record::Dead { id } => {
-                let position = source.position();
-                replay.dead(id, position)
-            }
-            _ => replay.apply(record),
-        };
-        result.map_err(|problem| source.error_at_last(problem))?;
+        if !replay.step(source)? {
+            break;
+        }
         last_line = match source.position() {
             Position::Line(line) => line,
             Position::Record { index, .. } => index,

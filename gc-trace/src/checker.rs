@@ -11,7 +11,7 @@
 // on the hot path that cost 14% more instructions in a binary replay (callgrind). Hence `ok_or_else`.
 #![allow(clippy::unnecessary_lazy_evaluations)]
 
-use hashbrown::HashMap;
+use super::id_table::IdTable;
 
 use super::error::{Problem, ProblemResult};
 use super::record::{Record, TraceValue};
@@ -27,14 +27,14 @@ pub struct Entry<T> {
 /// The ids a trace has allocated and not declared dead, with their slot and root counts.
 #[derive(Debug)]
 pub struct Checker<T> {
-    entries: HashMap<u64, Entry<T>>,
+    entries: IdTable<Entry<T>>,
     seen_event: bool,
 }
 
 impl<T> Default for Checker<T> {
     fn default() -> Self {
         Checker {
-            entries: HashMap::new(),
+            entries: IdTable::new(),
             seen_event: false,
         }
     }
@@ -74,20 +74,20 @@ impl<T> Checker<T> {
     /// Checks an `a` record and enters its id with one root.
     pub fn allocate(&mut self, id: u64, slots: u32, data: T) -> ProblemResult<&mut Entry<T>> {
         self.seen_event = true;
-        match self.entries.entry(id) {
-            hashbrown::hash_map::Entry::Occupied(_) => Err(Problem::AlreadyLive(id)),
-            hashbrown::hash_map::Entry::Vacant(vacant) => Ok(vacant.insert(Entry {
-                slots,
-                roots: 1,
-                data,
-            })),
-        }
+        let entry = Entry {
+            slots,
+            roots: 1,
+            data,
+        };
+        self.entries
+            .insert_new(id, entry)
+            .map_err(|_| Problem::AlreadyLive(id))
     }
 
     /// Checks a `d` record and removes its id.
     pub fn dead(&mut self, id: u64) -> ProblemResult<Entry<T>> {
         self.seen_event = true;
-        self.entries.remove(&id).ok_or_else(|| Problem::NotLive(id))
+        self.entries.remove(id).ok_or_else(|| Problem::NotLive(id))
     }
 
     /// Notes that an event was read (metadata may no longer follow), for callers that check an
@@ -111,16 +111,20 @@ impl<T> Checker<T> {
         }
     }
 
+    /// Whether `id` is live.
+    #[inline]
+    pub fn contains(&mut self, id: u64) -> bool {
+        self.entries.contains(id)
+    }
+
     /// The entry of a live id.
     #[inline]
     pub fn entry(&mut self, id: u64) -> ProblemResult<&mut Entry<T>> {
-        self.entries
-            .get_mut(&id)
-            .ok_or_else(|| Problem::NotLive(id))
+        self.entries.get_mut(id).ok_or_else(|| Problem::NotLive(id))
     }
 
     pub fn iter(&self) -> impl Iterator<Item = (u64, &Entry<T>)> {
-        self.entries.iter().map(|(&id, entry)| (id, entry))
+        self.entries.iter()
     }
 
     /// How many ids are live.

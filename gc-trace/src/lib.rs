@@ -16,6 +16,7 @@ pub mod binary_reader;
 pub mod binary_writer;
 pub mod checker;
 pub mod error;
+pub mod id_table;
 pub mod open;
 pub mod record;
 pub mod text_reader;

@@ -71,6 +71,44 @@ pub enum Record<'a> {
 }
 
 impl Record<'_> {
+    /// The same record with every object id `id` replaced by `rename(id)` (a trace's ids moved
+    /// to another range, or made sparse, with its shape kept).
+    pub fn rename_ids(self, rename: impl Fn(u64) -> u64) -> Self {
+        match self {
+            Record::Alloc {
+                id,
+                slots,
+                bytes,
+                type_label,
+            } => Record::Alloc {
+                id: rename(id),
+                slots,
+                bytes,
+                type_label,
+            },
+            Record::Write { id, slot, value } => Record::Write {
+                id: rename(id),
+                slot,
+                value: match value {
+                    TraceValue::Object(target) => TraceValue::Object(rename(target)),
+                    other => other,
+                },
+            },
+            Record::Read { id, slot } => Record::Read {
+                id: rename(id),
+                slot,
+            },
+            Record::AddRoot { id } => Record::AddRoot { id: rename(id) },
+            Record::DropRoot { id } => Record::DropRoot { id: rename(id) },
+            Record::External { id, bytes } => Record::External {
+                id: rename(id),
+                bytes,
+            },
+            Record::Dead { id } => Record::Dead { id: rename(id) },
+            Record::Meta { .. } | Record::Gc(_) | Record::Think { .. } => self,
+        }
+    }
+
     /// Whether this is an event (everything but metadata).
     pub fn is_event(&self) -> bool {
         !matches!(self, Record::Meta { .. })
