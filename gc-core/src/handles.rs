@@ -62,12 +62,26 @@ impl fmt::Display for WeakHandle {
     }
 }
 
+/// One weak handle's entry: 16 bytes, so that creating or dropping a handle touches one cache
+/// line (a replay drops weak handles in no order, and each line is a miss).
 #[derive(Clone, Copy)]
 struct Entry {
     object: Address,
-    /// 1 while the weak handle is held, 0 when the entry is free.
-    count: u32,
     generation: u32,
+    /// [`FREE`], [`NOT_YOUNG`] while held, or the entry's position in the young list.
+    state: u32,
+}
+
+/// The state of an entry no weak handle holds.
+const FREE: u32 = u32::MAX;
+/// The state of a held entry that is not on the young list.
+const NOT_YOUNG: u32 = u32::MAX - 1;
+
+impl Entry {
+    #[inline]
+    fn held(&self) -> bool {
+        self.state != FREE
+    }
 }
 
 /// A table of entries with a free list.
@@ -85,14 +99,18 @@ impl Table {
         if let Some(index) = self.free.pop() {
             let entry = &mut self.entries[index as usize];
             entry.object = object;
-            entry.count = 1;
+            entry.state = NOT_YOUNG;
             return (index, entry.generation);
         }
-        let index = u32::try_from(self.entries.len()).expect("more than 2^32 handles");
+        // Below `NOT_YOUNG`, so that a young-list position is never mistaken for a state.
+        let index = u32::try_from(self.entries.len())
+            .ok()
+            .filter(|&index| index < NOT_YOUNG)
+            .expect("fewer than 2^32 - 2 weak handles");
         self.entries.push(Entry {
             object,
-            count: 1,
             generation: 0,
+            state: NOT_YOUNG,
         });
         (index, 0)
     }
@@ -101,13 +119,13 @@ impl Table {
     fn entry(&self, index: u32, generation: u32) -> Option<&Entry> {
         self.entries
             .get(index as usize)
-            .filter(|e| e.count > 0 && e.generation == generation)
+            .filter(|e| e.held() && e.generation == generation)
     }
 
     #[inline]
     fn free(&mut self, index: u32) {
         let entry = &mut self.entries[index as usize];
-        entry.count = 0;
+        entry.state = FREE;
         entry.object = Address::NULL;
         entry.generation = entry.generation.wrapping_add(1);
         self.free.push(index);
@@ -115,7 +133,7 @@ impl Table {
     }
 
     fn live_entries(&self) -> impl Iterator<Item = (usize, &Entry)> {
-        self.entries.iter().enumerate().filter(|(_, e)| e.count > 0)
+        self.entries.iter().enumerate().filter(|(_, e)| e.held())
     }
 }
 
@@ -173,10 +191,8 @@ impl HandleTable {
 #[derive(Default)]
 pub struct WeakHandleTable {
     table: Table,
-    /// Indices of the weak handles to young objects.
+    /// Indices of the weak handles to young objects (each entry's `state` is its position here).
     young: Vec<u32>,
-    /// Where each entry stands in `young`, or `NOT_YOUNG`.
-    young_position: Vec<u32>,
     /// Incremental marking's look at the weak handles ahead of its finalization, while it runs.
     prescan: Option<Prescan>,
 }
@@ -195,18 +211,12 @@ struct Prescan {
 /// Entries looked at between two reads of the clock.
 const PRESCAN_CHUNK: usize = 1024;
 
-const NOT_YOUNG: u32 = u32::MAX;
-
 impl WeakHandleTable {
     /// A weak handle to `object`; `young` says the object is in new space.
     pub fn create(&mut self, object: Address, young: bool) -> WeakHandle {
         let (index, generation) = self.table.create(object);
-        if self.young_position.len() < self.table.entries.len() {
-            self.young_position
-                .resize(self.table.entries.len(), NOT_YOUNG);
-        }
         if young {
-            self.young_position[index as usize] = self.young.len() as u32;
+            self.table.entries[index as usize].state = self.young.len() as u32;
             self.young.push(index);
         }
         if let Some(prescan) = &mut self.prescan {
@@ -228,7 +238,7 @@ impl WeakHandleTable {
         loop {
             let end = (prescan.cursor + PRESCAN_CHUNK).min(entries.len());
             for (index, entry) in entries.iter().enumerate().take(end).skip(prescan.cursor) {
-                if entry.count > 0 && !entry.object.is_null() && !settled(entry.object) {
+                if entry.held() && !entry.object.is_null() && !settled(entry.object) {
                     prescan.pending.push(index as u32);
                 }
             }
@@ -261,7 +271,7 @@ impl WeakHandleTable {
         let rest = prescan.cursor as u32..self.table.entries.len() as u32;
         for index in prescan.pending.into_iter().chain(rest) {
             let entry = &mut self.table.entries[index as usize];
-            if entry.count == 0 || entry.object.is_null() {
+            if !entry.held() || entry.object.is_null() {
                 continue;
             }
             if f(entry.object).is_none() {
@@ -273,13 +283,13 @@ impl WeakHandleTable {
     }
 
     fn leave_young_list(&mut self, index: u32) {
-        let position = std::mem::replace(&mut self.young_position[index as usize], NOT_YOUNG);
+        let position = std::mem::replace(&mut self.table.entries[index as usize].state, NOT_YOUNG);
         if position == NOT_YOUNG {
             return;
         }
         self.young.swap_remove(position as usize);
         if let Some(&moved) = self.young.get(position as usize) {
-            self.young_position[moved as usize] = position;
+            self.table.entries[moved as usize].state = position;
         }
     }
 
@@ -314,7 +324,7 @@ impl WeakHandleTable {
             .table
             .entries
             .iter_mut()
-            .filter(|e| e.count > 0 && !e.object.is_null())
+            .filter(|e| e.held() && !e.object.is_null())
         {
             match f(entry.object) {
                 Some(address) => entry.object = address,
@@ -355,10 +365,10 @@ impl WeakHandleTable {
                 };
             if stays {
                 self.young[kept] = index;
-                self.young_position[index as usize] = kept as u32;
+                entry.state = kept as u32;
                 kept += 1;
             } else {
-                self.young_position[index as usize] = NOT_YOUNG;
+                entry.state = NOT_YOUNG;
             }
         }
         self.young.truncate(kept);
@@ -369,8 +379,8 @@ impl WeakHandleTable {
     /// verifier).
     pub fn young_list_covers(&self, is_young: impl Fn(Address) -> bool) -> bool {
         let listed = |index: usize| {
-            let position = self.young_position[index];
-            position != NOT_YOUNG && self.young.get(position as usize) == Some(&(index as u32))
+            let position = self.table.entries[index].state;
+            position < NOT_YOUNG && self.young.get(position as usize) == Some(&(index as u32))
         };
         self.table
             .live_entries()
