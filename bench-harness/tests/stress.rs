@@ -13,10 +13,10 @@ mod common;
 use std::num::NonZeroU32;
 
 use bench_harness::generators::Generator;
-use bench_harness::replay::{ReplayOptions, ReplayReport, replay};
+use bench_harness::replay::ReplayReport;
 use gc_core::testkit::{Op, check_program, program_strategy, small_heap};
 use gc_core::{Collector, Digest, GcReason, Heap, HeapConfig};
-use gc_trace::{MemorySource, OwnedRecord};
+use gc_trace::OwnedRecord;
 use gclab::collectors::{self, CollectorChoice, CollectorVisitor, HeapVisitor};
 use proptest::prelude::*;
 
@@ -75,25 +75,6 @@ proptest! {
     }
 }
 
-/// Replays records on one collector and reports.
-struct ReplayOn<'r> {
-    records: &'r [OwnedRecord],
-}
-
-impl HeapVisitor for ReplayOn<'_> {
-    type Output = ReplayReport;
-
-    fn visit<C: Collector>(self, mut heap: Heap<C>) -> ReplayReport {
-        let mut source = MemorySource::new("memory", self.records);
-        replay(&mut heap, &mut source, ReplayOptions::default())
-            .unwrap_or_else(|error| panic!("{}: {error}", C::CONSTRAINTS.name))
-    }
-}
-
-fn replay_on(choice: CollectorChoice, records: &[OwnedRecord], config: HeapConfig) -> ReplayReport {
-    collectors::run_with(choice, config, ReplayOn { records }).expect("a valid configuration")
-}
-
 /// Small parameters: a few hundred to a few thousand objects, each collected hundreds of times.
 fn stress_params(generator: Generator) -> &'static [&'static str] {
     match generator {
@@ -141,7 +122,7 @@ fn generator_traces_keep_their_live_graph_under_stress() {
         let records = generate(generator);
         for &choice in CollectorChoice::COMPILED_IN {
             let name = format!("{} on {choice}", generator.name());
-            let calm = replay_on(choice, &records, HeapConfig::for_testing());
+            let calm = common::replay_on(choice, &records, HeapConfig::for_testing());
             let stressed_config = stressed(HeapConfig::for_testing(), INTERVAL);
             let (log, listener_log) = stress_log();
             let stress = collectors::run_with(
@@ -187,7 +168,7 @@ impl HeapVisitor for ReplayCounting<'_> {
                 log.set(log.get() + 1);
             }
         }));
-        ReplayOn {
+        common::ReplayOn {
             records: self.records,
         }
         .visit(heap)
@@ -199,8 +180,8 @@ impl HeapVisitor for ReplayCounting<'_> {
 fn a_collection_at_every_allocation_keeps_the_graph() {
     let records = generate(Generator::Splay);
     for &choice in CollectorChoice::COMPILED_IN {
-        let calm = replay_on(choice, &records, HeapConfig::for_testing());
-        let stress = replay_on(choice, &records, stressed(HeapConfig::for_testing(), 1));
+        let calm = common::replay_on(choice, &records, HeapConfig::for_testing());
+        let stress = common::replay_on(choice, &records, stressed(HeapConfig::for_testing(), 1));
         assert_eq!(stress.live, calm.live, "splay on {choice}");
         assert!(
             stress.pauses.count as u64 >= stress.allocated_objects,

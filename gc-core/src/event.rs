@@ -193,6 +193,19 @@ impl GcEvent {
 }
 
 impl PauseOutcome {
+    /// Adds what an earlier part of the same pause did (its phases first).
+    pub fn take_in(&mut self, earlier: PauseOutcome) {
+        self.freed_bytes += earlier.freed_bytes;
+        self.promoted_bytes += earlier.promoted_bytes;
+        self.moved_bytes += earlier.moved_bytes;
+        self.evacuated_pages += earlier.evacuated_pages;
+        self.external_freed_bytes += earlier.external_freed_bytes;
+        self.external_time += earlier.external_time;
+        let mut phases = earlier.phases;
+        phases.append(&mut self.phases);
+        self.phases = phases;
+    }
+
     /// Runs `work` as `phase` of the pause, recording its time.
     pub fn timed<R>(&mut self, phase: GcPhase, work: impl FnOnce() -> R) -> R {
         let started = std::time::Instant::now();

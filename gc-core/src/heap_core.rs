@@ -77,6 +77,20 @@ pub struct PauseScope {
     started: Instant,
     used_before: usize,
     committed_before: usize,
+    /// What the pause did before the collector that names it opened it (see
+    /// [`HeapCore::begin_early_pause`]).
+    carried: PauseOutcome,
+}
+
+/// The first part of a pause that another collector will name: the generational plan's full
+/// collection promotes new space's survivors before the old collector opens its pause, and the
+/// whole is one pause with one event. See [`HeapCore::begin_early_pause`].
+#[must_use = "an early pause must be handed over with HeapCore::hand_over_pause"]
+pub struct EarlyPause {
+    start: Duration,
+    started: Instant,
+    used_before: usize,
+    committed_before: usize,
 }
 
 impl PauseScope {
@@ -110,6 +124,8 @@ pub struct HeapCore {
     pub tracer: GcTracer,
     pub growing: HeapGrowing,
     pub counters: AllocationCounters,
+    /// An early pause handed over, waiting for the next `begin_pause` to take it.
+    early_pause: Option<(EarlyPause, PauseOutcome)>,
 }
 
 impl HeapCore {
@@ -127,6 +143,7 @@ impl HeapCore {
             tracer: GcTracer::new(config.event_history),
             growing: HeapGrowing::new(&config),
             counters: AllocationCounters::default(),
+            early_pause: None,
             config,
         }
     }
@@ -219,12 +236,31 @@ impl HeapCore {
         }
     }
 
-    /// Opens a pause. The mutator's LAB is made walkable first.
+    /// Opens a pause. The mutator's LAB is made walkable first. A pause handed over by
+    /// [`HeapCore::hand_over_pause`] is taken up: the event starts where it started and counts
+    /// what it did.
     pub fn begin_pause(&mut self, kind: GcKind, reason: GcReason) -> PauseScope {
         self.lab.make_iterable();
+        let (early, carried) = match self.early_pause.take() {
+            Some(handed_over) => handed_over,
+            None => (self.begin_early_pause(), PauseOutcome::default()),
+        };
         PauseScope {
             kind,
             reason,
+            start: early.start,
+            started: early.started,
+            used_before: early.used_before,
+            committed_before: early.committed_before,
+            carried,
+        }
+    }
+
+    /// Starts a pause whose event the next [`HeapCore::begin_pause`] will name: for a collector
+    /// that does work of its own before handing the pause to another (the generational plan
+    /// before its old collector's full collection).
+    pub fn begin_early_pause(&mut self) -> EarlyPause {
+        EarlyPause {
             start: self.tracer.now(),
             started: Instant::now(),
             used_before: self.used_bytes(),
@@ -232,10 +268,26 @@ impl HeapCore {
         }
     }
 
+    /// Hands the early pause and what it did to the next [`HeapCore::begin_pause`].
+    pub fn hand_over_pause(&mut self, early: EarlyPause, outcome: PauseOutcome) {
+        debug_assert!(self.early_pause.is_none(), "one early pause at a time");
+        self.early_pause = Some((early, outcome));
+    }
+
+    /// An early pause no `begin_pause` took up, closed as an event of its own (`kind`), so that
+    /// no pause goes unreported.
+    pub fn close_unclaimed_pause(&mut self, kind: GcKind, reason: GcReason) {
+        if self.early_pause.is_some() {
+            let scope = self.begin_pause(kind, reason);
+            self.end_pause(scope, PauseOutcome::default());
+        }
+    }
+
     /// Closes a pause: records its event and, after a full collection, updates the allocation
     /// limits from what survived and gives surplus pooled pages back to the OS.
-    pub fn end_pause(&mut self, scope: PauseScope, outcome: PauseOutcome) -> &GcEvent {
+    pub fn end_pause(&mut self, scope: PauseScope, mut outcome: PauseOutcome) -> &GcEvent {
         let duration = scope.started.elapsed();
+        outcome.take_in(scope.carried);
         if scope.kind.is_full() {
             let speeds = self.tracer.speeds(
                 scope.start,

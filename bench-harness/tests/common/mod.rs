@@ -1,10 +1,13 @@
-//! Running the `gclab` binary, and generating traces, from integration tests.
+//! Running the `gclab` binary, generating traces and replaying them, from integration tests.
 #![allow(dead_code)] // Each test crate uses its own part of this.
 
 use std::process::{Command, Output};
 
 use bench_harness::generators::Generator;
-use gc_trace::OwnedRecord;
+use bench_harness::replay::{ReplayOptions, ReplayReport, replay};
+use gc_core::{Collector, Heap, HeapConfig};
+use gc_trace::{MemorySource, OwnedRecord};
+use gclab::collectors::{self, CollectorChoice, HeapVisitor};
 
 /// The records of `generator`'s trace with `params` (`--name value` words).
 pub fn generate(generator: Generator, params: &[&str]) -> Vec<OwnedRecord> {
@@ -30,4 +33,28 @@ pub fn stdout(output: &Output) -> String {
 
 pub fn stderr(output: &Output) -> String {
     String::from_utf8_lossy(&output.stderr).into_owned()
+}
+
+/// Replays records on one collector and reports.
+pub struct ReplayOn<'r> {
+    pub records: &'r [OwnedRecord],
+}
+
+impl HeapVisitor for ReplayOn<'_> {
+    type Output = ReplayReport;
+
+    fn visit<C: Collector>(self, mut heap: Heap<C>) -> ReplayReport {
+        let mut source = MemorySource::new("memory", self.records);
+        replay(&mut heap, &mut source, ReplayOptions::default())
+            .unwrap_or_else(|error| panic!("{}: {error}", C::CONSTRAINTS.name))
+    }
+}
+
+/// `records` replayed on `choice` with `config`.
+pub fn replay_on(
+    choice: CollectorChoice,
+    records: &[OwnedRecord],
+    config: HeapConfig,
+) -> ReplayReport {
+    collectors::run_with(choice, config, ReplayOn { records }).expect("a valid configuration")
 }
