@@ -1,6 +1,8 @@
 //! Heap growing, as V8's `MemoryController`: after a full collection the allocation limit is the
 //! live size times a factor chosen so that the mutator keeps a target utilization (97%), given
-//! how fast the collector marks and how fast the mutator allocates.
+//! how fast the collector marks and how fast the mutator allocates. The collector's speed is the
+//! whole marking cycle's (incremental steps and the final pause together; see
+//! `GcTracer::speeds`).
 
 use crate::config::HeapConfig;
 use crate::gc_tracer::Speeds;

@@ -5,9 +5,11 @@
 //! old generation directly. When from-space is full, a scavenge runs. A full collection follows
 //! a scavenge when the old generation (used bytes outside new space) passed the allocation limit
 //! that heap growing sets, when external memory passed its limit, or when promotion failed. A
-//! full collection first hands new space's pages with objects to old space whole, so the old
-//! collector sees every object as old; new space starts again empty, and so does the remembered
-//! set. After each scavenge the semispaces are resized by [`SemispaceSizing`].
+//! full collection first promotes every survivor of new space (copied, packed, in the same
+//! pause), so the old collector sees every object as old and old space holds them in proportion
+//! to their size; new space starts again empty, and so does the remembered set. Only what that
+//! promotion could not take moves to old space with its page. After each scavenge the semispaces
+//! are resized by [`SemispaceSizing`].
 //!
 //! The old collector keeps the marking barrier, incremental steps and its own checks: the plan
 //! forwards them, so `gen-incremental` and `gen-markcompact` are this plan over other old
