@@ -58,6 +58,20 @@ pub struct HeapConfig {
     /// marking step after every allocation while an incremental collector marks, and the
     /// verifier after every collection whatever `verify` says. `None` (the default) is off.
     pub stress_interval: Option<NonZeroU32>,
+    /// Threads that do a collection's parallel work (full collections' marking): 1 runs it all
+    /// on the thread that collects; at most [`MAX_GC_THREADS`]. The default is the available
+    /// cores, at most [`MAX_GC_THREADS`].
+    pub gc_threads: usize,
+}
+
+/// The most threads a collection may use.
+pub const MAX_GC_THREADS: usize = 64;
+
+/// The available cores (1 when unknown), at most [`MAX_GC_THREADS`].
+pub fn default_gc_threads() -> usize {
+    std::thread::available_parallelism()
+        .map_or(1, |cores| cores.get())
+        .min(MAX_GC_THREADS)
 }
 
 impl Default for HeapConfig {
@@ -73,6 +87,7 @@ impl Default for HeapConfig {
             page_source: PageSourceKind::default(),
             verify: VerifyHeap::default(),
             stress_interval: None,
+            gc_threads: default_gc_threads(),
         }
     }
 }
@@ -84,6 +99,8 @@ pub enum ConfigError {
     HeapTooSmall(usize),
     #[error("max_growing_factor is {0}; it must be a number of at least 1.1")]
     GrowingFactor(f64),
+    #[error("gc_threads is {0}; it must be from 1 to {MAX_GC_THREADS}")]
+    GcThreads(usize),
 }
 
 impl HeapConfig {
@@ -102,6 +119,9 @@ impl HeapConfig {
         }
         if self.max_growing_factor.is_nan() || self.max_growing_factor < 1.1 {
             return Err(ConfigError::GrowingFactor(self.max_growing_factor));
+        }
+        if !(1..=MAX_GC_THREADS).contains(&self.gc_threads) {
+            return Err(ConfigError::GcThreads(self.gc_threads));
         }
         Ok(())
     }

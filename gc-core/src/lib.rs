@@ -114,7 +114,7 @@ pub mod testkit;
 
 // The mutator's API. The collector-author layer is `collector_api`.
 pub use collector::{BarrierKind, CollectionKind, Collector, CollectorConstraints, Progress};
-pub use config::{ConfigError, HeapConfig, VerifyHeap};
+pub use config::{ConfigError, HeapConfig, MAX_GC_THREADS, VerifyHeap, default_gc_threads};
 pub use digest::{Digest, LiveGraph};
 pub use error::{HeapError, OutOfMemory};
 pub use event::{GcEvent, GcKind, GcPhase, GcReason, MutatorUtilization, PauseOutcome};

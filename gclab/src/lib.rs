@@ -92,7 +92,10 @@ pub use gc_core::{
 pub use gc_core::{ObjectShape, SlotContent, Smi, StoreValue, TypeId, Value};
 
 // Configuration and errors.
-pub use gc_core::{ConfigError, HeapConfig, HeapError, OutOfMemory, PageSourceKind, VerifyHeap};
+pub use gc_core::{
+    ConfigError, HeapConfig, HeapError, MAX_GC_THREADS, OutOfMemory, PageSourceKind, VerifyHeap,
+    default_gc_threads,
+};
 
 // Collections, and what a collector is.
 pub use gc_core::{BarrierKind, CollectionKind, Collector, CollectorConstraints, Progress};
