@@ -35,6 +35,7 @@ use gclab::collectors::{self, CollectorChoice};
 use serde::{Deserialize, Serialize};
 
 use crate::error::Error;
+use crate::gc_threads::GcThreadsArgs;
 use crate::measure::measure_trace;
 use crate::metrics::RunMetrics;
 use crate::replay::ThinkTime;
@@ -65,6 +66,8 @@ pub struct CompareArgs {
     pub out: PathBuf,
     #[command(flatten)]
     pub think: ThinkArgs,
+    #[command(flatten)]
+    pub threads: GcThreadsArgs,
 }
 
 #[derive(Debug, Clone, Args)]
@@ -77,6 +80,8 @@ pub struct MeasureArgs {
     pub collector: String,
     #[command(flatten)]
     pub think: ThinkArgs,
+    #[command(flatten)]
+    pub threads: GcThreadsArgs,
 }
 
 /// Measures one run of a trace on a collector named as `gclab collectors` names it.
@@ -86,6 +91,11 @@ pub trait Measure {
     /// What the runs do with the traces' `t` records (the results record it).
     fn think(&self) -> ThinkTime {
         ThinkTime::default()
+    }
+
+    /// The threads the runs' collections may use (the results record it).
+    fn gc_threads(&self) -> usize {
+        HeapConfig::default().gc_threads
     }
 }
 
@@ -103,6 +113,10 @@ impl Measure for InProcess {
             trace,
             ThinkTime::default(),
         )
+    }
+
+    fn gc_threads(&self) -> usize {
+        self.config.gc_threads
     }
 }
 
@@ -125,6 +139,10 @@ pub struct Comparison {
     /// results written before it was recorded.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub think: Option<String>,
+    /// The threads the runs' collections could use (`--gc-threads`); absent from results written
+    /// before it was recorded.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub gc_threads: Option<usize>,
     pub jobs: Vec<JobResult>,
 }
 
@@ -191,6 +209,7 @@ pub fn run_jobs(
         collectors: plan.collectors.clone(),
         repeat: plan.repeat,
         think: Some(think_args::describe(measure.think())),
+        gc_threads: Some(measure.gc_threads()),
         jobs: results,
     })
 }
@@ -284,7 +303,9 @@ pub fn compare(args: &CompareArgs, out: &mut impl Write) -> Result<(), Error> {
     for (input, text) in parsed.iter().zip(&inputs) {
         jobs.push(input.prepare(text, &traces)?);
     }
-    let mut measure = ChildProcess::current_exe()?.with_think(args.think.policy());
+    let mut measure = ChildProcess::current_exe()?
+        .with_think(args.think.policy())
+        .with_gc_threads(args.threads.count());
     let comparison = run_jobs(&jobs, &plan, &mut measure, &mut std::io::stderr())?;
     table::write(out, &comparison)?;
     let written = write_results(&args.out, &comparison)?;
@@ -328,7 +349,9 @@ pub fn write_results(folder: &Path, comparison: &Comparison) -> Result<Vec<Strin
 pub fn measure(args: &MeasureArgs, out: &mut impl Write) -> Result<(), Error> {
     let choice = CollectorChoice::parse(&args.collector)?;
     let think = args.think.policy();
-    let metrics = measure_trace(choice, HeapConfig::default(), &args.trace, think)?;
+    let mut config = HeapConfig::default();
+    args.threads.apply(&mut config);
+    let metrics = measure_trace(choice, config, &args.trace, think)?;
     serde_json::to_writer(&mut *out, &metrics).map_err(std::io::Error::from)?;
     writeln!(out)?;
     Ok(())

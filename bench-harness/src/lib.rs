@@ -17,8 +17,8 @@
 //!   commands on V8 heap snapshots ([`gc_heapsnapshot`]); [`run_command`]: `gclab run`. Each
 //!   holds its commands' arguments.
 //! - [`cli`]: the command line, which names the commands and hands each to its module.
-//! - [`byte_size`] and [`think_args`]: the values and options several commands take (byte
-//!   counts; `--no-think` and `--max-think`).
+//! - [`byte_size`], [`think_args`] and [`gc_threads`]: the values and options several commands
+//!   take (byte counts; `--no-think` and `--max-think`; `--gc-threads`).
 //! - [`error`]: the harness's errors and the exit code of each.
 //!
 //! ```
@@ -43,6 +43,7 @@ pub mod byte_size;
 pub mod cli;
 pub mod compare;
 pub mod error;
+pub mod gc_threads;
 pub mod generators;
 pub mod measure;
 pub mod memory_watch;

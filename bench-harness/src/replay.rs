@@ -89,6 +89,8 @@ pub struct ThinkReport {
 #[derive(Clone, Debug, PartialEq)]
 pub struct ReplayReport {
     pub collector: &'static str,
+    /// The threads the heap's collections could use (`HeapConfig::gc_threads`).
+    pub gc_threads: usize,
     /// Event records replayed (metadata excluded).
     pub events: u64,
     pub allocated_objects: u64,
@@ -712,6 +714,7 @@ impl<'h, C: Collector> Replay<'h, C> {
         let final_stats = self.heap.stats();
         Ok(ReplayReport {
             collector: C::CONSTRAINTS.name,
+            gc_threads: self.heap.config().gc_threads,
             events: self.events,
             allocated_objects: stats.allocated_objects,
             allocated_bytes: stats.allocated_bytes,

@@ -28,8 +28,8 @@ const MB: f64 = 1024.0 * 1024.0;
 pub fn write_summary(out: &mut impl Write, report: &RunReport) -> io::Result<()> {
     writeln!(
         out,
-        "{} / {} (scale {})",
-        report.collector, report.workload, report.scale
+        "{} / {} (scale {}, gc threads {})",
+        report.collector, report.workload, report.scale, report.gc_threads
     )?;
     writeln!(out, "  pauses: {}", pause_line(&report.pauses))?;
     writeln!(
@@ -110,6 +110,8 @@ fn yes_no(value: bool) -> &'static str {
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct ReplaySummary {
     pub collector: &'static str,
+    /// The threads the heap's collections could use (`--gc-threads`).
+    pub gc_threads: usize,
     pub trace: String,
     pub events: u64,
     pub allocated_objects: u64,
@@ -157,6 +159,7 @@ impl ReplaySummary {
         let ms = |d: Option<Duration>| d.map_or(0.0, millis);
         ReplaySummary {
             collector: report.collector,
+            gc_threads: report.gc_threads,
             trace: trace.to_owned(),
             events: report.events,
             allocated_objects: report.allocated_objects,

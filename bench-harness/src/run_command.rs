@@ -10,6 +10,7 @@ use gclab::collectors::CollectorChoice;
 
 use crate::byte_size::parse_bytes;
 use crate::error::Error;
+use crate::gc_threads::GcThreadsArgs;
 use crate::report;
 use crate::runner::{RunOptions, TraceGc, run_workload};
 use crate::workloads::Workload;
@@ -42,6 +43,8 @@ pub struct RunArgs {
     /// Verifies the heap after every collection (debug builds always do).
     #[arg(long)]
     pub verify: bool,
+    #[command(flatten)]
+    pub threads: GcThreadsArgs,
 }
 
 /// What `--workload` chose.
@@ -89,6 +92,7 @@ impl RunArgs {
         if self.verify {
             config.verify = VerifyHeap::AfterEachGc;
         }
+        self.threads.apply(&mut config);
         config
     }
 

@@ -43,6 +43,8 @@ pub struct RunReport {
     pub collector: &'static str,
     pub workload: &'static str,
     pub scale: u32,
+    /// The threads the heap's collections could use (`HeapConfig::gc_threads`).
+    pub gc_threads: usize,
     /// The pauses during the workload (the harness's final collection excluded).
     pub pauses: PauseSummary,
     pub allocated_objects: u64,
@@ -96,6 +98,7 @@ impl HeapVisitor for WorkloadRun {
             collector: C::CONSTRAINTS.name,
             workload,
             scale: options.scale,
+            gc_threads: heap.config().gc_threads,
             pauses,
             allocated_objects: stats.allocated_objects,
             allocated_bytes: stats.allocated_bytes,

@@ -14,6 +14,7 @@ use gclab::collectors::{self, CollectorChoice, HeapVisitor};
 
 use crate::byte_size::parse_bytes;
 use crate::error::Error;
+use crate::gc_threads::GcThreadsArgs;
 use crate::generators::Generator;
 use crate::memory_watch::{self, MemoryWatchSummary, WatchOutput};
 use crate::replay::{self as replaying, ReplayOptions, ReplayReport};
@@ -69,6 +70,8 @@ pub struct ReplayArgs {
     pub stress: Option<std::num::NonZeroU32>,
     #[command(flatten)]
     pub think: ThinkArgs,
+    #[command(flatten)]
+    pub threads: GcThreadsArgs,
 }
 
 #[derive(Debug, Clone, Args)]
@@ -117,6 +120,7 @@ pub fn replay(args: &ReplayArgs, out: &mut impl Write) -> Result<(), Error> {
     if args.verify {
         config.verify = VerifyHeap::AfterEachGc;
     }
+    args.threads.apply(&mut config);
     let run = ReplayRun {
         path: &args.trace,
         options: ReplayOptions {

@@ -28,8 +28,11 @@ fn default_command_runs_every_workload() {
     let output = gclab(&["--scale", "1"]);
     assert!(output.status.success(), "{}", stderr(&output));
     let text = stdout(&output);
+    // Without `--gc-threads`, the heap's default: the available cores, at most 64.
+    let threads = gc_core::default_gc_threads();
     for workload in ["binary-trees", "churn", "linked-list"] {
-        assert!(text.contains(&format!("/ {workload} (scale 1)")), "{text}");
+        let header = format!("/ {workload} (scale 1, gc threads {threads})\n");
+        assert!(text.contains(&header), "{text}");
     }
     let digests = digests(&output);
     assert_eq!(digests.len(), 3, "{text}");
@@ -61,6 +64,43 @@ fn bad_arguments_exit_with_two() {
     ] {
         assert_eq!(gclab(args).status.code(), Some(2), "{args:?}");
     }
+}
+
+#[test]
+fn gc_threads_outside_one_to_sixty_four_are_usage_errors() {
+    for value in ["0", "65", "abc"] {
+        let output = gclab(&["run", "--gc-threads", value, "--scale", "1"]);
+        assert_eq!(output.status.code(), Some(2), "{value}");
+        assert!(output.stdout.is_empty(), "{value}: {}", stdout(&output));
+        let message = stderr(&output);
+        let expected = format!(
+            "invalid value '{value}' for '--gc-threads <N>': `{value}` is not a thread count \
+             from 1 to 64"
+        );
+        assert!(message.contains(&expected), "{value}: {message}");
+    }
+}
+
+#[test]
+fn gc_threads_show_in_each_summary_and_leave_the_live_graph_alone() {
+    let run = |threads: &str| {
+        let args = ["run", "-q", "-w", "churn", "-s", "1", "-c", "marksweep"];
+        let output = gclab(&[&args[..], &["--gc-threads", threads]].concat());
+        assert!(output.status.success(), "{threads}: {}", stderr(&output));
+        output
+    };
+    let (one, two) = (run("1"), run("2"));
+    let header = |output: &Output| stdout(output).lines().next().map(str::to_owned);
+    assert_eq!(
+        header(&one).as_deref(),
+        Some("marksweep / churn (scale 1, gc threads 1)")
+    );
+    assert_eq!(
+        header(&two).as_deref(),
+        Some("marksweep / churn (scale 1, gc threads 2)")
+    );
+    assert_eq!(digests(&one).len(), 1, "{}", stdout(&one));
+    assert_eq!(digests(&one), digests(&two));
 }
 
 #[test]

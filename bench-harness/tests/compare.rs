@@ -276,6 +276,19 @@ fn the_files_hold_the_comparison_and_the_report_renders_its_plots() {
     let json = std::fs::read_to_string(out.join("results.json")).unwrap();
     let read: Comparison = serde_json::from_str(&json).unwrap();
     assert_eq!(read.collectors, comparison.collectors);
+    let threads = gc_core::testkit::small_heap().gc_threads;
+    assert_eq!(
+        (read.think.as_deref(), read.gc_threads),
+        (Some("spin up to 60 s"), Some(threads))
+    );
+    // Results written before the think policy and the thread count were recorded still read.
+    let mut old: serde_json::Value = serde_json::from_str(&json).unwrap();
+    for field in ["think", "gc_threads"] {
+        let removed = old.as_object_mut().and_then(|fields| fields.remove(field));
+        assert!(removed.is_some(), "{field} missing: {json}");
+    }
+    let old: Comparison = serde_json::from_value(old).unwrap();
+    assert_eq!((old.think, old.gc_threads), (None, None));
     for (read, job) in read.jobs.iter().zip(&comparison.jobs) {
         assert_eq!((&read.name, &read.trace), (&job.name, &job.trace));
         for (read, result) in read.collectors.iter().zip(&job.collectors) {
@@ -469,4 +482,42 @@ fn the_think_options_reach_every_run_and_the_results() {
     let json = std::fs::read_to_string(out.join("results.json")).unwrap();
     let read: Comparison = serde_json::from_str(&json).unwrap();
     assert_eq!(read.think.as_deref(), Some("skip"), "{json}");
+}
+
+#[test]
+fn the_gc_thread_count_reaches_every_run_and_the_results() {
+    let folder = tempfile::tempdir().unwrap();
+    let out = folder.path().join("out");
+    let output = gclab(&[
+        "compare",
+        "binary-trees:depth=6",
+        "--collectors",
+        "marksweep",
+        "--warmup",
+        "0",
+        "--gc-threads",
+        "1",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    let json = std::fs::read_to_string(out.join("results.json")).unwrap();
+    assert!(json.contains("\n  \"gc_threads\": 1,\n"), "{json}");
+    let read: Comparison = serde_json::from_str(&json).unwrap();
+    assert_eq!(read.gc_threads, Some(1), "{json}");
+
+    // `measure`, which every run is, takes the option and refuses what `compare` refuses.
+    let trace = out.join("traces/binary-trees_depth_6.gctb");
+    let trace = trace.to_str().unwrap();
+    let output = gclab(&["measure", trace, "-c", "marksweep", "--gc-threads", "2"]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    for command in ["compare", "measure"] {
+        let output = gclab(&[command, trace, "--gc-threads", "65"]);
+        assert_eq!(output.status.code(), Some(2), "{command}");
+        let message = stderr(&output);
+        assert!(
+            message.contains("`65` is not a thread count from 1 to 64"),
+            "{command}: {message}"
+        );
+    }
 }

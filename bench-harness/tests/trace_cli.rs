@@ -39,6 +39,7 @@ fn replay_json_has_every_field() {
     let json = replay_json(&trace, &[]);
     for field in [
         "collector",
+        "gc_threads",
         "trace",
         "events",
         "allocated_objects",
@@ -296,6 +297,55 @@ fn bad_think_options_are_usage_errors() {
         assert!(
             message.contains("--max-think") && message.contains(says),
             "{options:?}: {message}"
+        );
+    }
+}
+
+#[test]
+fn bad_gc_thread_counts_are_usage_errors_naming_the_range() {
+    let dir = tempfile::tempdir().unwrap();
+    let trace = generate(dir.path(), "r.gct", "random", &["--events", "50"]);
+    for value in ["0", "65", "abc"] {
+        let output = gclab(&["replay", path_str(&trace), "--gc-threads", value]);
+        assert_eq!(output.status.code(), Some(2), "{value}");
+        assert!(output.stdout.is_empty(), "{value}: {}", stdout(&output));
+        let message = stderr(&output);
+        let expected = format!(
+            "invalid value '{value}' for '--gc-threads <N>': `{value}` is not a thread count \
+             from 1 to 64"
+        );
+        assert!(message.contains(&expected), "{value}: {message}");
+    }
+}
+
+#[test]
+fn the_gc_thread_count_changes_no_live_graph_and_shows_in_the_json() {
+    let dir = tempfile::tempdir().unwrap();
+    let trace = generate(dir.path(), "bt.gct", "binary-trees", &["--depth", "8"]);
+    let mut collectors = vec!["marksweep"];
+    if cfg!(feature = "scavenge") {
+        collectors.push("gen-marksweep");
+    }
+    for collector in collectors {
+        // Stress mode: dozens of collections, full ones among them, each verified.
+        let replay = |threads: &str| {
+            let options = ["-c", collector, "--stress", "500", "--gc-threads", threads];
+            replay_json(&trace, &options)
+        };
+        let (one, two) = (replay("1"), replay("2"));
+        assert_eq!(one["gc_threads"], 1, "{collector}: {one}");
+        assert_eq!(two["gc_threads"], 2, "{collector}: {two}");
+        assert_eq!(one["collector"], collector, "{one}");
+        // One collection every 500 of the trace's 25 774 allocations, however many threads.
+        assert_eq!(
+            (&one["gc_count"], &two["gc_count"]),
+            (&51.into(), &51.into())
+        );
+        assert_eq!(one["digest"], two["digest"], "{collector}");
+        assert_eq!(
+            (&one["live_objects"], &one["live_slots"]),
+            (&two["live_objects"], &two["live_slots"]),
+            "{collector}"
         );
     }
 }

@@ -1,14 +1,17 @@
 //! Measuring each run in a fresh process: `gclab compare` starts its own binary as
-//! `gclab measure TRACE --collector NAME` (with compare's think-time options), which replays the
-//! trace once and prints its [`RunMetrics`] as JSON. A fresh process per run gives every
-//! collector the same start (no pages pooled, no allocator state, no caches warmed by another
-//! collector) and makes the peak RSS that run's own.
+//! `gclab measure TRACE --collector NAME` (with compare's think-time and `--gc-threads` options),
+//! which replays the trace once and prints its [`RunMetrics`] as JSON. A fresh process per run
+//! gives every collector the same start (no pages pooled, no allocator state, no caches warmed by
+//! another collector) and makes the peak RSS that run's own.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+use gc_core::HeapConfig;
+
 use crate::compare::Measure;
 use crate::error::{EXIT_FAILURE, Error};
+use crate::gc_threads::gc_threads_arguments;
 use crate::metrics::RunMetrics;
 use crate::replay::ThinkTime;
 use crate::think_args::think_arguments;
@@ -18,6 +21,7 @@ use crate::think_args::think_arguments;
 pub struct ChildProcess {
     program: PathBuf,
     think: ThinkTime,
+    gc_threads: usize,
 }
 
 impl ChildProcess {
@@ -32,18 +36,24 @@ impl ChildProcess {
         Ok(ChildProcess::new(program))
     }
 
-    /// Measures with `program`, which must take `measure TRACE --collector NAME` and the
-    /// think-time options.
+    /// Measures with `program`, which must take `measure TRACE --collector NAME`, the
+    /// think-time options and `--gc-threads`.
     pub fn new(program: PathBuf) -> ChildProcess {
         ChildProcess {
             program,
             think: ThinkTime::default(),
+            gc_threads: HeapConfig::default().gc_threads,
         }
     }
 
     /// The same, with the `t` records treated as `think` says in every run.
     pub fn with_think(self, think: ThinkTime) -> ChildProcess {
         ChildProcess { think, ..self }
+    }
+
+    /// The same, with `gc_threads` threads for every run's collections.
+    pub fn with_gc_threads(self, gc_threads: usize) -> ChildProcess {
+        ChildProcess { gc_threads, ..self }
     }
 }
 
@@ -60,6 +70,9 @@ impl Measure for ChildProcess {
             .arg(trace)
             .args(["--collector", collector])
             .args(think_arguments(self.think))
+            // Always given: the count the results record is then the one every run used, not a
+            // default the child works out for itself.
+            .args(gc_threads_arguments(self.gc_threads))
             .output()
             .map_err(|error| {
                 let program = self.program.display();
@@ -88,5 +101,9 @@ impl Measure for ChildProcess {
 
     fn think(&self) -> ThinkTime {
         self.think
+    }
+
+    fn gc_threads(&self) -> usize {
+        self.gc_threads
     }
 }
