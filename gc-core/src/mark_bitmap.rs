@@ -2,10 +2,12 @@
 //! object.
 //!
 //! It lives inside the page header, so a marker finds an object's bit by masking its address.
-//! Bits are `Cell`s: page headers are only ever reached through shared references (rule P3).
-//! Outside marking every bit is clear; the sweeper clears a page's bits as it sweeps it.
+//! Bits are atomic words: page headers are only ever reached through shared references (rule
+//! P3), and parallel marking sets bits of one word from several threads ([`MarkBitmap::mark_shared`]).
+//! Everything else uses relaxed loads and stores, which compile to plain moves. Outside marking
+//! every bit is clear; the sweeper clears a page's bits as it sweeps it.
 
-use std::cell::Cell;
+use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 
 use crate::address::WORD;
 use crate::page::PAGE_SIZE;
@@ -14,7 +16,7 @@ const BITS: usize = 64;
 const CELLS: usize = PAGE_SIZE / WORD / BITS;
 
 pub struct MarkBitmap {
-    cells: [Cell<u64>; CELLS],
+    cells: [AtomicU64; CELLS],
 }
 
 impl MarkBitmap {
@@ -28,7 +30,7 @@ impl MarkBitmap {
     #[inline(always)]
     pub fn is_marked(&self, offset: usize) -> bool {
         let (cell, mask) = Self::locate(offset);
-        self.cells[cell].get() & mask != 0
+        self.cells[cell].load(Relaxed) & mask != 0
     }
 
     /// Sets the bit; returns `true` when it was clear (the caller marked the object first).
@@ -39,28 +41,40 @@ impl MarkBitmap {
     #[inline(always)]
     pub unsafe fn mark(&self, offset: usize) -> bool {
         let (cell, mask) = Self::locate(offset);
-        let old = self.cells[cell].get();
-        self.cells[cell].set(old | mask);
+        let old = self.cells[cell].load(Relaxed);
+        self.cells[cell].store(old | mask, Relaxed);
         old & mask == 0
+    }
+
+    /// [`MarkBitmap::mark`] when other threads may set bits of the same word at the same time
+    /// (parallel marking): an atomic or, so no bit is lost and exactly one thread sees the bit
+    /// clear.
+    ///
+    /// # Safety
+    /// As for [`MarkBitmap::mark`]; the threads are the owning collector's (rule P5).
+    #[inline(always)]
+    pub unsafe fn mark_shared(&self, offset: usize) -> bool {
+        let (cell, mask) = Self::locate(offset);
+        self.cells[cell].fetch_or(mask, Relaxed) & mask == 0
     }
 
     /// # Safety
     /// Page state is written only by the collector that owns the page (rule P5).
     pub unsafe fn unmark(&self, offset: usize) {
         let (cell, mask) = Self::locate(offset);
-        self.cells[cell].set(self.cells[cell].get() & !mask);
+        self.cells[cell].store(self.cells[cell].load(Relaxed) & !mask, Relaxed);
     }
 
     /// # Safety
     /// Page state is written only by the collector that owns the page (rule P5).
     pub unsafe fn clear(&self) {
         for cell in &self.cells {
-            cell.set(0);
+            cell.store(0, Relaxed);
         }
     }
 
     pub fn is_clean(&self) -> bool {
-        self.cells.iter().all(|cell| cell.get() == 0)
+        self.cells.iter().all(|cell| cell.load(Relaxed) == 0)
     }
 
     /// Byte offset of the first marked word at or after `offset`, if any.
@@ -70,7 +84,7 @@ impl MarkBitmap {
         if cell >= CELLS {
             return None;
         }
-        let mut bits = self.cells[cell].get() & (!0u64 << (bit % BITS));
+        let mut bits = self.cells[cell].load(Relaxed) & (!0u64 << (bit % BITS));
         loop {
             if bits != 0 {
                 return Some((cell * BITS + bits.trailing_zeros() as usize) * WORD);
@@ -79,7 +93,7 @@ impl MarkBitmap {
             if cell == CELLS {
                 return None;
             }
-            bits = self.cells[cell].get();
+            bits = self.cells[cell].load(Relaxed);
         }
     }
 
@@ -93,7 +107,7 @@ impl MarkBitmap {
         } else {
             BITS - 1 - bit % BITS
         };
-        let mut bits = (self.cells[cell].get() << shift) >> shift;
+        let mut bits = (self.cells[cell].load(Relaxed) << shift) >> shift;
         loop {
             if bits != 0 {
                 return Some((cell * BITS + (BITS - 1 - bits.leading_zeros() as usize)) * WORD);
@@ -102,7 +116,7 @@ impl MarkBitmap {
                 return None;
             }
             cell -= 1;
-            bits = self.cells[cell].get();
+            bits = self.cells[cell].load(Relaxed);
         }
     }
 
@@ -110,7 +124,7 @@ impl MarkBitmap {
     pub fn count(&self) -> usize {
         self.cells
             .iter()
-            .map(|c| c.get().count_ones() as usize)
+            .map(|c| c.load(Relaxed).count_ones() as usize)
             .sum()
     }
 }
@@ -121,7 +135,7 @@ mod tests {
 
     fn bitmap() -> Box<MarkBitmap> {
         Box::new(MarkBitmap {
-            cells: std::array::from_fn(|_| Cell::new(0)),
+            cells: std::array::from_fn(|_| AtomicU64::new(0)),
         })
     }
 

@@ -19,6 +19,7 @@
 use std::cell::Cell;
 use std::fmt;
 use std::ptr::NonNull;
+use std::sync::atomic::{AtomicUsize, Ordering::Relaxed};
 
 use crate::address::{Address, round_up};
 use crate::mark_bitmap::MarkBitmap;
@@ -86,7 +87,7 @@ pub struct PageHeader {
     flags: Cell<PageFlags>,
     owner: Cell<SpaceId>,
     size: usize,
-    live_bytes: Cell<usize>,
+    live_bytes: AtomicUsize,
     allocation_top: Cell<Address>,
     mark_bitmap: MarkBitmap,
 }
@@ -115,7 +116,7 @@ impl PageRef {
                 flags: Cell::new(PageFlags::empty()),
                 owner: Cell::new(owner),
                 size,
-                live_bytes: Cell::new(0),
+                live_bytes: AtomicUsize::new(0),
                 allocation_top: Cell::new(start.add(AREA_OFFSET)),
                 mark_bitmap: MarkBitmap::zeroed(),
             });
@@ -187,19 +188,31 @@ impl PageRef {
     }
 
     pub fn live_bytes(self) -> usize {
-        self.header().live_bytes.get()
+        self.header().live_bytes.load(Relaxed)
     }
 
     /// # Safety
     /// Page state is written only by the collector that owns the page (rule P5).
     pub unsafe fn set_live_bytes(self, bytes: usize) {
-        self.header().live_bytes.set(bytes)
+        self.header().live_bytes.store(bytes, Relaxed)
     }
 
     /// # Safety
     /// Page state is written only by the collector that owns the page (rule P5).
     pub unsafe fn add_live_bytes(self, bytes: usize) {
-        self.header().live_bytes.set(self.live_bytes() + bytes)
+        self.header()
+            .live_bytes
+            .store(self.live_bytes() + bytes, Relaxed)
+    }
+
+    /// [`PageRef::add_live_bytes`] when other threads may add to the same page at the same time
+    /// (parallel marking).
+    ///
+    /// # Safety
+    /// Rule P5: the threads are the owning collector's, in its pause.
+    #[inline(always)]
+    pub unsafe fn add_live_bytes_shared(self, bytes: usize) {
+        self.header().live_bytes.fetch_add(bytes, Relaxed);
     }
 
     /// End of the walkable part of the area.
@@ -227,6 +240,20 @@ impl PageRef {
     pub unsafe fn mark(self, object: Address) -> bool {
         // SAFETY: guaranteed by the caller.
         unsafe { self.mark_bitmap().mark(object.offset_from(self.start())) }
+    }
+
+    /// [`PageRef::mark`] when other threads of the collector mark at the same time (parallel
+    /// marking): exactly one of them sees `true` for an object.
+    ///
+    /// # Safety
+    /// As for [`PageRef::mark`].
+    #[inline(always)]
+    pub unsafe fn mark_shared(self, object: Address) -> bool {
+        // SAFETY: guaranteed by the caller.
+        unsafe {
+            self.mark_bitmap()
+                .mark_shared(object.offset_from(self.start()))
+        }
     }
 
     #[inline(always)]
@@ -270,7 +297,7 @@ impl fmt::Debug for PageRef {
 
 impl MarkBitmap {
     fn zeroed() -> MarkBitmap {
-        // SAFETY: a bitmap of `Cell<u64>` is valid when all-zero.
+        // SAFETY: a bitmap of `AtomicU64` is valid when all-zero.
         unsafe { std::mem::zeroed() }
     }
 }

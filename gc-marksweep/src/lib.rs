@@ -1,8 +1,9 @@
 //! # gc-marksweep: stop-the-world, non-moving mark-sweep
 //!
 //! The first collector of gclab, and the old-generation building blocks others reuse: the
-//! [`marker`] (explicit worklist, page mark bitmaps) and the [`sweeper`] (free lists by size
-//! class, empty pages back to the pool).
+//! [`marker`] (explicit worklist, page mark bitmaps), the [`parallel_marker`] (the same tracing
+//! on `HeapConfig::gc_threads` threads with work stealing) and the [`sweeper`] (free lists by
+//! size class, empty pages back to the pool).
 //!
 //! ```
 //! use gc_core::{CollectionKind, Heap, HeapConfig, SlotContent};
@@ -22,6 +23,7 @@
 
 pub mod mark_sweep;
 pub mod marker;
+pub mod parallel_marker;
 pub mod sweeper;
 
 pub use mark_sweep::MarkSweep;

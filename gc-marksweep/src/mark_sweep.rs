@@ -5,6 +5,10 @@
 //! allocation limit set by heap growing, or external memory passes its limit; a second one runs
 //! when an allocation finds no room under the hard heap limit, and only if that one cannot make
 //! room is the allocation an `OutOfMemory` error. Nothing moves, so no barrier is needed.
+//!
+//! Marking runs on `HeapConfig::gc_threads` threads ([`crate::parallel_marker`]) once the heap
+//! holds [`PARALLEL_MARKING_MIN_BYTES`]; below that, starting threads would cost more than they
+//! save, and it runs on the collecting thread alone.
 
 use gc_core::collector_api::{Address, HeapCore, OldGenerationCollector};
 use gc_core::{
@@ -13,16 +17,52 @@ use gc_core::{
 };
 
 use crate::marker::{Marker, is_marked};
+use crate::parallel_marker::mark_in_parallel;
 use crate::sweeper::sweep;
 
-#[derive(Debug, Default)]
+/// Used bytes from which marking is shared between `HeapConfig::gc_threads` threads.
+pub const PARALLEL_MARKING_MIN_BYTES: usize = 1 << 20;
+
+#[derive(Debug)]
 pub struct MarkSweep {
-    _private: (),
+    /// Used bytes from which marking runs on several threads.
+    parallel_marking_min_bytes: usize,
+}
+
+impl Default for MarkSweep {
+    fn default() -> Self {
+        MarkSweep {
+            parallel_marking_min_bytes: PARALLEL_MARKING_MIN_BYTES,
+        }
+    }
 }
 
 impl MarkSweep {
     pub fn new() -> Self {
         MarkSweep::default()
+    }
+
+    /// Mark-sweep that shares marking between threads from `bytes` used bytes on (0: always,
+    /// when `HeapConfig::gc_threads` is above 1), for tests and tuning.
+    pub fn with_parallel_marking_from(bytes: usize) -> Self {
+        MarkSweep {
+            parallel_marking_min_bytes: bytes,
+        }
+    }
+
+    /// Marks everything the handles reach, on one thread or several.
+    fn mark(&self, core: &HeapCore) {
+        let threads = core.config.gc_threads;
+        if threads > 1 && core.used_bytes() >= self.parallel_marking_min_bytes {
+            // SAFETY: this collector owns every page, and this is its pause: the mutator is
+            // stopped while the threads mark.
+            unsafe { mark_in_parallel(core, threads) };
+        } else {
+            // SAFETY: as above; the marker dies in the pause.
+            let mut marker = unsafe { Marker::new() };
+            marker.mark_roots(core);
+            marker.drain();
+        }
     }
 
     /// A stop-the-world full collection.
@@ -31,12 +71,7 @@ impl MarkSweep {
         let mut outcome = PauseOutcome::default();
         // Sweeping rebuilds the free list, the LAB's rest included.
         core.lab.take_rest();
-        outcome.timed(GcPhase::Mark, || {
-            // SAFETY: this collector owns every page, and this is its pause; the marker dies in it.
-            let mut marker = unsafe { Marker::new() };
-            marker.mark_roots(core);
-            marker.drain();
-        });
+        outcome.timed(GcPhase::Mark, || self.mark(core));
         (outcome.external_freed_bytes, outcome.external_time) =
             outcome.timed(GcPhase::Weak, || {
                 // SAFETY: weak handles and external-memory owners name live object starts (P2).

@@ -67,6 +67,25 @@ proptest! {
         check_both(&program, HeapConfig::for_testing(), survivals)?;
     }
 
+    /// Full collections marking on one thread and on two (parallel from the first byte), named
+    /// explicitly: the model graph, and equal digests.
+    #[test]
+    fn parallel_marking_keeps_exactly_the_model_graph(program in generational_program(1..300)) {
+        let program: Vec<Op> = program.into_iter().filter(|op| !matches!(op, Op::Upgrade { .. })).collect();
+        let on = |gc_threads| {
+            let config = HeapConfig { gc_threads, ..small_heap() };
+            let plan = Generational::with(
+                MarkSweep::with_parallel_marking_from(0),
+                SlotSetRememberedSet::default(),
+                young(1),
+            );
+            check_program(config, plan, &program)
+        };
+        let one = on(1).map_err(TestCaseError::fail)?;
+        let two = on(2).map_err(TestCaseError::fail)?;
+        prop_assert_eq!(one, two);
+    }
+
     /// The digest of the final graph is the same as mark-sweep's (timing-dependent upgrades left
     /// out).
     #[test]

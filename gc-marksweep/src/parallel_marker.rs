@@ -1,0 +1,192 @@
+//! Parallel marking: a full collection's tracing shared by several threads that steal grey
+//! objects from each other (Chase-Lev deques from crossbeam-deque), as V8's and HotSpot's
+//! parallel markers do.
+//!
+//! The mutator is stopped, so objects' slots do not change while the threads read them; the only
+//! shared writes are mark bits (an atomic or: exactly one thread sees an object's bit clear, and
+//! that thread alone pushes and scans it) and pages' live-byte counts (atomic adds). Invariant
+//! when [`mark_in_parallel`] returns: the one [`crate::marker::Marker::drain`] keeps (every object
+//! reachable from a root is marked; each page's live-byte count is the sum of its marked objects'
+//! sizes), whatever the number of threads.
+
+use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
+
+use crossbeam_deque::{Injector, Steal, Stealer, Worker};
+use gc_core::collector_api::{Address, HeapCore, HeapObject, PageRef};
+
+/// What the threads marked together.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct MarkingStats {
+    pub marked_bytes: usize,
+    pub marked_objects: usize,
+}
+
+/// Marks everything the heap's handles reach, on `threads` threads (this one and `threads - 1`
+/// spawned for the call).
+///
+/// # Safety
+/// As for [`crate::marker::Marker::new`] (rule P5): the owning collector's pause, with the mark
+/// bits clear or set by it; no other thread touches the heap meanwhile. Roots and slots hold
+/// live object starts (P2).
+pub unsafe fn mark_in_parallel(core: &HeapCore, threads: usize) -> MarkingStats {
+    let injector = Injector::new();
+    core.handles.for_each_root(|root| {
+        // SAFETY: a root is a live object start (P2); this is the collector's marking (P5).
+        if unsafe { PageRef::containing(root).mark_shared(root) } {
+            injector.push(root);
+        }
+    });
+    let workers: Vec<Worker<Address>> = (0..threads.max(1)).map(|_| Worker::new_lifo()).collect();
+    let stealers: Vec<Stealer<Address>> = workers.iter().map(Worker::stealer).collect();
+    let idle = AtomicUsize::new(0);
+    let shared = Shared {
+        injector: &injector,
+        stealers: &stealers,
+        idle: &idle,
+        threads: workers.len(),
+    };
+    std::thread::scope(|scope| {
+        let mut workers = workers.into_iter();
+        let own = workers.next().expect("at least one worker");
+        let spawned: Vec<_> = workers
+            .map(|worker| scope.spawn(move || shared.work(worker)))
+            .collect();
+        let mut total = shared.work(own);
+        for handle in spawned {
+            // A worker panics only on a broken heap invariant: propagate it.
+            let stats = handle
+                .join()
+                .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+            total.marked_bytes += stats.marked_bytes;
+            total.marked_objects += stats.marked_objects;
+        }
+        total
+    })
+}
+
+/// What the marking threads share.
+#[derive(Clone, Copy)]
+struct Shared<'a> {
+    injector: &'a Injector<Address>,
+    stealers: &'a [Stealer<Address>],
+    /// Threads that found no work anywhere; all of them means marking is done.
+    idle: &'a AtomicUsize,
+    threads: usize,
+}
+
+impl Shared<'_> {
+    /// One thread's marking: its own deque first, then stolen work, until every thread is idle.
+    fn work(self, local: Worker<Address>) -> MarkingStats {
+        let mut marker = LocalMarker {
+            local,
+            stats: MarkingStats::default(),
+            live: LiveBytes::default(),
+        };
+        loop {
+            while let Some(address) = marker.local.pop() {
+                marker.scan(address);
+            }
+            if let Some(address) = self.steal(&marker.local) {
+                marker.scan(address);
+                continue;
+            }
+            if self.wait_for_work() {
+                continue;
+            }
+            marker.live.flush();
+            return marker.stats;
+        }
+    }
+
+    fn steal(self, local: &Worker<Address>) -> Option<Address> {
+        loop {
+            let mut retry = false;
+            let sources = std::iter::once(self.injector.steal_batch_and_pop(local))
+                .chain(self.stealers.iter().map(|s| s.steal_batch_and_pop(local)));
+            for attempt in sources {
+                match attempt {
+                    Steal::Success(address) => return Some(address),
+                    Steal::Retry => retry = true,
+                    Steal::Empty => {}
+                }
+            }
+            if !retry {
+                return None;
+            }
+        }
+    }
+
+    /// Idles until some deque has work (`true`) or every thread idles (`false`: done). A thread
+    /// idles only with its own deque empty, and only its owner pushes to a deque, so when all
+    /// threads idle no object is being scanned and no work can appear.
+    fn wait_for_work(self) -> bool {
+        self.idle.fetch_add(1, SeqCst);
+        loop {
+            if self.idle.load(SeqCst) == self.threads {
+                return false;
+            }
+            if !self.injector.is_empty() || self.stealers.iter().any(|s| !s.is_empty()) {
+                self.idle.fetch_sub(1, SeqCst);
+                return true;
+            }
+            std::thread::yield_now();
+        }
+    }
+}
+
+/// One thread's deque, counts and live bytes.
+struct LocalMarker {
+    local: Worker<Address>,
+    stats: MarkingStats,
+    live: LiveBytes,
+}
+
+impl LocalMarker {
+    #[inline(always)]
+    fn scan(&mut self, address: Address) {
+        // SAFETY: only marked object starts are pushed (P2).
+        let object = unsafe { HeapObject::from_address(address) };
+        let size = object.size();
+        // SAFETY: as above: masking a live object start finds its page (P1).
+        self.live.add(unsafe { PageRef::containing(address) }, size);
+        self.stats.marked_bytes += size;
+        self.stats.marked_objects += 1;
+        object.for_each_pointer(|_, target| {
+            // SAFETY: a pointer slot holds a live object start (P2); the bit is read first so an
+            // object already marked costs no atomic write.
+            let page = unsafe { PageRef::containing(target) };
+            // SAFETY: this is the collector's marking (P5, `mark_in_parallel`).
+            if !page.is_marked(target) && unsafe { page.mark_shared(target) } {
+                self.local.push(target);
+            }
+        });
+    }
+}
+
+/// Live bytes gathered for the page scanned last, added to the page's count when another page
+/// comes up: one atomic add per run of objects on a page, not one per object.
+#[derive(Default)]
+struct LiveBytes {
+    page: Option<PageRef>,
+    bytes: usize,
+}
+
+impl LiveBytes {
+    #[inline(always)]
+    fn add(&mut self, page: PageRef, bytes: usize) {
+        if self.page != Some(page) {
+            self.flush();
+            self.page = Some(page);
+        }
+        self.bytes += bytes;
+    }
+
+    fn flush(&mut self) {
+        if let Some(page) = self.page.take() {
+            // SAFETY: the page holds a marked object, so it is live (P1); this is the
+            // collector's marking (P5).
+            unsafe { page.add_live_bytes_shared(self.bytes) };
+        }
+        self.bytes = 0;
+    }
+}
