@@ -13,7 +13,8 @@
 //!   timed loop) and freed outside it, like a heap that never frees.
 //! - `full_gc/marksweep_1M_small_objects`: one `heap.collect(CollectionKind::Full)` of a heap
 //!   whose one million 24-byte objects are all live (1000 lists of 1000 nodes, each rooted by a
-//!   persistent handle).
+//!   persistent handle), marked on one thread.
+//! - `full_gc/marksweep_1M_small_objects_2_gc_threads`: the same, marked by two threads.
 //! - `full_gc/marksweep_1M_objects_90pct_garbage`: one full collection of a heap freshly filled
 //!   with one million 24-byte objects of which 10% are reachable (built outside the timing).
 //!
@@ -192,9 +193,14 @@ fn allocation(c: &mut Criterion) {
 /// A heap and the persistent handles that root its lists.
 type RootedHeap = (Heap<MarkSweep>, Vec<Persistent>);
 
-/// A heap of `LISTS` rooted lists of `LIST_LENGTH` nodes: one million live objects.
-fn all_live_heap() -> RootedHeap {
-    let mut heap = Heap::new(bench_config(), MarkSweep::new()).unwrap();
+/// A heap of `LISTS` rooted lists of `LIST_LENGTH` nodes: one million live objects, marked on
+/// `gc_threads` threads.
+fn all_live_heap(gc_threads: usize) -> RootedHeap {
+    let config = HeapConfig {
+        gc_threads,
+        ..bench_config()
+    };
+    let mut heap = Heap::new(config, MarkSweep::new()).unwrap();
     let ty = heap.intern_type("Node").unwrap();
     let roots = (0..LISTS).map(|_| rooted_list(&mut heap, ty, 0)).collect();
     (heap, roots)
@@ -213,7 +219,7 @@ fn mostly_garbage_heap() -> RootedHeap {
 
 fn full_gc(c: &mut Criterion) {
     // Check both shapes once, outside the timing.
-    let (mut heap, _roots) = all_live_heap();
+    let (mut heap, _roots) = all_live_heap(1);
     assert_eq!(collect_and_verify(&mut heap), OBJECTS * OBJECT_BYTES);
     let (mut garbage, garbage_roots) = mostly_garbage_heap();
     assert_eq!(garbage.stats().gc_count, 0);
@@ -250,6 +256,14 @@ fn full_gc(c: &mut Criterion) {
         );
     }
     assert_eq!(heap.stats().used_bytes, OBJECTS * OBJECT_BYTES);
+    drop(heap);
+
+    // The same heap marked by two threads (parallel marking, crossbeam-deque work stealing).
+    let (mut heap, _roots) = all_live_heap(2);
+    assert_eq!(collect_and_verify(&mut heap), OBJECTS * OBJECT_BYTES);
+    group.bench_function("marksweep_1M_small_objects_2_gc_threads", |b| {
+        b.iter(|| heap.collect(CollectionKind::Full));
+    });
     drop(heap);
 
     group.bench_function("marksweep_1M_objects_90pct_garbage", |b| {
