@@ -4,7 +4,8 @@
 //!
 //! The mutator is stopped, so objects' slots do not change while the threads read them; the only
 //! shared writes are mark bits (an atomic or: exactly one thread sees an object's bit clear, and
-//! that thread alone pushes and scans it) and pages' live-byte counts (atomic adds). Invariant
+//! that thread alone pushes and scans it) and pages' live-byte counts (atomic adds, once per page
+//! and thread). Invariant
 //! when [`mark_in_parallel`] returns: the one [`crate::marker::Marker::drain`] keeps (every object
 //! reachable from a root is marked; each page's live-byte count is the sum of its marked objects'
 //! sizes), whatever the number of threads.
@@ -13,6 +14,7 @@ use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
 
 use crossbeam_deque::{Injector, Steal, Stealer, Worker};
 use gc_core::collector_api::{Address, HeapCore, HeapObject, PageRef};
+use hashbrown::HashMap;
 
 /// What the threads marked together.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -182,30 +184,35 @@ impl LocalMarker {
     }
 }
 
-/// Live bytes gathered for the page scanned last, added to the page's count when another page
-/// comes up: one atomic add per run of objects on a page, not one per object.
+/// Live bytes a thread gathers per page, added to the pages' counts when it is done: objects on
+/// one page are scanned by both threads, and an atomic add per object on the page header's
+/// cache line made the threads fight over it (V8 keeps such a map per marking task too). The
+/// page scanned last is kept out of the map, as runs of objects on one page are common.
 #[derive(Default)]
 struct LiveBytes {
-    page: Option<PageRef>,
-    bytes: usize,
+    last: Option<(PageRef, usize)>,
+    pages: HashMap<PageRef, usize>,
 }
 
 impl LiveBytes {
     #[inline(always)]
     fn add(&mut self, page: PageRef, bytes: usize) {
-        if self.page != Some(page) {
-            self.flush();
-            self.page = Some(page);
+        match &mut self.last {
+            Some((last, sum)) if *last == page => *sum += bytes,
+            last => {
+                if let Some((previous, sum)) = last.replace((page, bytes)) {
+                    *self.pages.entry(previous).or_default() += sum;
+                }
+            }
         }
-        self.bytes += bytes;
     }
 
     fn flush(&mut self) {
-        if let Some(page) = self.page.take() {
+        let last = self.last.take();
+        for (page, bytes) in self.pages.drain().chain(last) {
             // SAFETY: the page holds a marked object, so it is live (P1); this is the
             // collector's marking (P5).
-            unsafe { page.add_live_bytes_shared(self.bytes) };
+            unsafe { page.add_live_bytes_shared(bytes) };
         }
-        self.bytes = 0;
     }
 }
