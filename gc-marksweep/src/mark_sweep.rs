@@ -6,9 +6,10 @@
 //! when an allocation finds no room under the hard heap limit, and only if that one cannot make
 //! room is the allocation an `OutOfMemory` error. Nothing moves, so no barrier is needed.
 //!
-//! Marking runs on `HeapConfig::gc_threads` threads ([`crate::parallel_marker`]) once the heap
-//! holds [`PARALLEL_MARKING_MIN_BYTES`]; below that, starting threads would cost more than they
-//! save, and it runs on the collecting thread alone.
+//! Marking starts on the collecting thread alone; when [`PARALLEL_MARKING_AFTER_OBJECTS`] objects
+//! are scanned and grey ones remain, it goes on with `HeapConfig::gc_threads` threads
+//! ([`crate::parallel_marker`]). A small heap, or one of a few large strings, never pays for
+//! starting threads, which would also slow the collections heap growing measures.
 
 use gc_core::collector_api::{Address, HeapCore, OldGenerationCollector};
 use gc_core::{
@@ -20,19 +21,20 @@ use crate::marker::{Marker, is_marked};
 use crate::parallel_marker::mark_in_parallel;
 use crate::sweeper::sweep;
 
-/// Used bytes from which marking is shared between `HeapConfig::gc_threads` threads.
-pub const PARALLEL_MARKING_MIN_BYTES: usize = 1 << 20;
+/// Objects the collecting thread marks alone before it shares the rest of the marking between
+/// `HeapConfig::gc_threads` threads (a few hundred microseconds of marking).
+pub const PARALLEL_MARKING_AFTER_OBJECTS: usize = 16 * 1024;
 
 #[derive(Debug)]
 pub struct MarkSweep {
-    /// Used bytes from which marking runs on several threads.
-    parallel_marking_min_bytes: usize,
+    /// Objects marked on one thread before marking goes parallel.
+    parallel_marking_after: usize,
 }
 
 impl Default for MarkSweep {
     fn default() -> Self {
         MarkSweep {
-            parallel_marking_min_bytes: PARALLEL_MARKING_MIN_BYTES,
+            parallel_marking_after: PARALLEL_MARKING_AFTER_OBJECTS,
         }
     }
 }
@@ -42,27 +44,27 @@ impl MarkSweep {
         MarkSweep::default()
     }
 
-    /// Mark-sweep that shares marking between threads from `bytes` used bytes on (0: always,
-    /// when `HeapConfig::gc_threads` is above 1), for tests and tuning.
-    pub fn with_parallel_marking_from(bytes: usize) -> Self {
+    /// Mark-sweep that shares marking between threads once `objects` are marked (0: from the
+    /// roots on, when `HeapConfig::gc_threads` is above 1), for tests and tuning.
+    pub fn with_parallel_marking_after(objects: usize) -> Self {
         MarkSweep {
-            parallel_marking_min_bytes: bytes,
+            parallel_marking_after: objects,
         }
     }
 
     /// Marks everything the handles reach, on one thread or several.
     fn mark(&self, core: &HeapCore) {
+        // SAFETY: this collector owns every page, and this is its pause; the marker dies in it.
+        let mut marker = unsafe { Marker::new() };
+        marker.mark_roots(core);
         let threads = core.config.gc_threads;
-        if threads > 1 && core.used_bytes() >= self.parallel_marking_min_bytes {
-            // SAFETY: this collector owns every page, and this is its pause: the mutator is
-            // stopped while the threads mark.
-            unsafe { mark_in_parallel(core, threads) };
-        } else {
-            // SAFETY: as above; the marker dies in the pause.
-            let mut marker = unsafe { Marker::new() };
-            marker.mark_roots(core);
+        if threads == 1 || marker.drain_for_objects(self.parallel_marking_after) {
             marker.drain();
+            return;
         }
+        // SAFETY: as above, and the mutator is stopped while the threads mark; the worklist
+        // holds the marked objects not scanned yet.
+        unsafe { mark_in_parallel(marker.take_worklist(), threads) };
     }
 
     /// A stop-the-world full collection.

@@ -120,6 +120,25 @@ impl Marker {
         object.for_each_pointer(|_, target| self.mark(target));
     }
 
+    /// Scans grey objects until none is left or `objects` more have been scanned; returns
+    /// whether the worklist is empty.
+    pub fn drain_for_objects(&mut self, objects: usize) -> bool {
+        let goal = self.marked_objects + objects;
+        while self.marked_objects < goal {
+            match self.worklist.pop() {
+                Some(address) => self.scan(address),
+                None => return true,
+            }
+        }
+        self.worklist.is_empty()
+    }
+
+    /// The grey objects not scanned yet, for other threads to go on with
+    /// ([`crate::parallel_marker::mark_in_parallel`]).
+    pub fn take_worklist(&mut self) -> Vec<Address> {
+        std::mem::take(&mut self.worklist)
+    }
+
     /// Bytes of objects scanned since this marker was made.
     pub fn marked_bytes(&self) -> usize {
         self.marked_bytes

@@ -13,7 +13,7 @@
 use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
 
 use crossbeam_deque::{Injector, Steal, Stealer, Worker};
-use gc_core::collector_api::{Address, HeapCore, HeapObject, PageRef};
+use gc_core::collector_api::{Address, HeapObject, PageRef};
 use hashbrown::HashMap;
 
 /// What the threads marked together.
@@ -23,21 +23,18 @@ pub struct MarkingStats {
     pub marked_objects: usize,
 }
 
-/// Marks everything the heap's handles reach, on `threads` threads (this one and `threads - 1`
-/// spawned for the call).
+/// Marks everything reachable from `grey` (marked objects whose slots are not scanned yet), on
+/// `threads` threads: this one and `threads - 1` spawned for the call.
 ///
 /// # Safety
 /// As for [`crate::marker::Marker::new`] (rule P5): the owning collector's pause, with the mark
-/// bits clear or set by it; no other thread touches the heap meanwhile. Roots and slots hold
-/// live object starts (P2).
-pub unsafe fn mark_in_parallel(core: &HeapCore, threads: usize) -> MarkingStats {
+/// bits clear or set by it; no other thread touches the heap meanwhile. `grey` holds marked live
+/// object starts (P2), and so do the slots they reach.
+pub unsafe fn mark_in_parallel(grey: Vec<Address>, threads: usize) -> MarkingStats {
     let injector = Injector::new();
-    core.handles.for_each_root(|root| {
-        // SAFETY: a root is a live object start (P2); this is the collector's marking (P5).
-        if unsafe { PageRef::containing(root).mark_shared(root) } {
-            injector.push(root);
-        }
-    });
+    for object in grey {
+        injector.push(object);
+    }
     let workers: Vec<Worker<Address>> = (0..threads.max(1)).map(|_| Worker::new_lifo()).collect();
     let stealers: Vec<Stealer<Address>> = workers.iter().map(Worker::stealer).collect();
     let idle = AtomicUsize::new(0);

@@ -419,7 +419,7 @@ fn two_marking_threads_keep_exactly_the_reachable_objects() {
             gc_threads,
             ..HeapConfig::for_testing()
         };
-        let mut heap = Heap::new(config, MarkSweep::with_parallel_marking_from(0)).unwrap();
+        let mut heap = Heap::new(config, MarkSweep::with_parallel_marking_after(0)).unwrap();
         let node = heap.intern_type("Node").unwrap();
         let root = rooted(&mut heap, node, 4, 0);
         heap.handle_scope(|heap, scope| {

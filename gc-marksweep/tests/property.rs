@@ -23,7 +23,7 @@ proptest! {
         let program: Vec<Op> = program.into_iter().filter(|op| !matches!(op, Op::Upgrade { .. })).collect();
         let on = |gc_threads| {
             let config = HeapConfig { gc_threads, ..small_heap() };
-            check_program(config, MarkSweep::with_parallel_marking_from(0), &program)
+            check_program(config, MarkSweep::with_parallel_marking_after(0), &program)
         };
         let one = on(1).map_err(TestCaseError::fail)?;
         let two = on(2).map_err(TestCaseError::fail)?;

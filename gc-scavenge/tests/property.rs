@@ -75,7 +75,7 @@ proptest! {
         let on = |gc_threads| {
             let config = HeapConfig { gc_threads, ..small_heap() };
             let plan = Generational::with(
-                MarkSweep::with_parallel_marking_from(0),
+                MarkSweep::with_parallel_marking_after(0),
                 SlotSetRememberedSet::default(),
                 young(1),
             );
