@@ -70,14 +70,7 @@ fn bad_arguments_exit_with_two() {
 fn gc_threads_outside_one_to_sixty_four_are_usage_errors() {
     for value in ["0", "65", "abc"] {
         let output = gclab(&["run", "--gc-threads", value, "--scale", "1"]);
-        assert_eq!(output.status.code(), Some(2), "{value}");
-        assert!(output.stdout.is_empty(), "{value}: {}", stdout(&output));
-        let message = stderr(&output);
-        let expected = format!(
-            "invalid value '{value}' for '--gc-threads <N>': `{value}` is not a thread count \
-             from 1 to 64"
-        );
-        assert!(message.contains(&expected), "{value}: {message}");
+        common::assert_bad_gc_threads(&output, value);
     }
 }
 

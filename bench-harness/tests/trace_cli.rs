@@ -307,14 +307,7 @@ fn bad_gc_thread_counts_are_usage_errors_naming_the_range() {
     let trace = generate(dir.path(), "r.gct", "random", &["--events", "50"]);
     for value in ["0", "65", "abc"] {
         let output = gclab(&["replay", path_str(&trace), "--gc-threads", value]);
-        assert_eq!(output.status.code(), Some(2), "{value}");
-        assert!(output.stdout.is_empty(), "{value}: {}", stdout(&output));
-        let message = stderr(&output);
-        let expected = format!(
-            "invalid value '{value}' for '--gc-threads <N>': `{value}` is not a thread count \
-             from 1 to 64"
-        );
-        assert!(message.contains(&expected), "{value}: {message}");
+        common::assert_bad_gc_threads(&output, value);
     }
 }
 

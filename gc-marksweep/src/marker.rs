@@ -99,7 +99,14 @@ impl Marker {
     /// whether the worklist is empty.
     pub fn drain_for(&mut self, bytes: usize) -> bool {
         let goal = self.marked_bytes + bytes;
-        while self.marked_bytes < goal {
+        self.drain_while(|marker| marker.marked_bytes < goal)
+    }
+
+    /// Scans grey objects while `more` says so and some are left; returns whether the worklist
+    /// is empty.
+    #[inline(always)]
+    fn drain_while(&mut self, more: impl Fn(&Marker) -> bool) -> bool {
+        while more(self) {
             match self.worklist.pop() {
                 Some(address) => self.scan(address),
                 None => return true,
@@ -124,13 +131,7 @@ impl Marker {
     /// whether the worklist is empty.
     pub fn drain_for_objects(&mut self, objects: usize) -> bool {
         let goal = self.marked_objects + objects;
-        while self.marked_objects < goal {
-            match self.worklist.pop() {
-                Some(address) => self.scan(address),
-                None => return true,
-            }
-        }
-        self.worklist.is_empty()
+        self.drain_while(|marker| marker.marked_objects < goal)
     }
 
     /// The grey objects not scanned yet, for other threads to go on with

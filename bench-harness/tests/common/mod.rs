@@ -58,3 +58,16 @@ pub fn replay_on(
 ) -> ReplayReport {
     collectors::run_with(choice, config, ReplayOn { records }).expect("a valid configuration")
 }
+
+/// `output` is the usage error `--gc-threads VALUE` must give: exit code 2, nothing on standard
+/// output, and the message naming the range.
+pub fn assert_bad_gc_threads(output: &Output, value: &str) {
+    assert_eq!(output.status.code(), Some(2), "{value}");
+    assert!(output.stdout.is_empty(), "{value}: {}", stdout(output));
+    let message = stderr(output);
+    let expected = format!(
+        "invalid value '{value}' for '--gc-threads <N>': `{value}` is not a thread count from 1 \
+         to 64"
+    );
+    assert!(message.contains(&expected), "{value}: {message}");
+}
