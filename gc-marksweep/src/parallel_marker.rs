@@ -5,10 +5,10 @@
 //! The mutator is stopped, so objects' slots do not change while the threads read them; the only
 //! shared writes are mark bits (an atomic or: exactly one thread sees an object's bit clear, and
 //! that thread alone pushes and scans it) and pages' live-byte counts (atomic adds, once per page
-//! and thread). Invariant
-//! when [`mark_in_parallel`] returns: the one [`crate::marker::Marker::drain`] keeps (every object
-//! reachable from a root is marked; each page's live-byte count is the sum of its marked objects'
-//! sizes), whatever the number of threads.
+//! and thread). Invariant when [`mark_in_parallel`] returns: the one
+//! [`crate::marker::Marker::drain`] keeps (every object reachable from a root is marked; each
+//! page's live-byte count is the sum of its marked objects' sizes), whatever the number of
+//! threads.
 
 use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
 
@@ -48,7 +48,18 @@ pub unsafe fn mark_in_parallel(grey: Vec<Address>, threads: usize) -> MarkingSta
         let mut workers = workers.into_iter();
         let own = workers.next().expect("at least one worker");
         let spawned: Vec<_> = workers
-            .map(|worker| scope.spawn(move || shared.work(worker)))
+            .filter_map(|worker| {
+                let thread = std::thread::Builder::new().name("gclab-marker".to_owned());
+                match thread.spawn_scoped(scope, move || shared.work(worker)) {
+                    Ok(handle) => Some(handle),
+                    // A thread the system refuses counts as idle: its deque stays empty, and the
+                    // others do its share.
+                    Err(_) => {
+                        shared.idle.fetch_add(1, SeqCst);
+                        None
+                    }
+                }
+            })
             .collect();
         let mut total = shared.work(own);
         for handle in spawned {
