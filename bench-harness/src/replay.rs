@@ -459,11 +459,7 @@ impl<'h, C: Collector> Replay<'h, C> {
             })
         })?;
         self.ids.allocate(id, slots, object)?;
-        let full_collections = self.log.borrow().full_collections;
-        match self.full_collections_seen == full_collections {
-            true => Ok(()),
-            false => self.check_pending_deaths(),
-        }
+        self.check_pending_deaths()
     }
 
     fn type_id(&mut self, label: Option<&str>) -> Result<TypeId, Problem> {
@@ -584,13 +580,12 @@ impl<'h, C: Collector> Replay<'h, C> {
         }
     }
 
-    /// After a full collection, every pending `d` whose object survived it is a leak.
+    /// After a full collection, the pending deaths are looked at: with death checks, every one
+    /// whose object survived it is a leak; without, those whose objects it reclaimed are
+    /// forgotten. Called at every allocation, so it costs one comparison when no full collection
+    /// ran since the last look.
+    #[inline]
     fn check_pending_deaths(&mut self) -> Result<(), Problem> {
-        if !self.check_deaths {
-            return self.forget_reclaimed();
-        }
-        // A death is judged only by a full collection after its `d`: the count moves on even
-        // while nothing is pending.
         let (full_collections, stop_the_world) = {
             let log = self.log.borrow();
             (log.full_collections, log.stop_the_world_collections)
@@ -598,10 +593,20 @@ impl<'h, C: Collector> Replay<'h, C> {
         if full_collections == self.full_collections_seen {
             return Ok(());
         }
+        // A death is judged only by a full collection after its `d`: the count moves on even
+        // while nothing is pending.
         self.full_collections_seen = full_collections;
         if self.pending.is_empty() {
             return Ok(());
         }
+        match self.check_deaths {
+            true => self.report_leaks(full_collections, stop_the_world),
+            false => self.forget_reclaimed(),
+        }
+    }
+
+    /// The pending deaths a full collection must have reclaimed: the survivors are leaks.
+    fn report_leaks(&mut self, full_collections: u64, stop_the_world: u64) -> Result<(), Problem> {
         let mut survivors = Vec::new();
         for death in std::mem::take(&mut self.pending) {
             if death.due > full_collections && death.stop_the_world_before == stop_the_world {
@@ -637,14 +642,6 @@ impl<'h, C: Collector> Replay<'h, C> {
     /// Without death checks, the remembered deaths whose objects a collection reclaimed are
     /// forgotten (so the list follows the leaked objects, not the trace).
     fn forget_reclaimed(&mut self) -> Result<(), Problem> {
-        if !self.remember_dead || self.pending.is_empty() {
-            return Ok(());
-        }
-        let full_collections = self.log.borrow().full_collections;
-        if full_collections == self.full_collections_seen {
-            return Ok(());
-        }
-        self.full_collections_seen = full_collections;
         let mut kept = Vec::with_capacity(self.pending.len());
         for death in std::mem::take(&mut self.pending) {
             match self.heap.is_alive(death.weak).map_err(Problem::Heap)? {
