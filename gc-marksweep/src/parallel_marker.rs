@@ -16,13 +16,6 @@ use crossbeam_deque::{Injector, Steal, Stealer, Worker};
 use gc_core::collector_api::{Address, HeapObject, PageRef};
 use hashbrown::HashMap;
 
-/// What the threads marked together.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct MarkingStats {
-    pub marked_bytes: usize,
-    pub marked_objects: usize,
-}
-
 /// Marks everything reachable from `grey` (marked objects whose slots are not scanned yet), on
 /// `threads` threads: this one and `threads - 1` spawned for the call.
 ///
@@ -30,7 +23,7 @@ pub struct MarkingStats {
 /// As for [`crate::marker::Marker::new`] (rule P5): the owning collector's pause, with the mark
 /// bits clear or set by it; no other thread touches the heap meanwhile. `grey` holds marked live
 /// object starts (P2), and so do the slots they reach.
-pub unsafe fn mark_in_parallel(grey: Vec<Address>, threads: usize) -> MarkingStats {
+pub unsafe fn mark_in_parallel(grey: Vec<Address>, threads: usize) {
     let injector = Injector::new();
     for object in grey {
         injector.push(object);
@@ -61,16 +54,13 @@ pub unsafe fn mark_in_parallel(grey: Vec<Address>, threads: usize) -> MarkingSta
                 }
             })
             .collect();
-        let mut total = shared.work(own);
+        shared.work(own);
         for handle in spawned {
             // A worker panics only on a broken heap invariant: propagate it.
-            let stats = handle
-                .join()
-                .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
-            total.marked_bytes += stats.marked_bytes;
-            total.marked_objects += stats.marked_objects;
+            if let Err(panic) = handle.join() {
+                std::panic::resume_unwind(panic);
+            }
         }
-        total
     })
 }
 
@@ -86,11 +76,10 @@ struct Shared<'a> {
 
 impl Shared<'_> {
     /// One thread's marking: its own deque first, then stolen work, until every thread is idle.
-    fn work(self, local: Worker<Address>) -> MarkingStats {
+    fn work(self, local: Worker<Address>) {
         let mut marker = LocalMarker {
             private: Vec::new(),
             local,
-            stats: MarkingStats::default(),
             live: LiveBytes::default(),
         };
         loop {
@@ -102,11 +91,10 @@ impl Shared<'_> {
                 marker.scan(address);
                 continue;
             }
-            if self.wait_for_work() {
-                continue;
+            if !self.wait_for_work() {
+                marker.live.flush();
+                return;
             }
-            marker.live.flush();
-            return marker.stats;
         }
     }
 
@@ -146,22 +134,23 @@ impl Shared<'_> {
     }
 }
 
-/// Grey objects a thread keeps to itself beyond which it offers half to the others, when its
-/// deque is empty (so they can steal): a `Vec` push and pop cost a fraction of a deque's.
+/// Grey objects a thread keeps to itself; past this many, with its deque empty, it moves its
+/// `PRIVATE_SURPLUS / 2` oldest to the deque for the others to steal. A `Vec` push and pop cost a
+/// fraction of a deque's.
 const PRIVATE_SURPLUS: usize = 64;
 
-/// One thread's worklists, counts and live bytes.
+/// One thread's worklists and live bytes.
 struct LocalMarker {
     /// Grey objects only this thread sees.
     private: Vec<Address>,
     /// Grey objects the other threads may steal.
     local: Worker<Address>,
-    stats: MarkingStats,
     live: LiveBytes,
 }
 
 impl LocalMarker {
-    /// Moves half the private worklist to the deque when the deque is empty.
+    /// Moves the oldest `PRIVATE_SURPLUS / 2` private grey objects to the deque when the private
+    /// worklist has more than `PRIVATE_SURPLUS` and the deque is empty.
     #[inline(always)]
     fn share_surplus(&mut self) {
         if self.private.len() > PRIVATE_SURPLUS && self.local.is_empty() {
@@ -178,8 +167,6 @@ impl LocalMarker {
         let size = object.size();
         // SAFETY: as above: masking a live object start finds its page (P1).
         self.live.add(unsafe { PageRef::containing(address) }, size);
-        self.stats.marked_bytes += size;
-        self.stats.marked_objects += 1;
         object.for_each_pointer(|_, target| {
             // SAFETY: a pointer slot holds a live object start (P2); the bit is read first so an
             // object already marked costs no atomic write.
