@@ -98,6 +98,7 @@ pub mod old_generation;
 pub mod old_space;
 pub mod page;
 pub mod page_source;
+pub mod parallel_work;
 pub mod persistent_handles;
 pub mod remembered_set;
 pub mod retaining_path;

@@ -40,6 +40,18 @@ impl LinearAllocationArea {
         }
     }
 
+    /// Takes back `size` bytes at `address` if they were the last allocated here (top drops back
+    /// to `address`); `false`, changing nothing, otherwise. A parallel scavenger's thread that
+    /// lost the race to copy an object gives its copy's memory back this way.
+    #[inline]
+    pub fn free_last(&mut self, address: Address, size: usize) -> bool {
+        let last = !address.is_null() && address.add(size) == self.top;
+        if last {
+            self.top = address;
+        }
+        last
+    }
+
     /// Starts allocating in `[start, start + size)`; the previous area must have been taken back.
     ///
     /// # Safety
@@ -90,5 +102,28 @@ impl LinearAllocationArea {
             // SAFETY: `[top, limit)` is unused memory of a live page handed to this area (P1).
             unsafe { write_filler(self.top, rest) }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_the_last_allocation_is_taken_back() {
+        let mut memory = vec![0u64; 8];
+        let start = Address::new(memory.as_mut_ptr().expose_provenance());
+        let mut lab = LinearAllocationArea::default();
+        // SAFETY: 64 unused bytes of a live Vec, nobody else allocates from them.
+        unsafe { lab.reset(start, 64) };
+        let first = lab.allocate(16).unwrap();
+        let second = lab.allocate(8).unwrap();
+        assert!(!lab.free_last(first, 16), "not the last allocation");
+        assert_eq!(lab.top(), start.add(24));
+        assert!(lab.free_last(second, 8));
+        assert_eq!(lab.top(), start.add(16));
+        assert_eq!(lab.allocate(48), Some(start.add(16)));
+        lab.take_rest();
+        drop(memory);
     }
 }

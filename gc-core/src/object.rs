@@ -14,6 +14,8 @@
 //! or more slots or payload bytes set `ext` and keep both counts in a second header word.
 //! Slots hold [`TaggedWord`]s; payload bytes are never scanned.
 
+use std::sync::atomic::{AtomicU64, Ordering};
+
 use crate::address::{Address, WORD, round_up};
 use crate::slot::Slot;
 use crate::tagged::TaggedWord;
@@ -308,11 +310,11 @@ impl HeapObject {
     }
 
     pub fn age(self) -> u8 {
-        ((self.header() & AGE_MASK) >> AGE_SHIFT) as u8
+        age_of_header(self.header())
     }
 
     pub fn set_age(self, age: u8) {
-        let header = (self.header() & !AGE_MASK) | ((age.min(MAX_AGE) as u64) << AGE_SHIFT);
+        let header = header_with_age(self.header(), age);
         // SAFETY: P2, P3.
         unsafe { self.0.write_word(header) }
     }
@@ -330,6 +332,83 @@ impl HeapObject {
     }
 }
 
+/// The header word at `address`, read atomically (acquire) because a parallel collector's
+/// threads may be forwarding the object meanwhile ([`forward_shared`]); it pairs with the release
+/// of the winning forward, so a forwarding address read here points at a complete copy.
+///
+/// # Safety
+/// `address` is an object start of a live page (P1, P2), and while the threads run every write
+/// to this word is a [`forward_shared`].
+#[inline(always)]
+pub unsafe fn load_header_shared(address: Address) -> u64 {
+    // SAFETY: an aligned word of page memory (caller, P1); every concurrent access is atomic.
+    unsafe { AtomicU64::from_ptr(address.as_mut_ptr().cast::<u64>()) }.load(Ordering::Acquire)
+}
+
+/// Size in bytes of the object at `address`, whose header word `header` the caller read (with
+/// [`load_header_shared`]) and found to be an object's.
+///
+/// # Safety
+/// As [`load_header_shared`]; an extended object's second header word is never written while
+/// the object lives (P2).
+#[inline(always)]
+pub unsafe fn size_with_header(address: Address, header: u64) -> usize {
+    debug_assert_eq!(header & TAG_MASK, TAG_OBJECT);
+    let (slots, bytes) = if header & EXTENDED == 0 {
+        ((header >> SLOTS_SHIFT) & 0xffff, header >> BYTES_SHIFT)
+    } else {
+        // SAFETY: an extended header has a second word inside the object (caller, P2).
+        let extension = unsafe { address.add(WORD).read_word() };
+        (extension & 0xffff_ffff, extension >> 32)
+    };
+    ObjectShape {
+        type_id: TypeId::from_index(0),
+        slots: slots as u32,
+        bytes: bytes as u32,
+    }
+    .size()
+}
+
+/// The object header `header` with its age set to `age` (capped at [`MAX_AGE`]).
+#[inline(always)]
+pub fn header_with_age(header: u64, age: u8) -> u64 {
+    (header & !AGE_MASK) | ((age.min(MAX_AGE) as u64) << AGE_SHIFT)
+}
+
+/// The age recorded in the object header `header`.
+#[inline(always)]
+pub fn age_of_header(header: u64) -> u8 {
+    ((header & AGE_MASK) >> AGE_SHIFT) as u8
+}
+
+/// Replaces the header `expected` at `address` with a forwarding pointer to `target`, unless
+/// another thread forwarded the object first: then returns where that thread's copy is. Exactly
+/// one of the threads racing to copy an object wins (V8's `MigrateObject` with a CAS); the
+/// losers give back their copies' memory.
+///
+/// # Safety
+/// As [`HeapObject::forward_to`], for a collector whose threads all forward through this
+/// function; `expected` was read with [`load_header_shared`], and `target` holds a complete
+/// copy (the release here publishes it).
+#[inline(always)]
+pub unsafe fn forward_shared(
+    address: Address,
+    expected: u64,
+    target: Address,
+) -> Result<(), Address> {
+    debug_assert!(target.is_word_aligned());
+    // SAFETY: as for `load_header_shared` (caller).
+    let header = unsafe { AtomicU64::from_ptr(address.as_mut_ptr().cast::<u64>()) };
+    let forwarding = target.raw() as u64 | TAG_FORWARDED;
+    match header.compare_exchange(expected, forwarding, Ordering::AcqRel, Ordering::Acquire) {
+        Ok(_) => Ok(()),
+        Err(now) => match header_kind(now) {
+            HeaderKind::Forwarded(winner) => Err(winner),
+            kind => panic!("forward_shared: the header at {address} changed to {kind:?}"),
+        },
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -341,6 +420,30 @@ mod tests {
         let result = f(address);
         drop(memory);
         result
+    }
+
+    #[test]
+    fn only_the_first_shared_forward_wins() {
+        let shape = ObjectShape::new(TypeId::from_index(3), 70_000, 9).unwrap();
+        with_words(shape.size() / WORD + 2, |a| {
+            // SAFETY: enough words of a live Vec for the object.
+            let object = unsafe { HeapObject::initialize(a, &shape) };
+            object.set_age(2);
+            // SAFETY: the object's start; no other thread runs.
+            let header = unsafe { load_header_shared(a) };
+            assert_eq!(age_of_header(header), 2);
+            // SAFETY: as above; an extended header's second word is in the object.
+            assert_eq!(unsafe { size_with_header(a, header) }, shape.size());
+            let (first, second) = (Address::new(0x1000), Address::new(0x2000));
+            // SAFETY: as above.
+            unsafe {
+                assert_eq!(forward_shared(a, header, first), Ok(()));
+                assert_eq!(forward_shared(a, header, second), Err(first));
+            }
+            // SAFETY: as above.
+            let now = unsafe { a.read_word() };
+            assert_eq!(header_kind(now), HeaderKind::Forwarded(first));
+        })
     }
 
     #[test]

@@ -28,7 +28,8 @@ use gc_core::{
     OutOfMemory, PAGE_SIZE, PauseOutcome, Progress, VerifyError,
 };
 
-use crate::new_space::{MAX_YOUNG_OBJECT_SIZE, NewSpace};
+use crate::new_space::{MAX_YOUNG_OBJECT_SIZE, NewSpace, survivor_budget};
+use crate::parallel_scavenger::scavenge_in_parallel;
 use crate::scavenger::{ScavengeResult, Scavenger, forwarded, is_young};
 use crate::semispace_sizing::{SemispaceSizing, YoungGenerationConfig};
 use crate::slot_set::SlotSetRememberedSet;
@@ -122,8 +123,9 @@ impl<Old: OldGenerationCollector, R: RememberedSet> Generational<Old, R> {
     fn resize_new_space(&mut self, core: &mut HeapCore) {
         let cap = core.config.max_heap_bytes / PAGE_SIZE / NEW_SPACE_HEAP_SHARE;
         let pages = self.sizing.target_pages().min(cap);
+        let spare = self.scavenging_threads_for(core, pages, survivor_budget(pages)) - 1;
         let pool = core.page_pool_target();
-        self.new_space.resize(pages, &mut core.memory, pool);
+        self.new_space.resize(pages, spare, &mut core.memory, pool);
     }
 
     /// Bytes in the old generation: everything outside new space.
@@ -189,6 +191,23 @@ impl<Old: OldGenerationCollector, R: RememberedSet> Generational<Old, R> {
                 Tenure::ByAge => self.sizing.config().survivals_before_promotion,
                 Tenure::All => 0,
             };
+            let threads = self.scavenging_threads(core, young_bytes);
+            if threads > 1 {
+                // SAFETY: as below; `scavenging_threads` checked the parallel survivor guarantee
+                // and that the old collector is not marking.
+                return unsafe {
+                    scavenge_in_parallel(
+                        &mut self.old,
+                        &mut self.old_lab,
+                        &mut self.new_space,
+                        survivals,
+                        core,
+                        &mut self.remembered,
+                        threads,
+                    )
+                }
+                .with_young_bytes(young_bytes);
+            }
             // SAFETY: this is the plan's pause; new space is ours and `can_scavenge` held; the
             // handles and remembered slots name live objects (P2, P5).
             let scavenger = unsafe {
@@ -232,6 +251,33 @@ impl<Old: OldGenerationCollector, R: RememberedSet> Generational<Old, R> {
         self.resize_new_space(core);
         self.last_scavenge = Some(result.clone());
         result
+    }
+
+    /// How many threads the next scavenge copies on: as many as `scavenging_threads_for` allows
+    /// and to-space's spare pages take (`can_scavenge_in_parallel`), and one while the old
+    /// collector marks (promotion then greys each object through the old collector). The
+    /// mutator's LAB is retired.
+    fn scavenging_threads(&self, core: &HeapCore, young_bytes: usize) -> usize {
+        if self.old.is_marking() {
+            return 1;
+        }
+        let wanted = self.scavenging_threads_for(core, self.new_space.capacity(), young_bytes);
+        (2..=wanted)
+            .rev()
+            .find(|&threads| self.new_space.can_scavenge_in_parallel(threads))
+            .unwrap_or(1)
+    }
+
+    /// Threads for a scavenge of `young_bytes` in semispaces of `pages` pages: `gc_threads`, at
+    /// most one per `bytes_per_scavenging_thread` (a thread costs tens of microseconds to start)
+    /// and at most one past the first per eighth of new space (each keeps a spare to-space page).
+    fn scavenging_threads_for(&self, core: &HeapCore, pages: usize, young_bytes: usize) -> usize {
+        let most = core.config.gc_threads.min(1 + (pages / 8).max(1));
+        match self.sizing.config().bytes_per_scavenging_thread {
+            0 => most,
+            per_thread => most.min(young_bytes / per_thread),
+        }
+        .max(1)
     }
 
     /// A full collection: a scavenge promotes every survivor of new space into old space, then

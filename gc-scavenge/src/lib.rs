@@ -32,6 +32,7 @@
 
 pub mod generational;
 pub mod new_space;
+mod parallel_scavenger;
 pub mod scavenger;
 pub mod semispace_sizing;
 pub mod slot_set;

@@ -72,6 +72,15 @@ impl NewSpace {
         self.object_bytes(lab) <= survivor_budget(self.to.len())
     }
 
+    /// Whether to-space is sure to take every object of from-space when `threads` threads copy,
+    /// each with a page of its own in use (see [`crate::parallel_scavenger`]). The mutator's LAB
+    /// must have been retired.
+    pub fn can_scavenge_in_parallel(&self, threads: usize) -> bool {
+        debug_assert!(self.lab_start.is_null());
+        let spare = threads.saturating_sub(1);
+        self.to.len() > spare && self.object_bytes <= survivor_budget(self.to.len() - spare)
+    }
+
     /// The pages of from-space.
     ///
     /// # Safety
@@ -109,7 +118,8 @@ impl NewSpace {
     /// let new_space = heap.collector().new_space();
     /// // SAFETY: the pages are read while `heap` is borrowed (P1).
     /// let to_space = unsafe { new_space.to_space() };
-    /// assert_eq!(to_space.len(), new_space.capacity());
+    /// // To-space may hold a spare page per extra scavenging thread.
+    /// assert!(to_space.len() >= new_space.capacity());
     /// assert!(to_space.iter().all(|page| page.allocation_top() == page.area_start()));
     /// ```
     pub unsafe fn to_space(&self) -> &[PageRef] {
@@ -199,6 +209,13 @@ impl NewSpace {
         None
     }
 
+    /// Ends a parallel scavenge's copying, whose threads took the first `pages` pages of
+    /// to-space (in order; each page's top is the end of its copies): the mutator continues
+    /// after them once the semispaces flip.
+    pub(crate) fn end_parallel_copy(&mut self, pages: usize) {
+        self.copy_page = pages.saturating_sub(1);
+    }
+
     /// To-space page `index` and the end of its objects so far, for the scavenger's scan.
     ///
     /// # Safety
@@ -259,10 +276,17 @@ impl NewSpace {
         self.object_bytes = 0;
     }
 
-    /// Brings both semispaces towards `pages` pages each: takes pages from `memory` while it
-    /// gives them, and gives back empty ones beyond the target (never the pages holding
-    /// objects). The mutator's LAB must have been retired.
-    pub fn resize(&mut self, pages: usize, memory: &mut MemoryAllocator, pool_limit: usize) {
+    /// Brings both semispaces towards `pages` pages each, to-space `spare` more (one page per
+    /// extra scavenging thread: [`NewSpace::can_scavenge_in_parallel`]): takes pages from
+    /// `memory` while it gives them, and gives back empty ones beyond the target (never the pages
+    /// holding objects). The mutator's LAB must have been retired.
+    pub fn resize(
+        &mut self,
+        pages: usize,
+        spare: usize,
+        memory: &mut MemoryAllocator,
+        pool_limit: usize,
+    ) {
         debug_assert!(self.lab_start.is_null());
         let used = if self.object_bytes > 0 {
             self.current + 1
@@ -271,7 +295,7 @@ impl NewSpace {
         };
         // To-space must take every survivor of the next scavenge (the survivor guarantee):
         // survivors packed densely into `used` pages may need more pages' worth of budget.
-        let to_pages = pages.max(self.object_bytes.div_ceil(survivor_budget(1)));
+        let to_pages = pages.max(self.object_bytes.div_ceil(survivor_budget(1))) + spare;
         for (space, target) in [(&mut self.from, pages), (&mut self.to, to_pages)] {
             while space.len() < target {
                 match new_page(memory) {

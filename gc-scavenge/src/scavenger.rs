@@ -35,6 +35,8 @@ pub struct ScavengeResult {
     pub promoted_objects: usize,
     /// Old space could not take an object due for promotion: a full collection should follow.
     pub promotion_failed: bool,
+    /// Threads that copied (1 unless the scavenge ran in parallel).
+    pub threads: usize,
 }
 
 impl ScavengeResult {
@@ -44,6 +46,33 @@ impl ScavengeResult {
 
     pub fn freed_bytes(&self) -> usize {
         self.young_bytes - self.survived_bytes()
+    }
+
+    /// The same result for a scavenge of `young_bytes` bytes of new space.
+    pub(crate) fn with_young_bytes(mut self, young_bytes: usize) -> ScavengeResult {
+        self.young_bytes = young_bytes;
+        self
+    }
+
+    /// Counts one surviving object of `size` bytes, promoted or copied within new space.
+    #[inline(always)]
+    pub(crate) fn count(&mut self, size: usize, promoted: bool) {
+        if promoted {
+            self.promoted_bytes += size;
+            self.promoted_objects += 1;
+        } else {
+            self.copied_bytes += size;
+            self.copied_objects += 1;
+        }
+    }
+
+    /// Adds the survivors another thread of the same scavenge counted.
+    pub(crate) fn add(&mut self, other: &ScavengeResult) {
+        self.copied_bytes += other.copied_bytes;
+        self.promoted_bytes += other.promoted_bytes;
+        self.copied_objects += other.copied_objects;
+        self.promoted_objects += other.promoted_objects;
+        self.promotion_failed |= other.promotion_failed;
     }
 }
 
@@ -114,6 +143,7 @@ impl<'a, Old: OldGenerationCollector> Scavenger<'a, Old> {
         young_bytes: usize,
     ) -> ScavengeResult {
         self.result.young_bytes = young_bytes;
+        self.result.threads = 1;
         self.scavenge_handles(core);
         self.scavenge_remembered_slots(core, remembered);
         self.drain(core, remembered);
@@ -248,14 +278,11 @@ impl<'a, Old: OldGenerationCollector> Scavenger<'a, Old> {
         unsafe { copy_words(address, target, size) };
         // SAFETY: as above, the copy is now an object start (P2).
         let copy = unsafe { HeapObject::from_address(target) };
+        self.result.count(size, promoted);
         if promoted {
-            self.result.promoted_bytes += size;
-            self.result.promoted_objects += 1;
             self.promoted.push(copy);
         } else {
             copy.set_age(age.saturating_add(1).min(MAX_AGE));
-            self.result.copied_bytes += size;
-            self.result.copied_objects += 1;
         }
         // SAFETY: the object is copied; every reference to it is updated before the pause ends
         // (handles and slots here, weak handles by the caller).

@@ -37,6 +37,10 @@ pub struct YoungGenerationConfig {
     pub shrink_after_scavenges: u32,
     /// The pause a scavenge should fit in; `None` sizes for throughput alone.
     pub pause_goal: Option<Duration>,
+    /// Bytes of new space per scavenging thread: a scavenge copies on up to `HeapConfig::
+    /// gc_threads` threads, one per this many bytes in new space (a thread costs tens of
+    /// microseconds to start). 0 copies on every GC thread whatever new space holds (tests).
+    pub bytes_per_scavenging_thread: usize,
 }
 
 impl Default for YoungGenerationConfig {
@@ -49,6 +53,7 @@ impl Default for YoungGenerationConfig {
             shrink_survival_rate: 0.02,
             shrink_after_scavenges: 3,
             pause_goal: None,
+            bytes_per_scavenging_thread: 256 * 1024,
         }
     }
 }

@@ -442,14 +442,34 @@ fn bad_arguments_change_nothing_in_a_generational_heap() {
 #[test]
 #[cfg_attr(miri, ignore = "too slow under Miri (fills the heap)")]
 fn to_space_takes_every_survivor_of_a_full_from_space() {
+    fill_new_space_with_survivors(1, 1);
+}
+
+/// The survivor guarantee when two threads copy, each keeping a to-space page partly filled:
+/// the spare to-space page takes the difference.
+#[test]
+#[cfg_attr(miri, ignore = "too slow under Miri (fills the heap)")]
+fn to_space_takes_every_survivor_of_a_full_from_space_copied_by_two_threads() {
+    fill_new_space_with_survivors(4, 2);
+}
+
+/// Fills semispaces of `pages` pages with rooted objects of random sizes, scavenges on
+/// `gc_threads` threads, links the survivors in a shuffled order and scavenges again: every
+/// object is copied both times, none promoted.
+fn fill_new_space_with_survivors(pages: usize, gc_threads: usize) {
     let config = YoungGenerationConfig {
-        initial_semispace_bytes: PAGE_SIZE,
-        max_semispace_bytes: PAGE_SIZE,
+        initial_semispace_bytes: pages * PAGE_SIZE,
+        max_semispace_bytes: pages * PAGE_SIZE,
         survivals_before_promotion: 15,
+        bytes_per_scavenging_thread: 0,
         ..YoungGenerationConfig::default()
     };
     let plan = Generational::with(MarkSweep::new(), SlotSetRememberedSet::default(), config);
-    let mut heap = Heap::new(HeapConfig::for_testing(), plan).unwrap();
+    let config = HeapConfig {
+        gc_threads,
+        ..HeapConfig::for_testing()
+    };
+    let mut heap = Heap::new(config, plan).unwrap();
     let ty = heap.intern_type("").unwrap();
     let mut seed = 0x2545_f491_4f6c_dd1d_u64;
     let mut random = move |n: u64| {
@@ -480,7 +500,11 @@ fn to_space_takes_every_survivor_of_a_full_from_space() {
             let result = heap.collector().last_scavenge().unwrap().clone();
             assert_eq!(result.promoted_bytes, 0, "{result:?}");
             assert_eq!(result.copied_bytes, result.young_bytes);
-            assert!(result.young_bytes > PAGE_SIZE * 9 / 10, "{result:?}");
+            assert!(
+                result.young_bytes > pages * PAGE_SIZE * 9 / 10,
+                "{result:?}"
+            );
+            assert_eq!(result.threads, gc_threads);
             // Now link them in a shuffled order and scavenge again: breadth-first from the root
             // copies them in that order.
             for i in (1..objects.len()).rev() {
@@ -494,6 +518,7 @@ fn to_space_takes_every_survivor_of_a_full_from_space() {
         heap.collect(CollectionKind::Young);
         let result = heap.collector().last_scavenge().unwrap();
         assert_eq!(result.promoted_bytes, 0, "{result:?}");
+        assert_eq!(result.threads, gc_threads);
         assert_eq!(heap.live_graph().objects as usize, 1 + count);
     });
 }

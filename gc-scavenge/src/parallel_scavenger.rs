@@ -1,0 +1,383 @@
+//! The parallel scavenge: the scavenger's copying shared by several threads (V8's parallel
+//! `Scavenger` tasks, HotSpot's ParNew), through gc-core's work stealing.
+//!
+//! The work items are chunks of the roots (handles, remembered slots) and the copies to scan.
+//! Each thread copies into its own area of to-space (whole pages, taken in order through an
+//! atomic index) and promotes into its own old-space LAB, refilled through the old collector
+//! under a lock. Several threads may reach the same young object at once: each copies it, and
+//! the one whose compare-and-swap on the from-space header installs the forwarding pointer wins;
+//! the others give their copy's memory back (it was their last allocation) and use the winner's.
+//! Only the winner scans the copy. Slots of promoted copies that still point into new space are
+//! gathered per thread and recorded once the threads have stopped.
+//!
+//! **The survivor guarantee with `n` threads.** A thread takes a new to-space page only when its
+//! object does not fit its page's rest, so every page but the `n` in use wastes less than
+//! [`crate::new_space::MAX_YOUNG_OBJECT_SIZE`]: to-space takes every survivor when from-space
+//! holds at most `survivor_budget(to-space pages - (n - 1))` bytes, which
+//! [`NewSpace::can_scavenge_in_parallel`] checks. Losing copies take no room (given back).
+//!
+//! Invariant when [`scavenge_in_parallel`] returns: as the serial [`crate::scavenger`]'s, with
+//! the same objects surviving, forwarded and promoted (only their places differ).
+
+use std::ops::Range;
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicUsize, Ordering::Relaxed};
+
+use gc_core::collector_api::{
+    Address, HeapCore, HeapObject, OldGenerationCollector, PageRef, RememberedSet,
+    SlotCallbackResult, TaggedWord, WORD,
+};
+use gc_core::linear_allocation_area::LinearAllocationArea;
+use gc_core::object::{
+    HeaderKind, age_of_header, forward_shared, header_kind, header_with_age, load_header_shared,
+    size_with_header, write_filler,
+};
+use gc_core::parallel_work::{LocalWork, process_in_parallel};
+use gc_core::slot::Slot;
+
+use crate::new_space::NewSpace;
+use crate::scavenger::{ScavengeResult, forwarded, is_young};
+
+/// Roots or remembered slots per work item: enough to make an item worth a steal.
+const ROOTS_PER_ITEM: usize = 256;
+
+/// A unit of the scavenge's work.
+enum Item {
+    /// Young objects the handles reach (indices into the root list): evacuate each.
+    Roots(Range<usize>),
+    /// Remembered old-to-new slots (indices into the slot list): evacuate and update each.
+    Slots(Range<usize>),
+    /// A copy (in to-space or promoted) whose slots are not scanned yet.
+    Copy(Address),
+}
+
+/// The old generation as the threads reach it: one at a time, to refill their promotion LABs.
+struct OldGeneration<'a, Old> {
+    old: &'a mut Old,
+    core: &'a mut HeapCore,
+}
+
+// SAFETY: the heap is driven by one thread, and `HeapCore` holds `Rc`s (rule P6) and plain
+// cells; here the threads reach it only through the `Mutex` in `Shared`, whose lock orders every
+// access, and the heap's own thread is one of them (blocked in `process_in_parallel` otherwise).
+// Nothing in the heap is tied to the thread that made it (no thread-locals), so no access is
+// unsynchronized.
+unsafe impl<Old> Send for OldGeneration<'_, Old> {}
+
+/// What the threads share.
+struct Shared<'a, Old> {
+    /// Young objects the handles reach.
+    roots: Vec<Address>,
+    /// Remembered slots that point into new space.
+    slots: Vec<Address>,
+    /// To-space pages (area starts), taken in order by index.
+    to_pages: Vec<Address>,
+    next_to_page: AtomicUsize,
+    old: Mutex<OldGeneration<'a, Old>>,
+    promotion_age: u8,
+}
+
+/// One thread's allocation areas, findings and counts.
+#[derive(Default)]
+struct ThreadState {
+    /// Where copies within new space go: part of one to-space page (its area start in `page`).
+    to_lab: LinearAllocationArea,
+    to_page: Address,
+    /// Where promoted copies go.
+    promotion_lab: LinearAllocationArea,
+    /// Slots of promoted copies left pointing into new space, with their hosts.
+    remembered: Vec<(HeapObject, Address)>,
+    result: ScavengeResult,
+}
+
+/// Scavenges new space on `threads` threads (at least two; one is this thread). The mutator's
+/// LAB is retired, and `new_space.can_scavenge_in_parallel(threads)` holds.
+///
+/// # Safety
+/// As [`crate::scavenger::Scavenger::new`] and `run`: the collector owning new space, in its
+/// pause (P5), with the core and remembered set of new space's heap, whose roots and remembered
+/// slots name live objects (P2); the old collector is not marking (its `allocate_old` then only
+/// allocates, so the threads may bump-allocate between its refills).
+pub(crate) unsafe fn scavenge_in_parallel<Old: OldGenerationCollector, R: RememberedSet>(
+    old: &mut Old,
+    promotion_lab: &mut LinearAllocationArea,
+    new_space: &mut NewSpace,
+    survivals_before_promotion: u8,
+    core: &mut HeapCore,
+    remembered: &mut R,
+    threads: usize,
+) -> ScavengeResult {
+    new_space.begin_scavenge();
+    let roots = young_roots(core);
+    let slots = young_slots(remembered);
+    // SAFETY: to-space is used within this scavenge, which holds new space mutably (P1).
+    let to_pages = unsafe { new_space.to_space() }
+        .iter()
+        .map(|p| p.area_start())
+        .collect();
+    let mut states: Vec<ThreadState> = (0..threads).map(|_| ThreadState::default()).collect();
+    states[0].promotion_lab = std::mem::take(promotion_lab);
+    let shared = Shared {
+        roots,
+        slots,
+        to_pages,
+        next_to_page: AtomicUsize::new(0),
+        old: Mutex::new(OldGeneration { old, core }),
+        promotion_age: survivals_before_promotion.min(gc_core::object::MAX_AGE),
+    };
+    let seed = seed_items(shared.roots.len(), shared.slots.len());
+    process_in_parallel(seed, &mut states, &|state, item, local| {
+        shared.process(state, item, local);
+    });
+    let pages_taken = shared.next_to_page.load(Relaxed).min(shared.to_pages.len());
+    drop(shared);
+    new_space.end_parallel_copy(pages_taken);
+    core.handles.update(|root| forwarded(root).unwrap_or(root));
+    finish(states, promotion_lab, core, remembered)
+}
+
+/// The handles' young objects.
+fn young_roots(core: &HeapCore) -> Vec<Address> {
+    let mut young = Vec::new();
+    core.handles.for_each_root(|root| {
+        if is_young(root) {
+            young.push(root);
+        }
+    });
+    young
+}
+
+/// The remembered slots that point into new space; the others leave the set.
+fn young_slots<R: RememberedSet>(remembered: &mut R) -> Vec<Address> {
+    let mut slots = Vec::new();
+    remembered.iterate(&mut |address| {
+        // SAFETY: a remembered slot lies in a live old object (P1): old objects die only in
+        // full collections, which clear the remembered set.
+        let slot = unsafe { Slot::new(address) };
+        match slot.load().as_pointer() {
+            Some(target) if is_young(target) => {
+                slots.push(address);
+                SlotCallbackResult::Keep
+            }
+            _ => SlotCallbackResult::Remove,
+        }
+    });
+    slots
+}
+
+/// The roots and remembered slots in items of [`ROOTS_PER_ITEM`].
+fn seed_items(roots: usize, slots: usize) -> Vec<Item> {
+    let chunks = |len: usize| {
+        (0..len)
+            .step_by(ROOTS_PER_ITEM)
+            .map(move |start| start..(start + ROOTS_PER_ITEM).min(len))
+    };
+    chunks(roots)
+        .map(Item::Roots)
+        .chain(chunks(slots).map(Item::Slots))
+        .collect()
+}
+
+/// After the threads: their counts summed, their LABs given back (the first thread's promotion
+/// LAB becomes the plan's again), the remembered set left with exactly the slots still pointing
+/// into new space.
+fn finish<R: RememberedSet>(
+    states: Vec<ThreadState>,
+    promotion_lab: &mut LinearAllocationArea,
+    core: &mut HeapCore,
+    remembered: &mut R,
+) -> ScavengeResult {
+    // Remembered slots whose objects were promoted point into old space now.
+    remembered.iterate(&mut |address| {
+        // SAFETY: as in `young_slots`.
+        match unsafe { Slot::new(address) }.load().as_pointer() {
+            Some(target) if is_young(target) => SlotCallbackResult::Keep,
+            _ => SlotCallbackResult::Remove,
+        }
+    });
+    let mut result = ScavengeResult {
+        threads: states.len(),
+        ..ScavengeResult::default()
+    };
+    for (index, mut state) in states.into_iter().enumerate() {
+        state.retire_to_lab();
+        if index == 0 {
+            *promotion_lab = std::mem::take(&mut state.promotion_lab);
+        } else {
+            core.old_space.retire_lab(&mut state.promotion_lab);
+        }
+        for (host, slot) in state.remembered {
+            // SAFETY: `slot` is a pointer slot of `host`, a promoted copy (P2).
+            unsafe { remembered.record(host, slot) };
+        }
+        result.add(&state.result);
+    }
+    result
+}
+
+impl<Old: OldGenerationCollector> Shared<'_, Old> {
+    fn process(&self, state: &mut ThreadState, item: Item, local: &mut LocalWork<Item>) {
+        match item {
+            Item::Roots(range) => {
+                for &root in &self.roots[range] {
+                    self.evacuate(state, root, local);
+                }
+            }
+            Item::Slots(range) => {
+                for &address in &self.slots[range] {
+                    // SAFETY: a remembered slot in a live old object (P1, `young_slots`); each
+                    // is in one item, so only this thread reads or writes it.
+                    let slot = unsafe { Slot::new(address) };
+                    if let Some(target) = slot.load().as_pointer() {
+                        let moved = self.evacuate(state, target, local);
+                        // SAFETY: the live copy of the slot's target (P2); the scavenger's own
+                        // write in its pause (P5).
+                        unsafe { slot.store(TaggedWord::from_address(moved)) };
+                    }
+                }
+            }
+            Item::Copy(address) => self.scan(state, address, local),
+        }
+    }
+
+    /// Evacuates the young objects a copy's slots point at and updates the slots; a promoted
+    /// copy's slots left pointing into new space are gathered for the remembered set.
+    fn scan(&self, state: &mut ThreadState, address: Address, local: &mut LocalWork<Item>) {
+        // SAFETY: a complete copy made by this scavenge (P2); only its winner pushed it, once.
+        let object = unsafe { HeapObject::from_address(address) };
+        let promoted = !is_young(address);
+        object.for_each_pointer(|slot, target| {
+            if !is_young(target) {
+                return;
+            }
+            let moved = self.evacuate(state, target, local);
+            // SAFETY: the live copy of the target (P2); only this thread scans this copy.
+            unsafe { slot.store(TaggedWord::from_address(moved)) };
+            if promoted && is_young(moved) {
+                state.remembered.push((object, slot.address()));
+            }
+        });
+    }
+
+    /// The new address of the from-space object at `address`: another thread's copy if it won,
+    /// else this thread's, which it then scans.
+    #[inline]
+    fn evacuate(
+        &self,
+        state: &mut ThreadState,
+        address: Address,
+        local: &mut LocalWork<Item>,
+    ) -> Address {
+        // SAFETY: a from-space object start (P2) whose header the threads forward atomically.
+        let header = unsafe { load_header_shared(address) };
+        if let HeaderKind::Forwarded(to) = header_kind(header) {
+            return to;
+        }
+        // SAFETY: as above; the header is an object's.
+        let size = unsafe { size_with_header(address, header) };
+        let age = age_of_header(header);
+        let (target, promoted) = self.allocate(state, size, age);
+        let copy_header = if promoted {
+            header
+        } else {
+            header_with_age(header, age.saturating_add(1))
+        };
+        // SAFETY: `target` is `size` bytes of unused page memory this thread alone allocated
+        // (P1), apart from the object (P3); no thread writes a from-space object's body.
+        unsafe {
+            target.write_word(copy_header);
+            std::ptr::copy_nonoverlapping(
+                address.add(WORD).as_mut_ptr(),
+                target.add(WORD).as_mut_ptr(),
+                size - WORD,
+            );
+        }
+        // SAFETY: the copy is complete; every reference is updated before the pause ends.
+        match unsafe { forward_shared(address, header, target) } {
+            Ok(()) => {
+                state.result.count(size, promoted);
+                local.push(Item::Copy(target));
+                target
+            }
+            Err(winner) => {
+                state.give_back(target, size, promoted);
+                winner
+            }
+        }
+    }
+
+    /// Room for a copy: old space for an object due for promotion, else this thread's to-space
+    /// page; `true` if promoted.
+    fn allocate(&self, state: &mut ThreadState, size: usize, age: u8) -> (Address, bool) {
+        if age >= self.promotion_age {
+            match self.promote(state, size) {
+                Some(target) => return (target, true),
+                None => state.result.promotion_failed = true,
+            }
+        }
+        if let Some(target) = self.allocate_in_to_space(state, size) {
+            return (target, false);
+        }
+        match self.promote(state, size) {
+            Some(target) => (target, true),
+            None => panic!("parallel scavenge: neither to-space nor old space has {size} bytes"),
+        }
+    }
+
+    fn promote(&self, state: &mut ThreadState, size: usize) -> Option<Address> {
+        if let Some(target) = state.promotion_lab.allocate(size) {
+            return Some(target);
+        }
+        // A thread that panicked holding the lock broke the heap's invariants: propagate it.
+        let mut old = self.old.lock().unwrap_or_else(|poison| poison.into_inner());
+        let OldGeneration { old, core } = &mut *old;
+        old.allocate_old(core, &mut state.promotion_lab, size)
+    }
+
+    fn allocate_in_to_space(&self, state: &mut ThreadState, size: usize) -> Option<Address> {
+        loop {
+            if let Some(target) = state.to_lab.allocate(size) {
+                return Some(target);
+            }
+            state.retire_to_lab();
+            let page = *self.to_pages.get(self.next_to_page.fetch_add(1, Relaxed))?;
+            // SAFETY: an empty to-space page (flipped), which only this thread was given (the
+            // index is taken once); its area is unused memory (P1).
+            unsafe {
+                state
+                    .to_lab
+                    .reset(page, PageRef::containing(page).area_end().offset_from(page))
+            };
+            state.to_page = page;
+        }
+    }
+}
+
+impl ThreadState {
+    /// Ends copying on this thread's to-space page: its top is the end of its copies.
+    fn retire_to_lab(&mut self) {
+        let top = self.to_lab.top();
+        self.to_lab.take_rest();
+        if !self.to_page.is_null() {
+            // SAFETY: a to-space page only this thread was given (P5), below whose `top` every
+            // byte is a copy.
+            unsafe { PageRef::containing(self.to_page).set_allocation_top(top) };
+            self.to_page = Address::NULL;
+        }
+    }
+
+    /// Takes back the memory of a copy that lost the race (it was this thread's last
+    /// allocation); a promoted one that cannot be taken back becomes a filler.
+    fn give_back(&mut self, target: Address, size: usize, promoted: bool) {
+        let lab = if promoted {
+            &mut self.promotion_lab
+        } else {
+            &mut self.to_lab
+        };
+        if !lab.free_last(target, size) {
+            // SAFETY: the copy's memory is ours and unreferenced (P1); a filler keeps the page
+            // walkable.
+            unsafe { write_filler(target, size) };
+        }
+    }
+}
