@@ -26,7 +26,7 @@ pub use crate::verifier::VerifyError;
 
 /// The mechanisms a collector is built from, one module each.
 pub use crate::{
-    external_memory, free_list, heap_growing, large_object_space, linear_allocation_area,
-    mark_bitmap, memory_allocator, object, old_generation, old_space, page, page_source,
-    parallel_work, remembered_set, slot, tagged, write_barrier,
+    external_memory, free_list, gc_workers, heap_growing, large_object_space,
+    linear_allocation_area, mark_bitmap, memory_allocator, object, old_generation, old_space, page,
+    page_source, parallel_work, remembered_set, slot, tagged, write_barrier,
 };

@@ -13,6 +13,7 @@ use crate::error::OutOfMemory;
 use crate::event::{GcEvent, GcKind, GcReason, MutatorUtilization, PauseOutcome};
 use crate::external_memory::ExternalMemory;
 use crate::gc_tracer::GcTracer;
+use crate::gc_workers::GcWorkers;
 use crate::handles::{HandleTable, WeakHandleTable};
 use crate::heap_growing::HeapGrowing;
 use crate::large_object_space::LargeObjectSpace;
@@ -124,6 +125,8 @@ pub struct HeapCore {
     pub tracer: GcTracer,
     pub growing: HeapGrowing,
     pub counters: AllocationCounters,
+    /// The threads parallel phases share (started at the first one).
+    pub gc_workers: GcWorkers,
     /// An early pause handed over, waiting for the next `begin_pause` to take it.
     early_pause: Option<(EarlyPause, PauseOutcome)>,
 }
@@ -143,6 +146,7 @@ impl HeapCore {
             tracer: GcTracer::new(config.event_history),
             growing: HeapGrowing::new(&config),
             counters: AllocationCounters::default(),
+            gc_workers: GcWorkers::default(),
             early_pause: None,
             config,
         }

@@ -82,6 +82,7 @@ pub mod event;
 pub mod external_memory;
 pub mod free_list;
 pub mod gc_tracer;
+pub mod gc_workers;
 pub mod handles;
 pub mod heap;
 mod heap_core;

@@ -4,15 +4,19 @@
 //!
 //! Each thread keeps a private `Vec` of items (a push and a pop cost a fraction of a deque's)
 //! and offers part of it to thieves on its deque once it holds more than [`PRIVATE_SURPLUS`]
-//! and its deque is empty. A thread with no work anywhere idles; when every thread idles,
-//! the phase is over.
+//! and its deque is empty. A thread with no work anywhere idles; when no thread holds work and
+//! the seed is taken, the phase is over. The threads are the heap's [`GcWorkers`]: whichever of
+//! them join in time.
 //!
 //! Invariant when [`process_in_parallel`] returns: every seed item and every item pushed while
 //! processing was processed exactly once, by one thread, and every thread has stopped.
 
-use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering::SeqCst};
 
 use crossbeam_deque::{Injector, Steal, Stealer, Worker};
+
+use crate::gc_workers::GcWorkers;
 
 /// Items a thread keeps to itself; past this many, with its deque empty, it moves its
 /// `PRIVATE_SURPLUS / 2` oldest to the deque for the others to steal.
@@ -49,65 +53,68 @@ impl<T> LocalWork<T> {
     }
 }
 
-/// Processes `seed` and everything `process` pushes, on `states.len()` threads: this one with
-/// `states[0]` and one spawned per other state, each thread calling `process` with its own
-/// state. A thread the system refuses to start counts as idle from the beginning, and the others
-/// do its share (its state is left as it was).
+/// Processes `seed` and everything `process` pushes, on up to `states.len()` threads: this one
+/// with `states[0]`, and each of `workers` that joins in time with a state of its own. A worker
+/// that comes late finds nothing left and leaves; the phase never waits for one that has not
+/// joined. With no state, nothing is processed.
 ///
-/// A panic in `process` on any thread is propagated once every thread has stopped.
-pub fn process_in_parallel<T, S, F>(seed: Vec<T>, states: &mut [S], process: &F)
-where
+/// A panic in `process` on any thread is propagated once every thread has left the phase.
+pub fn process_in_parallel<T, S, F>(
+    workers: &GcWorkers,
+    seed: Vec<T>,
+    states: &mut [S],
+    process: &F,
+) where
     T: Send,
     S: Send,
     F: Fn(&mut S, T, &mut LocalWork<T>) + Sync,
 {
+    if states.is_empty() {
+        return;
+    }
     let injector = Injector::new();
     for item in seed {
         injector.push(item);
     }
-    let workers: Vec<Worker<T>> = states.iter().map(|_| Worker::new_lifo()).collect();
-    let stealers: Vec<Stealer<T>> = workers.iter().map(Worker::stealer).collect();
-    let idle = AtomicUsize::new(0);
+    let deques: Vec<Worker<T>> = states.iter().map(|_| Worker::new_lifo()).collect();
+    let stealers: Vec<Stealer<T>> = deques.iter().map(Worker::stealer).collect();
+    let participants: Vec<Seat<'_, S, T>> = states
+        .iter_mut()
+        .zip(deques)
+        .map(|pair| Mutex::new(Some(pair)))
+        .collect();
+    let active = AtomicUsize::new(0);
+    let aborted = AtomicBool::new(false);
     let shared = Shared {
         injector: &injector,
         stealers: &stealers,
-        idle: &idle,
-        threads: workers.len(),
+        active: &active,
+        aborted: &aborted,
     };
-    std::thread::scope(|scope| {
-        let mut pairs = states.iter_mut().zip(workers);
-        let Some((own_state, own_worker)) = pairs.next() else {
-            return;
-        };
-        let spawned: Vec<_> = pairs
-            .filter_map(|(state, worker)| {
-                let thread = std::thread::Builder::new().name("gclab-gc-worker".to_owned());
-                match thread.spawn_scoped(scope, move || shared.work(state, worker, process)) {
-                    Ok(handle) => Some(handle),
-                    Err(_) => {
-                        shared.idle.fetch_add(1, SeqCst);
-                        None
-                    }
-                }
-            })
-            .collect();
-        shared.work(own_state, own_worker, process);
-        for handle in spawned {
-            // A worker panics only on a broken heap invariant: propagate it.
-            if let Err(panic) = handle.join() {
-                std::panic::resume_unwind(panic);
-            }
+    workers.run(participants.len(), &|index| {
+        let taken = participants[index]
+            .lock()
+            .unwrap_or_else(|poison| poison.into_inner())
+            .take();
+        if let Some((state, deque)) = taken {
+            shared.work(state, deque, process);
         }
     });
 }
+
+/// A participant's state and deque, taken by whichever thread joins under its number.
+type Seat<'a, S, T> = Mutex<Option<(&'a mut S, Worker<T>)>>;
 
 /// What the threads share.
 struct Shared<'a, T> {
     injector: &'a Injector<T>,
     stealers: &'a [Stealer<T>],
-    /// Threads that found no work anywhere; all of them means the phase is done.
-    idle: &'a AtomicUsize,
-    threads: usize,
+    /// Threads in the phase that hold or look for work. A thread stops counting only with its
+    /// own items gone, and only a counted thread adds items (the seed aside), so when none
+    /// counts and the seed is taken, the phase is done for good.
+    active: &'a AtomicUsize,
+    /// A thread panicked: the others stop.
+    aborted: &'a AtomicBool,
 }
 
 impl<T> Clone for Shared<'_, T> {
@@ -119,15 +126,31 @@ impl<T> Clone for Shared<'_, T> {
 impl<T> Copy for Shared<'_, T> {}
 
 impl<T> Shared<'_, T> {
-    /// One thread's share: its own items first, then stolen ones, until every thread is idle.
+    /// One thread's share: its own items first, then stolen ones, until the phase is done. A
+    /// panic in `process` ends the phase for every thread (the others stop looking for work)
+    /// and goes on up.
     fn work<S, F>(self, state: &mut S, shared: Worker<T>, process: &F)
     where
         F: Fn(&mut S, T, &mut LocalWork<T>),
     {
-        let mut local = LocalWork {
+        self.active.fetch_add(1, SeqCst);
+        let local = LocalWork {
             private: Vec::new(),
             shared,
         };
+        let run = std::panic::AssertUnwindSafe(|| self.work_loop(state, local, process));
+        if let Err(panic) = std::panic::catch_unwind(run) {
+            // `process` panics only while this thread counts as active.
+            self.aborted.store(true, SeqCst);
+            self.active.fetch_sub(1, SeqCst);
+            std::panic::resume_unwind(panic);
+        }
+    }
+
+    fn work_loop<S, F>(self, state: &mut S, mut local: LocalWork<T>, process: &F)
+    where
+        F: Fn(&mut S, T, &mut LocalWork<T>),
+    {
         loop {
             while let Some(item) = local.pop() {
                 process(state, item, &mut local);
@@ -137,6 +160,7 @@ impl<T> Shared<'_, T> {
                 process(state, item, &mut local);
                 continue;
             }
+            self.active.fetch_sub(1, SeqCst);
             if !self.wait_for_work() {
                 return;
             }
@@ -161,17 +185,16 @@ impl<T> Shared<'_, T> {
         }
     }
 
-    /// Idles until some deque has work (`true`) or every thread idles (`false`: done). A thread
-    /// idles only with its own work gone, and only its owner pushes to a deque, so when all
-    /// threads idle no item is being processed and none can appear.
+    /// Idles until some deque has work (`true`, counted as active again) or the phase is done
+    /// (`false`: no thread active and the seed taken).
     fn wait_for_work(self) -> bool {
-        self.idle.fetch_add(1, SeqCst);
         loop {
-            if self.idle.load(SeqCst) == self.threads {
+            let done = self.active.load(SeqCst) == 0 && self.injector.is_empty();
+            if done || self.aborted.load(SeqCst) {
                 return false;
             }
             if !self.injector.is_empty() || self.stealers.iter().any(|s| !s.is_empty()) {
-                self.idle.fetch_sub(1, SeqCst);
+                self.active.fetch_add(1, SeqCst);
                 return true;
             }
             std::thread::yield_now();
@@ -183,23 +206,19 @@ impl<T> Shared<'_, T> {
 mod tests {
     use super::*;
 
-    /// Each item `n > 0` pushes `n - 1` and `n - 2`: the work grows from one seed, so threads
-    /// must steal; every item is counted once per thread state and the totals add up to the
-    /// sequential count.
-    fn fibonacci_items(threads: usize, seed: u32) -> (usize, Vec<usize>) {
+    /// Each item `n >= 2` pushes `n - 1` and `n - 2`: the work grows from one seed, so the
+    /// threads must steal. Counts per participant, summed.
+    fn fibonacci_items(workers: &GcWorkers, threads: usize, seed: u32) -> usize {
         let mut states = vec![0usize; threads];
-        process_in_parallel(
-            vec![seed],
-            &mut states,
-            &|count: &mut usize, n: u32, local| {
-                *count += 1;
-                if n >= 2 {
-                    local.push(n - 1);
-                    local.push(n - 2);
-                }
-            },
-        );
-        (states.iter().sum(), states)
+        let count = |count: &mut usize, n: u32, local: &mut LocalWork<u32>| {
+            *count += 1;
+            if n >= 2 {
+                local.push(n - 1);
+                local.push(n - 2);
+            }
+        };
+        process_in_parallel(workers, vec![seed], &mut states, &count);
+        states.iter().sum()
     }
 
     fn sequential_count(n: u32) -> usize {
@@ -214,32 +233,48 @@ mod tests {
     fn every_item_is_processed_exactly_once_on_any_number_of_threads() {
         let seed = if cfg!(miri) { 8 } else { 18 };
         let expected = sequential_count(seed);
-        for threads in [1, 2, 4] {
-            let (total, per_thread) = fibonacci_items(threads, seed);
-            assert_eq!(total, expected, "{threads} threads: {per_thread:?}");
-            assert_eq!(per_thread.len(), threads);
+        // One pool for all phases, as a heap keeps one: it grows to the largest request, and
+        // workers that missed a phase join the next.
+        let workers = GcWorkers::default();
+        for threads in [1, 2, 4, 2, 3] {
+            assert_eq!(
+                fibonacci_items(&workers, threads, seed),
+                expected,
+                "{threads} threads"
+            );
         }
     }
 
     #[test]
     fn an_empty_seed_ends_at_once() {
         let mut states = vec![0usize; 3];
-        process_in_parallel(
-            Vec::<u32>::new(),
-            &mut states,
-            &|count: &mut usize, _, _| {
-                *count += 1;
-            },
-        );
+        let count = |count: &mut usize, _: u32, _: &mut LocalWork<u32>| *count += 1;
+        process_in_parallel(&GcWorkers::default(), Vec::new(), &mut states, &count);
         assert_eq!(states, [0, 0, 0]);
     }
 
     #[test]
     fn no_states_process_nothing() {
         let mut states: Vec<usize> = Vec::new();
-        process_in_parallel(vec![1u32], &mut states, &|count: &mut usize, _, _| {
-            *count += 1
-        });
+        let count = |count: &mut usize, _: u32, _: &mut LocalWork<u32>| *count += 1;
+        process_in_parallel(&GcWorkers::default(), vec![1], &mut states, &count);
         assert!(states.is_empty());
+    }
+
+    #[test]
+    fn a_panic_on_any_thread_reaches_the_caller_and_the_pool_stays_usable() {
+        let workers = GcWorkers::default();
+        let mut states = vec![0usize; 2];
+        let panicking = |_: &mut usize, n: u32, local: &mut LocalWork<u32>| {
+            assert!(n != 3, "item 3");
+            if n > 0 {
+                local.push(n - 1);
+            }
+        };
+        let caught = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            process_in_parallel(&workers, vec![10], &mut states, &panicking);
+        }));
+        assert!(caught.is_err());
+        assert_eq!(fibonacci_items(&workers, 2, 10), sequential_count(10));
     }
 }

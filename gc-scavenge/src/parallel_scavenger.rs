@@ -90,7 +90,8 @@ struct ThreadState {
     result: ScavengeResult,
 }
 
-/// Scavenges new space on `threads` threads (at least two; one is this thread). The mutator's
+/// Scavenges new space on up to `threads` threads (this one and the heap's GC workers that join
+/// in time; the counts say how many took part). The mutator's
 /// LAB is retired, and `new_space.can_scavenge_in_parallel(threads)` holds.
 ///
 /// # Safety
@@ -115,6 +116,8 @@ pub(crate) unsafe fn scavenge_in_parallel<Old: OldGenerationCollector, R: Rememb
         .iter()
         .map(|p| p.area_start())
         .collect();
+    // The threads reach the core only through `Shared`'s lock; the workers stay outside it.
+    let workers = std::mem::take(&mut core.gc_workers);
     let mut states: Vec<ThreadState> = (0..threads).map(|_| ThreadState::default()).collect();
     states[0].promotion_lab = std::mem::take(promotion_lab);
     let shared = Shared {
@@ -126,11 +129,12 @@ pub(crate) unsafe fn scavenge_in_parallel<Old: OldGenerationCollector, R: Rememb
         promotion_age: survivals_before_promotion.min(gc_core::object::MAX_AGE),
     };
     let seed = seed_items(shared.roots.len(), shared.slots.len());
-    process_in_parallel(seed, &mut states, &|state, item, local| {
+    process_in_parallel(&workers, seed, &mut states, &|state, item, local| {
         shared.process(state, item, local);
     });
     let pages_taken = shared.next_to_page.load(Relaxed).min(shared.to_pages.len());
     drop(shared);
+    core.gc_workers = workers;
     new_space.end_parallel_copy(pages_taken);
     core.handles.update(|root| forwarded(root).unwrap_or(root));
     finish(states, promotion_lab, core, remembered)

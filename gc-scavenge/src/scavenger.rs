@@ -35,7 +35,8 @@ pub struct ScavengeResult {
     pub promoted_objects: usize,
     /// Old space could not take an object due for promotion: a full collection should follow.
     pub promotion_failed: bool,
-    /// Threads that copied (1 unless the scavenge ran in parallel).
+    /// Threads the scavenge could copy on: 1 on the serial path; on the parallel path, this
+    /// thread and as many of the heap's GC workers as join in time, up to this many in all.
     pub threads: usize,
 }
 

@@ -522,3 +522,82 @@ fn fill_new_space_with_survivors(pages: usize, gc_threads: usize) {
         assert_eq!(heap.live_graph().objects as usize, 1 + count);
     });
 }
+
+/// A scavenge on one thread and on two (parallel whatever new space holds): young nodes reached
+/// both from a handle and from remembered slots, many from several parents (so the threads race
+/// to copy them), garbage between them. The same objects are copied, then promoted, and the
+/// remembered set ends empty. Small enough for Miri, which checks the threads for data races.
+#[test]
+fn two_scavenging_threads_keep_exactly_the_reachable_objects() {
+    let run = |gc_threads| {
+        let young = YoungGenerationConfig {
+            initial_semispace_bytes: 2 * PAGE_SIZE,
+            max_semispace_bytes: 2 * PAGE_SIZE,
+            bytes_per_scavenging_thread: 0,
+            ..YoungGenerationConfig::default()
+        };
+        let plan = Generational::with(MarkSweep::new(), SlotSetRememberedSet::default(), young);
+        let config = HeapConfig {
+            gc_threads,
+            ..HeapConfig::for_testing()
+        };
+        let mut heap = Heap::new(config, plan).unwrap();
+        let node = heap.intern_type("Node").unwrap();
+        heap.handle_scope(|heap, scope| {
+            let old = heap.allocate(scope, node, 8, 0).unwrap();
+            heap.collect(CollectionKind::Young);
+            heap.collect(CollectionKind::Young);
+            assert_eq!(space_of(heap, old).0, SpaceId::OldSpace);
+            let head = scope.scope(|inner| {
+                let mut nodes = Vec::new();
+                for i in 0..80u64 {
+                    let next = heap.allocate(inner, node, 2, 8 * (i % 4)).unwrap();
+                    heap.allocate(inner, node, 1, 24).unwrap(); // garbage
+                    if let Some(&previous) = nodes.last() {
+                        heap.store(previous, 0, next).unwrap();
+                    }
+                    if let Some(&shared) = nodes.get(i as usize / 2) {
+                        heap.store(next, 1, shared).unwrap();
+                    }
+                    nodes.push(next);
+                }
+                for slot in 1..8 {
+                    heap.store(old, slot, nodes[(slot as usize * 11) % 80])
+                        .unwrap();
+                }
+                heap.store(old, 0, nodes[0]).unwrap();
+                heap.downgrade(nodes[40]).unwrap()
+            });
+            heap.collect(CollectionKind::Young);
+            let copied = heap.collector().last_scavenge().unwrap().clone();
+            heap.collect(CollectionKind::Young);
+            let promoted = heap.collector().last_scavenge().unwrap().clone();
+            assert!(heap.is_alive(head).unwrap());
+            assert_eq!(heap.collector().remembered_set().len(), 0);
+            (heap.live_graph(), copied, promoted)
+        })
+    };
+    let (one, copied_one, promoted_one) = run(1);
+    let (two, copied_two, promoted_two) = run(2);
+    assert_eq!(one.objects, 81);
+    assert_eq!(two, one);
+    assert_eq!((copied_two.threads, promoted_two.threads), (2, 2));
+    assert_eq!(
+        (promoted_two.copied_objects, promoted_two.promoted_objects),
+        (0, 80)
+    );
+    for (one, two) in [(copied_one, copied_two), (promoted_one, promoted_two)] {
+        assert_eq!(
+            (
+                one.copied_objects,
+                one.promoted_objects,
+                one.survived_bytes()
+            ),
+            (
+                two.copied_objects,
+                two.promoted_objects,
+                two.survived_bytes()
+            )
+        );
+    }
+}
