@@ -128,11 +128,14 @@ pub(crate) fn print_pauses<C: Collector>(
     to_stderr: bool,
 ) {
     let pid = std::process::id();
+    // `mutator=` of a name=value line is the time since the previous pause ended.
+    let mut previous_end = Duration::ZERO;
     heap.on_gc_event(Box::new(move |event| {
         let line = match format {
-            TraceGc::NameValue => trace_gc_nvp_line(event),
+            TraceGc::NameValue => trace_gc_nvp_line(event, previous_end),
             _ => trace_gc_line(event, pid, heap_id),
         };
+        previous_end = event.end();
         // A listener cannot fail; a closed standard output shows up when the report is written.
         let _ = match to_stderr {
             true => writeln!(io::stderr(), "{line}"),
