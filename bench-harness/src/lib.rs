@@ -11,9 +11,11 @@
 //!   mutator utilization from the pause intervals.
 //! - [`runner`]: runs one workload on one heap and gathers what the report needs.
 //! - [`pauses`]: pause-time statistics (nearest-rank percentiles).
-//! - [`report`]: the text the `gclab` program prints.
+//! - [`report`]: the text the `gclab` program prints ([`leak_report`]: `--check-deaths`'s
+//!   leaks, grouped).
 //! - [`replay`]: a trace ([`gc_trace`]) replayed on a heap; [`generators`]: the built-in traces.
-//! - [`trace_commands`]: `gclab replay`, `convert` and `gen`; [`snapshot_commands`]: the `gclab`
+//! - [`trace_commands`]: `gclab replay`, `convert` and `gen` ([`lazy_sink`]: `gen`'s output,
+//!   created at the first record); [`snapshot_commands`]: the `gclab`
 //!   commands on V8 heap snapshots ([`gc_heapsnapshot`]); [`run_command`]: `gclab run`. Each
 //!   holds its commands' arguments.
 //! - [`cli`]: the command line, which names the commands and hands each to its module.
@@ -45,6 +47,8 @@ pub mod compare;
 pub mod error;
 pub mod gc_threads;
 pub mod generators;
+pub mod lazy_sink;
+pub mod leak_report;
 pub mod measure;
 pub mod memory_watch;
 pub mod metrics;

@@ -6,12 +6,13 @@ use std::time::Duration;
 
 use serde::Serialize;
 
-use gc_core::CollectorConstraints;
+use gc_core::{BarrierKind, CollectorConstraints};
 use gclab::collectors::{self, KnownCollector};
 
+use crate::leak_report;
 use crate::memory_watch::MemoryWatchSummary;
 use crate::pauses::{PauseSummary, millis};
-use crate::replay::{Leak, PathEntry, ReplayReport};
+use crate::replay::{Leak, ReplayReport};
 use crate::runner::RunReport;
 
 const MB: f64 = 1024.0 * 1024.0;
@@ -93,13 +94,23 @@ pub fn write_collectors(out: &mut impl Write) -> io::Result<()> {
 fn write_constraints(out: &mut impl Write, c: &CollectorConstraints) -> io::Result<()> {
     writeln!(
         out,
-        "  {:<16} moves objects: {}, generational: {}, incremental: {}, barrier: {:?}",
+        "  {:<16} moves objects: {}, generational: {}, incremental: {}, barrier: {}",
         c.name,
         yes_no(c.moves_objects),
         yes_no(c.generational),
         yes_no(c.incremental),
-        c.barrier,
+        barrier_name(c.barrier),
     )
+}
+
+/// The write barrier in the words of the rest of the line.
+fn barrier_name(barrier: BarrierKind) -> &'static str {
+    match barrier {
+        BarrierKind::None => "none",
+        BarrierKind::Generational => "generational",
+        BarrierKind::Marking => "marking",
+        BarrierKind::GenerationalAndMarking => "generational + marking",
+    }
 }
 
 fn yes_no(value: bool) -> &'static str {
@@ -191,9 +202,6 @@ impl ReplaySummary {
     }
 }
 
-/// The longest leak path printed in full; longer ones show their two ends.
-const PATH_ENDS: usize = 6;
-
 /// Writes a replay's summary as text.
 pub fn write_replay_summary(out: &mut impl Write, s: &ReplaySummary) -> io::Result<()> {
     writeln!(out, "{} / {}", s.collector, s.trace)?;
@@ -239,10 +247,7 @@ pub fn write_replay_summary(out: &mut impl Write, s: &ReplaySummary) -> io::Resu
         s.live_objects, s.live_slots, s.live_payload_bytes, s.digest,
     )?;
     if let Some(leaks) = &s.leaks {
-        writeln!(out, "  leaks: {}", leaks.len())?;
-        for leak in leaks {
-            write_leak(out, leak)?;
-        }
+        leak_report::write_leaks(out, leaks)?;
     }
     if let Some(watch) = &s.memory_watch {
         write_memory_watch(out, watch)?;
@@ -274,38 +279,4 @@ fn write_memory_watch(out: &mut impl Write, watch: &MemoryWatchSummary) -> io::R
         )?;
     }
     writeln!(out)
-}
-
-fn write_leak(out: &mut impl Write, leak: &Leak) -> io::Result<()> {
-    let steps: Vec<String> = leak.path.iter().map(path_step).collect();
-    let path = if steps.len() > 2 * PATH_ENDS {
-        let (head, tail) = (&steps[..PATH_ENDS], &steps[steps.len() - PATH_ENDS..]);
-        let skipped = steps.len() - 2 * PATH_ENDS;
-        format!(
-            "{} -> ({skipped} more) -> {}",
-            head.join(" -> "),
-            tail.join(" -> ")
-        )
-    } else {
-        steps.join(" -> ")
-    };
-    writeln!(
-        out,
-        "    object {} declared dead at {} is reachable: {path}",
-        leak.id, leak.declared_dead_at
-    )
-}
-
-/// `12 (Node).slot 1`, or `? (Node)` for an object without an id.
-fn path_step(entry: &PathEntry) -> String {
-    let id = entry.id.map_or("?".to_owned(), |id| id.to_string());
-    let name = if entry.type_name.is_empty() {
-        "object"
-    } else {
-        &entry.type_name
-    };
-    match entry.slot {
-        Some(slot) => format!("{id} ({name}) [{slot}]"),
-        None => format!("{id} ({name})"),
-    }
 }
