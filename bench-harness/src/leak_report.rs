@@ -9,6 +9,7 @@
 use std::io::{self, Write};
 
 use crate::replay::{Leak, PathEntry};
+use crate::units::count;
 
 /// The groups printed; the rest are counted on one line.
 pub const MAX_GROUPS: usize = 10;
@@ -30,8 +31,8 @@ struct Group<'l> {
 pub fn write_leaks(out: &mut impl Write, leaks: &[Leak]) -> io::Result<()> {
     let groups = group(leaks);
     let (objects, paths) = (
-        plural(leaks.len(), "object"),
-        plural(groups.len(), "path shape"),
+        count(leaks.len() as u64, "object"),
+        count(groups.len() as u64, "path shape"),
     );
     writeln!(
         out,
@@ -51,18 +52,14 @@ pub fn write_leaks(out: &mut impl Write, leaks: &[Leak]) -> io::Result<()> {
     if groups.len() > MAX_GROUPS {
         let rest = &groups[MAX_GROUPS..];
         let objects: usize = rest.iter().map(|g| g.count).sum();
-        let shapes = plural(rest.len(), "more path shape");
-        writeln!(out, "    … and {shapes} ({})", plural(objects, "object"))?;
+        let shapes = count(rest.len() as u64, "more path shape");
+        writeln!(
+            out,
+            "    … and {shapes} ({})",
+            count(objects as u64, "object")
+        )?;
     }
     Ok(())
-}
-
-/// `1 object`, `2 objects`.
-fn plural(count: usize, noun: &str) -> String {
-    match count {
-        1 => format!("1 {noun}"),
-        _ => format!("{count} {noun}s"),
-    }
 }
 
 /// The groups, the largest first (ties in the order of their first leak).

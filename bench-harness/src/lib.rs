@@ -21,6 +21,7 @@
 //! - [`cli`]: the command line, which names the commands and hands each to its module.
 //! - [`byte_size`], [`think_args`] and [`gc_threads`]: the values and options several commands
 //!   take (byte counts; `--no-think` and `--max-think`; `--gc-threads`).
+//! - [`units`]: how gclab's own text writes sizes (MiB), shares and counts.
 //! - [`error`]: the harness's errors and the exit code of each.
 //!
 //! ```
@@ -62,6 +63,7 @@ pub mod runner;
 pub mod snapshot_commands;
 pub mod think_args;
 pub mod trace_commands;
+pub mod units;
 pub mod workloads;
 
 pub use error::Error;

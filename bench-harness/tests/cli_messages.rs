@@ -99,3 +99,64 @@ fn check_deaths_groups_leaks_by_path_shape() {
         ]
     );
 }
+
+/// Sizes say MiB (and are binary), counts their noun, and the harness's final collection is
+/// said once, on the live line, never counted.
+#[test]
+fn a_run_summary_says_mib_and_its_final_collection_once() {
+    let args = ["run", "-q", "-w", "churn", "-s", "1", "-c", "marksweep"];
+    let output = gclab(&[&args[..], &["--gc-threads", "1"]].concat());
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    let text = stdout(&output);
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines.len(), 5, "{text}");
+    assert_eq!(lines[0], "marksweep / churn (scale 1, gc threads 1)");
+    let pauses = lines[1].strip_prefix("  pauses: ").expect("a pause line");
+    let (count, rest) = pauses
+        .split_once(", total ")
+        .expect("a count, then the total");
+    assert!(count.parse::<u32>().is_ok_and(|n| n > 0), "{text}");
+    assert!(rest.ends_with(" ms"), "{text}");
+    assert!(
+        lines[2].starts_with("  allocated: 65537 objects, 54.6 MiB; peak committed ")
+            && lines[2].ends_with(" MiB"),
+        "{text}"
+    );
+    let live = "  live after a full GC (gclab's own, not among the pauses): 5075 objects, 4.5 MiB; \
+                digest ";
+    assert!(lines[3].starts_with(live), "{text}");
+    assert!(lines[4].starts_with("  wall: "), "{text}");
+    assert!(!text.contains(" MB") && !text.contains("GCs"), "{text}");
+}
+
+#[test]
+fn a_replay_without_pauses_says_none() {
+    let folder = tempfile::tempdir().expect("a temporary folder");
+    let trace = folder.path().join("leaky.gct");
+    let trace = trace.to_str().expect("a UTF-8 path");
+    let args = [
+        "gen",
+        "leaky",
+        "--ticks",
+        "3",
+        "--bytes",
+        "100",
+        "--interval",
+        "0",
+        "-o",
+        trace,
+    ];
+    let generated = gclab(&args);
+    assert!(generated.status.success(), "{}", stderr(&generated));
+    let output = gclab(&["replay", trace, "-c", "marksweep"]);
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    let text = stdout(&output);
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines[1], "  pauses: none", "{text}");
+    assert!(lines[2].ends_with(" objects, 0.0 MiB"), "{text}");
+    assert!(
+        lines[3].starts_with("  committed: peak ")
+            && lines[3].ends_with(" MiB of free pages kept for reuse)"),
+        "{text}"
+    );
+}

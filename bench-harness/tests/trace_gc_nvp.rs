@@ -1,5 +1,6 @@
 //! `--trace-gc-nvp` on a real replay: every line is `key=value` pairs with unique keys and
-//! one-word values, and scavenges and full collections carry exactly V8's keys and gclab's.
+//! one-word values, scavenges and full collections carry exactly V8's keys and gclab's, and
+//! there is one line per pause the summary counts.
 #![cfg(all(feature = "marksweep", feature = "scavenge"))]
 
 mod common;
@@ -69,4 +70,12 @@ fn every_line_of_a_replay_is_name_value_pairs_with_v8_keys() {
         kinds.insert(kind);
     }
     assert_eq!(kinds, HashSet::from(["gc=s", "gc=ms"]), "{text}");
+    // One line per pause the summary counts: the replay's own final full collection is in
+    // neither.
+    let summary: serde_json::Value =
+        serde_json::from_slice(&output.stdout).expect("one JSON object on standard output");
+    assert_eq!(
+        summary["gc_count"].as_u64(),
+        Some(text.lines().count() as u64)
+    );
 }
