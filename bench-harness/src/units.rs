@@ -21,6 +21,18 @@ pub fn mib(bytes: u64) -> String {
     format!("{:.1} MiB", mebibytes(bytes))
 }
 
+/// A signed size in the largest binary unit it reaches: `512 bytes`, `1.5 KiB`, `-3.2 MiB`,
+/// `1.1 GiB` (for text whose sizes range widely: snapshot summaries and diffs).
+pub fn binary_size(bytes: i64) -> String {
+    let sign = if bytes < 0 { "-" } else { "" };
+    let magnitude = bytes.unsigned_abs();
+    let units = [("GiB", 1u64 << 30), ("MiB", 1 << 20), ("KiB", 1 << 10)];
+    match units.into_iter().find(|&(_, scale)| magnitude >= scale) {
+        Some((unit, scale)) => format!("{sign}{:.1} {unit}", magnitude as f64 / scale as f64),
+        None => format!("{sign}{}", count(magnitude, "byte")),
+    }
+}
+
 /// A fraction as a percentage: `0.1234` is `12.3%`.
 pub fn percent(fraction: f64) -> String {
     format!("{:.1}%", fraction * 100.0)
@@ -44,6 +56,16 @@ mod tests {
         assert_eq!(mib(1_000_000), "1.0 MiB");
         assert_eq!(mib(3 * 1024 * 1024 / 2), "1.5 MiB");
         assert_eq!(mib(0), "0.0 MiB");
+    }
+
+    #[test]
+    fn sizes_of_any_range_take_their_largest_unit() {
+        assert_eq!(binary_size(0), "0 bytes");
+        assert_eq!(binary_size(1), "1 byte");
+        assert_eq!(binary_size(-512), "-512 bytes");
+        assert_eq!(binary_size(1536), "1.5 KiB");
+        assert_eq!(binary_size(-(3 << 20)), "-3.0 MiB");
+        assert_eq!(binary_size(5 << 30), "5.0 GiB");
     }
 
     #[test]
