@@ -40,6 +40,7 @@ use crate::measure::measure_trace;
 use crate::metrics::RunMetrics;
 use crate::replay::ThinkTime;
 use crate::think_args::{self, ThinkArgs};
+use crate::units;
 pub use child_process::ChildProcess;
 use statistics::FigureSummary;
 use suite::{DEFAULT_SUITE, Input, Job};
@@ -232,11 +233,11 @@ fn run_job(
             // Progress is a courtesy: a closed standard error must not stop the comparison.
             let _ = writeln!(
                 progress,
-                "{} on {collector} (run {repeat}/{}): {:.2} s, {} pauses, {:.2} ms in all",
+                "{} on {collector} (run {repeat}/{}): {:.2} s, {}, {:.2} ms in all",
                 job.name,
                 plan.repeat,
                 metrics.total_s,
-                metrics.pauses.count,
+                units::count(metrics.pauses.count, "pause"),
                 metrics.pauses.total_ms,
             );
             collector_runs.push(metrics);

@@ -41,6 +41,8 @@ pub enum Error {
         generator: &'static str,
         source: GenError,
     },
+    #[error("unknown generator `{name}`; available: {available}")]
+    UnknownGenerator { name: String, available: String },
     #[error("`{0}` is both the input and the output; write the conversion to another file")]
     SameFile(String),
     #[error("cannot write `{path}`: {source}")]
@@ -93,6 +95,7 @@ impl Error {
             )
             | Error::UnknownTraceFormat(_)
             | Error::UnknownInput { .. }
+            | Error::UnknownGenerator { .. }
             | Error::SameFile(_)
             | Error::Snapshot(_)
             | Error::TraceEndsBefore { .. }

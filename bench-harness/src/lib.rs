@@ -11,14 +11,17 @@
 //!   mutator utilization from the pause intervals.
 //! - [`runner`]: runs one workload on one heap and gathers what the report needs.
 //! - [`pauses`]: pause-time statistics (nearest-rank percentiles).
-//! - [`report`]: the text the `gclab` program prints.
+//! - [`report`]: the text the `gclab` program prints ([`leak_report`]: `--check-deaths`'s
+//!   leaks, grouped).
 //! - [`replay`]: a trace ([`gc_trace`]) replayed on a heap; [`generators`]: the built-in traces.
-//! - [`trace_commands`]: `gclab replay`, `convert` and `gen`; [`snapshot_commands`]: the `gclab`
+//! - [`trace_commands`]: `gclab replay`, `convert` and `gen` ([`lazy_sink`]: `gen`'s output,
+//!   created at the first record); [`snapshot_commands`]: the `gclab`
 //!   commands on V8 heap snapshots ([`gc_heapsnapshot`]); [`run_command`]: `gclab run`. Each
 //!   holds its commands' arguments.
 //! - [`cli`]: the command line, which names the commands and hands each to its module.
 //! - [`byte_size`], [`think_args`] and [`gc_threads`]: the values and options several commands
 //!   take (byte counts; `--no-think` and `--max-think`; `--gc-threads`).
+//! - [`units`]: how gclab's own text writes sizes (MiB), shares and counts.
 //! - [`error`]: the harness's errors and the exit code of each.
 //!
 //! ```
@@ -45,6 +48,8 @@ pub mod compare;
 pub mod error;
 pub mod gc_threads;
 pub mod generators;
+pub mod lazy_sink;
+pub mod leak_report;
 pub mod measure;
 pub mod memory_watch;
 pub mod metrics;
@@ -58,6 +63,7 @@ pub mod runner;
 pub mod snapshot_commands;
 pub mod think_args;
 pub mod trace_commands;
+pub mod units;
 pub mod workloads;
 
 pub use error::Error;

@@ -17,6 +17,7 @@ use serde::{Deserialize, Serialize};
 use crate::mmu::Timeline;
 use crate::pauses::{P50, P90, P99, P99_9, SortedPauses, millis};
 use crate::replay::ReplayReport;
+use crate::units;
 
 /// The windows of the MMU figures, in milliseconds.
 pub const MMU_WINDOWS_MS: [u64; 7] = [1, 2, 5, 10, 20, 50, 100];
@@ -32,8 +33,6 @@ const CURVE_WINDOWS: usize = 56;
 
 /// At most this many heap samples are kept per run (pauses beyond it are thinned, peaks kept).
 const MAX_HEAP_SAMPLES: usize = 600;
-
-const MB: f64 = 1024.0 * 1024.0;
 
 /// One pause as a run saw it.
 #[derive(Copy, Clone, Debug, PartialEq, Eq)]
@@ -185,7 +184,10 @@ impl RunMetrics {
             mutator_s: mutator.as_secs_f64(),
             gc_share: ratio(paused.as_secs_f64(), total.as_secs_f64()),
             allocated_bytes: report.allocated_bytes,
-            allocation_mb_per_s: ratio(report.allocated_bytes as f64 / MB, mutator.as_secs_f64()),
+            allocation_mb_per_s: ratio(
+                units::mebibytes(report.allocated_bytes),
+                mutator.as_secs_f64(),
+            ),
             peak_committed_bytes: report.peak_committed_bytes as u64,
             peak_rss_bytes: peak_rss,
             heap: heap_samples(
@@ -217,9 +219,9 @@ impl RunMetrics {
             ("allocation_mb_per_s", Some(self.allocation_mb_per_s)),
             (
                 "peak_committed_mb",
-                Some(self.peak_committed_bytes as f64 / MB),
+                Some(units::mebibytes(self.peak_committed_bytes)),
             ),
-            ("peak_rss_mb", self.peak_rss_bytes.map(|b| b as f64 / MB)),
+            ("peak_rss_mb", self.peak_rss_bytes.map(units::mebibytes)),
         ]);
         figures
     }

@@ -706,7 +706,7 @@ impl<'h, C: Collector> Replay<'h, C> {
             let log = self.log.borrow();
             (log.durations.clone(), log.by_kind.clone())
         };
-        self.heap.collect(CollectionKind::Full);
+        crate::runner::final_collection(self.heap);
         self.check_pending_deaths()?;
         let final_stats = self.heap.stats();
         Ok(ReplayReport {

@@ -6,23 +6,23 @@ use std::time::Duration;
 
 use serde::Serialize;
 
-use gc_core::CollectorConstraints;
+use gc_core::{BarrierKind, CollectorConstraints};
 use gclab::collectors::{self, KnownCollector};
 
+use crate::leak_report;
 use crate::memory_watch::MemoryWatchSummary;
 use crate::pauses::{PauseSummary, millis};
-use crate::replay::{Leak, PathEntry, ReplayReport};
+use crate::replay::{Leak, ReplayReport};
 use crate::runner::RunReport;
-
-const MB: f64 = 1024.0 * 1024.0;
+use crate::units;
 
 /// Writes the summary of one run, e.g.
 ///
 /// ```text
-/// marksweep / churn (scale 16)
-///   pauses: 41 GCs, total 310.22 ms, p50 6.10 ms, p99 21.92 ms, max 21.92 ms
-///   allocated: 1048577 objects, 848.3 MB; peak committed 140.5 MB
-///   live after a full GC: 98311 objects, 61.2 MB; digest 5f0c…(32 hex digits)
+/// marksweep / churn (scale 16, gc threads 2)
+///   pauses: 41, total 310.22 ms, p50 6.10 ms, p99 21.92 ms, max 21.92 ms
+///   allocated: 1048577 objects, 848.3 MiB; peak committed 140.5 MiB
+///   live after a full GC (gclab's own, not among the pauses): 98311 objects, 61.2 MiB; digest 5f0c…
 ///   wall: 2.31 s
 /// ```
 pub fn write_summary(out: &mut impl Write, report: &RunReport) -> io::Result<()> {
@@ -34,27 +34,31 @@ pub fn write_summary(out: &mut impl Write, report: &RunReport) -> io::Result<()>
     writeln!(out, "  pauses: {}", pause_line(&report.pauses))?;
     writeln!(
         out,
-        "  allocated: {} objects, {:.1} MB; peak committed {:.1} MB",
-        report.allocated_objects,
-        report.allocated_bytes as f64 / MB,
-        report.peak_committed_bytes as f64 / MB,
+        "  allocated: {}, {}; peak committed {}",
+        units::count(report.allocated_objects, "object"),
+        units::mib(report.allocated_bytes),
+        units::mib(report.peak_committed_bytes as u64),
     )?;
     writeln!(
         out,
-        "  live after a full GC: {} objects, {:.1} MB; digest {}",
-        report.live.objects,
-        report.live.object_bytes as f64 / MB,
+        "  {FINAL_COLLECTION}: {}, {}; digest {}",
+        units::count(report.live.objects, "object"),
+        units::mib(report.live.object_bytes),
         report.live.digest,
     )?;
     writeln!(out, "  wall: {:.2} s", report.wall.as_secs_f64())
 }
 
+/// The one place a summary mentions the harness's final full collection, which no pause count,
+/// statistic or pause line includes.
+const FINAL_COLLECTION: &str = "live after a full GC (gclab's own, not among the pauses)";
+
 fn pause_line(pauses: &PauseSummary) -> String {
     let (Some(p50), Some(p99), Some(max)) = (pauses.p50, pauses.p99, pauses.max) else {
-        return "0 GCs".to_owned();
+        return "none".to_owned();
     };
     format!(
-        "{} GCs, total {} ms, p50 {} ms, p99 {} ms, max {} ms",
+        "{}, total {} ms, p50 {} ms, p99 {} ms, max {} ms",
         pauses.count,
         ms(pauses.total),
         ms(p50),
@@ -93,13 +97,23 @@ pub fn write_collectors(out: &mut impl Write) -> io::Result<()> {
 fn write_constraints(out: &mut impl Write, c: &CollectorConstraints) -> io::Result<()> {
     writeln!(
         out,
-        "  {:<16} moves objects: {}, generational: {}, incremental: {}, barrier: {:?}",
+        "  {:<16} moves objects: {}, generational: {}, incremental: {}, barrier: {}",
         c.name,
         yes_no(c.moves_objects),
         yes_no(c.generational),
         yes_no(c.incremental),
-        c.barrier,
+        barrier_name(c.barrier),
     )
+}
+
+/// The write barrier in the words of the rest of the line.
+fn barrier_name(barrier: BarrierKind) -> &'static str {
+    match barrier {
+        BarrierKind::None => "none",
+        BarrierKind::Generational => "generational",
+        BarrierKind::Marking => "marking",
+        BarrierKind::GenerationalAndMarking => "generational + marking",
+    }
 }
 
 fn yes_no(value: bool) -> &'static str {
@@ -191,9 +205,6 @@ impl ReplaySummary {
     }
 }
 
-/// The longest leak path printed in full; longer ones show their two ends.
-const PATH_ENDS: usize = 6;
-
 /// Writes a replay's summary as text.
 pub fn write_replay_summary(out: &mut impl Write, s: &ReplaySummary) -> io::Result<()> {
     writeln!(out, "{} / {}", s.collector, s.trace)?;
@@ -202,47 +213,47 @@ pub fn write_replay_summary(out: &mut impl Write, s: &ReplaySummary) -> io::Resu
         .iter()
         .map(|(k, n)| format!("{n} {k}"))
         .collect();
+    if kinds.is_empty() {
+        writeln!(out, "  pauses: none")?;
+    } else {
+        writeln!(
+            out,
+            "  pauses: {} ({}), total {:.2} ms, p50 {:.2} ms, p99 {:.2} ms, max {:.2} ms",
+            s.gc_count,
+            kinds.join(", "),
+            s.pause_ms.total,
+            s.pause_ms.p50,
+            s.pause_ms.p99,
+            s.pause_ms.max,
+        )?;
+    }
     writeln!(
         out,
-        "  pauses: {} GCs ({}), total {:.2} ms, p50 {:.2} ms, p99 {:.2} ms, max {:.2} ms",
-        s.gc_count,
-        if kinds.is_empty() {
-            "none".to_owned()
-        } else {
-            kinds.join(", ")
-        },
-        s.pause_ms.total,
-        s.pause_ms.p50,
-        s.pause_ms.p99,
-        s.pause_ms.max,
-    )?;
-    writeln!(
-        out,
-        "  events: {} in {:.2} s ({:.1} M/s of mutator time); allocated {} objects, {:.1} MB",
+        "  events: {} in {:.2} s ({:.1} M/s of mutator time); allocated {}, {}",
         s.events,
         s.replay_seconds,
         s.mutator_events_per_second / 1e6,
-        s.allocated_objects,
-        s.allocated_bytes as f64 / MB,
+        units::count(s.allocated_objects, "object"),
+        units::mib(s.allocated_bytes),
     )?;
     write_think(out, s)?;
     writeln!(
         out,
-        "  committed: peak {:.1} MB, final {:.1} MB (and {:.1} MB of free pages kept for reuse)",
-        s.peak_committed_bytes as f64 / MB,
-        s.final_committed_bytes as f64 / MB,
-        s.final_pooled_bytes as f64 / MB,
+        "  committed: peak {}, final {} (and {} of free pages kept for reuse)",
+        units::mib(s.peak_committed_bytes as u64),
+        units::mib(s.final_committed_bytes as u64),
+        units::mib(s.final_pooled_bytes as u64),
     )?;
     writeln!(
         out,
-        "  live after a full GC: {} objects, {} slots, {} payload bytes; digest {}",
-        s.live_objects, s.live_slots, s.live_payload_bytes, s.digest,
+        "  {FINAL_COLLECTION}: {}, {}, {} payload bytes; digest {}",
+        units::count(s.live_objects, "object"),
+        units::count(s.live_slots, "slot"),
+        s.live_payload_bytes,
+        s.digest,
     )?;
     if let Some(leaks) = &s.leaks {
-        writeln!(out, "  leaks: {}", leaks.len())?;
-        for leak in leaks {
-            write_leak(out, leak)?;
-        }
+        leak_report::write_leaks(out, leaks)?;
     }
     if let Some(watch) = &s.memory_watch {
         write_memory_watch(out, watch)?;
@@ -263,49 +274,16 @@ fn write_think(out: &mut impl Write, s: &ReplaySummary) -> io::Result<()> {
 }
 
 fn write_memory_watch(out: &mut impl Write, watch: &MemoryWatchSummary) -> io::Result<()> {
-    write!(out, "  memwatch: {} leak events", watch.leaks.len())?;
+    let events = units::count(watch.leaks.len() as u64, "leak event");
+    write!(out, "  memwatch: {events}")?;
     if let Some(stats) = &watch.last_stats {
         write!(
             out,
-            "; after the last full GC: base {:.1} MB, estimated {:.1} MB, trend {:+.1}%",
-            stats.current_base as f64 / MB,
-            stats.estimated_base as f64 / MB,
+            "; after the last full GC: base {}, estimated {}, trend {:+.1}%",
+            units::mib(stats.current_base),
+            units::mib(stats.estimated_base),
             stats.usage_trend
         )?;
     }
     writeln!(out)
-}
-
-fn write_leak(out: &mut impl Write, leak: &Leak) -> io::Result<()> {
-    let steps: Vec<String> = leak.path.iter().map(path_step).collect();
-    let path = if steps.len() > 2 * PATH_ENDS {
-        let (head, tail) = (&steps[..PATH_ENDS], &steps[steps.len() - PATH_ENDS..]);
-        let skipped = steps.len() - 2 * PATH_ENDS;
-        format!(
-            "{} -> ({skipped} more) -> {}",
-            head.join(" -> "),
-            tail.join(" -> ")
-        )
-    } else {
-        steps.join(" -> ")
-    };
-    writeln!(
-        out,
-        "    object {} declared dead at {} is reachable: {path}",
-        leak.id, leak.declared_dead_at
-    )
-}
-
-/// `12 (Node).slot 1`, or `? (Node)` for an object without an id.
-fn path_step(entry: &PathEntry) -> String {
-    let id = entry.id.map_or("?".to_owned(), |id| id.to_string());
-    let name = if entry.type_name.is_empty() {
-        "object"
-    } else {
-        &entry.type_name
-    };
-    match entry.slot {
-        Some(slot) => format!("{id} ({name}) [{slot}]"),
-        None => format!("{id} ({name})"),
-    }
 }

@@ -2,10 +2,11 @@
 //!
 //! A run: build the heap; optionally print every pause as V8's `--trace-gc` does; run the
 //! workload and time it; summarise the pauses the workload caused; then one more full
-//! collection (not counted in the summary) so that the live graph and its digest are taken from
+//! collection (neither counted in the summary nor printed as a pause line) so that the live graph and its digest are taken from
 //! a collected heap, which is then verified once (the heap itself verifies after every
 //! collection when configured with `VerifyHeap::AfterEachGc`).
 
+use std::cell::Cell;
 use std::io::{self, Write};
 use std::time::{Duration, Instant};
 
@@ -112,7 +113,7 @@ impl HeapVisitor for WorkloadRun {
 /// The harness's final full collection, a verification of its result unless the heap verified
 /// it already, and the live graph.
 fn collect_and_verify<C: Collector>(heap: &mut Heap<C>) -> Result<LiveGraph, VerifyError> {
-    heap.collect(CollectionKind::Full);
+    final_collection(heap);
     if heap.config().verify == VerifyHeap::OnRequest {
         heap.verify()?;
     }
@@ -128,9 +129,16 @@ pub(crate) fn print_pauses<C: Collector>(
     to_stderr: bool,
 ) {
     let pid = std::process::id();
+    // `mutator=` of a name=value line is the time since the previous pause ended (printed or
+    // not).
+    let mut previous_end = Duration::ZERO;
     heap.on_gc_event(Box::new(move |event| {
+        let previous = std::mem::replace(&mut previous_end, event.end());
+        if UNPRINTED.get() {
+            return;
+        }
         let line = match format {
-            TraceGc::NameValue => trace_gc_nvp_line(event),
+            TraceGc::NameValue => trace_gc_nvp_line(event, previous),
             _ => trace_gc_line(event, pid, heap_id),
         };
         // A listener cannot fail; a closed standard output shows up when the report is written.
@@ -139,4 +147,25 @@ pub(crate) fn print_pauses<C: Collector>(
             false => writeln!(io::stdout(), "{line}"),
         };
     }));
+}
+
+thread_local! {
+    /// Set while the harness runs its own final full collection (see [`final_collection`]).
+    static UNPRINTED: Cell<bool> = const { Cell::new(false) };
+}
+
+/// The harness's own full collection after a workload or trace, so that the live graph is taken
+/// from a collected heap. It is not the program's pause: no summary counts it, and so no pause
+/// line shows it (the summary's live line says it once). The heap and its listeners live on this
+/// thread, hence the thread-local switch; a guard turns it back off however the collection ends.
+pub(crate) fn final_collection<C: Collector>(heap: &mut Heap<C>) {
+    struct Unprinted;
+    impl Drop for Unprinted {
+        fn drop(&mut self) {
+            UNPRINTED.set(false);
+        }
+    }
+    UNPRINTED.set(true);
+    let _unprinted = Unprinted;
+    heap.collect(CollectionKind::Full);
 }

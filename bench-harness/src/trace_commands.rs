@@ -8,7 +8,6 @@ use std::rc::Rc;
 use std::time::Instant;
 
 use clap::Args;
-use clap::builder::{PossibleValue, PossibleValuesParser, TypedValueParser};
 use gc_core::{Collector, Heap, HeapConfig, VerifyHeap};
 use gclab::collectors::{self, CollectorChoice, HeapVisitor};
 
@@ -16,6 +15,7 @@ use crate::byte_size::parse_bytes;
 use crate::error::Error;
 use crate::gc_threads::GcThreadsArgs;
 use crate::generators::Generator;
+use crate::lazy_sink::LazySink;
 use crate::memory_watch::{self, MemoryWatchSummary, WatchOutput};
 use crate::replay::{self as replaying, ReplayOptions, ReplayReport};
 use crate::report::{self, ReplaySummary};
@@ -87,9 +87,9 @@ pub struct ConvertArgs {
 
 #[derive(Debug, Clone, Args)]
 pub struct GenArgs {
-    /// The generator (its parameters are listed below).
-    #[arg(value_name = "NAME", value_parser = generator_parser())]
-    pub generator: Generator,
+    /// The generator (the generators and their parameters are listed below).
+    #[arg(value_name = "NAME")]
+    pub generator: String,
     /// Where to write the trace; its name sets the format (`.gct`, `.gct.gz`, `.gctb`; `-` is
     /// text on standard output).
     #[arg(short, long, value_name = "FILE", default_value = "-")]
@@ -101,12 +101,6 @@ pub struct GenArgs {
         allow_hyphen_values = true
     )]
     pub params: Vec<String>,
-}
-
-fn generator_parser() -> impl TypedValueParser<Value = Generator> {
-    let names = Generator::ALL.map(|g| PossibleValue::new(g.name()).help(g.description()));
-    PossibleValuesParser::new(names)
-        .map(|name| Generator::from_name(&name).unwrap_or(Generator::ALL[0]))
 }
 
 /// `gclab replay`: the trace on a new heap of the chosen collector, then its summary.
@@ -287,17 +281,24 @@ pub(crate) fn create_output(path: &Path) -> Result<Box<dyn TraceSink>, Error> {
         })
 }
 
-/// `gclab gen`: the generator's trace into the output file.
+/// `gclab gen`: the generator's trace into the output file, which is created only when the
+/// generator took its parameters (a bad one writes nothing, not even the header).
 pub fn generate(mut args: GenArgs, out: &mut impl Write) -> Result<(), Error> {
     take_output_option(&mut args.params, &mut args.output);
+    let generator = Generator::from_name(&args.generator).ok_or_else(|| {
+        let names = Generator::ALL.map(Generator::name);
+        Error::UnknownGenerator {
+            name: args.generator.clone(),
+            available: names.join(", "),
+        }
+    })?;
     let output = args.output.display().to_string();
-    let mut sink = create_output(&args.output)?;
-    let generator = args.generator;
+    let mut sink = LazySink::new(args.output.clone())?;
     // The generator finishes the sink itself.
-    if let Err(source) = generator.generate(&args.params, &mut *sink) {
-        // No half-written trace is left behind (a bad parameter leaves an empty file).
-        drop(sink);
-        if args.output.as_os_str() != "-" {
+    if let Err(source) = generator.generate(&args.params, &mut sink) {
+        // No half-written trace is left behind.
+        if sink.is_created() && args.output.as_os_str() != "-" {
+            drop(sink);
             let _ = std::fs::remove_file(&args.output);
         }
         return Err(Error::Generator {

@@ -47,6 +47,20 @@ impl GcKind {
         }
     }
 
+    /// The `gc=` code of a `--trace-gc-nvp` line: V8's short code where V8 logs such a pause
+    /// (`s`; `ms` and `mc`, V8's codes for its full collection in older and current V8), initials
+    /// for the pauses V8 does not log on their own.
+    pub fn nvp_code(self) -> &'static str {
+        match self {
+            GcKind::Scavenge => "s",
+            GcKind::MarkSweep => "ms",
+            GcKind::MarkCompact => "mc",
+            GcKind::MarkingStep => "ims",
+            GcKind::MarkingFinalize => "imf",
+            GcKind::LazySweep => "ls",
+        }
+    }
+
     /// Whether the pause is a complete full collection (these drive heap growing and the
     /// mutator-utilization figures).
     pub fn is_full(self) -> bool {
@@ -85,6 +99,20 @@ pub enum GcReason {
 }
 
 impl GcReason {
+    /// A stable snake_case name, one word, for machine-read output (`--trace-gc-nvp`).
+    pub fn key(self) -> &'static str {
+        match self {
+            GcReason::AllocationLimit => "allocation_limit",
+            GcReason::AllocationFailure => "allocation_failure",
+            GcReason::ExternalMemoryPressure => "external_memory_pressure",
+            GcReason::Explicit => "explicit",
+            GcReason::AllocationPacing => "allocation_pacing",
+            GcReason::Stress => "stress",
+            GcReason::LowMemoryNotification => "low_memory_notification",
+        }
+    }
+
+    /// The reason in words, as V8's `--trace-gc` prints it.
     pub fn description(self) -> &'static str {
         match self {
             GcReason::AllocationLimit => "allocation limit reached",
@@ -150,14 +178,15 @@ pub enum GcPhase {
 }
 
 impl GcPhase {
-    /// The name `--trace-gc-nvp` output uses.
-    pub fn name(self) -> &'static str {
+    /// The key of the phase's time on a `--trace-gc-nvp` line: V8's scope name (`clear` is V8's
+    /// phase that clears dead weak references; a dotted key is a part of its prefix's phase).
+    pub fn nvp_key(self) -> &'static str {
         match self {
             GcPhase::Mark => "mark",
-            GcPhase::Weak => "weak",
+            GcPhase::Weak => "clear",
             GcPhase::Sweep => "sweep",
             GcPhase::Evacuate => "evacuate",
-            GcPhase::UpdateReferences => "update_references",
+            GcPhase::UpdateReferences => "evacuate.update_pointers",
         }
     }
 }

@@ -227,39 +227,6 @@ pub fn trace_gc_line(event: &GcEvent, pid: u32, heap_id: usize) -> String {
     )
 }
 
-/// Formats `event` as name=value pairs, in the spirit of V8's `--trace-gc-nvp`: one line per
-/// pause with its kind, reason, times in milliseconds (each phase included) and sizes in bytes.
-pub fn trace_gc_nvp_line(event: &GcEvent) -> String {
-    let ms = |d: Duration| d.as_secs_f64() * 1e3;
-    let outcome = &event.outcome;
-    let mut line = format!(
-        "gc={} kind={} reason=\"{}\" start={:.3} pause={:.3}",
-        event.sequence,
-        event.kind.trace_name(),
-        event.reason,
-        ms(event.start),
-        ms(event.duration),
-    );
-    for (phase, time) in &outcome.phases {
-        line += &format!(" {}={:.3}", phase.name(), ms(*time));
-    }
-    line += &format!(
-        " external={:.3} used_before={} used_after={} committed_before={} committed_after={} \
-         freed={} promoted={} moved={} evacuated_pages={} external_freed={}",
-        ms(outcome.external_time),
-        event.used_before,
-        event.used_after,
-        event.committed_before,
-        event.committed_after,
-        outcome.freed_bytes,
-        outcome.promoted_bytes,
-        outcome.moved_bytes,
-        outcome.evacuated_pages,
-        outcome.external_freed_bytes,
-    );
-    line
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -342,18 +309,6 @@ mod tests {
             line,
             "[7:0x1]     1225 ms: Mark-Sweep 15.0 (50.0) -> 5.5 (43.5) MB, 10.00 / 0.00 ms  \
              (average mu = 1.000, current mu = 1.000) allocation limit reached; freed 10.0 MB"
-        );
-    }
-
-    #[test]
-    fn nvp_line_names_every_figure() {
-        let line = trace_gc_nvp_line(&event(GcKind::MarkSweep, 1225, 10));
-        assert_eq!(
-            line,
-            "gc=0 kind=Mark-Sweep reason=\"allocation limit reached\" start=1225.000 pause=10.000 \
-             mark=7.500 external=0.000 used_before=15728640 used_after=5767168 \
-             committed_before=52428800 committed_after=45613056 freed=10485760 promoted=0 moved=0 \
-             evacuated_pages=0 external_freed=0"
         );
     }
 

@@ -4,6 +4,7 @@
 use std::io::{self, Write};
 
 use crate::compare::{CollectorResult, Comparison, JobResult};
+use crate::units;
 
 /// A column: its header, the figure it shows, and how the figure's median is printed.
 struct Column {
@@ -32,10 +33,6 @@ fn one(value: f64) -> String {
     format!("{value:.1}")
 }
 
-fn percent(value: f64) -> String {
-    format!("{:.1}%", value * 100.0)
-}
-
 /// The columns after the collector's name.
 const COLUMNS: &[Column] = &[
     column("pauses", "pauses", count),
@@ -48,10 +45,10 @@ const COLUMNS: &[Column] = &[
     column("mmu 1ms", "mmu_1ms", two),
     column("mmu 10ms", "mmu_10ms", two),
     column("mmu 100ms", "mmu_100ms", two),
-    column("gc", "gc_share", percent),
-    column("alloc MB/s", "allocation_mb_per_s", count),
-    column("committed MB", "peak_committed_mb", one),
-    column("rss MB", "peak_rss_mb", one),
+    column("gc", "gc_share", units::percent),
+    column("alloc MiB/s", "allocation_mb_per_s", count),
+    column("committed MiB", "peak_committed_mb", one),
+    column("rss MiB", "peak_rss_mb", one),
     column("time s", "total_s", two),
 ];
 
@@ -119,7 +116,7 @@ fn row(result: &CollectorResult, repeat: u32) -> Vec<String> {
     }
     if repeat > 1 {
         let spread = result.figure("total_s").and_then(|f| f.relative_spread());
-        row.push(spread.map_or("-".to_owned(), percent));
+        row.push(spread.map_or("-".to_owned(), units::percent));
     }
     row
 }
