@@ -41,7 +41,8 @@ const NEW_SPACE_HEAP_SHARE: usize = 8;
 /// Which survivors a scavenge promotes.
 #[derive(Copy, Clone, Debug, PartialEq, Eq)]
 enum Tenure {
-    /// Those that survived `survivals_before_promotion` scavenges.
+    /// Those that survived `survivals_before_promotion` scavenges (every one in fast promotion
+    /// mode, after a scavenge of high survival).
     ByAge,
     /// Every one (before a full collection).
     All,
@@ -188,6 +189,7 @@ impl<Old: OldGenerationCollector, R: RememberedSet> Generational<Old, R> {
         let copying = Instant::now();
         let result = outcome.timed(GcPhase::Evacuate, || {
             let survivals = match tenure {
+                Tenure::ByAge if self.sizing.fast_promotion() => 0,
                 Tenure::ByAge => self.sizing.config().survivals_before_promotion,
                 Tenure::All => 0,
             };

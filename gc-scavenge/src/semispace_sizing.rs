@@ -38,9 +38,15 @@ pub struct YoungGenerationConfig {
     /// The pause a scavenge should fit in; `None` sizes for throughput alone.
     pub pause_goal: Option<Duration>,
     /// Bytes of new space per scavenging thread: a scavenge copies on up to `HeapConfig::
-    /// gc_threads` threads, one per this many bytes in new space (a thread costs tens of
-    /// microseconds to start). 0 copies on every GC thread whatever new space holds (tests).
+    /// gc_threads` threads, one per this many bytes in new space (waking a worker and sharing
+    /// work cost more than a small scavenge saves). 0 copies on every GC thread whatever new
+    /// space holds (tests).
     pub bytes_per_scavenging_thread: usize,
+    /// A scavenge of a new space at least half full at which at least this share of the young
+    /// bytes survived makes the next one promote every survivor (V8's fast promotion mode): a
+    /// program building a large structure would otherwise copy each object twice, once within
+    /// new space and once into old space. Over 1.0 turns it off.
+    pub fast_promotion_survival_rate: f64,
 }
 
 impl Default for YoungGenerationConfig {
@@ -54,6 +60,7 @@ impl Default for YoungGenerationConfig {
             shrink_after_scavenges: 3,
             pause_goal: None,
             bytes_per_scavenging_thread: 256 * 1024,
+            fast_promotion_survival_rate: 0.9,
         }
     }
 }
@@ -79,6 +86,8 @@ pub struct SemispaceSizing {
     low_survival_streak: u32,
     /// Bytes copied per second by recent scavenges (a moving average), once one copied any.
     copy_speed: Option<f64>,
+    /// The last scavenge's survival was high: the next promotes every survivor.
+    fast_promotion: bool,
 }
 
 /// Weight of the newest scavenge in the copying speed's moving average.
@@ -90,6 +99,7 @@ impl SemispaceSizing {
             target_pages: config.initial_pages(),
             low_survival_streak: 0,
             copy_speed: None,
+            fast_promotion: false,
             config,
         }
     }
@@ -103,6 +113,12 @@ impl SemispaceSizing {
         self.target_pages
     }
 
+    /// Whether the next scavenge promotes every survivor (see
+    /// [`YoungGenerationConfig::fast_promotion_survival_rate`]).
+    pub fn fast_promotion(&self) -> bool {
+        self.fast_promotion
+    }
+
     /// Takes in a scavenge at which `survived` of `young` bytes survived (copied or promoted),
     /// copying them in `copy_time`; returns the new target size in pages.
     pub fn after_scavenge(&mut self, survived: usize, young: usize, copy_time: Duration) -> usize {
@@ -111,6 +127,8 @@ impl SemispaceSizing {
         } else {
             survived as f64 / young as f64
         };
+        let half_full = young >= self.target_pages * PAGE_SIZE / 2;
+        self.fast_promotion = half_full && rate >= self.config.fast_promotion_survival_rate;
         self.update_speed(survived, copy_time);
         self.size_for_survival(rate);
         if let Some(cap) = self.pause_goal_cap(rate) {
@@ -190,6 +208,29 @@ mod tests {
             sizing.after_scavenge(0, 100, MS);
         }
         assert_eq!(sizing.target_pages(), 4, "never under the initial size");
+    }
+
+    #[test]
+    fn high_survival_of_a_half_full_new_space_turns_on_fast_promotion_until_survival_drops() {
+        let mut sizing = SemispaceSizing::new(YoungGenerationConfig::default());
+        let half = |sizing: &SemispaceSizing| sizing.target_pages() * PAGE_SIZE / 2;
+        let young = half(&sizing) - 8;
+        sizing.after_scavenge(young, young, MS);
+        assert!(!sizing.fast_promotion(), "less than half full: no evidence");
+        let young = half(&sizing);
+        sizing.after_scavenge(young * 19 / 20, young, MS);
+        assert!(sizing.fast_promotion());
+        let young = 2 * half(&sizing);
+        sizing.after_scavenge(young / 2, young, MS);
+        assert!(!sizing.fast_promotion(), "half survived");
+        let off = YoungGenerationConfig {
+            fast_promotion_survival_rate: 1.1,
+            ..YoungGenerationConfig::default()
+        };
+        let mut sizing = SemispaceSizing::new(off);
+        let young = half(&sizing);
+        sizing.after_scavenge(young, young, MS);
+        assert!(!sizing.fast_promotion());
     }
 
     #[test]
