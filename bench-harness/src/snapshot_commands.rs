@@ -14,7 +14,7 @@ use crate::error::Error;
 use crate::replay::{StopAt, replay_until};
 use crate::trace_commands::create_output;
 use gc_heapsnapshot::SnapshotError;
-use gc_heapsnapshot::analysis::{Analysis, Inspection, inspect as inspect_snapshot};
+use gc_heapsnapshot::analysis::{Analysis, Inspection, Like, inspect as inspect_snapshot};
 use gc_heapsnapshot::diff::{HeapDiff, diff as diff_snapshots, human_size};
 use gc_heapsnapshot::import::{ImportError, Importer};
 use gc_heapsnapshot::reader::read_snapshot;
@@ -54,9 +54,30 @@ pub struct InspectArgs {
     #[arg(long)]
     pub json: bool,
     /// Prints every node as `id<TAB>self_size<TAB>retained_size`, then `# nodes=N total=BYTES`
-    /// (the format of `../shared/realheaps/retained.js`, which prints memlab's).
+    /// (memlab's sizes in that format: `scripts/memlab-retained.js` in gclab's repository).
     #[arg(long, conflicts_with = "json")]
     pub nodes: bool,
+    /// Whose numbers to show: `devtools` (Chrome DevTools' Memory panel: its class names, its
+    /// shallow sizes with backing stores in their owner's, retained sizes from the globals) or
+    /// `memlab` (memlab's: every node's own size, dominators from every root).
+    #[arg(long, value_name = "READER", value_enum, default_value_t = LikeArg::Devtools)]
+    pub like: LikeArg,
+}
+
+/// The readers `inspect --like` reproduces.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum LikeArg {
+    Devtools,
+    Memlab,
+}
+
+impl From<LikeArg> for Like {
+    fn from(like: LikeArg) -> Like {
+        match like {
+            LikeArg::Devtools => Like::DevTools,
+            LikeArg::Memlab => Like::Memlab,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Args)]
@@ -192,10 +213,10 @@ fn write_trace_snapshot<C: Collector>(
     write_heap_snapshot(heap, &|key| names.get(&key).copied(), WeakEdges::Omit, out)
 }
 
-/// `gclab inspect`: DevTools' summary of a snapshot.
+/// `gclab inspect`: the Summary of a snapshot, as DevTools or memlab shows it.
 pub fn inspect(args: &InspectArgs, out: &mut impl Write) -> Result<(), Error> {
     let snapshot = read_snapshot(&args.file)?;
-    let analysis = Analysis::of(&snapshot);
+    let analysis = Analysis::of(&snapshot, args.like.into());
     if args.nodes {
         return Ok(write_nodes(out, &snapshot, &analysis)?);
     }
@@ -217,12 +238,12 @@ fn write_nodes(
 ) -> io::Result<()> {
     let mut total = 0;
     for node in 0..snapshot.node_count() {
-        total += snapshot.self_size(node);
+        let self_size = analysis.self_sizes[node];
+        total += self_size;
         writeln!(
             out,
-            "{}\t{}\t{}",
+            "{}\t{self_size}\t{}",
             snapshot.node_id(node),
-            snapshot.self_size(node),
             analysis.retained(node)
         )?;
     }

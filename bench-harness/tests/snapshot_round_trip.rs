@@ -7,7 +7,7 @@ use bench_harness::generators::Generator;
 use bench_harness::replay::{ReplayOptions, StopAt, replay, replay_until};
 use gc_core::{Collector, Heap, HeapConfig, LiveGraph};
 use gc_heapsnapshot::HeapSnapshot;
-use gc_heapsnapshot::analysis::Analysis;
+use gc_heapsnapshot::analysis::{Analysis, Like};
 use gc_heapsnapshot::import::{Importer, reachable_objects};
 use gc_heapsnapshot::reader::read_from;
 use gc_heapsnapshot::writer::{WeakEdges, write_heap_snapshot};
@@ -94,7 +94,7 @@ fn check_snapshot(snapshot: &HeapSnapshot, live: &LiveGraph) {
         .map(|n| snapshot.self_size(n))
         .sum();
     assert_eq!(total, live.object_bytes);
-    let analysis = Analysis::of(snapshot);
+    let analysis = Analysis::of(snapshot, Like::Memlab);
     // Everything is reachable, and the root retains it all.
     assert!(analysis.distance.iter().all(Option::is_some));
     assert_eq!(analysis.retained(0), total);
