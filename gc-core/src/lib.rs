@@ -132,6 +132,6 @@ pub use page_source::PageSourceKind;
 pub use persistent_handles::Persistent;
 pub use retaining_path::{ObjectKey, PathStep};
 pub use tagged::Smi;
-pub use type_table::TypeId;
+pub use type_table::{NodeType, TypeId};
 pub use value::{SlotContent, StoreValue, Value};
 pub use verifier::{VerifyError, VerifySummary};
