@@ -316,9 +316,10 @@ impl HeapSnapshot {
         }
     }
 
-    /// The class DevTools' summary groups a node under: its name for objects, native objects and
-    /// synthetic nodes (`(GC roots)`), `(TYPE)` for everything else (`(string)`, `(closure)`,
-    /// `(code)` ...).
+    /// The class memlab-style summaries, diffs and imports group a node under: its name for
+    /// objects, native objects and synthetic nodes (`(GC roots)`), `(TYPE)` for everything else
+    /// (`(string)`, `(closure)`, `(code)` ...). DevTools names classes its own way
+    /// ([`crate::devtools_classes`]).
     pub fn class_name(&self, node: usize) -> String {
         match self.node_type(node) {
             "object" | "native" | "synthetic" => self.node_name(node).to_owned(),
