@@ -25,7 +25,7 @@ fi
 export NODE_PATH="$memlab/node_modules"
 
 cargo build --release --quiet -p bench-harness
-gclab="$here/target/release/gclab"
+gclab="${CARGO_TARGET_DIR:-$here/target}/release/gclab"
 
 # Snapshots gclab writes: the leak in the middle and at the end, a server's heap, a random graph.
 "$gclab" gen leaky --ticks 30 --bytes 4096 -o "$work/leaky.gct" >/dev/null
@@ -45,7 +45,7 @@ status=0
 for snapshot in "$work"/*.heapsnapshot; do
     name=$(basename "$snapshot")
     node scripts/memlab-retained.js "$snapshot" 2>/dev/null > "$work/memlab.tsv"
-    "$gclab" inspect --nodes "$snapshot" > "$work/gclab.tsv"
+    "$gclab" inspect --like memlab --nodes "$snapshot" > "$work/gclab.tsv"
     if cmp -s "$work/memlab.tsv" "$work/gclab.tsv"; then
         echo "memlab check: $name: $(tail -n 1 "$work/gclab.tsv" | tr -d '#') - every retained size equal"
     else

@@ -2,7 +2,7 @@
 //! arguments.
 
 use std::fs::File;
-use std::io::{self, BufWriter, Write};
+use std::io::{self, BufWriter, Read, Write};
 use std::path::{Path, PathBuf};
 
 use clap::Args;
@@ -13,12 +13,12 @@ use hashbrown::HashMap;
 use crate::error::Error;
 use crate::replay::{StopAt, replay_until};
 use crate::trace_commands::create_output;
-use gc_heapsnapshot::SnapshotError;
-use gc_heapsnapshot::analysis::{Analysis, Inspection, inspect as inspect_snapshot};
-use gc_heapsnapshot::diff::{HeapDiff, diff as diff_snapshots, human_size};
+use gc_heapsnapshot::analysis::{Analysis, Inspection, Like, inspect as inspect_snapshot};
+use gc_heapsnapshot::diff::{HeapDiff, Overlap, diff as diff_snapshots, human_size};
 use gc_heapsnapshot::import::{ImportError, Importer};
 use gc_heapsnapshot::reader::read_snapshot;
 use gc_heapsnapshot::writer::{SnapshotCounts, WeakEdges, WriteError, write_heap_snapshot};
+use gc_heapsnapshot::{HeapSnapshot, SnapshotError};
 use gc_trace::open::{self, SourceVisitor};
 use gc_trace::{TraceError, TraceSource};
 
@@ -53,16 +53,40 @@ pub struct InspectArgs {
     /// Prints one JSON object (every class) instead of text.
     #[arg(long)]
     pub json: bool,
-    /// Prints every node as `id<TAB>self_size<TAB>retained_size`, then `# nodes=N total=BYTES`
-    /// (the format of `../shared/realheaps/retained.js`, which prints memlab's).
+    /// Prints every node as `id<TAB>self_size<TAB>retained_size`, then `# nodes=N total=BYTES`,
+    /// to compare node by node with another tool.
     #[arg(long, conflicts_with = "json")]
     pub nodes: bool,
+    /// Whose numbers to show: `devtools` (Chrome DevTools' Memory panel: its class names, its
+    /// shallow sizes with backing stores in their owner's, retained sizes from the globals) or
+    /// `memlab` (memlab's: every node's own size, dominators from every root).
+    #[arg(long, value_name = "READER", value_enum, default_value_t = LikeArg::Devtools)]
+    pub like: LikeArg,
+}
+
+/// The readers `inspect --like` reproduces.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum LikeArg {
+    Devtools,
+    Memlab,
+}
+
+impl From<LikeArg> for Like {
+    fn from(like: LikeArg) -> Like {
+        match like {
+            LikeArg::Devtools => Like::DevTools,
+            LikeArg::Memlab => Like::Memlab,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Args)]
 pub struct DiffArgs {
+    /// The snapshot taken first: nodes only in it were freed (`-`).
     #[arg(value_name = "BEFORE")]
     pub before: PathBuf,
+    /// The snapshot taken later: nodes only in it were allocated (`+`); the change is AFTER
+    /// minus BEFORE.
     #[arg(value_name = "AFTER")]
     pub after: PathBuf,
     /// Prints memwatch's `HeapDiff` object as JSON.
@@ -192,10 +216,10 @@ fn write_trace_snapshot<C: Collector>(
     write_heap_snapshot(heap, &|key| names.get(&key).copied(), WeakEdges::Omit, out)
 }
 
-/// `gclab inspect`: DevTools' summary of a snapshot.
+/// `gclab inspect`: the Summary of a snapshot, as DevTools or memlab shows it.
 pub fn inspect(args: &InspectArgs, out: &mut impl Write) -> Result<(), Error> {
-    let snapshot = read_snapshot(&args.file)?;
-    let analysis = Analysis::of(&snapshot);
+    let snapshot = open_snapshot(&args.file)?;
+    let analysis = Analysis::of(&snapshot, args.like.into());
     if args.nodes {
         return Ok(write_nodes(out, &snapshot, &analysis)?);
     }
@@ -212,17 +236,17 @@ pub fn inspect(args: &InspectArgs, out: &mut impl Write) -> Result<(), Error> {
 
 fn write_nodes(
     out: &mut impl Write,
-    snapshot: &gc_heapsnapshot::HeapSnapshot,
+    snapshot: &HeapSnapshot,
     analysis: &Analysis,
 ) -> io::Result<()> {
     let mut total = 0;
     for node in 0..snapshot.node_count() {
-        total += snapshot.self_size(node);
+        let self_size = analysis.self_sizes[node];
+        total += self_size;
         writeln!(
             out,
-            "{}\t{}\t{}",
+            "{}\t{self_size}\t{}",
             snapshot.node_id(node),
-            snapshot.self_size(node),
             analysis.retained(node)
         )?;
     }
@@ -285,8 +309,9 @@ fn write_inspection(out: &mut impl Write, inspection: &Inspection, top: usize) -
 
 /// `gclab diff`: memwatch's `HeapDiff` of two snapshots.
 pub fn diff(args: &DiffArgs, out: &mut impl Write) -> Result<(), Error> {
-    let before = read_snapshot(&args.before)?;
-    let after = read_snapshot(&args.after)?;
+    let before = open_snapshot(&args.before)?;
+    let after = open_snapshot(&args.after)?;
+    warn_if_unrelated(args, Overlap::of(&before, &after));
     let heap_diff = diff_snapshots(&before, &after);
     if args.json {
         serde_json::to_writer_pretty(&mut *out, &heap_diff).map_err(io::Error::from)?;
@@ -295,6 +320,72 @@ pub fn diff(args: &DiffArgs, out: &mut impl Write) -> Result<(), Error> {
         write_diff(out, &heap_diff)?;
     }
     Ok(())
+}
+
+/// A diff matches nodes by id: snapshots of different programs share ids by chance only, and
+/// their diff would show nothing real. Warned on standard error; the diff is still printed.
+fn warn_if_unrelated(args: &DiffArgs, overlap: Overlap) {
+    if overlap.looks_unrelated() {
+        eprintln!(
+            "gclab: warning: {} and {} look like snapshots of different programs: only {} of \
+             the smaller one's {} nodes are in both (same id and class); a diff matches nodes \
+             by id, so it means something only between snapshots of one process",
+            args.before.display(),
+            args.after.display(),
+            overlap.kept,
+            overlap.smaller
+        );
+    }
+}
+
+/// Reads a snapshot; a gclab trace given instead is named as one, with the commands that take it.
+fn open_snapshot(path: &Path) -> Result<HeapSnapshot, Error> {
+    read_snapshot(path).map_err(|error| match TraceKind::sniff(path) {
+        Some(kind) => SnapshotError::new(&path.display().to_string(), kind.explain(path)).into(),
+        None => error.into(),
+    })
+}
+
+/// What a file that is not a snapshot starts like.
+enum TraceKind {
+    Text,
+    Binary,
+    Gzip,
+}
+
+impl TraceKind {
+    fn sniff(path: &Path) -> Option<TraceKind> {
+        let mut start = [0u8; 64];
+        let read = File::open(path).and_then(|mut f| f.read(&mut start)).ok()?;
+        let start = &start[..read];
+        if gc_trace::binary_reader::is_binary(start) {
+            Some(TraceKind::Binary)
+        } else if start.starts_with(&[0x1f, 0x8b]) {
+            Some(TraceKind::Gzip)
+        } else if start.trim_ascii_start().starts_with(b"gctrace") {
+            Some(TraceKind::Text)
+        } else {
+            None
+        }
+    }
+
+    fn explain(&self, path: &Path) -> String {
+        let path = path.display();
+        let runs = format!(
+            "`gclab replay {path}` runs it, `gclab snapshot {path} --end -o FILE.heapsnapshot` \
+             writes its heap as a snapshot"
+        );
+        match self {
+            TraceKind::Text => format!("this is a gclab trace, not a heap snapshot: {runs}"),
+            TraceKind::Binary => {
+                format!("this is a binary gclab trace, not a heap snapshot: {runs}")
+            }
+            TraceKind::Gzip => format!(
+                "this is gzip-compressed, not a heap snapshot: if it is a trace (`.gct.gz`), \
+                 {runs}; a compressed snapshot must be unzipped first"
+            ),
+        }
+    }
 }
 
 fn write_diff(out: &mut impl Write, diff: &HeapDiff) -> io::Result<()> {
@@ -370,7 +461,7 @@ fn import_into(
         Importer::new(sink, &format!("import {}", names.join(" "))).map_err(write_error)?;
     for path in snapshots {
         // One snapshot in memory at a time.
-        let snapshot = read_snapshot(path)?;
+        let snapshot = open_snapshot(path)?;
         importer.add(&snapshot).map_err(|error| match error {
             ImportError::Io(source) => write_error(source),
             other => SnapshotError::new(&path.display().to_string(), other.to_string()).into(),

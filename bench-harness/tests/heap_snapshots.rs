@@ -12,7 +12,7 @@ use flate2::read::GzDecoder;
 use gc_core::testkit::NoGc;
 use gc_core::{Collector, Heap, HeapConfig};
 use gc_heapsnapshot::HeapSnapshot;
-use gc_heapsnapshot::analysis::Analysis;
+use gc_heapsnapshot::analysis::{Analysis, Like};
 use gc_heapsnapshot::diff::diff;
 use gc_heapsnapshot::import::{Importer, reachable_objects};
 use gc_heapsnapshot::reader::{read_from, read_snapshot};
@@ -48,7 +48,7 @@ fn memlab_sizes() -> Vec<(u32, u64, u64)> {
 #[test]
 fn retained_sizes_equal_memlabs_for_every_node_of_a_node_js_snapshot() {
     let snapshot = node_snapshot();
-    let analysis = Analysis::of(&snapshot);
+    let analysis = Analysis::of(&snapshot, Like::Memlab);
     let memlab = memlab_sizes();
     assert_eq!(memlab.len(), snapshot.node_count());
     for (node, &(id, self_size, retained)) in memlab.iter().enumerate() {
@@ -143,11 +143,24 @@ fn snapshots_of_a_trace_keep_ids_and_diff_by_them() {
     let trace = leaky_trace(&dir);
     let early = trace_snapshot(&dir, &trace, &["--at", "40"], "early.heapsnapshot");
     let late = trace_snapshot(&dir, &trace, &["--end"], "late.heapsnapshot");
-    // The root is node 0, a synthetic node with V8's root id; objects are named by type label.
+    // The root is node 0, a synthetic node with V8's root id; objects are named by type label
+    // and typed by it (`String` and `Closure` have V8 node types of their own).
     for snapshot in [&early, &late] {
         assert_eq!(snapshot.node_type(0), "synthetic");
         assert_eq!(snapshot.node_id(0), 1);
-        assert!((1..snapshot.node_count()).all(|n| snapshot.node_type(n) == "object"));
+        for node in 1..snapshot.node_count() {
+            let expected = match snapshot.node_name(node) {
+                "String" => "string",
+                "Closure" => "closure",
+                _ => "object",
+            };
+            assert_eq!(
+                snapshot.node_type(node),
+                expected,
+                "{}",
+                snapshot.node_name(node)
+            );
+        }
     }
     // An object in both snapshots has the same id and class in each (ids come from the trace).
     let late_classes: std::collections::HashMap<u32, String> = (1..late.node_count())
@@ -222,7 +235,7 @@ fn weak_handles_are_weak_edges_and_retain_nothing() {
     assert_eq!(root_edges, vec!["element", "weak"]);
     // to_node is a node index times the node field count: the reader checked it.
     assert_eq!(snapshot.layout.node_fields, 7);
-    let analysis = Analysis::of(&snapshot);
+    let analysis = Analysis::of(&snapshot, Like::Memlab);
     let child_node = snapshot.edge_target(snapshot.edges_of(0).nth(1).unwrap());
     assert_eq!(snapshot.node_name(child_node), "Node");
     // The child lives through its parent, which retains it; the weak edge changes nothing.

@@ -1,13 +1,14 @@
 //! Snapshots of random traces, property-tested: at any line of a random trace, on every
 //! collector, the snapshot holds exactly the live graph (one node per object the roots reach,
-//! one `element` edge per reference slot and per root), reads back, and, imported as a trace,
-//! rebuilds a graph of the same shape on every collector.
+//! one `element` edge per reference slot and per root, one native node per object owning
+//! external memory, of its bytes), reads back, and, imported as a trace, rebuilds a graph of the
+//! same shape on every collector.
 
 use bench_harness::generators::Generator;
 use bench_harness::replay::{ReplayOptions, StopAt, replay, replay_until};
 use gc_core::{Collector, Heap, HeapConfig, LiveGraph};
 use gc_heapsnapshot::HeapSnapshot;
-use gc_heapsnapshot::analysis::Analysis;
+use gc_heapsnapshot::analysis::{Analysis, Like};
 use gc_heapsnapshot::import::{Importer, reachable_objects};
 use gc_heapsnapshot::reader::read_from;
 use gc_heapsnapshot::writer::{WeakEdges, write_heap_snapshot};
@@ -82,19 +83,31 @@ impl HeapVisitor for ReplayAll<'_> {
 }
 
 fn check_snapshot(snapshot: &HeapSnapshot, live: &LiveGraph) {
-    assert_eq!(snapshot.node_count() as u64, live.objects + 1);
+    let natives: Vec<usize> = (1..snapshot.node_count())
+        .filter(|&n| snapshot.node_type(n) == "native")
+        .collect();
+    assert_eq!(
+        snapshot.node_count() as u64,
+        live.objects + 1 + natives.len() as u64
+    );
+    let native_bytes: u64 = natives.iter().map(|&n| snapshot.self_size(n)).sum();
+    assert_eq!(native_bytes, live.external_bytes);
     let element_edges = (0..snapshot.edge_count())
         .filter(|&e| snapshot.edge_type(e) == "element")
         .count();
-    assert_eq!(element_edges, snapshot.edge_count());
+    let backing_stores = (0..snapshot.edge_count())
+        .filter(|&e| snapshot.edge_type(e) == "internal")
+        .count();
+    assert_eq!(backing_stores, natives.len());
+    assert_eq!(element_edges + backing_stores, snapshot.edge_count());
     let roots = snapshot.edges_of(0).len();
-    let slot_edges = (snapshot.edge_count() - roots) as u64;
+    let slot_edges = (element_edges - roots) as u64;
     assert!(slot_edges <= live.slots);
     let total: u64 = (1..snapshot.node_count())
         .map(|n| snapshot.self_size(n))
         .sum();
-    assert_eq!(total, live.object_bytes);
-    let analysis = Analysis::of(snapshot);
+    assert_eq!(total, live.object_bytes + native_bytes);
+    let analysis = Analysis::of(snapshot, Like::Memlab);
     // Everything is reachable, and the root retains it all.
     assert!(analysis.distance.iter().all(Option::is_some));
     assert_eq!(analysis.retained(0), total);

@@ -29,7 +29,7 @@ use crate::retaining_path::{ObjectKey, PathStep, retaining_paths};
 use crate::slot::Slot;
 use crate::stress::{self, StressAction};
 use crate::tagged::{Decoded, TaggedWord};
-use crate::type_table::{MAX_TYPES, TypeId};
+use crate::type_table::{MAX_TYPES, NodeType, TypeId};
 use crate::verifier::{VerifyError, VerifySummary, verify_heap};
 use crate::write_barrier;
 
@@ -98,6 +98,18 @@ impl<C: Collector> Heap<C> {
 
     pub fn type_name(&self, id: TypeId) -> &str {
         self.core.types.name(id)
+    }
+
+    /// Gives objects of type `id` the node type `node_type` in heap snapshots (a string type
+    /// as `string`, a function type as `closure` ...), instead of the default for the label
+    /// ([`NodeType::of_label`]).
+    pub fn set_node_type(&mut self, id: TypeId, node_type: NodeType) {
+        self.core.types.set_node_type(id, node_type);
+    }
+
+    /// The node type heap snapshots give objects of type `id`.
+    pub fn node_type(&self, id: TypeId) -> NodeType {
+        self.core.types.node_type(id)
     }
 
     /// Allocates an object with `slots` null reference slots and `bytes` zeroed payload bytes,

@@ -136,6 +136,6 @@ pub use persistent_handles::Persistent;
 pub use retaining_path::{ObjectKey, PathStep};
 pub use tagged::Smi;
 pub use trace_gc_nvp::trace_gc_nvp_line;
-pub use type_table::TypeId;
+pub use type_table::{NodeType, TypeId};
 pub use value::{SlotContent, StoreValue, Value};
 pub use verifier::{VerifyError, VerifySummary};

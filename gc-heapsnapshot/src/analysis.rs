@@ -1,24 +1,45 @@
-//! What `gclab inspect` shows of a snapshot: per class the count, shallow size and retained size
-//! (DevTools' summary), each node's distance from the root, and the largest objects by retained
-//! size with one shortest retaining path each.
+//! What `gclab inspect` shows of a snapshot, as one reader computes it ([`Like`]): per class the
+//! count, shallow size and retained size (the Summary), each node's distance from the root, and
+//! the largest objects by retained size with one shortest retaining path each.
 //!
-//! Distances are breadth-first over the edges the dominator tree counts as retaining (memlab's
-//! essential edges, see [`super::dominators`]); a node they do not reach has no distance. A
-//! class's retained size counts each of its objects that no other object of the class dominates
-//! (so nested objects of one class are not counted twice), as DevTools does.
+//! Distances are breadth-first over the edges but weak ones and shortcuts from other nodes than
+//! the root; a node they do not reach has no distance. With memlab's rules a class is the
+//! node's name or `(TYPE)`, and its retained size counts each of its objects that no other
+//! object of the class dominates (so nested objects of one class are not counted twice);
+//! DevTools' classes and sizes are [`super::devtools_summary`]'s.
 
 use std::collections::VecDeque;
 
 use hashbrown::HashMap;
 use serde::Serialize;
 
-use super::dominators::{Dominators, EdgeKind, Graph, dominators};
+use super::devtools_classes::{ClassKey, devtools_classes};
+use super::devtools_edges::devtools_edge_rules;
+use super::devtools_summary::devtools_summary;
+use super::dominators::{Dominators, EdgeKind, EdgeRules, Graph, dominators_by};
 use super::model::{EdgeName, HeapSnapshot};
+use super::owned_sizes::owned_sizes;
+
+/// Whose numbers an analysis reproduces.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub enum Like {
+    /// Chrome DevTools' Memory panel (`HeapSnapshot.ts`): its classes, shallow sizes (backing
+    /// stores folded into their owner) and dominators (from the user globals).
+    DevTools,
+    /// memlab (`@memlab/heap-analysis` 2.0.5): the snapshot's own sizes and memlab's
+    /// dominators, for every node.
+    Memlab,
+}
 
 /// The analysis of one snapshot.
 #[derive(Clone, Debug)]
 pub struct Analysis {
+    pub like: Like,
     pub dominators: Dominators,
+    /// Per node, its shallow size as the reader counts it.
+    pub self_sizes: Vec<u64>,
+    /// Per node, DevTools' class (empty with memlab's rules, which use the snapshot's names).
+    devtools_classes: Vec<ClassKey>,
     /// Per node, its distance from the root in edges; `None` where no retaining edge leads.
     pub distance: Vec<Option<u32>>,
     /// Per node, the edge that first reached it in the breadth-first search.
@@ -28,15 +49,39 @@ pub struct Analysis {
 const ROOT: usize = 0;
 
 impl Analysis {
-    pub fn of(snapshot: &HeapSnapshot) -> Analysis {
-        let graph = Graph::of_snapshot(snapshot);
-        let dominators = dominators(&graph);
+    pub fn of(snapshot: &HeapSnapshot, like: Like) -> Analysis {
+        let mut graph = Graph::of_snapshot(snapshot);
+        let (rules, devtools_classes) = match like {
+            Like::DevTools => {
+                graph.self_sizes = owned_sizes(snapshot);
+                let rules = devtools_edge_rules(snapshot, &graph);
+                (rules, devtools_classes(snapshot))
+            }
+            Like::Memlab => (EdgeRules::memlab(&graph), Vec::new()),
+        };
+        let dominators = dominators_by(&graph, &rules);
         let (distance, reached_by) = distances(&graph);
         Analysis {
+            like,
             dominators,
+            self_sizes: graph.self_sizes,
+            devtools_classes,
             distance,
             reached_by,
         }
+    }
+
+    /// The class `node` is counted under.
+    pub fn class_name(&self, snapshot: &HeapSnapshot, node: usize) -> String {
+        match self.like {
+            Like::DevTools => self.devtools_classes[node].name.clone(),
+            Like::Memlab => snapshot.class_name(node),
+        }
+    }
+
+    /// Per node, DevTools' class (only with [`Like::DevTools`]).
+    pub fn devtools_classes(&self) -> &[ClassKey] {
+        &self.devtools_classes
     }
 
     pub fn retained(&self, node: usize) -> u64 {
@@ -54,7 +99,7 @@ impl Analysis {
             steps.push(SnapshotPathStep {
                 edge: edge_label(snapshot, edge),
                 id: snapshot.node_id(current),
-                name: snapshot.class_name(current),
+                name: self.class_name(snapshot, current),
             });
             current = source_of(snapshot, edge);
         }
@@ -162,7 +207,11 @@ pub struct Inspection {
 
 /// The summary of `snapshot`: classes by retained size, then the `top` largest objects.
 pub fn inspect(file: &str, snapshot: &HeapSnapshot, analysis: &Analysis, top: usize) -> Inspection {
-    let classes = class_summary(snapshot, analysis);
+    let mut classes = match analysis.like {
+        Like::DevTools => devtools_summary(snapshot, analysis),
+        Like::Memlab => class_summary(snapshot, analysis),
+    };
+    sort_classes(&mut classes);
     let mut nodes: Vec<usize> = (1..snapshot.node_count()).collect();
     nodes.sort_by_key(|&n| (std::cmp::Reverse(analysis.retained(n)), n));
     let largest = nodes
@@ -170,8 +219,8 @@ pub fn inspect(file: &str, snapshot: &HeapSnapshot, analysis: &Analysis, top: us
         .take(top)
         .map(|n| LargeObject {
             id: snapshot.node_id(n),
-            name: snapshot.class_name(n),
-            self_size: snapshot.self_size(n),
+            name: analysis.class_name(snapshot, n),
+            self_size: analysis.self_sizes[n],
             retained_size: analysis.retained(n),
             distance: analysis.distance[n],
             path: analysis.path_to(snapshot, n),
@@ -181,17 +230,37 @@ pub fn inspect(file: &str, snapshot: &HeapSnapshot, analysis: &Analysis, top: us
         file: file.to_owned(),
         nodes: snapshot.node_count() as u64,
         edges: snapshot.edge_count() as u64,
-        total_size: (0..snapshot.node_count())
-            .map(|n| snapshot.self_size(n))
-            .sum(),
+        total_size: total_size(snapshot, analysis),
         unreachable_nodes: analysis.distance.iter().filter(|d| d.is_none()).count() as u64,
         classes,
         largest,
     }
 }
 
-/// Per class: count, shallow size, and the retained size of its objects that no other object
-/// of the class dominates (a walk of the dominator tree with a count of open objects per class).
+/// Every node's shallow size, and with DevTools' rules the native bytes V8 gave no node.
+fn total_size(snapshot: &HeapSnapshot, analysis: &Analysis) -> u64 {
+    let nodes: u64 = analysis.self_sizes.iter().sum();
+    match analysis.like {
+        Like::DevTools => nodes + snapshot.extra_native_bytes,
+        Like::Memlab => nodes,
+    }
+}
+
+/// Largest retained size first, then shallow size, then by name.
+fn sort_classes(classes: &mut [ClassSummary]) {
+    classes.sort_by(|a, b| {
+        (b.retained_size, b.shallow_size, &a.name, b.count).cmp(&(
+            a.retained_size,
+            a.shallow_size,
+            &b.name,
+            a.count,
+        ))
+    });
+}
+
+/// memlab's rules: per class (the snapshot's name or `(TYPE)`), count, shallow size, and the
+/// retained size of its objects that no other object of the class dominates (a walk of the
+/// dominator tree with a count of open objects per class).
 pub fn class_summary(snapshot: &HeapSnapshot, analysis: &Analysis) -> Vec<ClassSummary> {
     let n = snapshot.node_count();
     let mut class_index: HashMap<String, usize> = HashMap::new();
@@ -213,30 +282,12 @@ pub fn class_summary(snapshot: &HeapSnapshot, analysis: &Analysis) -> Vec<ClassS
         classes[index].shallow_size += snapshot.self_size(node);
     }
     add_outermost_retained(analysis, &class_of, &mut classes);
-    classes.sort_by(|a, b| {
-        (b.retained_size, b.shallow_size, &a.name).cmp(&(a.retained_size, a.shallow_size, &b.name))
-    });
+    sort_classes(&mut classes);
     classes
 }
 
 fn add_outermost_retained(analysis: &Analysis, class_of: &[usize], classes: &mut [ClassSummary]) {
-    let idom = &analysis.dominators.idom;
-    let n = idom.len();
-    // Children lists of the dominator tree, compressed.
-    let mut first = vec![0u32; n + 1];
-    for &parent in idom.iter().skip(1) {
-        first[parent as usize + 1] += 1;
-    }
-    for i in 0..n {
-        first[i + 1] += first[i];
-    }
-    let mut cursor = first.clone();
-    let mut children = vec![0u32; n.saturating_sub(1)];
-    for (node, &parent) in idom.iter().enumerate().skip(1) {
-        let parent = parent as usize;
-        children[cursor[parent] as usize] = node as u32;
-        cursor[parent] += 1;
-    }
+    let tree = analysis.dominators.tree();
     let mut open = vec![0u32; classes.len()];
     // (node, entered): the second visit closes the node's class.
     let mut stack = vec![(0usize, false)];
@@ -255,7 +306,7 @@ fn add_outermost_retained(analysis: &Analysis, class_of: &[usize], classes: &mut
             open[class] += 1;
         }
         stack.push((node, true));
-        for &child in &children[first[node] as usize..first[node + 1] as usize] {
+        for &child in tree.children(node) {
             stack.push((child as usize, false));
         }
     }

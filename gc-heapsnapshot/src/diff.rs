@@ -3,7 +3,9 @@
 //! and, per class, how many nodes came (`+`) and went (`-`) and the bytes that changed.
 //!
 //! A node whose id is in both snapshots is the same object (V8 and gclab keep ids stable within
-//! one program), so it counts as neither freed nor allocated.
+//! one program), so it counts as neither freed nor allocated. Snapshots of different programs
+//! (or processes) share ids by chance only: [`Overlap`] measures how many nodes keep their id and
+//! class, so a caller can warn that such a diff means nothing.
 
 use hashbrown::{HashMap, HashSet};
 use serde::Serialize;
@@ -103,6 +105,37 @@ pub fn diff(before: &HeapSnapshot, after: &HeapSnapshot) -> HeapDiff {
             allocated_nodes,
             details,
         },
+    }
+}
+
+/// How much of two snapshots is the same objects: nodes (the root left out) whose id is in both
+/// with the same class, against the smaller snapshot's nodes.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub struct Overlap {
+    pub kept: u64,
+    pub smaller: u64,
+}
+
+impl Overlap {
+    pub fn of(before: &HeapSnapshot, after: &HeapSnapshot) -> Overlap {
+        let classes: HashMap<u32, String> = (1..before.node_count())
+            .map(|n| (before.node_id(n), before.class_name(n)))
+            .collect();
+        let kept = (1..after.node_count())
+            .filter(|&n| {
+                classes
+                    .get(&after.node_id(n))
+                    .is_some_and(|class| *class == after.class_name(n))
+            })
+            .count() as u64;
+        let smaller = before.node_count().min(after.node_count()) as u64 - 1;
+        Overlap { kept, smaller }
+    }
+
+    /// Whether fewer than half the smaller snapshot's nodes are in the other: snapshots of one
+    /// program keep most of what the earlier held, or most of what the later holds.
+    pub fn looks_unrelated(self) -> bool {
+        self.kept * 2 < self.smaller
     }
 }
 

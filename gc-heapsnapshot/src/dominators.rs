@@ -1,27 +1,34 @@
-//! The dominator tree and retained sizes of a snapshot, by the rules memlab
-//! (`@memlab/core` 2.0.5, `TraceFinder.computeDominatorsAndRetainedSizes`) uses, so that the
-//! retained size of every node, the unreachable ones included, equals memlab's.
+//! The dominator tree and retained sizes of a snapshot, by either reader's rules: memlab's
+//! (`@memlab/core` 2.0.5, `TraceFinder.computeDominatorsAndRetainedSizes`), here, or Chrome
+//! DevTools' (`HeapSnapshot.ts`), whose edge rules [`super::devtools_edges`] builds. Both are
+//! Lengauer-Tarjan over the edges the rules call *essential* (those that retain); the invariant
+//! is that every node gets a dominator, the unreachable ones included, so the retained size of
+//! every node equals the reader's.
 //!
-//! The algorithm is Lengauer-Tarjan with path compression, iterative throughout (the depth-first
-//! search keeps a resumable edge cursor per node; compression uses an explicit stack), so a deep
-//! heap cannot overflow the stack. memlab's rules:
+//! The algorithm is iterative throughout (the depth-first search keeps a resumable edge cursor
+//! per node; compression uses an explicit stack), so a deep heap cannot overflow the stack.
+//! Nodes the search from the root does not reach are still given dominators: first those with
+//! no retaining referrer start their own searches, as children of the root; then the rest
+//! (cycles retained only by one another) are attached under the root as they come, without a
+//! search. A node with no essential referrer at all is dominated by the root. The retained size
+//! of a node is its self size plus the retained sizes of the nodes it immediately dominates.
 //!
-//! - An edge is *essential* (it retains) unless it is `weak`, a `shortcut` from any node but the
-//!   root, a self edge, or goes from a node outside the page into a page-owned node. Page-owned
-//!   nodes are those reached from the root's edges (but its `shortcut` edges and `element` edges
-//!   to `(Document DOM trees)`) over non-weak edges: this keeps edges the debugger adds into the
-//!   program's objects from perturbing their dominators.
-//! - Nodes the search from the root does not reach are still given dominators: first those whose
-//!   every referrer edge is `weak` or `shortcut` start their own searches, as children of the
-//!   root; then the rest (cycles retained only by one another) are attached under the root as
-//!   they come, without a search. A node with no essential referrer at all is dominated by the
-//!   root.
-//! - The retained size of a node is its self size plus the retained sizes of the nodes it
-//!   immediately dominates.
+//! memlab's rules ([`EdgeRules::memlab`]):
 //!
-//! Chrome DevTools differs: it computes retained sizes only for nodes reachable from the root
-//! (others get their self size) and, for the objects of a `(Document DOM trees)` root, treats
-//! detached DOM differently. Snapshots of Node.js programs and of gclab have neither.
+//! - An edge is essential unless it is `weak`, a `shortcut` from any node but the root, a self
+//!   edge, or goes from a node outside the page into a page-owned node. Page-owned nodes are
+//!   those reached from the root's edges *but* its `shortcut` edges (and its `element` edges to
+//!   `(Document DOM trees)`) over non-weak edges.
+//! - A node the root does not reach starts its own search when its every referrer edge is
+//!   `weak` or `shortcut`.
+//!
+//! DevTools' rules differ in what is page-owned: the nodes reached from the root's `shortcut`
+//! edges (the user globals: Node.js snapshots have `[shortcut] -> global`, browsers one per
+//! window) and from `(Document DOM trees)`. So on a Node.js snapshot `global` dominates what it
+//! reaches, and its retained size is megabytes where memlab's is kilobytes. DevTools also skips
+//! a WeakMap's own edge to a value (the key's edge retains it) and starts a search from a node
+//! whose referrer edges are all non-essential, and it computes sizes from its own shallow sizes
+//! ([`super::owned_sizes`]).
 
 use super::model::HeapSnapshot;
 
@@ -166,10 +173,45 @@ pub struct Dominators {
     pub order: Vec<u32>,
 }
 
+/// The dominator tree downwards: each node's immediately dominated nodes.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DominatorTree {
+    first: Vec<u32>,
+    children: Vec<u32>,
+}
+
+impl DominatorTree {
+    pub fn children(&self, node: usize) -> &[u32] {
+        &self.children[self.first[node] as usize..self.first[node + 1] as usize]
+    }
+}
+
+impl Dominators {
+    /// The children lists of the tree, compressed.
+    pub fn tree(&self) -> DominatorTree {
+        let n = self.idom.len();
+        let mut first = vec![0u32; n + 1];
+        for &parent in self.idom.iter().skip(1) {
+            first[parent as usize + 1] += 1;
+        }
+        for i in 0..n {
+            first[i + 1] += first[i];
+        }
+        let mut cursor = first.clone();
+        let mut children = vec![0u32; n.saturating_sub(1)];
+        for (node, &parent) in self.idom.iter().enumerate().skip(1) {
+            let parent = parent as usize;
+            children[cursor[parent] as usize] = node as u32;
+            cursor[parent] += 1;
+        }
+        DominatorTree { first, children }
+    }
+}
+
 /// Lengauer-Tarjan's state, 1-based (vertex `v` is node `v - 1`; 0 means none).
 struct Tarjan<'g> {
     graph: &'g Graph,
-    owned: Vec<bool>,
+    rules: &'g EdgeRules,
     parent: Vec<u32>,
     ancestor: Vec<u32>,
     vertex: Vec<u32>,
@@ -181,11 +223,8 @@ struct Tarjan<'g> {
 }
 
 impl Tarjan<'_> {
-    fn essential(&self, from: usize, kind: EdgeKind, to: usize) -> bool {
-        if from == to || kind == EdgeKind::Weak || (kind == EdgeKind::Shortcut && from != ROOT) {
-            return false;
-        }
-        from == ROOT || !self.owned[to] || self.owned[from]
+    fn essential(&self, edge: usize) -> bool {
+        self.rules.essential[edge]
     }
 
     /// Iterative depth-first search from vertex `root`, numbering what it reaches.
@@ -206,7 +245,7 @@ impl Tarjan<'_> {
             while self.next_edge[from] < end {
                 let edge = self.next_edge[from] as usize;
                 let to = self.graph.targets[edge] as usize;
-                if self.essential(from, self.graph.kinds[edge], to) && self.semi[to + 1] == 0 {
+                if self.essential(edge) && self.semi[to + 1] == 0 {
                     let w = to as u32 + 1;
                     self.parent[w as usize] = v;
                     self.next_edge[to] = self.graph.first_edge[to];
@@ -245,13 +284,55 @@ impl Tarjan<'_> {
     }
 }
 
-/// The dominators and retained sizes of `graph` (node 0 is the root).
+/// Which edges retain, by one reader's rules.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct EdgeRules {
+    /// Per edge, whether it counts in the dominator tree.
+    pub essential: Vec<bool>,
+    /// Per edge, whether it keeps its target from starting a search of its own when the root
+    /// does not reach it.
+    pub holds_unreached: Vec<bool>,
+}
+
+impl EdgeRules {
+    /// memlab's rules (see the module documentation).
+    pub fn memlab(graph: &Graph) -> EdgeRules {
+        let owned = graph.page_owned();
+        let mut essential = Vec::with_capacity(graph.targets.len());
+        for from in 0..graph.node_count() {
+            for edge in graph.edges_of(from) {
+                let (kind, to) = (graph.kinds[edge], graph.targets[edge] as usize);
+                let retains = from != to
+                    && kind != EdgeKind::Weak
+                    && (kind != EdgeKind::Shortcut || from == ROOT)
+                    && (from == ROOT || !owned[to] || owned[from]);
+                essential.push(retains);
+            }
+        }
+        let holds_unreached = graph
+            .kinds
+            .iter()
+            .map(|&kind| !matches!(kind, EdgeKind::Weak | EdgeKind::Shortcut))
+            .collect();
+        EdgeRules {
+            essential,
+            holds_unreached,
+        }
+    }
+}
+
+/// The dominators and retained sizes of `graph` (node 0 is the root) by memlab's rules.
 pub fn dominators(graph: &Graph) -> Dominators {
+    dominators_by(graph, &EdgeRules::memlab(graph))
+}
+
+/// The dominators and retained sizes of `graph` over the edges `rules` call essential.
+pub fn dominators_by(graph: &Graph, rules: &EdgeRules) -> Dominators {
     let n = graph.node_count();
     let slots = n + 1;
     let mut t = Tarjan {
         graph,
-        owned: graph.page_owned(),
+        rules,
         parent: vec![0; slots],
         ancestor: vec![0; slots],
         vertex: vec![0; slots],
@@ -274,7 +355,7 @@ pub fn dominators(graph: &Graph) -> Dominators {
         let mut orphan = true;
         for k in ref_first[to] as usize..ref_first[to + 1] as usize {
             let from = ref_sources[k] as usize;
-            if !t.essential(from, graph.kinds[ref_edges[k] as usize], to) {
+            if !t.essential(ref_edges[k] as usize) {
                 continue;
             }
             orphan = false;
@@ -324,19 +405,14 @@ pub fn dominators(graph: &Graph) -> Dominators {
     }
 }
 
-/// memlab's steps 2 and 3: searches from nodes whose referrers are all weak or shortcuts, then
-/// numbers whatever is left under the root.
+/// Searches from unreached nodes no referrer holds, then numbers whatever is left under the root.
 fn attach_unreached(t: &mut Tarjan<'_>, ref_first: &[u32], ref_edges: &[u32], r: u32) {
     let n = t.graph.node_count();
     if (t.numbered as usize) < n {
         for v in 1..=n {
             let o = v - 1;
-            let only_weak = (ref_first[o] as usize..ref_first[o + 1] as usize).all(|k| {
-                matches!(
-                    t.graph.kinds[ref_edges[k] as usize],
-                    EdgeKind::Weak | EdgeKind::Shortcut
-                )
-            });
+            let only_weak = (ref_first[o] as usize..ref_first[o + 1] as usize)
+                .all(|k| !t.rules.holds_unreached[ref_edges[k] as usize]);
             if t.semi[v] == 0 && only_weak {
                 t.parent[v] = r;
                 t.search(v as u32);

@@ -8,6 +8,7 @@
 
 use std::ops::Range;
 
+use hashbrown::HashMap;
 use thiserror::Error;
 
 /// What is wrong with a snapshot file.
@@ -36,12 +37,24 @@ pub struct Layout {
     pub node_id: usize,
     pub node_self_size: usize,
     pub node_edge_count: usize,
+    /// Where `detachedness` sits (V8 writes it since 2021; older snapshots have none).
+    pub node_detachedness: Option<usize>,
     pub node_types: Vec<String>,
     pub edge_fields: usize,
     pub edge_type: usize,
     pub edge_name: usize,
     pub edge_to: usize,
     pub edge_types: Vec<String>,
+}
+
+/// Where each field of a `locations` entry sits, from `snapshot.meta.location_fields`.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub struct LocationFields {
+    pub count: usize,
+    pub object_index: usize,
+    pub script_id: usize,
+    pub line: usize,
+    pub column: usize,
 }
 
 /// What an edge's `name_or_index` is.
@@ -51,6 +64,14 @@ pub enum EdgeName<'s> {
     Name(&'s str),
 }
 
+/// Where in a script the function or constructor of a node was defined (V8's `locations`).
+#[derive(Copy, Clone, Debug, PartialEq, Eq, Hash)]
+pub struct Location {
+    pub script_id: u32,
+    pub line: u32,
+    pub column: u32,
+}
+
 /// A checked snapshot.
 #[derive(Clone, Debug)]
 pub struct HeapSnapshot {
@@ -58,6 +79,10 @@ pub struct HeapSnapshot {
     pub nodes: Vec<u32>,
     pub edges: Vec<u32>,
     pub strings: Vec<String>,
+    /// `snapshot.extra_native_bytes`: native memory V8 counts but gives no node.
+    pub extra_native_bytes: u64,
+    /// Per node (by index), where it was defined, for the nodes `locations` lists.
+    locations: HashMap<u32, Location>,
     /// Per node, the ordinal of its first edge; one more entry ends the last node's edges.
     first_edge: Vec<u32>,
     /// Per edge type index, whether `name_or_index` is an index (`element`, `hidden`).
@@ -101,6 +126,8 @@ impl HeapSnapshot {
             nodes,
             edges,
             strings,
+            extra_native_bytes: 0,
+            locations: HashMap::new(),
             first_edge: Vec::new(),
             indexed_edge_types,
         };
@@ -175,6 +202,55 @@ impl HeapSnapshot {
         Ok(())
     }
 
+    /// Adds V8's `locations` array (`object_index`, `script_id`, `line`, `column` per entry, in
+    /// the order `fields` gives as `[object_index, script_id, line, column]` offsets).
+    pub fn set_locations(
+        &mut self,
+        path: &str,
+        numbers: &[u32],
+        fields: LocationFields,
+    ) -> Result<(), SnapshotError> {
+        if numbers.len() % fields.count != 0 {
+            return Err(SnapshotError::new(
+                path,
+                format!(
+                    "`locations` holds {} numbers, not a multiple of its {} fields",
+                    numbers.len(),
+                    fields.count
+                ),
+            ));
+        }
+        for entry in numbers.chunks_exact(fields.count) {
+            let object = entry[fields.object_index] as usize;
+            if object % self.layout.node_fields != 0 || object >= self.nodes.len() {
+                return Err(SnapshotError::new(
+                    path,
+                    format!("`locations` names object_index {object}, which is not a node's start"),
+                ));
+            }
+            let location = Location {
+                script_id: entry[fields.script_id],
+                line: entry[fields.line],
+                column: entry[fields.column],
+            };
+            self.locations
+                .insert((object / self.layout.node_fields) as u32, location);
+        }
+        Ok(())
+    }
+
+    /// Where `node` was defined, when the snapshot says.
+    pub fn location(&self, node: usize) -> Option<Location> {
+        self.locations.get(&(node as u32)).copied()
+    }
+
+    /// The node's `detachedness` (0 unknown, 1 attached, 2 detached; 0 without the field).
+    pub fn detachedness(&self, node: usize) -> u32 {
+        self.layout
+            .node_detachedness
+            .map_or(0, |at| self.node_fields(node)[at] & 3)
+    }
+
     pub fn node_count(&self) -> usize {
         self.nodes.len() / self.layout.node_fields
     }
@@ -240,9 +316,10 @@ impl HeapSnapshot {
         }
     }
 
-    /// The class DevTools' summary groups a node under: its name for objects, native objects and
-    /// synthetic nodes (`(GC roots)`), `(TYPE)` for everything else (`(string)`, `(closure)`,
-    /// `(code)` ...).
+    /// The class memlab-style summaries, diffs and imports group a node under: its name for
+    /// objects, native objects and synthetic nodes (`(GC roots)`), `(TYPE)` for everything else
+    /// (`(string)`, `(closure)`, `(code)` ...). DevTools names classes its own way
+    /// ([`crate::devtools_classes`]).
     pub fn class_name(&self, node: usize) -> String {
         match self.node_type(node) {
             "object" | "native" | "synthetic" => self.node_name(node).to_owned(),

@@ -1,6 +1,6 @@
 //! Reads a `.heapsnapshot` incrementally: the top-level object is scanned key by key, the
 //! numeric arrays (`nodes`, `edges`) are parsed number by number straight into `u32` vectors, and
-//! values gclab does not use (`locations`, `samples`, `trace_tree` ...) are skipped without being
+//! values gclab does not use (`samples`, `trace_tree` ...) are skipped without being
 //! kept. Only the small `snapshot.meta` object goes through serde. Memory is the numeric arrays
 //! and the strings, never the JSON text or a JSON tree of it.
 //!
@@ -12,7 +12,7 @@ use std::path::Path;
 
 use serde::Deserialize;
 
-use super::model::{HeapSnapshot, Layout, SnapshotError};
+use super::model::{HeapSnapshot, Layout, LocationFields, SnapshotError};
 
 const BUFFER: usize = 1 << 16;
 /// The most numbers reserved on the header's word when the input's size is unknown.
@@ -58,7 +58,12 @@ fn read_with_limit(
     let strings = parts
         .strings
         .ok_or_else(|| SnapshotError::new(name, "no `strings` array"))?;
-    HeapSnapshot::new(name, layout, nodes, edges, strings)
+    let mut snapshot = HeapSnapshot::new(name, layout, nodes, edges, strings)?;
+    snapshot.extra_native_bytes = parts.extra_native_bytes;
+    if let (Some(locations), Some(fields)) = (parts.locations, parts.location_fields) {
+        snapshot.set_locations(name, &locations, fields)?;
+    }
+    Ok(snapshot)
 }
 
 #[derive(Default)]
@@ -69,9 +74,20 @@ struct Parts {
     nodes: Option<Vec<u32>>,
     edges: Option<Vec<u32>>,
     strings: Option<Vec<String>>,
+    locations: Option<Vec<u32>>,
+    location_fields: Option<LocationFields>,
+    extra_native_bytes: u64,
 }
 
-/// `snapshot` as V8 writes it; only `meta` matters.
+/// What `snapshot` tells the rest of the read.
+struct Header {
+    layout: Layout,
+    expected: (usize, usize),
+    location_fields: Option<LocationFields>,
+    extra_native_bytes: u64,
+}
+
+/// `snapshot` as V8 writes it: `meta`, the counts, and the native bytes no node holds.
 #[derive(Deserialize)]
 struct SnapshotHeader {
     meta: Meta,
@@ -79,6 +95,8 @@ struct SnapshotHeader {
     node_count: u64,
     #[serde(default)]
     edge_count: u64,
+    #[serde(default)]
+    extra_native_bytes: u64,
 }
 
 #[derive(Deserialize)]
@@ -87,6 +105,8 @@ struct Meta {
     node_types: Vec<serde_json::Value>,
     edge_fields: Vec<String>,
     edge_types: Vec<serde_json::Value>,
+    #[serde(default)]
+    location_fields: Vec<String>,
 }
 
 fn layout_of(meta: Meta) -> Result<Layout, String> {
@@ -107,12 +127,26 @@ fn layout_of(meta: Meta) -> Result<Layout, String> {
         node_id: field(nf, "id", "node_fields")?,
         node_self_size: field(nf, "self_size", "node_fields")?,
         node_edge_count: field(nf, "edge_count", "node_fields")?,
+        node_detachedness: nf.iter().position(|f| f == "detachedness"),
         node_types: type_names(&meta.node_types, node_type, "node_types")?,
         edge_fields: ef.len(),
         edge_type,
         edge_name: field(ef, "name_or_index", "edge_fields")?,
         edge_to: field(ef, "to_node", "edge_fields")?,
         edge_types: type_names(&meta.edge_types, edge_type, "edge_types")?,
+    })
+}
+
+/// The offsets of a `locations` entry's fields; `None` when the meta does not declare them all.
+fn location_fields_of(meta: &Meta) -> Option<LocationFields> {
+    let fields = &meta.location_fields;
+    let at = |name: &str| fields.iter().position(|f| f == name);
+    Some(LocationFields {
+        count: fields.len(),
+        object_index: at("object_index")?,
+        script_id: at("script_id")?,
+        line: at("line")?,
+        column: at("column")?,
     })
 }
 
@@ -213,13 +247,16 @@ impl<R: Read> Scanner<R> {
             self.expect(b':')?;
             match key.as_str() {
                 "snapshot" => {
-                    let (layout, expected) = self.header()?;
-                    parts.layout = Some(layout);
-                    parts.expected = expected;
+                    let header = self.header()?;
+                    parts.layout = Some(header.layout);
+                    parts.expected = header.expected;
+                    parts.location_fields = header.location_fields;
+                    parts.extra_native_bytes = header.extra_native_bytes;
                 }
                 "nodes" => parts.nodes = Some(self.numbers("nodes", parts.expected.0)?),
                 "edges" => parts.edges = Some(self.numbers("edges", parts.expected.1)?),
                 "strings" => parts.strings = Some(self.strings()?),
+                "locations" => parts.locations = Some(self.numbers("locations", 0)?),
                 _ => self.skip_value()?,
             }
             match self.peek_token()? {
@@ -231,7 +268,7 @@ impl<R: Read> Scanner<R> {
     }
 
     /// The layout, and how many numbers `nodes` and `edges` should hold.
-    fn header(&mut self) -> Scan<(Layout, (usize, usize))> {
+    fn header(&mut self) -> Scan<Header> {
         let mut raw = Vec::new();
         self.capture_value(&mut raw)?;
         let header: SnapshotHeader = serde_json::from_slice(&raw)
@@ -241,7 +278,12 @@ impl<R: Read> Scanner<R> {
         };
         let nodes = numbers(header.node_count, header.meta.node_fields.len());
         let edges = numbers(header.edge_count, header.meta.edge_fields.len());
-        Ok((layout_of(header.meta)?, (nodes, edges)))
+        Ok(Header {
+            location_fields: location_fields_of(&header.meta),
+            extra_native_bytes: header.extra_native_bytes,
+            layout: layout_of(header.meta)?,
+            expected: (nodes, edges),
+        })
     }
 
     /// An array of non-negative integers that fit in 32 bits (V8's readers hold them in

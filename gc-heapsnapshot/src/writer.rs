@@ -4,16 +4,23 @@
 //!
 //! The shape of the file: node 0 is V8's synthetic root (id 1) with an `element` edge to each
 //! rooted object (the strong handles, in handle-table order) and, when asked, a `weak` edge to
-//! each object a weak handle refers to. Every object the roots reach is one node of type
-//! `object`, named by its type label (`(unlabelled)` without one), whose `self_size` is its size
-//! in the heap (header, slots and payload), with an `element` edge per slot holding a reference
-//! (`name_or_index` = the slot). `to_node` is a node index times the 7 node fields, as V8 writes.
-//! Node ids come from the caller (stable across snapshots of one program, so snapshots compare);
-//! objects it cannot name get ids above every named one.
+//! each object a weak handle refers to. Every object the roots reach is one node of its type's
+//! node type (`Heap::node_type`: what the embedder gave, or the default for the label, so a
+//! `String` is a `string` node), named by its type label (`(unlabelled)` without one), whose
+//! `self_size` is its size in the heap (header, slots and payload), with an `element` edge per
+//! slot holding a reference (`name_or_index` = the slot). An object that owns external memory
+//! has one more edge, `internal` `backing_store`, to a `native` node
+//! `system / ExternalMemory` of that many bytes (after every object's node), as V8 writes an
+//! `ArrayBuffer`'s backing store; bytes past a node's 32-bit size go to the header's
+//! `extra_native_bytes`. So DevTools' totals and Statistics count the external memory.
+//! `to_node` is a node index times the 7 node fields, as V8 writes. Node ids come from the
+//! caller (stable across snapshots of one program, so snapshots compare); objects it cannot name
+//! get ids above every named one; an external memory node's id is its owner's plus one (even,
+//! as V8's native ids are).
 
 use std::io::{self, Write};
 
-use gc_core::{Collector, Heap, ObjectKey, TypeId};
+use gc_core::{Collector, Heap, NodeType, ObjectKey, TypeId};
 use hashbrown::HashMap;
 use thiserror::Error;
 
@@ -44,14 +51,50 @@ pub struct SnapshotCounts {
 }
 
 const NODE_FIELDS: usize = 7;
-const NODE_TYPE_OBJECT: u32 = 3;
+/// `node_types` as V8 lists them; a node's type is an index into this.
+const NODE_TYPES: [&str; 15] = [
+    "hidden",
+    "array",
+    "string",
+    "object",
+    "code",
+    "closure",
+    "regexp",
+    "number",
+    "native",
+    "synthetic",
+    "concatenated string",
+    "sliced string",
+    "symbol",
+    "bigint",
+    "object shape",
+];
+const NODE_TYPE_NATIVE: u32 = 8;
 const NODE_TYPE_SYNTHETIC: u32 = 9;
 const EDGE_TYPE_ELEMENT: u32 = 1;
+const EDGE_TYPE_INTERNAL: u32 = 3;
 const EDGE_TYPE_WEAK: u32 = 6;
 /// V8's id for the synthetic root.
 pub const ROOT_ID: u32 = 1;
+/// The strings every snapshot starts with; type labels follow.
+const FIXED_STRINGS: [&str; 4] = [
+    "",
+    "weak handle",
+    "backing_store",
+    "system / ExternalMemory",
+];
 const STRING_EMPTY: u32 = 0;
 const STRING_WEAK: u32 = 1;
+const STRING_BACKING_STORE: u32 = 2;
+const STRING_EXTERNAL_MEMORY: u32 = 3;
+
+/// The index of `node_type` in [`NODE_TYPES`].
+fn node_type_index(node_type: NodeType) -> u32 {
+    NODE_TYPES
+        .iter()
+        .position(|&name| name == node_type.v8_name())
+        .unwrap_or(3) as u32
+}
 
 /// The node id of the object with trace id `id`: odd, as V8's JavaScript objects' ids are, and
 /// above the root's.
@@ -95,6 +138,12 @@ struct Plan {
     /// Type id -> string index.
     names: HashMap<TypeId, u32>,
     name_order: Vec<TypeId>,
+    /// Objects (node indexes) owning external memory, in walk order, with their bytes.
+    natives: Vec<(u32, u64)>,
+    /// External bytes past what the natives' 32-bit sizes hold.
+    extra_native_bytes: u64,
+    /// Nodes for objects, the root included; the natives follow them.
+    object_nodes: usize,
     node_count: usize,
     edge_count: u64,
 }
@@ -112,6 +161,9 @@ impl Plan {
             weak_targets: Vec::new(),
             names: HashMap::new(),
             name_order: Vec::new(),
+            natives: Vec::new(),
+            extra_native_bytes: 0,
+            object_nodes: 0,
             node_count: 1,
             edge_count: 0,
         };
@@ -123,7 +175,11 @@ impl Plan {
             plan.index.insert(object.key, node);
             plan.node_count += 1;
             plan.edge_count += object.references.len() as u64;
-            let next_name = 2 + plan.names.len() as u32;
+            if object.external_bytes > 0 {
+                plan.natives.push((node, object.external_bytes));
+                plan.edge_count += 1;
+            }
+            let next_name = FIXED_STRINGS.len() as u32 + plan.names.len() as u32;
             if let hashbrown::hash_map::Entry::Vacant(v) = plan.names.entry(object.type_id) {
                 v.insert(next_name);
                 plan.name_order.push(object.type_id);
@@ -148,6 +204,8 @@ impl Plan {
         if let Some(error) = failure {
             return Err(error);
         }
+        plan.object_nodes = plan.node_count;
+        plan.node_count += plan.natives.len();
         if plan.node_count > (u32::MAX as usize) / NODE_FIELDS {
             return Err(WriteError::TooManyNodes(plan.node_count));
         }
@@ -155,6 +213,7 @@ impl Plan {
         for (id, node) in (first_free..).zip(unnamed) {
             plan.ids[node as usize] = node_id_of_trace_id(id)?;
         }
+        plan.add_native_ids()?;
         plan.roots = heap
             .root_keys()
             .iter()
@@ -172,6 +231,21 @@ impl Plan {
     }
 }
 
+impl Plan {
+    /// Each native's id, its owner's plus one; the bytes no 32-bit size holds.
+    fn add_native_ids(&mut self) -> Result<(), WriteError> {
+        for &(owner, bytes) in &self.natives {
+            let owner_id = self.ids[owner as usize];
+            let id = owner_id
+                .checked_add(1)
+                .ok_or(WriteError::IdTooLarge(u64::from(owner_id)))?;
+            self.ids.push(id);
+            self.extra_native_bytes += bytes.saturating_sub(u64::from(u32::MAX));
+        }
+        Ok(())
+    }
+}
+
 fn write_header(out: &mut dyn Write, plan: &Plan) -> io::Result<()> {
     write!(
         out,
@@ -185,9 +259,14 @@ fn write_header(out: &mut dyn Write, plan: &Plan) -> io::Result<()> {
             "\"trace_node_fields\":[\"id\",\"function_info_index\",\"count\",\"size\",\"children\"],\n",
             "\"sample_fields\":[\"timestamp_us\",\"last_assigned_id\"],\n",
             "\"location_fields\":[\"object_index\",\"script_id\",\"line\",\"column\"]}},\n",
-            "\"node_count\":{},\"edge_count\":{},\"trace_function_count\":0}},\n"
+            "\"node_count\":{},\"edge_count\":{},\"trace_function_count\":0{}}},\n"
         ),
-        plan.node_count, plan.edge_count
+        plan.node_count,
+        plan.edge_count,
+        match plan.extra_native_bytes {
+            0 => String::new(),
+            bytes => format!(",\"extra_native_bytes\":{bytes}"),
+        }
     )
 }
 
@@ -208,17 +287,25 @@ fn write_nodes<C: Collector>(out: &mut dyn Write, heap: &Heap<C>, plan: &Plan) -
             .get(&object.type_id)
             .copied()
             .unwrap_or(STRING_EMPTY);
+        let node_type = node_type_index(heap.node_type(object.type_id));
+        let edges = object.references.len() + usize::from(object.external_bytes > 0);
         // Sizes are below 2^31 (gc-core's largest object is 1 GiB).
         result = write!(
             out,
-            "\n,{NODE_TYPE_OBJECT},{name},{},{},{},0,0",
-            plan.ids[node],
-            object.size,
-            object.references.len()
+            "\n,{node_type},{name},{},{},{edges},0,0",
+            plan.ids[node], object.size,
         );
         node += 1;
     });
     result?;
+    for (native, &(_, bytes)) in plan.natives.iter().enumerate() {
+        let size = bytes.min(u64::from(u32::MAX));
+        let id = plan.ids[plan.object_nodes + native];
+        write!(
+            out,
+            "\n,{NODE_TYPE_NATIVE},{STRING_EXTERNAL_MEMORY},{id},{size},0,0,0"
+        )?;
+    }
     out.write_all(b"],\n")
 }
 
@@ -242,6 +329,7 @@ fn write_edges<C: Collector>(out: &mut dyn Write, heap: &Heap<C>, plan: &Plan) -
         separator = ",\n";
     }
     let mut result = Ok(());
+    let mut next_native = plan.object_nodes;
     heap.walk_live(|object| {
         for &(slot, target) in object.references {
             if result.is_err() {
@@ -251,6 +339,15 @@ fn write_edges<C: Collector>(out: &mut dyn Write, heap: &Heap<C>, plan: &Plan) -
             result = write!(out, "{separator}{EDGE_TYPE_ELEMENT},{slot},{to}");
             separator = ",\n";
         }
+        if object.external_bytes > 0 && result.is_ok() {
+            let to = next_native * NODE_FIELDS;
+            result = write!(
+                out,
+                "{separator}{EDGE_TYPE_INTERNAL},{STRING_BACKING_STORE},{to}"
+            );
+            separator = ",\n";
+            next_native += 1;
+        }
     });
     result?;
     out.write_all(
@@ -259,7 +356,13 @@ fn write_edges<C: Collector>(out: &mut dyn Write, heap: &Heap<C>, plan: &Plan) -
 }
 
 fn write_strings<C: Collector>(out: &mut dyn Write, heap: &Heap<C>, plan: &Plan) -> io::Result<()> {
-    out.write_all(b"\"strings\":[\"\",\"weak handle\"")?;
+    out.write_all(b"\"strings\":[")?;
+    for (at, fixed) in FIXED_STRINGS.iter().enumerate() {
+        if at > 0 {
+            out.write_all(b",")?;
+        }
+        serde_json::to_writer(&mut *out, fixed).map_err(io::Error::from)?;
+    }
     for &type_id in &plan.name_order {
         let name = match heap.type_name(type_id) {
             "" => "(unlabelled)",

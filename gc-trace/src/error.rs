@@ -135,6 +135,10 @@ pub enum Problem {
     MissingHeader,
     #[error("the header is not `gctrace 1`")]
     BadHeader,
+    #[error(
+        "this is a V8 heap snapshot (JSON), not a trace: `gclab import SNAPSHOT -o TRACE.gct` turns snapshots into a trace to replay"
+    )]
+    HeapSnapshot,
     #[error("unknown record `{0}`")]
     UnknownRecord(String),
     #[error("missing field {0}")]

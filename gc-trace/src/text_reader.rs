@@ -102,7 +102,12 @@ impl<R: BufRead> TraceSource for TextReader<R> {
             }
             let header = std::str::from_utf8(&self.line).map(|line| Self::fields(line).take(3));
             if !header.is_ok_and(|fields| fields.eq(["gctrace", "1"])) {
-                return Err(self.error(Problem::BadHeader));
+                // A JSON object first: a heap snapshot given where a trace belongs.
+                let problem = match self.line.trim_ascii_start().first() {
+                    Some(b'{') => Problem::HeapSnapshot,
+                    _ => Problem::BadHeader,
+                };
+                return Err(self.error(problem));
             }
             self.seen_header = true;
         }

@@ -89,7 +89,7 @@ pub use gc_core::{
 };
 
 // Objects, and the values their slots hold.
-pub use gc_core::{ObjectShape, SlotContent, Smi, StoreValue, TypeId, Value};
+pub use gc_core::{NodeType, ObjectShape, SlotContent, Smi, StoreValue, TypeId, Value};
 
 // Configuration and errors.
 pub use gc_core::{
