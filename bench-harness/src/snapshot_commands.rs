@@ -13,8 +13,9 @@ use hashbrown::HashMap;
 use crate::error::Error;
 use crate::replay::{StopAt, replay_until};
 use crate::trace_commands::create_output;
+use crate::units::{binary_size, count};
 use gc_heapsnapshot::analysis::{Analysis, Inspection, Like, inspect as inspect_snapshot};
-use gc_heapsnapshot::diff::{HeapDiff, Overlap, diff as diff_snapshots, human_size};
+use gc_heapsnapshot::diff::{HeapDiff, Overlap, diff as diff_snapshots};
 use gc_heapsnapshot::import::{ImportError, Importer};
 use gc_heapsnapshot::reader::read_snapshot;
 use gc_heapsnapshot::writer::{SnapshotCounts, WeakEdges, WriteError, write_heap_snapshot};
@@ -260,7 +261,7 @@ fn write_inspection(out: &mut impl Write, inspection: &Inspection, top: usize) -
         inspection.file,
         inspection.nodes,
         inspection.edges,
-        human_size(inspection.total_size as i64),
+        binary_size(inspection.total_size as i64),
         inspection.unreachable_nodes
     )?;
     writeln!(
@@ -391,26 +392,33 @@ impl TraceKind {
 fn write_diff(out: &mut impl Write, diff: &HeapDiff) -> io::Result<()> {
     writeln!(
         out,
-        "before: {} nodes, {}",
-        diff.before.nodes, diff.before.size
+        "before: {}, {}",
+        count(diff.before.nodes, "node"),
+        binary_size(diff.before.size_bytes as i64)
     )?;
     writeln!(
         out,
-        "after:  {} nodes, {}",
-        diff.after.nodes, diff.after.size
+        "after:  {}, {}",
+        count(diff.after.nodes, "node"),
+        binary_size(diff.after.size_bytes as i64)
     )?;
     let change = &diff.change;
     writeln!(
         out,
-        "change: {} ({} nodes freed, {} allocated)",
-        change.size, change.freed_nodes, change.allocated_nodes
+        "change: {} ({} freed, {} allocated)",
+        binary_size(change.size_bytes),
+        count(change.freed_nodes, "node"),
+        change.allocated_nodes
     )?;
     writeln!(out, "\n{:>8} {:>8} {:>14}  what", "+", "-", "size")?;
     for detail in &change.details {
         writeln!(
             out,
             "{:>8} {:>8} {:>14}  {}",
-            detail.allocated, detail.freed, detail.size, detail.what
+            detail.allocated,
+            detail.freed,
+            binary_size(detail.size_bytes),
+            detail.what
         )?;
     }
     Ok(())
