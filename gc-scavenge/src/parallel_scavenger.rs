@@ -85,6 +85,10 @@ struct ThreadState {
     to_page: Address,
     /// Where promoted copies go.
     promotion_lab: LinearAllocationArea,
+    /// Old-space blocks taken in the same refill as `promotion_lab`, used after it.
+    spare_labs: Vec<LinearAllocationArea>,
+    /// Promotion LABs too full for the next copy, their rests given back after the threads.
+    exhausted_labs: Vec<LinearAllocationArea>,
     /// Slots of promoted copies left pointing into new space, with their hosts.
     remembered: Vec<(HeapObject, Address)>,
     result: ScavengeResult,
@@ -205,6 +209,9 @@ fn finish<R: RememberedSet>(
     };
     for (index, mut state) in states.into_iter().enumerate() {
         state.retire_to_lab();
+        for lab in state.spare_labs.iter_mut().chain(&mut state.exhausted_labs) {
+            core.old_space.retire_lab(lab);
+        }
         if index == 0 {
             *promotion_lab = std::mem::take(&mut state.promotion_lab);
         } else {
@@ -332,10 +339,19 @@ impl<Old: OldGenerationCollector> Shared<'_, Old> {
         if let Some(target) = state.promotion_lab.allocate(size) {
             return Some(target);
         }
+        while let Some(next) = state.spare_labs.pop() {
+            let exhausted = std::mem::replace(&mut state.promotion_lab, next);
+            state.exhausted_labs.push(exhausted);
+            if let Some(target) = state.promotion_lab.allocate(size) {
+                return Some(target);
+            }
+        }
         // A thread that panicked holding the lock broke the heap's invariants: propagate it.
         let mut old = self.old.lock().unwrap_or_else(|poison| poison.into_inner());
         let OldGeneration { old, core } = &mut *old;
-        old.allocate_old(core, &mut state.promotion_lab, size)
+        let target = old.allocate_old(core, &mut state.promotion_lab, size)?;
+        state.take_spare_labs(|lab| old.allocate_old(core, lab, size));
+        Some(target)
     }
 
     fn allocate_in_to_space(&self, state: &mut ThreadState, size: usize) -> Option<Address> {
@@ -357,7 +373,46 @@ impl<Old: OldGenerationCollector> Shared<'_, Old> {
     }
 }
 
+/// Most old-space blocks a promotion refill takes beyond the one it needs: after a full
+/// collection old space's free list holds many small blocks, and refilling one at a time made
+/// the threads queue for the lock.
+const SPARE_PROMOTION_LABS: usize = 15;
+
+/// Spare blocks stop at one this large (a whole free page, say): it lasts long anyway, and more
+/// would take pages the collection does not need.
+const LARGE_PROMOTION_LAB: usize = 32 * 1024;
+
 impl ThreadState {
+    /// Takes up to [`SPARE_PROMOTION_LABS`] more old-space blocks of at least one object's size
+    /// from `allocate` (the old collector's allocation, whose object is given back at once), while
+    /// the blocks are small.
+    fn take_spare_labs(
+        &mut self,
+        mut allocate: impl FnMut(&mut LinearAllocationArea) -> Option<Address>,
+    ) {
+        if self
+            .promotion_lab
+            .limit()
+            .offset_from(self.promotion_lab.top())
+            >= LARGE_PROMOTION_LAB
+        {
+            return;
+        }
+        for _ in 0..SPARE_PROMOTION_LABS {
+            let mut lab = LinearAllocationArea::default();
+            let Some(start) = allocate(&mut lab) else {
+                return;
+            };
+            let size = lab.top().offset_from(start);
+            lab.free_last(start, size);
+            let large = lab.limit().offset_from(lab.top()) >= LARGE_PROMOTION_LAB;
+            self.spare_labs.push(lab);
+            if large {
+                return;
+            }
+        }
+    }
+
     /// Ends copying on this thread's to-space page: its top is the end of its copies.
     fn retire_to_lab(&mut self) {
         let top = self.to_lab.top();
