@@ -26,12 +26,12 @@ fn keys(line: &str) -> Vec<&str> {
 
 const SCAVENGE_KEYS: &str = "pause mutator gc reduce_memory reason seq start clear evacuate \
     external total_size_before total_size_after committed_before committed_after live freed \
-    promoted moved evacuated_pages external_freed";
+    promoted promoted_dead moved evacuated_pages external_freed";
 
 /// A generational mark-sweep first scavenges new space (`evacuate`), inside the same pause.
 const FULL_GC_KEYS: &str = "pause mutator gc reduce_memory reason seq start mark clear sweep \
     evacuate external total_size_before total_size_after committed_before committed_after live \
-    freed promoted moved evacuated_pages external_freed";
+    freed promoted promoted_dead moved evacuated_pages external_freed";
 
 #[test]
 fn every_line_of_a_replay_is_name_value_pairs_with_v8_keys() {

@@ -28,5 +28,5 @@ pub use crate::verifier::VerifyError;
 pub use crate::{
     external_memory, free_list, gc_workers, heap_growing, large_object_space,
     linear_allocation_area, mark_bitmap, memory_allocator, object, old_generation, old_space, page,
-    page_source, parallel_work, remembered_set, slot, tagged, write_barrier,
+    page_source, parallel_work, promoted_survival, remembered_set, slot, tagged, write_barrier,
 };

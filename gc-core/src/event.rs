@@ -212,6 +212,9 @@ pub struct PauseOutcome {
     /// than `used_after` because garbage stays in place (new space after an incremental
     /// finalization, until the next scavenge). `None`: `used_after` is all live.
     pub live_bytes: Option<usize>,
+    /// A full collection's count of the bytes promoted since the previous one that it found dead
+    /// (see `crate::promoted_survival`); `None` for other pauses and heaps that promote nothing.
+    pub promoted_dead_bytes: Option<usize>,
 }
 
 impl GcEvent {

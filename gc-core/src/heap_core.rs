@@ -21,6 +21,7 @@ use crate::linear_allocation_area::LinearAllocationArea;
 use crate::memory_allocator::MemoryAllocator;
 use crate::old_space::{Expansion, OldSpace};
 use crate::page::{MAX_REGULAR_OBJECT_SIZE, PAGE_SIZE};
+use crate::promoted_survival::PromotedSurvival;
 use crate::type_table::TypeTable;
 
 /// Allocation counters. Allocation bumps two of them; the bytes in objects and the bytes since
@@ -127,6 +128,8 @@ pub struct HeapCore {
     pub counters: AllocationCounters,
     /// The threads parallel phases share (started at the first one).
     pub gc_workers: GcWorkers,
+    /// Bytes promoted since the last full collection, and how many of them marking found.
+    pub promoted_survival: PromotedSurvival,
     /// An early pause handed over, waiting for the next `begin_pause` to take it.
     early_pause: Option<(EarlyPause, PauseOutcome)>,
 }
@@ -147,6 +150,7 @@ impl HeapCore {
             growing: HeapGrowing::new(&config),
             counters: AllocationCounters::default(),
             gc_workers: GcWorkers::default(),
+            promoted_survival: PromotedSurvival::default(),
             early_pause: None,
             config,
         }
@@ -307,6 +311,7 @@ impl HeapCore {
             );
             self.counters.full_gc_done();
             self.memory.trim_pool(self.page_pool_target());
+            outcome.promoted_dead_bytes = self.promoted_survival.finish_full_collection();
         }
         let event = GcEvent {
             sequence: 0,

@@ -101,6 +101,7 @@ pub mod page;
 pub mod page_source;
 pub mod parallel_work;
 pub mod persistent_handles;
+pub mod promoted_survival;
 pub mod remembered_set;
 pub mod retaining_path;
 pub mod slot;

@@ -2,11 +2,15 @@
 //!
 //! ```text
 //!  header word (u64)
-//!  ┌────────────┬──────────────┬───────────────────┬─────┬──────┬──────┐
-//!  │ bytes (16) │  slots (16)  │   type id (24)    │ ext │ age  │ tag  │
-//!  └────────────┴──────────────┴───────────────────┴─────┴──────┴──────┘
-//!   63        48 47          32 31                8    6  5    2  1    0
+//!  ┌────────────┬──────────────┬───────────────────┬─────┬─────┬──────┬──────┐
+//!  │ bytes (16) │  slots (16)  │   type id (24)    │ pro │ ext │ age  │ tag  │
+//!  └────────────┴──────────────┴───────────────────┴─────┴─────┴──────┴──────┘
+//!   63        48 47          32 31                8    7     6  5    2  1    0
 //! ```
+//!
+//! `pro` marks an object a scavenge promoted since the last full collection's marking reached it:
+//! marking clears it and counts the object's bytes, so the full collection knows how many bytes
+//! promoted since the one before died in old space (see `crate::promoted_survival`).
 //!
 //! `tag` says what the word is: an object header, a forwarding pointer (the rest of the word is
 //! the new address, written over the header by a moving collector), or a filler (the rest is the
@@ -28,6 +32,7 @@ const TAG_FILLER: u64 = 0b10;
 const AGE_SHIFT: u32 = 2;
 const AGE_MASK: u64 = 0b1111 << AGE_SHIFT;
 const EXTENDED: u64 = 1 << 6;
+const PROMOTED: u64 = 1 << 7;
 const TYPE_SHIFT: u32 = 8;
 const TYPE_MASK: u64 = 0xff_ffff << TYPE_SHIFT;
 const SLOTS_SHIFT: u32 = 32;
@@ -319,6 +324,25 @@ impl HeapObject {
         unsafe { self.0.write_word(header) }
     }
 
+    /// Marks the object as promoted by a scavenge (the `pro` bit).
+    pub fn set_promoted(self) {
+        // SAFETY: P2, P3: the scavenger's own copy, in its pause.
+        unsafe { self.0.write_word(self.header() | PROMOTED) }
+    }
+
+    /// Whether the object was promoted since marking last reached it; clears the mark. Only the
+    /// thread that scans the object in a marking calls this (P5).
+    #[inline(always)]
+    pub fn take_promoted(self) -> bool {
+        let header = self.header();
+        let promoted = header & PROMOTED != 0;
+        if promoted {
+            // SAFETY: P2, P3: the marker's write to an object only it scans.
+            unsafe { self.0.write_word(header & !PROMOTED) }
+        }
+        promoted
+    }
+
     /// Overwrites the header with a forwarding pointer to `target`. After this the object is
     /// gone from this address: only [`header_kind`] may read it.
     ///
@@ -373,6 +397,12 @@ pub unsafe fn size_with_header(address: Address, header: u64) -> usize {
 #[inline(always)]
 pub fn header_with_age(header: u64, age: u8) -> u64 {
     (header & !AGE_MASK) | ((age.min(MAX_AGE) as u64) << AGE_SHIFT)
+}
+
+/// The object header `header` marked as promoted (see [`HeapObject::set_promoted`]).
+#[inline(always)]
+pub fn header_as_promoted(header: u64) -> u64 {
+    header | PROMOTED
 }
 
 /// The age recorded in the object header `header`.

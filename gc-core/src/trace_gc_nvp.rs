@@ -9,12 +9,13 @@
 //!
 //! - **V8's key where V8 prints the figure**: `pause` and `mutator` (milliseconds of the pause
 //!   and of mutator time since the previous pause ended), `gc` (the kind, V8's short code),
-//!   `reduce_memory` (1 for a low-memory notification's collection), the phase times `mark`, `clear`, `sweep`, `evacuate`,
-//!   `evacuate.update_pointers`, and the sizes `total_size_before`, `total_size_after` (bytes in
+//!   `reduce_memory` (1 for a low-memory notification's collection), the phase times `mark`,
+//!   `clear`, `sweep`, `evacuate`, `evacuate.update_pointers`, and the sizes `total_size_before`, `total_size_after` (bytes in
 //!   objects) and `promoted`.
 //! - **A short snake_case key for the rest**, named for the figure: `reason`, `seq`, `start`,
-//!   `external`, `committed_before`, `committed_after`, `live`, `freed`, `moved`,
-//!   `evacuated_pages`, `external_freed`.
+//!   `external`, `committed_before`, `committed_after`, `live`, `freed`, `promoted_dead` (on a
+//!   full collection, the bytes promoted since the previous one that it found dead; 0 on other
+//!   pauses), `moved`, `evacuated_pages`, `external_freed`.
 //! - **Dots for parts**: `a.b` is a part of `a`'s time, and counts in `a` too
 //!   (`evacuate.update_pointers` is part of `evacuate`). A phase that runs more than once in a
 //!   pause is summed under its one key. Work on other threads follows V8: `a.parallel` for the
@@ -25,8 +26,7 @@
 //!
 //! `gc` codes: `s` scavenge, `ms` mark-sweep and `mc` mark-compact (V8's codes for its full
 //! collection: `ms` in older V8, `mc` in current V8; gclab gives each kind the one that names
-//! it), and for the
-//! pauses V8 does not log on their own: `ims` a marking step of incremental marking, `imf` the
+//! it), and for the pauses V8 does not log on their own: `ims` a marking step of incremental marking, `imf` the
 //! pause that finalizes it, `ls` lazy sweeping.
 //!
 //! A new key is one entry in `HEAD` or `TAIL` (or a [`GcPhase`] and its [`GcPhase::nvp_key`]).
@@ -94,6 +94,9 @@ const TAIL: &[Field] = &[
     ("live", |p| bytes(p.event.live_after())),
     ("freed", |p| bytes(p.event.outcome.freed_bytes)),
     ("promoted", |p| bytes(p.event.outcome.promoted_bytes)),
+    ("promoted_dead", |p| {
+        bytes(p.event.outcome.promoted_dead_bytes.unwrap_or(0))
+    }),
     ("moved", |p| bytes(p.event.outcome.moved_bytes)),
     ("evacuated_pages", |p| {
         Value::Count(p.event.outcome.evacuated_pages as u64)
@@ -199,7 +202,7 @@ mod tests {
             "pause=10.000 mutator=25.000 gc=ms reduce_memory=0 reason=allocation_limit seq=3 \
              start=1225.000 mark=7.500 clear=0.250 external=0.000 total_size_before=15728640 \
              total_size_after=5767168 committed_before=52428800 committed_after=45613056 \
-             live=5767168 freed=10485760 promoted=0 moved=0 evacuated_pages=0 external_freed=0"
+             live=5767168 freed=10485760 promoted=0 promoted_dead=0 moved=0 evacuated_pages=0 external_freed=0"
         );
     }
 

@@ -240,6 +240,7 @@ impl<Old: OldGenerationCollector, R: RememberedSet> Generational<Old, R> {
         core.counters.set_used_bytes(used);
         outcome.freed_bytes = result.freed_bytes();
         outcome.promoted_bytes = result.promoted_bytes;
+        core.promoted_survival.promoted(result.promoted_bytes);
         outcome.moved_bytes = result.survived_bytes();
         // Before a full collection every survivor is promoted: its survival is the program's
         // state at an arbitrary moment (a `gc()` call), not the young generation's steady rate.

@@ -29,8 +29,8 @@ use gc_core::collector_api::{
 };
 use gc_core::linear_allocation_area::LinearAllocationArea;
 use gc_core::object::{
-    HeaderKind, age_of_header, forward_shared, header_kind, header_with_age, load_header_shared,
-    size_with_header, write_filler,
+    HeaderKind, age_of_header, forward_shared, header_as_promoted, header_kind, header_with_age,
+    load_header_shared, size_with_header, write_filler,
 };
 use gc_core::parallel_work::{LocalWork, process_in_parallel};
 use gc_core::slot::Slot;
@@ -289,7 +289,7 @@ impl<Old: OldGenerationCollector> Shared<'_, Old> {
         let age = age_of_header(header);
         let (target, promoted) = self.allocate(state, size, age);
         let copy_header = if promoted {
-            header
+            header_as_promoted(header)
         } else {
             header_with_age(header, age.saturating_add(1))
         };

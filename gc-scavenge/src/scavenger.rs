@@ -281,6 +281,7 @@ impl<'a, Old: OldGenerationCollector> Scavenger<'a, Old> {
         let copy = unsafe { HeapObject::from_address(target) };
         self.result.count(size, promoted);
         if promoted {
+            copy.set_promoted();
             self.promoted.push(copy);
         } else {
             copy.set_age(age.saturating_add(1).min(MAX_AGE));
