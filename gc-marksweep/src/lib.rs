@@ -2,8 +2,9 @@
 //!
 //! The first collector of gclab, and the old-generation building blocks others reuse: the
 //! [`marker`] (explicit worklist, page mark bitmaps), the [`parallel_marker`] (the same tracing
-//! on `HeapConfig::gc_threads` threads with work stealing) and the [`sweeper`] (free lists by
-//! size class, empty pages back to the pool).
+//! on `HeapConfig::gc_threads` threads with work stealing), [`pause_marking`] (when a pause's
+//! marking goes parallel, shared by every collector that marks in a pause) and the [`sweeper`]
+//! (free lists by size class, empty pages back to the pool).
 //!
 //! ```
 //! use gc_core::{CollectionKind, Heap, HeapConfig, SlotContent};
@@ -24,6 +25,7 @@
 pub mod mark_sweep;
 pub mod marker;
 pub mod parallel_marker;
+pub mod pause_marking;
 pub mod sweeper;
 
 pub use mark_sweep::MarkSweep;
