@@ -21,6 +21,9 @@
 //! runs instead, a `MarkSweep` event with the reason that caused it, never an error while memory
 //! can be freed.
 //!
+//! The finalization pause's drain, when large, and the stop-the-world collection's marking run on
+//! `HeapConfig::gc_threads` threads (`gc_marksweep::pause_marking`).
+//!
 //! Each start, step, finalization and slow-path sweep is its own pause with its own event
 //! (`MarkingStep`, `MarkingFinalize`, `LazySweep`).
 
@@ -38,6 +41,7 @@ use gc_core::{
     PauseOutcome, Progress, VerifyError,
 };
 use gc_marksweep::MarkSweep;
+use gc_marksweep::pause_marking::PauseMarking;
 use gc_marksweep::sweeper::sweep_large_objects;
 
 use crate::dead_slots::remove_dead_slots;
@@ -82,6 +86,8 @@ pub struct Incremental {
     barrier: MarkingBarrier,
     schedule: Option<MarkingSchedule>,
     sweeper: LazySweeper,
+    /// When the finalization pause's drain goes parallel.
+    marking: PauseMarking,
     full: MarkSweep,
     /// `allocated_bytes` at the last slow-path step.
     allocated_at_last_step: u64,
@@ -113,10 +119,22 @@ impl Incremental {
             barrier: MarkingBarrier::new(BarrierMode::Insertion),
             schedule: None,
             sweeper: LazySweeper::default(),
+            marking: PauseMarking::default(),
             full: MarkSweep::new(),
             allocated_at_last_step: 0,
             survived: 0,
             drained: false,
+        }
+    }
+
+    /// The same collector whose finalization pause (and stop-the-world fallback) shares marking
+    /// between `HeapConfig::gc_threads` threads once `objects` are marked (0: from the first
+    /// grey object on, when there are several threads), for tests and tuning.
+    pub fn with_parallel_marking_after(self, objects: usize) -> Self {
+        Incremental {
+            marking: PauseMarking::parallel_after(objects),
+            full: MarkSweep::with_parallel_marking_after(objects),
+            ..self
         }
     }
 
@@ -265,14 +283,14 @@ impl Incremental {
         let mut outcome = PauseOutcome::default();
         let used_before = core.used_bytes();
         let young_bytes = young.as_ref().map_or(0, |y| y.object_bytes);
-        let marker = &mut self.marker;
+        let (marker, marking) = (&mut self.marker, self.marking);
         let mut young = young;
         outcome.timed(GcPhase::Mark, || {
             let remembered = young.as_mut().map(|y| &mut *y.remembered);
             // SAFETY: our marking phase, in our pause; `begin_pause` made new space walkable,
-            // and its bitmaps are clean (cleared below before the pause ends); the plan's
-            // remembered set holds every old-to-new slot (P1, P2, P5).
-            unsafe { marker.finish(core, remembered) };
+            // and its bitmaps and live bytes are clean (cleared below before the pause ends);
+            // the plan's remembered set holds every old-to-new slot (P1, P2, P5).
+            unsafe { marker.finish(core, remembered, marking) };
         });
         // Young objects are marked too for now: a weak handle to an unreached young object is
         // cleared (nothing can reach that object again), a reached one stays where it is.
