@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # ThreadSanitizer over parallel marking: mark-sweep's two-thread hand-built test and property test
 # with 1 and 2 GC threads, mark-compact's two-thread evacuation test and gen-incremental's
-# two-thread finalization pause, with std rebuilt instrumented (-Zbuild-std needs rust-src). About two minutes on a 2-core machine. Needs a nightly toolchain with rust-src.
+# two-thread finalization pause, with std rebuilt instrumented (-Zbuild-std needs rust-src).
+# About two minutes on a 2-core machine. Needs a nightly toolchain with rust-src.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 target="$(rustc -vV | sed -n 's/^host: //p')"
