@@ -21,6 +21,7 @@ use gc_core::{
     PauseOutcome,
 };
 use gc_marksweep::marker::is_marked;
+use gc_marksweep::parallel_sweeper::PauseSweeping;
 use gc_marksweep::pause_marking::PauseMarking;
 use gc_marksweep::sweeper::{sweep, sweep_page};
 
@@ -145,7 +146,9 @@ impl MarkCompact {
         let used_before = core.used_bytes();
         // SAFETY: marking is complete and the LAB was given up; the sweeper leaves the flagged
         // candidates, marks and all, to the evacuator.
-        let swept = outcome.timed(GcPhase::Sweep, || unsafe { sweep(core) });
+        let swept = outcome.timed(GcPhase::Sweep, || unsafe {
+            sweep(core, PauseSweeping::default())
+        });
         outcome.freed_bytes = used_before - swept.live_bytes;
         if !candidates.is_empty() {
             pause.set_kind(GcKind::MarkCompact);

@@ -3,8 +3,9 @@
 //! The first collector of gclab, and the old-generation building blocks others reuse: the
 //! [`marker`] (explicit worklist, page mark bitmaps), the [`parallel_marker`] (the same tracing
 //! on `HeapConfig::gc_threads` threads with work stealing), [`pause_marking`] (when a pause's
-//! marking goes parallel, shared by every collector that marks in a pause) and the [`sweeper`]
-//! (free lists by size class, empty pages back to the pool).
+//! marking goes parallel, shared by every collector that marks in a pause), the [`sweeper`]
+//! (free lists by size class, empty pages back to the pool) and the [`parallel_sweeper`] (its
+//! pages on several threads).
 //!
 //! ```
 //! use gc_core::{CollectionKind, Heap, HeapConfig, SlotContent};
@@ -25,6 +26,7 @@
 pub mod mark_sweep;
 pub mod marker;
 pub mod parallel_marker;
+pub mod parallel_sweeper;
 pub mod pause_marking;
 pub mod sweeper;
 

@@ -17,6 +17,7 @@ use gc_core::{
 };
 
 use crate::marker::is_marked;
+use crate::parallel_sweeper::PauseSweeping;
 pub use crate::pause_marking::PARALLEL_MARKING_AFTER_OBJECTS;
 use crate::pause_marking::PauseMarking;
 use crate::sweeper::sweep;
@@ -25,6 +26,8 @@ use crate::sweeper::sweep;
 pub struct MarkSweep {
     /// When marking goes parallel.
     marking: PauseMarking,
+    /// When sweeping goes parallel.
+    sweeping: PauseSweeping,
 }
 
 impl MarkSweep {
@@ -37,6 +40,16 @@ impl MarkSweep {
     pub fn with_parallel_marking_after(objects: usize) -> Self {
         MarkSweep {
             marking: PauseMarking::parallel_after(objects),
+            ..MarkSweep::default()
+        }
+    }
+
+    /// The same collector sweeping on `HeapConfig::gc_threads` threads from `pages` old-space
+    /// pages on (0: always, when there are several threads), for tests and tuning.
+    pub fn with_parallel_sweeping_from(self, pages: usize) -> Self {
+        MarkSweep {
+            sweeping: PauseSweeping::parallel_from(pages),
+            ..self
         }
     }
 
@@ -57,9 +70,10 @@ impl MarkSweep {
                 core.process_weak_references(live)
             });
         let used_before = core.used_bytes();
+        let sweeping = self.sweeping;
         // SAFETY: marking is complete, the free list is rebuilt by the sweep and the LAB was given
         // up above.
-        let swept = outcome.timed(GcPhase::Sweep, || unsafe { sweep(core) });
+        let swept = outcome.timed(GcPhase::Sweep, || unsafe { sweep(core, sweeping) });
         outcome.freed_bytes = used_before - swept.live_bytes;
         core.end_pause(pause, outcome);
     }
