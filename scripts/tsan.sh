@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# ThreadSanitizer over parallel marking: mark-sweep's two-thread hand-built test and property test
-# with 1 and 2 GC threads, mark-compact's two-thread evacuation test and gen-incremental's
-# two-thread finalization pause, with std rebuilt instrumented (-Zbuild-std needs rust-src).
+# ThreadSanitizer over parallel marking and sweeping: mark-sweep's two-thread hand-built tests
+# and its marking property test with 1 and 2 GC threads, mark-compact's two-thread evacuation
+# test and gen-incremental's two-thread finalization pause, with std rebuilt instrumented
+# (-Zbuild-std needs rust-src).
 # About two minutes on a 2-core machine. Needs a nightly toolchain with rust-src.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -9,7 +10,7 @@ target="$(rustc -vV | sed -n 's/^host: //p')"
 export RUSTFLAGS="-Zsanitizer=thread"
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-target}/tsan"
 export PROPTEST_CASES="${PROPTEST_CASES:-64}"
-cargo +nightly test -Zbuild-std --target "$target" -p gc-marksweep --test collection two_marking_threads
+cargo +nightly test -Zbuild-std --target "$target" -p gc-marksweep --test collection two_
 cargo +nightly test -Zbuild-std --target "$target" -p gc-marksweep --test property parallel_marking
 cargo +nightly test -Zbuild-std --target "$target" -p gc-markcompact --test evacuation two_marking_threads
 cargo +nightly test -Zbuild-std --target "$target" -p gc-incremental --test cycle two_threads
