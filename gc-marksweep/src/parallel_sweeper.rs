@@ -17,9 +17,11 @@ use gc_core::free_list::FreeList;
 
 use crate::sweeper::sweep_page;
 
-/// Pages under which a sweep stays on the collecting thread: 8 MiB sweep in about a
-/// millisecond, the cost of starting threads is then a small share.
-pub const PARALLEL_SWEEPING_FROM_PAGES: usize = 32;
+/// Pages under which a sweep stays on the collecting thread. 128 pages (32 MiB) sweep in about
+/// 3 ms; on a machine whose cores are busy, a started thread may wait a scheduler slice (a few
+/// milliseconds) before it runs, and the pause waits for it: with 96 pages
+/// (`full_gc/marksweep_1M_objects_90pct_garbage`) two threads were slower than one there.
+pub const PARALLEL_SWEEPING_FROM_PAGES: usize = 128;
 
 /// Pages a sweeping thread claims at a time, at most.
 const MAX_PAGES_PER_CHUNK: usize = 8;
