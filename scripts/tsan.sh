@@ -1,14 +1,18 @@
 #!/usr/bin/env bash
-# ThreadSanitizer over parallel marking and scavenging: the two-thread hand-built tests and the
-# property tests with 1 and 2 GC threads, with std rebuilt instrumented (-Zbuild-std needs
-# rust-src). About three minutes on a 2-core machine. Needs a nightly toolchain with rust-src.
+# ThreadSanitizer over the parallel phases: mark-sweep's two-thread marking and sweeping tests and
+# its marking property test with 1 and 2 GC threads, mark-compact's two-thread evacuation test,
+# gen-incremental's two-thread finalization pause, and the scavenger's two-thread test and its
+# 1-vs-2-thread property test, with std rebuilt instrumented (-Zbuild-std needs rust-src). About
+# three minutes on a 2-core machine. Needs a nightly toolchain with rust-src.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 target="$(rustc -vV | sed -n 's/^host: //p')"
 export RUSTFLAGS="-Zsanitizer=thread"
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-target}/tsan"
 export PROPTEST_CASES="${PROPTEST_CASES:-64}"
-cargo +nightly test -Zbuild-std --target "$target" -p gc-marksweep --test collection two_marking_threads
+cargo +nightly test -Zbuild-std --target "$target" -p gc-marksweep --test collection two_
 cargo +nightly test -Zbuild-std --target "$target" -p gc-marksweep --test property parallel_marking
+cargo +nightly test -Zbuild-std --target "$target" -p gc-markcompact --test evacuation two_marking_threads
+cargo +nightly test -Zbuild-std --target "$target" -p gc-incremental --test cycle two_threads
 cargo +nightly test -Zbuild-std --target "$target" -p gc-scavenge --test scavenge two_scavenging_threads
 cargo +nightly test -Zbuild-std --target "$target" -p gc-scavenge --test property parallel_scavenging

@@ -4,7 +4,9 @@
 //! word links to the next block of its class. Classes are exact for 16 to 256 bytes (one per
 //! word size) and powers of two above. Blocks under [`MIN_BLOCK_SIZE`] are left as fillers and not
 //! listed: V8 calls them waste. Invariant: every listed block is a filler of the listed size in a
-//! page of the owning space, and no byte is listed twice.
+//! page of the owning space, no byte is listed twice, and each class's tail is its last block, so
+//! that lists built apart (by sweeping threads) join in constant time
+//! ([`FreeList::merge_in_front`]).
 
 use crate::address::{Address, WORD};
 use crate::object::write_filler;
@@ -36,6 +38,8 @@ fn first_fitting_class(size: usize) -> usize {
 
 pub struct FreeList {
     heads: [Address; CLASSES],
+    /// The last block of each class (null when the class is empty).
+    tails: [Address; CLASSES],
     nonempty: u64,
     available: usize,
     wasted: usize,
@@ -45,6 +49,7 @@ impl Default for FreeList {
     fn default() -> Self {
         FreeList {
             heads: [Address::NULL; CLASSES],
+            tails: [Address::NULL; CLASSES],
             nonempty: 0,
             available: 0,
             wasted: 0,
@@ -86,6 +91,9 @@ impl FreeList {
         let class = class_of(size);
         // SAFETY: the block has a second word (size >= MIN_BLOCK_SIZE), P1.
         unsafe { start.add(WORD).write_word(self.heads[class].raw() as u64) };
+        if self.heads[class].is_null() {
+            self.tails[class] = start;
+        }
         self.heads[class] = start;
         self.nonempty |= 1 << class;
         self.available += size;
@@ -145,12 +153,38 @@ impl FreeList {
             Some(previous) => unsafe { previous.add(WORD).write_word(next.raw() as u64) },
             None => self.heads[class] = next,
         }
+        if next.is_null() {
+            self.tails[class] = previous.unwrap_or(Address::NULL);
+        }
         if self.heads[class].is_null() {
             self.nonempty &= !(1 << class);
         }
         let size = block_size(block);
         self.available -= size;
         (block, size)
+    }
+
+    /// Lists `front`'s blocks before this list's, class by class, in constant time. Sweeping
+    /// adds each page's blocks in front of those of the pages before it, so merging the list of
+    /// pages swept after this one's this way builds exactly the list one sweep over all the
+    /// pages in order would.
+    pub fn merge_in_front(&mut self, front: FreeList) {
+        let mut classes = front.nonempty;
+        while classes != 0 {
+            let class = classes.trailing_zeros() as usize;
+            classes &= classes - 1;
+            if self.heads[class].is_null() {
+                self.tails[class] = front.tails[class];
+            } else {
+                let link = self.heads[class].raw() as u64;
+                // SAFETY: `front`'s tail is a listed block with a link word (list invariant, P1).
+                unsafe { front.tails[class].add(WORD).write_word(link) };
+            }
+            self.heads[class] = front.heads[class];
+        }
+        self.nonempty |= front.nonempty;
+        self.available += front.available;
+        self.wasted += front.wasted;
     }
 
     /// Calls `f` with the start and size of every listed block.
@@ -214,6 +248,50 @@ mod tests {
         assert_eq!(list.take(24, 2048), Some((start, 32)));
         assert_eq!(list.take(24, 2048), None);
         assert_eq!(list.available(), 0);
+    }
+
+    /// Blocks in the order `for_each_block` lists them.
+    fn blocks(list: &FreeList) -> Vec<(Address, usize)> {
+        let mut blocks = Vec::new();
+        list.for_each_block(|a, s| blocks.push((a, s)));
+        blocks
+    }
+
+    #[test]
+    fn merging_in_front_builds_the_list_one_sweep_would() {
+        let (_memory, start) = arena(1024);
+        // Class 32 in every part, 2048 and 600 in one part each, 8 bytes wasted.
+        let ranges = [
+            (0, 32),
+            (64, 8),
+            (128, 2048),
+            (2304, 32),
+            (2400, 600),
+            (3072, 32),
+        ];
+        let built = |ranges: &[(usize, usize)]| {
+            let mut list = FreeList::default();
+            for &(offset, size) in ranges {
+                // SAFETY: disjoint ranges of the arena; a list built before is read no more.
+                unsafe { list.add(start.add(offset), size) };
+            }
+            list
+        };
+        let whole = built(&ranges);
+        let expected = (blocks(&whole), whole.available(), whole.wasted());
+        let (mut first, mut second) = (built(&ranges[..2]), built(&ranges[2..4]));
+        // `second` is merged into in its turn: its tails must have followed the first merge.
+        second.merge_in_front(built(&ranges[4..]));
+        first.merge_in_front(second);
+        assert_eq!(
+            (blocks(&first), first.available(), first.wasted()),
+            expected
+        );
+        let mut taken = 0;
+        while let Some((_, size)) = first.take(16, 16) {
+            taken += size;
+        }
+        assert_eq!((taken, first.available()), (expected.1, 0));
     }
 
     #[test]

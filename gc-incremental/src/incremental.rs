@@ -21,6 +21,10 @@
 //! runs instead, a `MarkSweep` event with the reason that caused it, never an error while memory
 //! can be freed.
 //!
+//! The finalization pause's drain, when very large ([`PARALLEL_FINALIZATION_AFTER_OBJECTS`]),
+//! and the stop-the-world collection's marking run on `HeapConfig::gc_threads` threads
+//! (`gc_marksweep::pause_marking`).
+//!
 //! Each start, step, finalization and slow-path sweep is its own pause with its own event
 //! (`MarkingStep`, `MarkingFinalize`, `LazySweep`).
 
@@ -38,6 +42,7 @@ use gc_core::{
     PauseOutcome, Progress, VerifyError,
 };
 use gc_marksweep::MarkSweep;
+use gc_marksweep::pause_marking::PauseMarking;
 use gc_marksweep::sweeper::sweep_large_objects;
 
 use crate::dead_slots::remove_dead_slots;
@@ -45,6 +50,15 @@ use crate::incremental_marking::{DrainBudget, IncrementalMarker, is_marked, is_y
 use crate::lazy_sweeper::{LazySweeper, PageSwept};
 use crate::marking_barrier::{BarrierMode, MarkingBarrier};
 use crate::marking_schedule::{MarkingSchedule, should_start};
+
+/// Objects the finalization pause marks alone before it shares the rest of its drain between
+/// `HeapConfig::gc_threads` threads: far more than a full collection's
+/// (`gc_marksweep::pause_marking::PARALLEL_MARKING_AFTER_OBJECTS`, 16 Ki). The pause is meant to
+/// last about a millisecond, and a started thread may wait several for a busy core while the
+/// pause waits for it: with 16 Ki, two threads turned gen-incremental's binary-trees (scale 256)
+/// finalizations of 0.25 ms of marking into 4 to 11 ms on a 2-core machine with other load. Only
+/// a drain already far past the pause goal goes parallel.
+pub const PARALLEL_FINALIZATION_AFTER_OBJECTS: usize = 256 * 1024;
 
 /// The collector's settings.
 #[derive(Copy, Clone, PartialEq, Eq, Debug)]
@@ -82,6 +96,8 @@ pub struct Incremental {
     barrier: MarkingBarrier,
     schedule: Option<MarkingSchedule>,
     sweeper: LazySweeper,
+    /// When the finalization pause's drain goes parallel.
+    marking: PauseMarking,
     full: MarkSweep,
     /// `allocated_bytes` at the last slow-path step.
     allocated_at_last_step: u64,
@@ -113,10 +129,22 @@ impl Incremental {
             barrier: MarkingBarrier::new(BarrierMode::Insertion),
             schedule: None,
             sweeper: LazySweeper::default(),
+            marking: PauseMarking::parallel_after(PARALLEL_FINALIZATION_AFTER_OBJECTS),
             full: MarkSweep::new(),
             allocated_at_last_step: 0,
             survived: 0,
             drained: false,
+        }
+    }
+
+    /// The same collector whose finalization pause (and stop-the-world fallback) shares marking
+    /// between `HeapConfig::gc_threads` threads once `objects` are marked (0: from the first
+    /// grey object on, when there are several threads), for tests and tuning.
+    pub fn with_parallel_marking_after(self, objects: usize) -> Self {
+        Incremental {
+            marking: PauseMarking::parallel_after(objects),
+            full: MarkSweep::with_parallel_marking_after(objects),
+            ..self
         }
     }
 
@@ -265,14 +293,14 @@ impl Incremental {
         let mut outcome = PauseOutcome::default();
         let used_before = core.used_bytes();
         let young_bytes = young.as_ref().map_or(0, |y| y.object_bytes);
-        let marker = &mut self.marker;
+        let (marker, marking) = (&mut self.marker, self.marking);
         let mut young = young;
         outcome.timed(GcPhase::Mark, || {
             let remembered = young.as_mut().map(|y| &mut *y.remembered);
             // SAFETY: our marking phase, in our pause; `begin_pause` made new space walkable,
-            // and its bitmaps are clean (cleared below before the pause ends); the plan's
-            // remembered set holds every old-to-new slot (P1, P2, P5).
-            unsafe { marker.finish(core, remembered) };
+            // and its bitmaps and live bytes are clean (cleared below before the pause ends);
+            // the plan's remembered set holds every old-to-new slot (P1, P2, P5).
+            unsafe { marker.finish(core, remembered, marking) };
         });
         // Young objects are marked too for now: a weak handle to an unreached young object is
         // cleared (nothing can reach that object again), a reached one stays where it is.

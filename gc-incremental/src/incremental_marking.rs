@@ -10,6 +10,11 @@
 //! (the remembered set holds every old-to-new slot) and from each other, marking them in new
 //! space's bitmaps for the length of the pause. Old objects that only dead young objects point
 //! at are then freed in this cycle.
+//!
+//! The finalization pause's drain goes parallel once it is large, as a full collection's marking
+//! does: [`IncrementalMarker`] is a [`GreyWorklist`] for `gc_marksweep`'s
+//! [`PauseMarking`]. Every object either marker scans, young ones included, counts its size on
+//! its page; [`IncrementalMarker::finish_young`] reads new space's counts and clears them.
 
 use std::collections::HashSet;
 use std::time::Instant;
@@ -24,6 +29,7 @@ use gc_core::collector_api::{
 use gc_core::object::HeaderKind;
 use gc_core::old_generation::ForEachPage;
 use gc_core::slot::Slot;
+use gc_marksweep::pause_marking::{GreyWorklist, PauseMarking};
 
 /// Objects scanned between two looks at the clock.
 const OBJECTS_PER_CLOCK_CHECK: usize = 32;
@@ -130,7 +136,8 @@ impl IncrementalMarker {
         self.marked_bytes
     }
 
-    /// Bytes of the young objects the finalization pause reached (0 before it).
+    /// Bytes of the young objects the finalization pause reached (0 before its
+    /// [`IncrementalMarker::finish_young`]).
     pub fn young_live_bytes(&self) -> usize {
         self.young_live_bytes
     }
@@ -191,28 +198,34 @@ impl IncrementalMarker {
 
     /// Completes marking in the finalization pause: the roots again, then grey objects, young
     /// objects reached from the roots, from marked objects and from each other, and the young
-    /// objects the remembered slots of marked objects name, until nothing new is reached.
+    /// objects the remembered slots of marked objects name, until nothing new is reached. Each
+    /// drain goes parallel as `marking` says, on `HeapConfig::gc_threads` threads.
     ///
     /// # Safety
-    /// In the collector's finalization pause, with `young_pages` (new space's pages, walkable
-    /// and with clean bitmaps) lent to it; `remembered` holds every old-to-new slot, each in a
-    /// live page (P1, P2, P5). Call [`IncrementalMarker::finish_young`] before the pause
-    /// ends.
+    /// In the collector's finalization pause, with `young_pages` (new space's pages, walkable,
+    /// with clean bitmaps and no live bytes) lent to it; `remembered` holds every old-to-new
+    /// slot, each in a live page (P1, P2, P5). Call [`IncrementalMarker::finish_young`] before
+    /// the pause ends.
     pub unsafe fn finish(
         &mut self,
         core: &HeapCore,
         remembered: Option<&mut (dyn RememberedSet + '_)>,
+        marking: PauseMarking,
     ) {
         self.young = YoungObjects::Trace;
         // SAFETY: the caller's guarantees.
         unsafe { self.mark_roots(core) };
+        let threads = core.config.gc_threads;
+        // SAFETY: the caller's guarantees: grey objects are marked live object starts (P2), and
+        // young objects are traced, so the parallel marker follows every pointer this one would.
+        let drain = |marker: &mut IncrementalMarker| unsafe { marking.drain(marker, threads) };
         let Some(remembered) = remembered else {
-            self.drain();
+            drain(self);
             return;
         };
         let hosts = MarkedHosts::new(core);
         loop {
-            self.drain();
+            drain(self);
             // SAFETY: the caller's guarantees: remembered slots lie in live old pages.
             unsafe { self.mark_from_remembered_slots(&hosts, remembered) };
             if self.worklist.is_empty() && self.young_worklist.is_empty() {
@@ -245,14 +258,16 @@ impl IncrementalMarker {
     }
 
     /// Ends young tracing: the pointer slots of young objects `finish` did not reach are nulled
-    /// (nothing will ever read them, and the old objects they name may be freed now), and the
-    /// young marks are cleared.
+    /// (nothing will ever read them, and the old objects they name may be freed now), the young
+    /// live bytes are summed ([`IncrementalMarker::young_live_bytes`]), and the young marks and
+    /// live bytes are cleared.
     ///
     /// # Safety
     /// In the same pause, after weak references were processed, on the pages lent to `finish`.
     pub unsafe fn finish_young(&mut self, young_pages: ForEachPage<'_>) {
         self.young = YoungObjects::Skip;
         young_pages(&mut |page| {
+            self.young_live_bytes += page.live_bytes();
             // SAFETY: the caller's guarantee: walkable pages lent to this pause (P1, P5); an
             // unreached young object is garbage no handle, weak handle or slot names any more,
             // so nulling its slots keeps P2.
@@ -265,6 +280,7 @@ impl IncrementalMarker {
                     }
                 }
                 page.mark_bitmap().clear();
+                page.set_live_bytes(0);
             }
         });
     }
@@ -272,21 +288,28 @@ impl IncrementalMarker {
     /// Scans grey objects (and, in the finalization pause, reached young ones) until none is
     /// left.
     pub fn drain(&mut self) {
-        loop {
-            if let Some(address) = self.worklist.pop() {
-                self.scan(address);
-            } else if let Some(address) = self.young_worklist.pop() {
-                self.scan_young(address);
-            } else {
-                return;
-            }
+        while self.scan_next() {}
+    }
+
+    /// Scans one grey object, old ones first; returns whether there was one.
+    #[inline(always)]
+    fn scan_next(&mut self) -> bool {
+        if let Some(address) = self.worklist.pop() {
+            self.scan(address);
+        } else if let Some(address) = self.young_worklist.pop() {
+            self.scan_young(address);
+        } else {
+            return false;
         }
+        true
     }
 
     fn scan_young(&mut self, address: Address) {
         // SAFETY: only young object starts reached in the pause are pushed (P2).
         let object = unsafe { HeapObject::from_address(address) };
-        self.young_live_bytes += object.size();
+        // SAFETY: new space's pages are lent to the pause, their live bytes counted for
+        // `finish_young` (P5).
+        unsafe { PageRef::containing(address).add_live_bytes(object.size()) };
         // SAFETY: slots of a live object hold live object starts (P2); the pause owns marking.
         object.for_each_pointer(|_, target| unsafe { self.grey(target) });
     }
@@ -367,5 +390,28 @@ impl IncrementalMarker {
             }
         }
         Ok(())
+    }
+}
+
+/// The finalization pause's drain, shared with `gc_marksweep`'s [`PauseMarking`]: the grey old
+/// and young objects together, as the parallel marker does not tell them apart.
+impl GreyWorklist for IncrementalMarker {
+    fn drain(&mut self) {
+        IncrementalMarker::drain(self);
+    }
+
+    fn drain_for_objects(&mut self, objects: usize) -> bool {
+        for _ in 0..objects {
+            if !self.scan_next() {
+                return true;
+            }
+        }
+        self.worklist.is_empty() && self.young_worklist.is_empty()
+    }
+
+    fn take_grey(&mut self) -> Vec<Address> {
+        let mut grey = std::mem::take(&mut self.worklist);
+        grey.append(&mut self.young_worklist);
+        grey
     }
 }

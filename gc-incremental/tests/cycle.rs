@@ -260,3 +260,68 @@ fn external_memory_pressure_triggers_collections() {
     testkit::external_memory_pressure_triggers_collections(Incremental::new());
     testkit::external_memory_pressure_triggers_collections(Generational::new(Incremental::new()));
 }
+
+/// gen-incremental's finalization pause on `gc_threads` threads, draining from the first grey
+/// object on in parallel: an old root holds a list of 60 young objects whose last names an old
+/// object no root holds (white until the pause traces the list), and a young object no one
+/// reaches names another. Returns the live graph, the live bytes the pause reported and whether
+/// the two old objects survived.
+fn finalization_on(gc_threads: usize) -> (gc_core::LiveGraph, Option<usize>, bool, bool) {
+    let config = HeapConfig {
+        gc_threads,
+        ..HeapConfig::for_testing()
+    };
+    let old = Incremental::with_config(manual()).with_parallel_marking_after(0);
+    let mut heap = Heap::new(config, Generational::new(old)).unwrap();
+    let root = object(&mut heap, 1, 0);
+    let (target, lonely) = (object(&mut heap, 0, 16), object(&mut heap, 0, 16));
+    heap.collect(CollectionKind::Young);
+    heap.collect(CollectionKind::Young);
+    let ty = node(&mut heap);
+    heap.handle_scope(|heap, scope| {
+        let mut previous = heap.local(scope, &root).unwrap();
+        let mut nodes = Vec::new();
+        for _ in 0..60 {
+            let next = heap.allocate(scope, ty, 2, 0).unwrap();
+            heap.store(previous, 0, next).unwrap();
+            if let Some(&back) = nodes.get(nodes.len().saturating_sub(3)) {
+                heap.store(next, 1, back).unwrap();
+            }
+            nodes.push(next);
+            previous = next;
+        }
+        heap.store(previous, 1, &target).unwrap();
+        let garbage = heap.allocate(scope, ty, 1, 0).unwrap();
+        heap.store(garbage, 0, &lonely).unwrap();
+    });
+    let (target_weak, lonely_weak) = (
+        heap.downgrade(&target).unwrap(),
+        heap.downgrade(&lonely).unwrap(),
+    );
+    drop((target, lonely));
+    finish_cycle(&mut heap);
+    let finalization = heap.events().last().unwrap().clone();
+    assert_eq!(finalization.kind, GcKind::MarkingFinalize);
+    heap.verify().unwrap();
+    let survived = (
+        heap.is_alive(target_weak).unwrap(),
+        heap.is_alive(lonely_weak).unwrap(),
+    );
+    (
+        heap.live_graph(),
+        finalization.outcome.live_bytes,
+        survived.0,
+        survived.1,
+    )
+}
+
+#[test]
+fn two_threads_finalize_marking_with_exactly_the_reachable_objects() {
+    let one = finalization_on(1);
+    // Old: the root (header and one slot, 16 bytes) and the target (header and 16 bytes, 24);
+    // young: 60 nodes of a header and two slots (24 bytes each).
+    assert_eq!(one.0.objects, 62);
+    assert_eq!(one.1, Some(16 + 24 + 60 * 24));
+    assert_eq!((one.2, one.3), (true, false));
+    assert_eq!(finalization_on(2), one);
+}

@@ -1,10 +1,15 @@
 //! Property tests: the mutator stores, loads, drops roots and allocates between every marking
 //! step, on `incremental` and `gen-incremental`, against the reference model (see `common`).
-//! Then the same programs with the marking barrier removed, to show that they catch its absence.
+//! Both with the finalization pause's drain on one and on two GC threads. Then the same programs
+//! with the marking barrier removed, to show that they catch its absence.
 
 mod common;
 
-use common::{check_interleaved, fine_steps, program_strategy, promoting_program_strategy};
+use common::{
+    check_interleaved, check_interleaved_with, config, fine_steps, program_strategy,
+    promoting_program_strategy,
+};
+use gc_core::HeapConfig;
 use gc_incremental::Incremental;
 use gc_scavenge::Generational;
 use proptest::prelude::*;
@@ -23,6 +28,37 @@ proptest! {
     fn gen_incremental_keeps_the_reachable_and_frees_the_unreachable(program in promoting_program_strategy(1..300)) {
         let collector = Generational::new(Incremental::with_config(fine_steps()));
         check_interleaved(collector, true, &program).map_err(TestCaseError::fail)?;
+    }
+
+    /// `incremental` with its finalization drain on one thread and on two (parallel from the
+    /// first grey object), named explicitly: both right, with the same cycles and digest.
+    #[test]
+    fn incremental_parallel_finalization_keeps_the_reachable_and_frees_the_unreachable(program in program_strategy(1..300)) {
+        let on = |threads| {
+            let collector = Incremental::with_config(fine_steps()).with_parallel_marking_after(0);
+            check_interleaved_with(on_threads(threads), collector, false, &program)
+                .map_err(|e| TestCaseError::fail(format!("{threads} threads: {e}")))
+        };
+        prop_assert_eq!(on(1)?, on(2)?);
+    }
+
+    /// `gen-incremental` as above: young objects are traced in the parallel drain too.
+    #[test]
+    fn gen_incremental_parallel_finalization_keeps_the_reachable_and_frees_the_unreachable(program in promoting_program_strategy(1..300)) {
+        let on = |threads| {
+            let old = Incremental::with_config(fine_steps()).with_parallel_marking_after(0);
+            check_interleaved_with(on_threads(threads), Generational::new(old), true, &program)
+                .map_err(|e| TestCaseError::fail(format!("{threads} threads: {e}")))
+        };
+        prop_assert_eq!(on(1)?, on(2)?);
+    }
+}
+
+/// The interleaving tests' heap with `gc_threads` GC threads.
+fn on_threads(gc_threads: usize) -> HeapConfig {
+    HeapConfig {
+        gc_threads,
+        ..config()
     }
 }
 

@@ -1,10 +1,11 @@
 //! gc-core's random mutator programs on `incremental` and `gen-incremental`, checked against the
 //! reference model after every collection the program asks for (stop-the-world ones) while
 //! marking and lazy sweeping run from the allocation slow path in between, down to heaps of a
-//! few pages where every `OutOfMemory` must be legitimate.
+//! few pages where every `OutOfMemory` must be legitimate; and both with the finalization
+//! pause's drain (and the stop-the-world fallback's marking) on one and on two GC threads.
 
 use gc_core::testkit::{
-    OutOfMemoryPolicy, check_program, check_program_with, program_strategy, small_heap,
+    Op, OutOfMemoryPolicy, check_program, check_program_with, program_strategy, small_heap,
 };
 use gc_core::{HeapConfig, PAGE_SIZE};
 use gc_incremental::{Incremental, IncrementalConfig};
@@ -17,6 +18,14 @@ fn frequent_steps() -> IncrementalConfig {
         step_interval: 2 * 1024,
         min_step_bytes: 512,
         ..IncrementalConfig::default()
+    }
+}
+
+/// `small_heap` with `gc_threads` GC threads.
+fn on_threads(gc_threads: usize) -> HeapConfig {
+    HeapConfig {
+        gc_threads,
+        ..small_heap()
     }
 }
 
@@ -33,6 +42,29 @@ proptest! {
     fn gen_incremental_keeps_exactly_the_model_graph(program in program_strategy(1..400)) {
         let collector = Generational::new(Incremental::with_config(frequent_steps()));
         check_program(small_heap(), collector, &program).map_err(TestCaseError::fail)?;
+    }
+
+    /// Finalization drains on one thread and on two (parallel from the first grey object),
+    /// named explicitly: the model's graph and the same digest. Upgrading a weak handle depends
+    /// on when collections run, so these programs leave it out.
+    #[test]
+    fn incremental_parallel_finalization_keeps_exactly_the_model_graph(program in program_strategy(1..300)) {
+        let program: Vec<Op> = program.into_iter().filter(|op| !matches!(op, Op::Upgrade { .. })).collect();
+        let on = |threads| {
+            let collector = Incremental::with_config(frequent_steps()).with_parallel_marking_after(0);
+            check_program(on_threads(threads), collector, &program).map_err(TestCaseError::fail)
+        };
+        prop_assert_eq!(on(1)?, on(2)?);
+    }
+
+    #[test]
+    fn gen_incremental_parallel_finalization_keeps_exactly_the_model_graph(program in program_strategy(1..300)) {
+        let program: Vec<Op> = program.into_iter().filter(|op| !matches!(op, Op::Upgrade { .. })).collect();
+        let on = |threads| {
+            let old = Incremental::with_config(frequent_steps()).with_parallel_marking_after(0);
+            check_program(on_threads(threads), Generational::new(old), &program).map_err(TestCaseError::fail)
+        };
+        prop_assert_eq!(on(1)?, on(2)?);
     }
 
     #[test]

@@ -9,6 +9,9 @@
 //! that moved objects is a `MarkCompact` event, with the bytes moved and the pages evacuated;
 //! one that chose no candidate is an ordinary `MarkSweep`.
 //!
+//! Marking is mark-sweep's too: alone, then on `HeapConfig::gc_threads` threads once it is large
+//! (`gc_marksweep::pause_marking`).
+//!
 //! Allocation policy is mark-sweep's: a collection when the allocation limit is reached, a
 //! second one (here a full compaction) when an allocation finds no room under the hard limit.
 
@@ -17,7 +20,9 @@ use gc_core::{
     CollectionKind, Collector, CollectorConstraints, GcKind, GcPhase, GcReason, OutOfMemory,
     PauseOutcome,
 };
-use gc_marksweep::marker::{Marker, is_marked};
+use gc_marksweep::marker::is_marked;
+use gc_marksweep::parallel_sweeper::PauseSweeping;
+use gc_marksweep::pause_marking::PauseMarking;
 use gc_marksweep::sweeper::{sweep, sweep_page};
 
 use crate::evacuation_candidates::{CompactionPolicy, CompactionStress, select_candidates};
@@ -52,6 +57,8 @@ pub struct CompactionSummary {
 #[derive(Debug, Default)]
 pub struct MarkCompact {
     policy: CompactionPolicy,
+    /// When marking goes parallel (as mark-sweep's).
+    marking: PauseMarking,
     last_compaction: Option<CompactionSummary>,
     compactions: u64,
 }
@@ -66,6 +73,16 @@ impl MarkCompact {
         MarkCompact {
             policy,
             ..MarkCompact::default()
+        }
+    }
+
+    /// The same collector sharing marking between `HeapConfig::gc_threads` threads once
+    /// `objects` are marked (0: from the roots on, when there are several threads), for tests
+    /// and tuning.
+    pub fn with_parallel_marking_after(self, objects: usize) -> Self {
+        MarkCompact {
+            marking: PauseMarking::parallel_after(objects),
+            ..self
         }
     }
 
@@ -106,12 +123,10 @@ impl MarkCompact {
         let mut outcome = PauseOutcome::default();
         // Sweeping rebuilds the free list, the LAB's rest included.
         core.lab.take_rest();
-        outcome.timed(GcPhase::Mark, || {
-            // SAFETY: this collector owns every page, and this is its pause; the marker dies in it.
-            let mut marker = unsafe { Marker::new() };
-            marker.mark_roots(core);
-            marker.drain();
-        });
+        let marking = self.marking;
+        // SAFETY: this collector owns every page, and this is its pause; the mark bits are clear
+        // (the sweep and the evacuation clear those they read) (P5).
+        outcome.timed(GcPhase::Mark, || unsafe { marking.mark_from_roots(core) });
         // Dead objects are dropped now, while every page's marks are intact; the survivors'
         // entries follow them when pointers are updated.
         (outcome.external_freed_bytes, outcome.external_time) =
@@ -131,7 +146,9 @@ impl MarkCompact {
         let used_before = core.used_bytes();
         // SAFETY: marking is complete and the LAB was given up; the sweeper leaves the flagged
         // candidates, marks and all, to the evacuator.
-        let swept = outcome.timed(GcPhase::Sweep, || unsafe { sweep(core) });
+        let swept = outcome.timed(GcPhase::Sweep, || unsafe {
+            sweep(core, PauseSweeping::default())
+        });
         outcome.freed_bytes = used_before - swept.live_bytes;
         if !candidates.is_empty() {
             pause.set_kind(GcKind::MarkCompact);

@@ -306,3 +306,51 @@ fn external_memory_pressure_triggers_collections() {
     testkit::external_memory_pressure_triggers_collections(MarkCompact::new());
     testkit::external_memory_pressure_triggers_collections(Generational::new(MarkCompact::new()));
 }
+
+/// Marking on two threads (parallel from the roots) gives the evacuator exactly what one thread
+/// does: the same live bytes per page, so the same objects move and the same graph survives.
+#[test]
+fn two_marking_threads_evacuate_exactly_the_reachable_objects() {
+    let run = |gc_threads| {
+        let config = HeapConfig {
+            gc_threads,
+            ..HeapConfig::for_testing()
+        };
+        let collector = MarkCompact::with_policy(CompactionPolicy::stress_every_page())
+            .with_parallel_marking_after(0);
+        let mut heap = Heap::new(config, collector).unwrap();
+        let node = heap.intern_type("Node").unwrap();
+        let _root = heap
+            .handle_scope(|heap, scope| {
+                let root = heap.allocate(scope, node, 4, 0)?;
+                // A list of 60 nodes, each also pointing back at every third node before it, with
+                // garbage between them.
+                let mut previous = root;
+                let mut nodes = Vec::new();
+                for i in 0..60u64 {
+                    let next = heap.allocate(scope, node, 4, 8 * (i % 5))?;
+                    heap.allocate(scope, node, 2, 16)?;
+                    heap.store(previous, 0, next)?;
+                    if let Some(&back) = nodes.get(nodes.len().saturating_sub(3)) {
+                        heap.store(next, 1, back)?;
+                    }
+                    nodes.push(next);
+                    previous = next;
+                }
+                heap.persistent(root)
+            })
+            .unwrap();
+        heap.collect(CollectionKind::Full);
+        let summary = heap.collector().last_compaction().unwrap().clone();
+        (
+            heap.live_graph(),
+            summary.moved_objects,
+            summary.moved_bytes,
+        )
+    };
+    let (one, moved_one, bytes_one) = run(1);
+    let (two, moved_two, bytes_two) = run(2);
+    assert_eq!(one.objects, 61);
+    assert_eq!(moved_one, 61);
+    assert_eq!((two, moved_two, bytes_two), (one, moved_one, bytes_one));
+}

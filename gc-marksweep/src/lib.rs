@@ -2,8 +2,10 @@
 //!
 //! The first collector of gclab, and the old-generation building blocks others reuse: the
 //! [`marker`] (explicit worklist, page mark bitmaps), the [`parallel_marker`] (the same tracing
-//! on `HeapConfig::gc_threads` threads with work stealing) and the [`sweeper`] (free lists by
-//! size class, empty pages back to the pool).
+//! on `HeapConfig::gc_threads` threads with work stealing), [`pause_marking`] (when a pause's
+//! marking goes parallel, shared by every collector that marks in a pause), the [`sweeper`]
+//! (free lists by size class, empty pages back to the pool) and the [`parallel_sweeper`] (its
+//! pages on several threads).
 //!
 //! ```
 //! use gc_core::{CollectionKind, Heap, HeapConfig, SlotContent};
@@ -24,6 +26,8 @@
 pub mod mark_sweep;
 pub mod marker;
 pub mod parallel_marker;
+pub mod parallel_sweeper;
+pub mod pause_marking;
 pub mod sweeper;
 
 pub use mark_sweep::MarkSweep;

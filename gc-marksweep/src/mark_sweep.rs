@@ -8,8 +8,7 @@
 //!
 //! Marking starts on the collecting thread alone; when [`PARALLEL_MARKING_AFTER_OBJECTS`] objects
 //! are scanned and grey ones remain, it goes on with `HeapConfig::gc_threads` threads
-//! ([`crate::parallel_marker`]). A small heap, or one of a few large strings, never pays for
-//! starting threads, which would also slow the collections heap growing measures.
+//! ([`crate::pause_marking`]).
 
 use gc_core::collector_api::{Address, HeapCore, OldGenerationCollector};
 use gc_core::{
@@ -17,26 +16,18 @@ use gc_core::{
     PauseOutcome,
 };
 
-use crate::marker::{Marker, is_marked};
-use crate::parallel_marker::mark_in_parallel;
+use crate::marker::is_marked;
+use crate::parallel_sweeper::PauseSweeping;
+pub use crate::pause_marking::PARALLEL_MARKING_AFTER_OBJECTS;
+use crate::pause_marking::PauseMarking;
 use crate::sweeper::sweep;
 
-/// Objects the collecting thread marks alone before it shares the rest of the marking between
-/// `HeapConfig::gc_threads` threads (a few hundred microseconds of marking).
-pub const PARALLEL_MARKING_AFTER_OBJECTS: usize = 16 * 1024;
-
-#[derive(Debug)]
+#[derive(Debug, Default)]
 pub struct MarkSweep {
-    /// Objects marked on one thread before marking goes parallel.
-    parallel_marking_after: usize,
-}
-
-impl Default for MarkSweep {
-    fn default() -> Self {
-        MarkSweep {
-            parallel_marking_after: PARALLEL_MARKING_AFTER_OBJECTS,
-        }
-    }
+    /// When marking goes parallel.
+    marking: PauseMarking,
+    /// When sweeping goes parallel.
+    sweeping: PauseSweeping,
 }
 
 impl MarkSweep {
@@ -48,23 +39,18 @@ impl MarkSweep {
     /// roots on, when `HeapConfig::gc_threads` is above 1), for tests and tuning.
     pub fn with_parallel_marking_after(objects: usize) -> Self {
         MarkSweep {
-            parallel_marking_after: objects,
+            marking: PauseMarking::parallel_after(objects),
+            ..MarkSweep::default()
         }
     }
 
-    /// Marks everything the handles reach, on one thread or several.
-    fn mark(&self, core: &HeapCore) {
-        // SAFETY: this collector owns every page, and this is its pause; the marker dies in it.
-        let mut marker = unsafe { Marker::new() };
-        marker.mark_roots(core);
-        let threads = core.config.gc_threads;
-        if threads == 1 || marker.drain_for_objects(self.parallel_marking_after) {
-            marker.drain();
-            return;
+    /// The same collector sweeping on `HeapConfig::gc_threads` threads from `pages` old-space
+    /// pages on (0: always, when there are several threads), for tests and tuning.
+    pub fn with_parallel_sweeping_from(self, pages: usize) -> Self {
+        MarkSweep {
+            sweeping: PauseSweeping::parallel_from(pages),
+            ..self
         }
-        // SAFETY: as above, and the mutator is stopped while the threads mark; the worklist
-        // holds the marked objects not scanned yet.
-        unsafe { mark_in_parallel(marker.take_worklist(), threads) };
     }
 
     /// A stop-the-world full collection.
@@ -73,7 +59,10 @@ impl MarkSweep {
         let mut outcome = PauseOutcome::default();
         // Sweeping rebuilds the free list, the LAB's rest included.
         core.lab.take_rest();
-        outcome.timed(GcPhase::Mark, || self.mark(core));
+        let marking = self.marking;
+        // SAFETY: this collector owns every page, and this is its pause; the mark bits are clear
+        // (every sweep clears those it read, an abandoned incremental marking all of them) (P5).
+        outcome.timed(GcPhase::Mark, || unsafe { marking.mark_from_roots(core) });
         (outcome.external_freed_bytes, outcome.external_time) =
             outcome.timed(GcPhase::Weak, || {
                 // SAFETY: weak handles and external-memory owners name live object starts (P2).
@@ -81,9 +70,10 @@ impl MarkSweep {
                 core.process_weak_references(live)
             });
         let used_before = core.used_bytes();
+        let sweeping = self.sweeping;
         // SAFETY: marking is complete, the free list is rebuilt by the sweep and the LAB was given
         // up above.
-        let swept = outcome.timed(GcPhase::Sweep, || unsafe { sweep(core) });
+        let swept = outcome.timed(GcPhase::Sweep, || unsafe { sweep(core, sweeping) });
         outcome.freed_bytes = used_before - swept.live_bytes;
         core.end_pause(pause, outcome);
     }

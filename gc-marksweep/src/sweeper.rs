@@ -5,12 +5,17 @@
 //! given up, because sweeping rebuilds the free list from scratch. Live objects are found through
 //! the bitmap, so dead objects are never read.
 //!
+//! Old space's pages are swept on `HeapConfig::gc_threads` threads when there are many
+//! ([`crate::parallel_sweeper`]); the free list comes out the same.
+//!
 //! Evacuation candidates (pages flagged `EVACUATION_CANDIDATE` by a compacting collector) are
 //! left alone: they keep their mark bits and live-byte counts for the evacuator, and none of
 //! their memory goes on the free list.
 
 use gc_core::collector_api::{HeapCore, HeapObject, PageFlags, PageRef};
 use gc_core::free_list::FreeList;
+
+use crate::parallel_sweeper::PauseSweeping;
 
 /// What a sweep found.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -52,13 +57,13 @@ pub unsafe fn sweep_page(page: PageRef, free_list: &mut FreeList) -> usize {
 }
 
 /// Sweeps all of old space and the large object space, and sets the heap's used bytes to what
-/// survived.
+/// survived; old space's pages on several threads as `sweeping` says.
 ///
 /// # Safety
 /// As [`sweep_page`], for every page of the two spaces: a complete marking just finished and
 /// the mutator's LAB was given up (this rebuilds the free list from scratch, the LAB's area
 /// included).
-pub unsafe fn sweep(core: &mut HeapCore) -> SweepResult {
+pub unsafe fn sweep(core: &mut HeapCore, sweeping: PauseSweeping) -> SweepResult {
     let live_bytes = core
         .old_space
         .pages()
@@ -71,7 +76,7 @@ pub unsafe fn sweep(core: &mut HeapCore) -> SweepResult {
     // collection instead of unmapping them.
     let pool_limit = core.page_pool_target();
     // SAFETY: the caller's guarantees.
-    let released_pages = unsafe { sweep_old_space(core, pool_limit) };
+    let released_pages = unsafe { sweep_old_space(core, pool_limit, sweeping) };
     // SAFETY: the caller's guarantees.
     unsafe { sweep_large_objects(core) };
     SweepResult {
@@ -84,7 +89,11 @@ pub unsafe fn sweep(core: &mut HeapCore) -> SweepResult {
 ///
 /// # Safety
 /// As [`sweep`].
-unsafe fn sweep_old_space(core: &mut HeapCore, pool_limit: usize) -> usize {
+unsafe fn sweep_old_space(
+    core: &mut HeapCore,
+    pool_limit: usize,
+    sweeping: PauseSweeping,
+) -> usize {
     core.old_space.free_list_mut().reset();
     let pages_before = core.old_space.pages().len();
     // SAFETY: marking is complete (the caller): a page without live bytes holds no live object,
@@ -93,16 +102,17 @@ unsafe fn sweep_old_space(core: &mut HeapCore, pool_limit: usize) -> usize {
         core.old_space
             .retain_pages(&mut core.memory, pool_limit, |page| page.live_bytes() > 0)
     };
-    for page in core.old_space.pages().to_vec() {
-        if page.flags().contains(PageFlags::EVACUATION_CANDIDATE) {
-            continue;
-        }
-        // SAFETY: the caller's guarantees, page by page.
-        unsafe {
-            sweep_page(page, core.old_space.free_list_mut());
-            page.set_live_bytes(0);
-        }
-    }
+    let pages: Vec<PageRef> = core
+        .old_space
+        .pages()
+        .iter()
+        .filter(|page| !page.flags().contains(PageFlags::EVACUATION_CANDIDATE))
+        .copied()
+        .collect();
+    let threads = core.config.gc_threads;
+    // SAFETY: the caller's guarantees, for distinct pages of old space, whose free list was
+    // reset above.
+    unsafe { sweeping.sweep_pages(&pages, core.old_space.free_list_mut(), threads) };
     pages_before - core.old_space.pages().len()
 }
 

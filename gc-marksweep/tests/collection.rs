@@ -1,6 +1,7 @@
 //! Mark-sweep on hand-built heaps: exactly which objects are freed, what the events say, how
 //! memory returns, and the errors of the mutator API.
 
+use gc_core::collector_api::Address;
 use gc_core::testkit;
 use gc_core::{
     CollectionKind, Collector, GcKind, GcPhase, GcReason, Heap, HeapConfig, HeapError, PAGE_SIZE,
@@ -447,4 +448,60 @@ fn two_marking_threads_keep_exactly_the_reachable_objects() {
     assert_eq!(one.objects, 61);
     assert_eq!(two, one);
     assert_eq!(freed_two, freed_one);
+}
+
+/// Old space's free list after a full collection, as (page index, offset in the page, size) in
+/// list order: what an allocation will find, independent of where the pages are mapped.
+fn free_list_layout(heap: &Heap<MarkSweep>) -> Vec<(usize, usize, usize)> {
+    // SAFETY: the view is read while `heap` is borrowed; only addresses are compared (P1).
+    let core = unsafe { heap.core() };
+    let pages: Vec<_> = core
+        .old_space
+        .pages()
+        .iter()
+        .map(|page| page.start())
+        .collect();
+    let mut layout = Vec::new();
+    core.old_space.free_list().for_each_block(|block, size| {
+        // Pages are not mapped in address order (under Miri, for one): find the one holding it.
+        let holds = |&start: &Address| start <= block && block.offset_from(start) < PAGE_SIZE;
+        let page = pages
+            .iter()
+            .position(holds)
+            .expect("a free block in an old-space page");
+        layout.push((page, block.offset_from(pages[page]), size));
+    });
+    layout
+}
+
+/// Sweeping on two threads (from the first page on, in chunks of one page for a heap this small)
+/// builds block for block the free list one thread does, and frees the same bytes.
+#[test]
+fn two_sweeping_threads_build_the_free_list_one_thread_does() {
+    let run = |gc_threads| {
+        let config = HeapConfig {
+            gc_threads,
+            ..HeapConfig::for_testing()
+        };
+        let mut heap = Heap::new(config, MarkSweep::new().with_parallel_sweeping_from(0)).unwrap();
+        let node = heap.intern_type("Node").unwrap();
+        // Four pages and more of 1 KiB objects; every third survives.
+        let roots: Vec<Persistent> = (0..1100)
+            .map(|_| rooted(&mut heap, node, 1, 1000))
+            .enumerate()
+            .filter_map(|(i, root)| (i % 3 == 0).then_some(root))
+            .collect();
+        heap.collect(CollectionKind::Full);
+        let layout = free_list_layout(&heap);
+        drop(roots);
+        (layout, heap.stats().used_bytes)
+    };
+    let (one, used_one) = run(1);
+    // 367 survivors of 1016 bytes.
+    assert_eq!(used_one, 367 * 1016);
+    assert!(
+        one.iter().map(|&(page, ..)| page).max() >= Some(4),
+        "{one:?}"
+    );
+    assert_eq!(run(2), (one, used_one));
 }

@@ -30,6 +30,20 @@ proptest! {
         prop_assert_eq!(one, two);
     }
 
+    /// Sweeping on one thread and on two (parallel from the first page), named explicitly: the
+    /// same model graph, and the same digest.
+    #[test]
+    fn parallel_sweeping_keeps_exactly_the_model_graph(program in program_strategy(1..300)) {
+        let program: Vec<Op> = program.into_iter().filter(|op| !matches!(op, Op::Upgrade { .. })).collect();
+        let on = |gc_threads| {
+            let config = HeapConfig { gc_threads, ..small_heap() };
+            check_program(config, MarkSweep::new().with_parallel_sweeping_from(0), &program)
+        };
+        let one = on(1).map_err(TestCaseError::fail)?;
+        let two = on(2).map_err(TestCaseError::fail)?;
+        prop_assert_eq!(one, two);
+    }
+
     /// Upgrading a weak handle is the one operation whose result depends on timing (the object
     /// may or may not have been collected yet), so these programs leave it out.
     #[test]

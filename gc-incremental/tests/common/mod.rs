@@ -20,8 +20,8 @@ use std::time::Duration;
 
 use gc_core::testkit::{Model, ModelValue};
 use gc_core::{
-    CollectionKind, Collector, EscapableHandleScope, GcKind, HandleScope, Heap, HeapConfig, Local,
-    Persistent, Value, VerifyHeap, WeakHandle,
+    CollectionKind, Collector, Digest, EscapableHandleScope, GcKind, HandleScope, Heap, HeapConfig,
+    Local, Persistent, Value, VerifyHeap, WeakHandle,
 };
 use gc_incremental::IncrementalConfig;
 use proptest::prelude::*;
@@ -625,8 +625,19 @@ pub fn check_interleaved<C: Collector>(
     generational: bool,
     program: &[MutatorOp],
 ) -> Result<usize, String> {
+    check_interleaved_with(config(), collector, generational, program).map(|(cycles, _)| cycles)
+}
+
+/// [`check_interleaved`] on a heap of `config`; returns how many marking cycles started and the
+/// digest of the live graph at the end.
+pub fn check_interleaved_with<C: Collector>(
+    config: HeapConfig,
+    collector: C,
+    generational: bool,
+    program: &[MutatorOp],
+) -> Result<(usize, Digest), String> {
     let mut runner = Runner {
-        heap: Heap::new(config(), collector).map_err(err)?,
+        heap: Heap::new(config, collector).map_err(err)?,
         model: Model::default(),
         roots: Vec::new(),
         ids: Vec::new(),
@@ -664,5 +675,5 @@ pub fn check_interleaved<C: Collector>(
             ));
         }
     }
-    Ok(runner.marking_cycles)
+    Ok((runner.marking_cycles, runner.heap.live_graph().digest))
 }
