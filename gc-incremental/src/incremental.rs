@@ -16,10 +16,10 @@
 //! If the old generation reaches its allocation limit before marking is done (or before it
 //! started), marking goes on with steps that catch up, as long as the old generation stays
 //! within V8's overshoot margin; past it, marking finishes at once: the finalization pause
-//! drains what is left (its event gives the reason, `AllocationLimit`). If an allocation finds no room under the hard heap limit, or the program
-//! asks for a collection, marking is abandoned and a stop-the-world mark-sweep (gc-marksweep's)
-//! runs instead, a `MarkSweep` event with the reason that caused it, never an error while memory
-//! can be freed.
+//! drains what is left (its event gives the reason, `AllocationLimit`). If an allocation finds
+//! no room under the hard heap limit, or the program asks for a collection, marking is abandoned
+//! and a stop-the-world mark-sweep (gc-marksweep's) runs instead, a `MarkSweep` event with the
+//! reason that caused it, never an error while memory can be freed.
 //!
 //! The finalization pause's drain, when very large ([`PARALLEL_FINALIZATION_AFTER_OBJECTS`]),
 //! and the stop-the-world collection's marking run on `HeapConfig::gc_threads` threads
@@ -54,10 +54,11 @@ use crate::marking_schedule::{MarkingSchedule, should_start};
 /// Objects the finalization pause marks alone before it shares the rest of its drain between
 /// `HeapConfig::gc_threads` threads: far more than a full collection's
 /// (`gc_marksweep::pause_marking::PARALLEL_MARKING_AFTER_OBJECTS`, 16 Ki). The pause is meant to
-/// last about a millisecond, and a started thread may wait several for a busy core while the
-/// pause waits for it: with 16 Ki, two threads turned gen-incremental's binary-trees (scale 256)
-/// finalizations of 0.25 ms of marking into 4 to 11 ms on a 2-core machine with other load. Only
-/// a drain already far past the pause goal goes parallel.
+/// last about a millisecond: with 16 Ki and threads started per pause (which a busy core kept
+/// waiting, and the pause with them), two threads turned gen-incremental's binary-trees (scale
+/// 256) finalizations of 0.25 ms of marking into 4 to 11 ms on a 2-core machine with other load.
+/// The heap's GC workers no longer make a pause wait for a thread; the threshold was not measured
+/// again. Only a drain already far past the pause goal goes parallel.
 pub const PARALLEL_FINALIZATION_AFTER_OBJECTS: usize = 256 * 1024;
 
 /// The collector's settings.
@@ -278,6 +279,8 @@ impl Incremental {
             });
             self.drained = looked && self.marker.is_empty();
         }
+        core.promoted_survival
+            .found_live(self.marker.take_promoted_live());
         core.end_pause(pause, outcome);
     }
 
@@ -302,6 +305,8 @@ impl Incremental {
             // the plan's remembered set holds every old-to-new slot (P1, P2, P5).
             unsafe { marker.finish(core, remembered, marking) };
         });
+        core.promoted_survival
+            .found_live(self.marker.take_promoted_live());
         // Young objects are marked too for now: a weak handle to an unreached young object is
         // cleared (nothing can reach that object again), a reached one stays where it is.
         (outcome.external_freed_bytes, outcome.external_time) =
@@ -463,6 +468,8 @@ impl Incremental {
                 Phase::Marking => {
                     self.barrier.deactivate(core);
                     core.weak_handles.abandon_prescan();
+                    core.promoted_survival
+                        .found_live(self.marker.take_promoted_live());
                     self.marker.reset();
                     clear_marks(core);
                 }

@@ -74,6 +74,9 @@ pub struct IncrementalMarker {
     marked_bytes: usize,
     /// Bytes of the young objects reached in the finalization pause.
     young_live_bytes: usize,
+    /// Bytes of scanned objects a scavenge promoted since the last full collection, not yet
+    /// handed to `HeapCore::promoted_survival`.
+    promoted_live: usize,
 }
 
 /// Whether the object starting at `address` is in new space.
@@ -218,7 +221,9 @@ impl IncrementalMarker {
         let threads = core.config.gc_threads;
         // SAFETY: the caller's guarantees: grey objects are marked live object starts (P2), and
         // young objects are traced, so the parallel marker follows every pointer this one would.
-        let drain = |marker: &mut IncrementalMarker| unsafe { marking.drain(marker, threads) };
+        let drain = |marker: &mut IncrementalMarker| unsafe {
+            marking.drain(marker, &core.gc_workers, threads)
+        };
         let Some(remembered) = remembered else {
             drain(self);
             return;
@@ -343,8 +348,18 @@ impl IncrementalMarker {
         // SAFETY: the marker's owner is in its marking phase (P5, `grey`).
         unsafe { PageRef::containing(address).add_live_bytes(size) };
         self.marked_bytes += size;
+        if object.take_promoted() {
+            self.promoted_live += size;
+        }
         // SAFETY: slots of a live object hold live object starts (P2); same phase as above.
         object.for_each_pointer(|_, target| unsafe { self.grey(target) });
+    }
+
+    /// Bytes of promoted objects scanned since the last call (their `pro` bit cleared), for
+    /// `HeapCore::promoted_survival`; kept across [`IncrementalMarker::reset`], as the bits
+    /// stay cleared when marking is abandoned.
+    pub fn take_promoted_live(&mut self) -> usize {
+        std::mem::take(&mut self.promoted_live)
     }
 
     /// Forgets the grey objects and the count (when marking is abandoned or over).
@@ -413,5 +428,9 @@ impl GreyWorklist for IncrementalMarker {
         let mut grey = std::mem::take(&mut self.worklist);
         grey.append(&mut self.young_worklist);
         grey
+    }
+
+    fn add_promoted_live(&mut self, bytes: usize) {
+        self.promoted_live += bytes;
     }
 }

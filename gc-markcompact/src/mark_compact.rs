@@ -126,7 +126,9 @@ impl MarkCompact {
         let marking = self.marking;
         // SAFETY: this collector owns every page, and this is its pause; the mark bits are clear
         // (the sweep and the evacuation clear those they read) (P5).
-        outcome.timed(GcPhase::Mark, || unsafe { marking.mark_from_roots(core) });
+        let promoted_live =
+            outcome.timed(GcPhase::Mark, || unsafe { marking.mark_from_roots(core) });
+        core.promoted_survival.found_live(promoted_live);
         // Dead objects are dropped now, while every page's marks are intact; the survivors'
         // entries follow them when pointers are updated.
         (outcome.external_freed_bytes, outcome.external_time) =

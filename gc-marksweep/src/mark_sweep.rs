@@ -62,7 +62,9 @@ impl MarkSweep {
         let marking = self.marking;
         // SAFETY: this collector owns every page, and this is its pause; the mark bits are clear
         // (every sweep clears those it read, an abandoned incremental marking all of them) (P5).
-        outcome.timed(GcPhase::Mark, || unsafe { marking.mark_from_roots(core) });
+        let promoted_live =
+            outcome.timed(GcPhase::Mark, || unsafe { marking.mark_from_roots(core) });
+        core.promoted_survival.found_live(promoted_live);
         (outcome.external_freed_bytes, outcome.external_time) =
             outcome.timed(GcPhase::Weak, || {
                 // SAFETY: weak handles and external-memory owners name live object starts (P2).

@@ -12,6 +12,8 @@ pub struct Marker {
     worklist: Vec<Address>,
     marked_bytes: usize,
     marked_objects: usize,
+    /// Bytes of scanned objects a scavenge promoted since the last full collection.
+    promoted_live: usize,
 }
 
 /// Whether the object starting at `address` is marked.
@@ -69,6 +71,7 @@ impl Marker {
             worklist: Vec::new(),
             marked_bytes: 0,
             marked_objects: 0,
+            promoted_live: 0,
         }
     }
 
@@ -124,6 +127,9 @@ impl Marker {
         unsafe { PageRef::containing(address).add_live_bytes(size) };
         self.marked_bytes += size;
         self.marked_objects += 1;
+        if object.take_promoted() {
+            self.promoted_live += size;
+        }
         object.for_each_pointer(|_, target| self.mark(target));
     }
 
@@ -147,6 +153,17 @@ impl Marker {
 
     pub fn marked_objects(&self) -> usize {
         self.marked_objects
+    }
+
+    /// Bytes of objects promoted since the last full collection that this marker scanned (their
+    /// `pro` bit cleared), since the last call; for `HeapCore::promoted_survival`.
+    pub fn take_promoted_live(&mut self) -> usize {
+        std::mem::take(&mut self.promoted_live)
+    }
+
+    /// Adds promoted bytes another thread's marking found for this marker's phase.
+    pub fn add_promoted_live(&mut self, bytes: usize) {
+        self.promoted_live += bytes;
     }
 
     pub fn is_done(&self) -> bool {

@@ -10,17 +10,20 @@
 //! free list is block for block the one [`sweep_page`] over every page in order builds, and the
 //! pages' mark bits and live bytes are clear, whatever the number of threads.
 
+use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering::Relaxed};
 
 use gc_core::collector_api::{Address, PageRef};
 use gc_core::free_list::FreeList;
+use gc_core::gc_workers::GcWorkers;
 
 use crate::sweeper::sweep_page;
 
 /// Pages under which a sweep stays on the collecting thread. 128 pages (32 MiB) sweep in about
-/// 3 ms; on a machine whose cores are busy, a started thread may wait a scheduler slice (a few
-/// milliseconds) before it runs, and the pause waits for it: with 96 pages
-/// (`full_gc/marksweep_1M_objects_90pct_garbage`) two threads were slower than one there.
+/// 3 ms. (Measured with threads started per pause, which a busy machine could keep waiting for a
+/// scheduler slice: with 96 pages, `full_gc/marksweep_1M_objects_90pct_garbage`, two threads were
+/// slower than one there. The heap's GC workers no longer make a pause wait; the threshold was
+/// not measured again.)
 pub const PARALLEL_SWEEPING_FROM_PAGES: usize = 128;
 
 /// Pages a sweeping thread claims at a time, at most.
@@ -55,7 +58,13 @@ impl PauseSweeping {
     /// As [`sweep_page`], for every page: a complete marking, `free_list` of the pages' space
     /// and rebuilt from scratch, the owning collector's pause (P5); no page appears twice and no
     /// other thread touches the heap meanwhile.
-    pub unsafe fn sweep_pages(self, pages: &[PageRef], free_list: &mut FreeList, threads: usize) {
+    pub unsafe fn sweep_pages(
+        self,
+        pages: &[PageRef],
+        free_list: &mut FreeList,
+        workers: &GcWorkers,
+        threads: usize,
+    ) {
         if threads <= 1 || pages.len() < self.parallel_from_pages.max(2) {
             for &page in pages {
                 // SAFETY: the caller's guarantees, page by page.
@@ -64,7 +73,7 @@ impl PauseSweeping {
             return;
         }
         // SAFETY: the caller's guarantees.
-        for list in unsafe { sweep_in_parallel(pages, threads) } {
+        for list in unsafe { sweep_in_parallel(pages, workers, threads) } {
             free_list.merge_in_front(list);
         }
     }
@@ -82,52 +91,42 @@ unsafe fn sweep_one(page: PageRef, free_list: &mut FreeList) {
     }
 }
 
-/// Sweeps `pages` on `threads` threads (this one and `threads - 1` spawned for the call);
-/// returns the free list of each chunk of pages, in page order.
+/// Sweeps `pages` on up to `threads` threads (this one and the heap's GC `workers` that join in
+/// time); returns the free list of each chunk of pages, in page order.
 ///
 /// # Safety
 /// As [`PauseSweeping::sweep_pages`].
-unsafe fn sweep_in_parallel(pages: &[PageRef], threads: usize) -> Vec<FreeList> {
+unsafe fn sweep_in_parallel(
+    pages: &[PageRef],
+    workers: &GcWorkers,
+    threads: usize,
+) -> Vec<FreeList> {
     // Page starts, not `PageRef`s, cross to the threads: a page is one thread's while it is
     // swept, and that thread finds its header again.
     let starts: Vec<Address> = pages.iter().map(|page| page.start()).collect();
     let chunk_pages = (starts.len() / (4 * threads)).clamp(1, MAX_PAGES_PER_CHUNK);
     let chunks: Vec<&[Address]> = starts.chunks(chunk_pages).collect();
     let next = AtomicUsize::new(0);
-    let claim_and_sweep = || {
-        let mut swept = Vec::new();
-        loop {
-            let index = next.fetch_add(1, Relaxed);
-            let Some(chunk) = chunks.get(index) else {
-                return swept;
-            };
-            let mut list = FreeList::default();
-            for &start in *chunk {
-                // SAFETY: `start` is the start of a live page of the caller's (P1); the counter
-                // hands each chunk to one thread, so this thread alone touches the page (P5).
-                unsafe { sweep_one(PageRef::containing(start), &mut list) };
-            }
-            swept.push((index, list));
+    let swept = Mutex::new(Vec::with_capacity(chunks.len()));
+    workers.run(threads, &|_| loop {
+        let index = next.fetch_add(1, Relaxed);
+        let Some(chunk) = chunks.get(index) else {
+            return;
+        };
+        let mut list = FreeList::default();
+        for &start in *chunk {
+            // SAFETY: `start` is the start of a live page of the caller's (P1); the counter
+            // hands each chunk to one thread, so this thread alone touches the page (P5).
+            unsafe { sweep_one(PageRef::containing(start), &mut list) };
         }
-    };
-    let mut lists: Vec<(usize, FreeList)> = std::thread::scope(|scope| {
-        let spawned: Vec<_> = (1..threads)
-            .filter_map(|_| {
-                let thread = std::thread::Builder::new().name("gclab-sweeper".to_owned());
-                // A thread the system refuses leaves its chunks to the others.
-                thread.spawn_scoped(scope, claim_and_sweep).ok()
-            })
-            .collect();
-        let mut lists = claim_and_sweep();
-        for handle in spawned {
-            // A sweeper panics only on a broken heap invariant: propagate it.
-            match handle.join() {
-                Ok(theirs) => lists.extend(theirs),
-                Err(panic) => std::panic::resume_unwind(panic),
-            }
-        }
-        lists
+        swept
+            .lock()
+            .unwrap_or_else(|poison| poison.into_inner())
+            .push((index, list));
     });
+    let mut lists = swept
+        .into_inner()
+        .unwrap_or_else(|poison| poison.into_inner());
     lists.sort_unstable_by_key(|&(index, _)| index);
     lists.into_iter().map(|(_, list)| list).collect()
 }

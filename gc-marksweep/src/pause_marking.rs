@@ -2,7 +2,8 @@
 //! scanned [`PARALLEL_MARKING_AFTER_OBJECTS`] of them (or the threshold a [`PauseMarking`] was
 //! given), then hands the rest to `HeapConfig::gc_threads` threads
 //! ([`crate::parallel_marker::mark_in_parallel`]). A small heap, or one of a few large strings,
-//! never pays for starting threads, which would also slow the collections heap growing measures.
+//! never pays for waking workers and sharing work, which would also slow the collections heap
+//! growing measures.
 //!
 //! Every collector that completes a marking in a pause shares this: mark-sweep and mark-compact
 //! from the roots ([`PauseMarking::mark_from_roots`]), the incremental collector's finalization
@@ -12,6 +13,7 @@
 //! whatever the number of threads.
 
 use gc_core::collector_api::{Address, HeapCore};
+use gc_core::gc_workers::GcWorkers;
 
 use crate::marker::Marker;
 use crate::parallel_marker::mark_in_parallel;
@@ -32,6 +34,10 @@ pub trait GreyWorklist {
     /// The grey objects not scanned yet (marked, so that the parallel marker only scans them),
     /// leaving none behind.
     fn take_grey(&mut self) -> Vec<Address>;
+
+    /// Counts bytes of promoted objects (`HeapCore::promoted_survival`) that the parallel
+    /// marker scanned for this one.
+    fn add_promoted_live(&mut self, bytes: usize);
 }
 
 impl GreyWorklist for Marker {
@@ -45,6 +51,10 @@ impl GreyWorklist for Marker {
 
     fn take_grey(&mut self) -> Vec<Address> {
         self.take_worklist()
+    }
+
+    fn add_promoted_live(&mut self, bytes: usize) {
+        Marker::add_promoted_live(self, bytes);
     }
 }
 
@@ -75,33 +85,36 @@ impl PauseMarking {
     }
 
     /// Marks everything the handles reach, on `HeapConfig::gc_threads` threads once the marking
-    /// is large enough.
+    /// is large enough; returns the bytes of objects promoted since the last full collection
+    /// that it reached (for `HeapCore::promoted_survival`).
     ///
     /// # Safety
     /// As [`Marker::new`] (rule P5): in the pause of the collector that owns every page, on mark
     /// bits it cleared.
-    pub unsafe fn mark_from_roots(self, core: &HeapCore) {
+    pub unsafe fn mark_from_roots(self, core: &HeapCore) -> usize {
         // SAFETY: the caller's guarantees; the marker dies in this pause.
         let mut marker = unsafe { Marker::new() };
         marker.mark_roots(core);
         // SAFETY: the caller's guarantees; the worklist holds marked live object starts (P2).
-        unsafe { self.drain(&mut marker, core.config.gc_threads) };
+        unsafe { self.drain(&mut marker, &core.gc_workers, core.config.gc_threads) };
+        marker.take_promoted_live()
     }
 
-    /// Scans `marker`'s grey objects and all they reach, on `threads` threads once more than the
-    /// threshold is left.
+    /// Scans `marker`'s grey objects and all they reach, on up to `threads` threads (this one and
+    /// the heap's GC `workers` that join in time) once more than the threshold is left.
     ///
     /// # Safety
     /// As [`mark_in_parallel`]: the owning collector's pause (P5), no other thread touching the
     /// heap; every grey object of `marker` is a marked live object start, and so are the slots
     /// they reach (P2). The parallel marker marks and counts every object it reaches, in
     /// whichever space, as `marker` does.
-    pub unsafe fn drain(self, marker: &mut impl GreyWorklist, threads: usize) {
+    pub unsafe fn drain(self, marker: &mut impl GreyWorklist, workers: &GcWorkers, threads: usize) {
         if threads <= 1 || marker.drain_for_objects(self.parallel_after_objects) {
             marker.drain();
             return;
         }
         // SAFETY: the caller's guarantees.
-        unsafe { mark_in_parallel(marker.take_grey(), threads) };
+        let promoted_live = unsafe { mark_in_parallel(workers, marker.take_grey(), threads) };
+        marker.add_promoted_live(promoted_live);
     }
 }

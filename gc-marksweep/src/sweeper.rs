@@ -112,7 +112,14 @@ unsafe fn sweep_old_space(
     let threads = core.config.gc_threads;
     // SAFETY: the caller's guarantees, for distinct pages of old space, whose free list was
     // reset above.
-    unsafe { sweeping.sweep_pages(&pages, core.old_space.free_list_mut(), threads) };
+    unsafe {
+        sweeping.sweep_pages(
+            &pages,
+            core.old_space.free_list_mut(),
+            &core.gc_workers,
+            threads,
+        )
+    };
     pages_before - core.old_space.pages().len()
 }
 

@@ -603,3 +603,43 @@ fn two_scavenging_threads_keep_exactly_the_reachable_objects() {
         );
     }
 }
+
+/// Premature promotion, measured: objects promoted and then dropped before the next full
+/// collection are exactly the bytes that collection reports dead (`promoted_dead` in
+/// `--trace-gc-nvp`), with marking on one thread and on two; the counts restart after it.
+#[test]
+fn a_full_collection_reports_the_promoted_bytes_that_died_in_old_space() {
+    for gc_threads in [1, 2] {
+        let plan = Generational::with(
+            MarkSweep::with_parallel_marking_after(0),
+            SlotSetRememberedSet::default(),
+            YoungGenerationConfig::default(),
+        );
+        let config = HeapConfig {
+            gc_threads,
+            ..HeapConfig::for_testing()
+        };
+        let mut heap = Heap::new(config, plan).unwrap();
+        let ty = heap.intern_type("").unwrap();
+        heap.handle_scope(|heap, scope| {
+            let kept = heap.allocate(scope, ty, 1, 8).unwrap(); // 24 bytes
+            scope.scope(|inner| {
+                for _ in 0..10 {
+                    heap.allocate(inner, ty, 0, 32).unwrap(); // 40 bytes each, promoted
+                }
+                heap.collect(CollectionKind::Young);
+                heap.collect(CollectionKind::Young);
+            }); // the ten die in old space
+            let promoted = heap.collector().last_scavenge().unwrap().promoted_bytes;
+            assert_eq!(promoted, 24 + 10 * 40);
+            assert_eq!(space_of(heap, kept).0, SpaceId::OldSpace);
+            heap.collect(CollectionKind::Full);
+            let event = heap.events().last().unwrap();
+            assert_eq!(event.kind, GcKind::MarkSweep);
+            assert_eq!(event.outcome.promoted_dead_bytes, Some(10 * 40), "{gc_threads} threads");
+            heap.collect(CollectionKind::Full);
+            let event = heap.events().last().unwrap();
+            assert_eq!(event.outcome.promoted_dead_bytes, None, "nothing promoted since");
+        });
+    }
+}
