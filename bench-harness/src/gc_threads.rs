@@ -9,9 +9,9 @@ use gc_core::{HeapConfig, MAX_GC_THREADS, default_gc_threads};
 /// The option, flattened into each command that takes it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Args)]
 pub struct GcThreadsArgs {
-    /// The threads a collection's parallel work may use (today the marking of full collections
-    /// on `marksweep` and `gen-marksweep`), from 1 to 64 [default: the available cores, at most
-    /// 64].
+    /// The threads a collection's parallel work may use (scavenges of larger new spaces, the
+    /// marking of full collections and of large incremental finalizations, sweeping of large old
+    /// spaces), from 1 to 64 [default: the available cores, at most 64].
     #[arg(
         long,
         value_name = "N",
