@@ -10,10 +10,13 @@
 //! once as promoted and at most once as found alive.
 
 /// The two counts between full collections.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct PromotedSurvival {
     promoted: usize,
     found_live: usize,
+    /// The share of the promoted bytes the last full collection found dead, if any were
+    /// promoted before it.
+    last_dead_share: Option<f64>,
 }
 
 impl PromotedSurvival {
@@ -32,7 +35,16 @@ impl PromotedSurvival {
     pub fn finish_full_collection(&mut self) -> Option<usize> {
         let promoted = std::mem::take(&mut self.promoted);
         let found_live = std::mem::take(&mut self.found_live);
-        (promoted > 0).then(|| promoted.saturating_sub(found_live))
+        let dead = (promoted > 0).then(|| promoted.saturating_sub(found_live));
+        self.last_dead_share = dead.map(|dead| dead as f64 / promoted as f64);
+        dead
+    }
+
+    /// The share of the bytes promoted before the last full collection that it found dead
+    /// (`None` when nothing was promoted before it): a young generation's feedback on whether it
+    /// promotes too early.
+    pub fn last_dead_share(&self) -> Option<f64> {
+        self.last_dead_share
     }
 }
 
@@ -48,8 +60,11 @@ mod tests {
         counts.promoted(500);
         counts.found_live(1200);
         assert_eq!(counts.finish_full_collection(), Some(300));
+        assert_eq!(counts.last_dead_share(), Some(0.2));
         counts.promoted(64);
         assert_eq!(counts.finish_full_collection(), Some(64));
+        assert_eq!(counts.last_dead_share(), Some(1.0));
+        assert_eq!(counts.finish_full_collection(), None);
         assert_eq!(counts, PromotedSurvival::default());
     }
 }

@@ -49,12 +49,18 @@ pub struct NewSpace {
     object_bytes: usize,
     /// The to-space page a scavenge copies into.
     copy_page: usize,
+    /// Pages of each semispace beyond what the mutator fills: room for the pages that the extra
+    /// threads of a parallel scavenge keep partly filled ([`NewSpace::can_scavenge_in_parallel`]).
+    spare: usize,
 }
 
 impl NewSpace {
-    /// Pages per semispace the mutator and the scavenger can use.
+    /// Pages per semispace the mutator can fill (the spare pages aside).
     pub fn capacity(&self) -> usize {
-        self.from.len().min(self.to.len())
+        self.from
+            .len()
+            .min(self.to.len())
+            .saturating_sub(self.spare)
     }
 
     /// Bytes of objects in new space, the mutator's LAB (`lab`) included.
@@ -73,8 +79,8 @@ impl NewSpace {
     }
 
     /// Whether to-space is sure to take every object of from-space when `threads` threads copy,
-    /// each with a page of its own in use (see [`crate::parallel_scavenger`]). The mutator's LAB
-    /// must have been retired.
+    /// each with a page of its own in use (see [`crate::parallel_scavenger`]): always for up to
+    /// one thread per spare page and one more. The mutator's LAB must have been retired.
     pub fn can_scavenge_in_parallel(&self, threads: usize) -> bool {
         debug_assert!(self.lab_start.is_null());
         let spare = threads.saturating_sub(1);
@@ -276,10 +282,11 @@ impl NewSpace {
         self.object_bytes = 0;
     }
 
-    /// Brings both semispaces towards `pages` pages each, to-space `spare` more (one page per
-    /// extra scavenging thread: [`NewSpace::can_scavenge_in_parallel`]): takes pages from
-    /// `memory` while it gives them, and gives back empty ones beyond the target (never the pages
-    /// holding objects). The mutator's LAB must have been retired.
+    /// Brings both semispaces towards `pages` pages each for the mutator, and `spare` more (one
+    /// per extra scavenging thread: [`NewSpace::can_scavenge_in_parallel`]; both semispaces have
+    /// them, so that a flip moves no page): takes pages from `memory` while it gives them, and
+    /// gives back empty ones beyond the target (never the pages holding objects). The mutator's
+    /// LAB must have been retired.
     pub fn resize(
         &mut self,
         pages: usize,
@@ -295,8 +302,9 @@ impl NewSpace {
         };
         // To-space must take every survivor of the next scavenge (the survivor guarantee):
         // survivors packed densely into `used` pages may need more pages' worth of budget.
+        self.spare = spare;
         let to_pages = pages.max(self.object_bytes.div_ceil(survivor_budget(1))) + spare;
-        for (space, target) in [(&mut self.from, pages), (&mut self.to, to_pages)] {
+        for (space, target) in [(&mut self.from, pages + spare), (&mut self.to, to_pages)] {
             while space.len() < target {
                 match new_page(memory) {
                     Some(page) => space.push(page),
@@ -304,7 +312,7 @@ impl NewSpace {
                 }
             }
         }
-        let keep_from = pages.min(self.to.len()).max(used);
+        let keep_from = (pages + spare).min(self.to.len()).max(used);
         release_beyond(&mut self.from, keep_from, memory, pool_limit);
         release_beyond(&mut self.to, to_pages.max(used), memory, pool_limit);
         debug_assert!(

@@ -59,7 +59,7 @@ impl Default for YoungGenerationConfig {
             shrink_survival_rate: 0.02,
             shrink_after_scavenges: 3,
             pause_goal: None,
-            bytes_per_scavenging_thread: 256 * 1024,
+            bytes_per_scavenging_thread: 4 * MB,
             fast_promotion_survival_rate: 0.9,
         }
     }
@@ -88,7 +88,15 @@ pub struct SemispaceSizing {
     copy_speed: Option<f64>,
     /// The last scavenge's survival was high: the next promotes every survivor.
     fast_promotion: bool,
+    /// The last full collection found most of what was promoted before it dead: high survival
+    /// is not long life in this program, so fast promotion waits for a full collection that
+    /// says otherwise.
+    fast_promotion_refuted: bool,
 }
+
+/// The share of promoted bytes found dead at a full collection over which promotion was too early
+/// to go on promoting every survivor of high-survival scavenges.
+pub const PREMATURE_PROMOTION_SHARE: f64 = 0.5;
 
 /// Weight of the newest scavenge in the copying speed's moving average.
 const SPEED_WEIGHT: f64 = 0.3;
@@ -100,6 +108,7 @@ impl SemispaceSizing {
             low_survival_streak: 0,
             copy_speed: None,
             fast_promotion: false,
+            fast_promotion_refuted: false,
             config,
         }
     }
@@ -111,6 +120,17 @@ impl SemispaceSizing {
     /// The semispace size wanted now, in pages.
     pub fn target_pages(&self) -> usize {
         self.target_pages
+    }
+
+    /// Takes in the last full collection's finding: `dead_share` of the bytes promoted before it
+    /// died in old space (`HeapCore::promoted_survival`; the same finding may come again until
+    /// the next full collection). Over [`PREMATURE_PROMOTION_SHARE`], fast promotion stops until
+    /// a full collection finds less.
+    pub fn take_promotion_feedback(&mut self, dead_share: Option<f64>) {
+        if let Some(share) = dead_share {
+            self.fast_promotion_refuted = share > PREMATURE_PROMOTION_SHARE;
+            self.fast_promotion &= !self.fast_promotion_refuted;
+        }
     }
 
     /// Whether the next scavenge promotes every survivor (see
@@ -128,7 +148,9 @@ impl SemispaceSizing {
             survived as f64 / young as f64
         };
         let half_full = young >= self.target_pages * PAGE_SIZE / 2;
-        self.fast_promotion = half_full && rate >= self.config.fast_promotion_survival_rate;
+        self.fast_promotion = half_full
+            && rate >= self.config.fast_promotion_survival_rate
+            && !self.fast_promotion_refuted;
         self.update_speed(survived, copy_time);
         self.size_for_survival(rate);
         if let Some(cap) = self.pause_goal_cap(rate) {
@@ -231,6 +253,32 @@ mod tests {
         let young = half(&sizing);
         sizing.after_scavenge(young, young, MS);
         assert!(!sizing.fast_promotion());
+    }
+
+    #[test]
+    fn a_full_collection_that_finds_most_promoted_bytes_dead_stops_fast_promotion() {
+        let mut sizing = SemispaceSizing::new(YoungGenerationConfig::default());
+        let young = sizing.target_pages() * PAGE_SIZE;
+        sizing.after_scavenge(young, young, MS);
+        assert!(sizing.fast_promotion());
+        sizing.take_promotion_feedback(Some(0.7));
+        assert!(!sizing.fast_promotion(), "refuted at once");
+        let young = sizing.target_pages() * PAGE_SIZE;
+        sizing.after_scavenge(young, young, MS);
+        assert!(
+            !sizing.fast_promotion(),
+            "until a full collection says otherwise"
+        );
+        sizing.take_promotion_feedback(None);
+        sizing.after_scavenge(young, young, MS);
+        assert!(
+            !sizing.fast_promotion(),
+            "nothing promoted: no new evidence"
+        );
+        sizing.take_promotion_feedback(Some(0.1));
+        let young = sizing.target_pages() * PAGE_SIZE;
+        sizing.after_scavenge(young, young, MS);
+        assert!(sizing.fast_promotion());
     }
 
     #[test]

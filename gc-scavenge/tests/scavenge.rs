@@ -636,10 +636,17 @@ fn a_full_collection_reports_the_promoted_bytes_that_died_in_old_space() {
             heap.collect(CollectionKind::Full);
             let event = heap.events().last().unwrap();
             assert_eq!(event.kind, GcKind::MarkSweep);
-            assert_eq!(event.outcome.promoted_dead_bytes, Some(10 * 40), "{gc_threads} threads");
+            assert_eq!(
+                event.outcome.promoted_dead_bytes,
+                Some(10 * 40),
+                "{gc_threads} threads"
+            );
             heap.collect(CollectionKind::Full);
             let event = heap.events().last().unwrap();
-            assert_eq!(event.outcome.promoted_dead_bytes, None, "nothing promoted since");
+            assert_eq!(
+                event.outcome.promoted_dead_bytes, None,
+                "nothing promoted since"
+            );
         });
     }
 }
