@@ -79,7 +79,7 @@ impl NewSpace {
     }
 
     /// Whether to-space is sure to take every object of from-space when `threads` threads copy,
-    /// each with a page of its own in use (see [`crate::parallel_scavenger`]): always for up to
+    /// each with a page of its own in use (see the `parallel_scavenger` module): always for up to
     /// one thread per spare page and one more. The mutator's LAB must have been retired.
     pub fn can_scavenge_in_parallel(&self, threads: usize) -> bool {
         debug_assert!(self.lab_start.is_null());
