@@ -252,3 +252,34 @@ impl GcEvent {
         self.start + self.duration
     }
 }
+
+/// A full collection's event for the formatters' and the tracer's unit tests: 15 MiB before,
+/// 5.5 MiB after, 10 MiB freed, with `phases`.
+#[cfg(test)]
+pub(crate) fn example_event(
+    kind: GcKind,
+    start: Duration,
+    duration: Duration,
+    phases: Vec<(GcPhase, Duration)>,
+) -> GcEvent {
+    GcEvent {
+        sequence: 0,
+        kind,
+        reason: GcReason::AllocationLimit,
+        start,
+        duration,
+        used_before: 15 * 1024 * 1024,
+        used_after: 5 * 1024 * 1024 + 512 * 1024,
+        committed_before: 50 * 1024 * 1024,
+        committed_after: 43 * 1024 * 1024 + 512 * 1024,
+        outcome: PauseOutcome {
+            freed_bytes: 10 * 1024 * 1024,
+            phases,
+            ..PauseOutcome::default()
+        },
+        mutator_utilization: MutatorUtilization {
+            average: 1.0,
+            current: 1.0,
+        },
+    }
+}

@@ -230,29 +230,16 @@ pub fn trace_gc_line(event: &GcEvent, pid: u32, heap_id: usize) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::event::{GcKind, GcPhase, GcReason, PauseOutcome};
+    use crate::event::{GcKind, GcPhase, example_event};
 
     fn event(kind: GcKind, start_ms: u64, duration_ms: u64) -> GcEvent {
-        GcEvent {
-            sequence: 0,
+        let mark = vec![(GcPhase::Mark, Duration::from_micros(7500))];
+        example_event(
             kind,
-            reason: GcReason::AllocationLimit,
-            start: Duration::from_millis(start_ms),
-            duration: Duration::from_millis(duration_ms),
-            used_before: 15 * 1024 * 1024,
-            used_after: 5 * 1024 * 1024 + 512 * 1024,
-            committed_before: 50 * 1024 * 1024,
-            committed_after: 43 * 1024 * 1024 + 512 * 1024,
-            outcome: PauseOutcome {
-                freed_bytes: 10 * 1024 * 1024,
-                phases: vec![(GcPhase::Mark, Duration::from_micros(7500))],
-                ..PauseOutcome::default()
-            },
-            mutator_utilization: MutatorUtilization {
-                average: 1.0,
-                current: 1.0,
-            },
-        }
+            Duration::from_millis(start_ms),
+            Duration::from_millis(duration_ms),
+            mark,
+        )
     }
 
     #[test]

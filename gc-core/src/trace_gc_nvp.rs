@@ -152,7 +152,7 @@ fn phase_times(phases: &[(GcPhase, Duration)]) -> Vec<(&'static str, Duration)> 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::event::{GcKind, MutatorUtilization, PauseOutcome};
+    use crate::event::{GcKind, example_event};
     use std::collections::HashSet;
 
     const ALL_PHASES: [GcPhase; 5] = [
@@ -166,23 +166,12 @@ mod tests {
     fn event(kind: GcKind, phases: Vec<(GcPhase, Duration)>) -> GcEvent {
         GcEvent {
             sequence: 3,
-            kind,
-            reason: GcReason::AllocationLimit,
-            start: Duration::from_millis(1225),
-            duration: Duration::from_millis(10),
-            used_before: 15 * 1024 * 1024,
-            used_after: 5 * 1024 * 1024 + 512 * 1024,
-            committed_before: 50 * 1024 * 1024,
-            committed_after: 43 * 1024 * 1024 + 512 * 1024,
-            outcome: PauseOutcome {
-                freed_bytes: 10 * 1024 * 1024,
+            ..example_event(
+                kind,
+                Duration::from_millis(1225),
+                Duration::from_millis(10),
                 phases,
-                ..PauseOutcome::default()
-            },
-            mutator_utilization: MutatorUtilization {
-                average: 1.0,
-                current: 1.0,
-            },
+            )
         }
     }
 
