@@ -169,9 +169,26 @@ fn replay_watch_leaks_prints_memwatch_events_and_lists_leaks_in_json() {
     let dir = tempfile::tempdir().expect("a temporary directory");
     let trace = dir.path().join("leaky.gct");
     let trace = trace.to_str().expect("a UTF-8 path");
-    // The default closure leak: 100 ticks of 1 MiB, a dozen full collections.
+    // The default closure leak, 100 ticks of 1 MiB, with a full collection asked for after each
+    // tick: how many the heap would run on its own depends on measured speeds (heap growing), and
+    // a loaded machine made it too few for five growing ones in a row.
     let made = gclab(&["gen", "leaky", "-o", trace]);
     assert!(made.status.success());
+    let text = std::fs::read_to_string(trace).expect("the generated trace");
+    let with_gcs: String = text
+        .lines()
+        .flat_map(|line| {
+            [
+                line,
+                if line.starts_with("t ") {
+                    "\ngc\n"
+                } else {
+                    "\n"
+                },
+            ]
+        })
+        .collect();
+    std::fs::write(trace, with_gcs).expect("the trace with collections");
 
     let text = gclab(&["replay", trace, "--watch-leaks", "--collector", "marksweep"]);
     assert!(text.status.success());
