@@ -56,6 +56,14 @@ pub enum Command {
     Import(ImportArgs),
 }
 
+/// A usage error clap found (an unknown option, a bad value), said the way gclab says its own
+/// (`gclab: …`), with clap's hints (the possible values, where to find help) kept.
+pub fn usage_error(error: &clap::Error) -> String {
+    let text = error.render().to_string();
+    let text = text.strip_prefix("error: ").unwrap_or(&text);
+    format!("gclab: {}", text.trim_end())
+}
+
 /// Runs the command `cli` asks for, writing its report to `out`.
 pub fn execute(cli: Cli, out: &mut impl Write) -> Result<(), Error> {
     match cli.command {

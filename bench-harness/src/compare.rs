@@ -55,8 +55,9 @@ pub struct CompareArgs {
     /// The collectors: `all` (every compiled-in one) or names separated by commas.
     #[arg(long, value_name = "LIST|all", default_value = "all")]
     pub collectors: String,
-    /// Measured runs per trace and collector; the figures are then medians, with their spread.
-    #[arg(long, value_name = "N", default_value_t = 1,
+    /// Measured runs per trace and collector: each figure is their median, shown with the
+    /// lowest and highest. `--repeat 1` for a quick look.
+    #[arg(long, value_name = "N", default_value_t = 3,
           value_parser = clap::value_parser!(u32).range(1..))]
     pub repeat: u32,
     /// Unmeasured runs per trace before the measured ones.

@@ -10,8 +10,15 @@ use bench_harness::error::Error;
 use clap::Parser;
 
 fn main() -> ExitCode {
-    // Usage errors are printed by clap, which exits with code 2.
-    let cli = Cli::parse();
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        // `--help` and `--version`, which clap prints on standard output.
+        Err(error) if !error.use_stderr() => error.exit(),
+        Err(error) => {
+            eprintln!("{}", cli::usage_error(&error));
+            return ExitCode::from(2);
+        }
+    };
     match cli::execute(cli, &mut std::io::stdout()) {
         Ok(()) => ExitCode::SUCCESS,
         // The reader went away (`gclab | head`): nothing is left to tell anyone.

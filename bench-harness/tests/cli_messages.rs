@@ -50,6 +50,35 @@ fn an_unknown_generator_is_named_with_the_valid_ones() {
     );
 }
 
+/// clap's usage errors speak as gclab's own do, keeping clap's hints.
+#[test]
+fn a_bad_option_value_is_said_in_gclabs_style() {
+    let output = gclab(&["run", "-w", "nosuch"]);
+    assert_eq!(output.status.code(), Some(2));
+    assert_eq!(stdout(&output), "");
+    assert_eq!(
+        stderr(&output),
+        "gclab: invalid value 'nosuch' for '--workload <NAME>'\n  \
+         [possible values: binary-trees, churn, linked-list, all]\n\n\
+         For more information, try '--help'.\n"
+    );
+    let output = gclab(&["compare", "--nosuch"]);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(
+        stderr(&output).starts_with("gclab: unexpected argument '--nosuch' found\n"),
+        "{}",
+        stderr(&output)
+    );
+    // Help is not an error: standard output, exit code 0.
+    let output = gclab(&["run", "--help"]);
+    assert_eq!(output.status.code(), Some(0));
+    assert!(
+        stdout(&output).contains("Usage: gclab run"),
+        "{}",
+        stdout(&output)
+    );
+}
+
 /// The trace's `gctrace 1` header is not written before a parameter is found bad.
 #[test]
 fn a_bad_generator_parameter_prints_nothing_before_its_error() {

@@ -367,10 +367,34 @@ fn the_command_prints_the_table_and_writes_the_report() {
     );
     let header = lines.next().unwrap_or_default();
     assert!(
-        header.starts_with("collector") && header.contains("p99.9 ms"),
+        header.split_whitespace().collect::<Vec<_>>().join(" ")
+            == "collector pauses total ms p50 ms p99 ms max ms mmu 10ms gc committed MiB time s",
         "{text}"
     );
     assert!(text.contains("\nmarksweep "), "{text}");
+    // Under each collector's medians, the lowest–highest of each of its nine figures.
+    let rows: Vec<&str> = text.lines().collect();
+    let median = rows
+        .iter()
+        .position(|l| l.starts_with("marksweep "))
+        .unwrap();
+    let medians: Vec<&str> = rows[median].split_whitespace().skip(1).collect();
+    let ranges: Vec<&str> = rows[median + 1].split_whitespace().collect();
+    assert!(rows[median + 1].starts_with("   "), "{text}");
+    assert_eq!((medians.len(), ranges.len()), (9, 9), "{text}");
+    for (median, range) in medians.iter().zip(&ranges) {
+        if *median == "-" {
+            // A figure no run has (an MMU window longer than the run).
+            assert_eq!(*range, "-", "{text}");
+            continue;
+        }
+        let (low, high) = range.split_once('–').unwrap_or((range, range));
+        let number = |cell: &str| cell.trim_end_matches('%').parse::<f64>().unwrap();
+        assert!(
+            number(low) <= number(median) && number(median) <= number(high),
+            "{text}"
+        );
+    }
     // `auto` is the best compiled-in collector, listed once.
     let best = all_collectors().remove(0);
     assert_eq!(text.matches(&format!("\n{best} ")).count(), 1, "{text}");

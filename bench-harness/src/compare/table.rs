@@ -1,12 +1,15 @@
 //! The terminal table of a comparison: per job, one row per collector with the medians of its
-//! main figures, columns aligned to their widest cell (numbers to the right).
+//! main figures and, when there were several runs, a second row with each figure's lowest and
+//! highest value; columns aligned to their widest cell (numbers to the right). Every figure, the
+//! ones left out here included, is in `results.csv`, `results.json` and `report.html`.
 
 use std::io::{self, Write};
 
+use crate::compare::statistics::FigureSummary;
 use crate::compare::{CollectorResult, Comparison, JobResult};
 use crate::units;
 
-/// A column: its header, the figure it shows, and how the figure's median is printed.
+/// A column: its header, the figure it shows, and how a value of the figure is printed.
 struct Column {
     header: &'static str,
     figure: &'static str,
@@ -33,22 +36,17 @@ fn one(value: f64) -> String {
     format!("{value:.1}")
 }
 
-/// The columns after the collector's name.
+/// The columns after the collector's name: what a reader compares first, narrow enough that
+/// the table with its ranges fits a terminal of about 130 columns.
 const COLUMNS: &[Column] = &[
     column("pauses", "pauses", count),
     column("total ms", "pause_total_ms", two),
     column("p50 ms", "p50_ms", two),
-    column("p90 ms", "p90_ms", two),
     column("p99 ms", "p99_ms", two),
-    column("p99.9 ms", "p99_9_ms", two),
     column("max ms", "max_ms", two),
-    column("mmu 1ms", "mmu_1ms", two),
     column("mmu 10ms", "mmu_10ms", two),
-    column("mmu 100ms", "mmu_100ms", two),
     column("gc", "gc_share", units::percent),
-    column("alloc MiB/s", "allocation_mb_per_s", count),
     column("committed MiB", "peak_committed_mb", one),
-    column("rss MiB", "peak_rss_mb", one),
     column("time s", "total_s", two),
 ];
 
@@ -71,11 +69,22 @@ fn write_job(out: &mut impl Write, job: &JobResult, repeat: u32) -> io::Result<(
         .map_or("-", |run| run.digest.as_str());
     let runs = match repeat {
         1 => "one run each".to_owned(),
-        n => format!("median of {n} runs; ± is the spread of the time"),
+        n => format!("median of {n} runs, lowest–highest below"),
     };
     writeln!(out, "{} ({runs}; live-graph digest {digest})", job.name)?;
-    let mut rows = vec![header_row(repeat)];
-    rows.extend(job.collectors.iter().map(|c| row(c, repeat)));
+    let mut rows = vec![header_row()];
+    for result in &job.collectors {
+        rows.push(median_row(result));
+        if result.runs.len() > 1 {
+            rows.push(range_row(result));
+        }
+    }
+    write_aligned(out, &rows)
+}
+
+/// Writes `rows` with each column as wide as its widest cell: the first to the left, the rest
+/// to the right.
+fn write_aligned(out: &mut impl Write, rows: &[Vec<String>]) -> io::Result<()> {
     let widths: Vec<usize> = (0..rows[0].len())
         .map(|i| {
             rows.iter()
@@ -99,24 +108,62 @@ fn write_job(out: &mut impl Write, job: &JobResult, repeat: u32) -> io::Result<(
     Ok(())
 }
 
-fn header_row(repeat: u32) -> Vec<String> {
+fn header_row() -> Vec<String> {
     let mut row = vec!["collector".to_owned()];
     row.extend(COLUMNS.iter().map(|c| c.header.to_owned()));
-    if repeat > 1 {
-        row.push("±".to_owned());
-    }
     row
 }
 
-fn row(result: &CollectorResult, repeat: u32) -> Vec<String> {
+fn median_row(result: &CollectorResult) -> Vec<String> {
     let mut row = vec![result.collector.clone()];
-    for column in COLUMNS {
+    row.extend(COLUMNS.iter().map(|column| {
         let median = result.figure(column.figure).and_then(|f| f.median);
-        row.push(median.map_or("-".to_owned(), column.format));
-    }
-    if repeat > 1 {
-        let spread = result.figure("total_s").and_then(|f| f.relative_spread());
-        row.push(spread.map_or("-".to_owned(), units::percent));
-    }
+        median.map_or("-".to_owned(), column.format)
+    }));
     row
+}
+
+/// The lowest and highest value of each figure, under its median.
+fn range_row(result: &CollectorResult) -> Vec<String> {
+    let mut row = vec![String::new()];
+    row.extend(COLUMNS.iter().map(|column| {
+        result
+            .figure(column.figure)
+            .map_or("-".to_owned(), |figure| range(figure, column.format))
+    }));
+    row
+}
+
+/// `lowest–highest`, or the one value when every run gave it.
+fn range(figure: &FigureSummary, format: fn(f64) -> String) -> String {
+    match (figure.min, figure.max) {
+        (Some(min), Some(max)) if format(min) == format(max) => format(min),
+        (Some(min), Some(max)) => format!("{}–{}", format(min), format(max)),
+        _ => "-".to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn figure(min: Option<f64>, max: Option<f64>) -> FigureSummary {
+        FigureSummary {
+            name: "p99_ms".to_owned(),
+            median: min,
+            min,
+            max,
+        }
+    }
+
+    #[test]
+    fn a_range_is_one_value_when_the_runs_agree_to_the_printed_digit() {
+        assert_eq!(range(&figure(Some(1.234), Some(1.5)), two), "1.23–1.50");
+        assert_eq!(range(&figure(Some(1.231), Some(1.234)), two), "1.23");
+        assert_eq!(
+            range(&figure(Some(0.25), Some(0.5)), units::percent),
+            "25.0%–50.0%"
+        );
+        assert_eq!(range(&figure(None, None), two), "-");
+    }
 }
