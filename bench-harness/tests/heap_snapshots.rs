@@ -353,3 +353,55 @@ fn inspect_and_diff_print_json() {
             .node_count()
     );
 }
+
+/// A gclab snapshot shows external memory as `system / ExternalMemory` native nodes behind
+/// `backing_store` edges; importing it gives the owners their external bytes back (`e`
+/// records), not objects of that class.
+#[test]
+fn external_memory_imports_as_its_owners_external_bytes() {
+    let dir = tempfile::tempdir().unwrap();
+    let trace = dir.path().join("buffers.gct");
+    std::fs::write(
+        &trace,
+        "gctrace 1\na 1 2 16 Socket\n+ 1\na 2 0 8 Buffer\nw 1 0 2\ne 2 70000\n\
+         a 3 0 8 Buffer\nw 1 1 3\ne 3 5000000\n- 2\n- 3\n",
+    )
+    .unwrap();
+    let snapshot = trace_snapshot(
+        &dir,
+        trace.to_str().unwrap(),
+        &["--end"],
+        "buffers.heapsnapshot",
+    );
+    let natives = (0..snapshot.node_count())
+        .filter(|&node| snapshot.node_type(node) == "native")
+        .count();
+    assert_eq!(natives, 2, "the snapshot shows each buffer's memory");
+    let records = import(&[&snapshot]);
+    let mut labels = std::collections::HashMap::new();
+    let mut external = Vec::new();
+    for record in &records {
+        match record {
+            OwnedRecord::Alloc { id, type_label, .. } => {
+                labels.insert(*id, type_label.clone().unwrap_or_default());
+            }
+            OwnedRecord::Other(gc_trace::Record::External { id, bytes }) => {
+                external.push((labels[id].clone(), *bytes));
+            }
+            _ => {}
+        }
+    }
+    let mut classes: Vec<&String> = labels.values().collect();
+    classes.sort();
+    assert_eq!(classes, ["Buffer", "Buffer", "Socket"]);
+    external.sort();
+    assert_eq!(
+        external,
+        [
+            ("Buffer".to_owned(), 70_000),
+            ("Buffer".to_owned(), 5_000_000)
+        ]
+    );
+    assert_eq!(reachable_objects(&snapshot), 3);
+    assert_replays_alike(&records, 3);
+}

@@ -12,6 +12,12 @@
 //! 3. `+` for new roots, `-` for roots that are no more, `-` for the allocation roots;
 //! 4. `d` for each object of the previous phase missing from this one, then `gc`.
 //!
+//! A backing store, V8's way of showing an object's off-heap memory (an `internal` edge named
+//! `backing_store` to a `native` node that retains nothing, as V8 writes an `ArrayBuffer`'s and
+//! gclab writes `system / ExternalMemory`), is not an object: its bytes become its owner's
+//! external memory, an `e` record, so the replayed heap accounts them as the original did. A
+//! store two owners share counts once, for the first in node order.
+//!
 //! Objects are matched between phases by node id (V8 keeps ids stable within a process). The
 //! trace id of an object is its node id; an object whose slot count or size changed under the
 //! same id becomes a new object (trace ids from 2^32 up), and the old one dies. Memory: the
@@ -23,7 +29,7 @@ use hashbrown::{HashMap, HashSet};
 use thiserror::Error;
 
 use super::dominators::EdgeKind;
-use super::model::HeapSnapshot;
+use super::model::{EdgeName, HeapSnapshot};
 use gc_trace::{GcRequest, Record, TraceSink, TraceValue};
 
 #[derive(Debug, Error)]
@@ -51,6 +57,8 @@ pub struct ImportSummary {
 struct Live {
     trace_id: u64,
     bytes: u32,
+    /// The external bytes its last `e` record gave it.
+    external: u64,
     /// Its slot targets are `targets[start..start + slots]` of the importer's arena.
     start: usize,
     slots: u32,
@@ -97,12 +105,13 @@ impl<'s> Importer<'s> {
 
     /// Adds the phase of one snapshot.
     pub fn add(&mut self, snapshot: &HeapSnapshot) -> Result<(), ImportError> {
-        let retaining = retaining_edge_types(snapshot);
-        let reached = reachable(snapshot, &retaining);
+        let edges = Edges::of(snapshot);
+        let reached = reachable(snapshot, &edges);
         check_unique_ids(snapshot, &reached)?;
-        let trace_ids = self.allocate_new(snapshot, &retaining, &reached)?;
-        let fresh = self.write_slots(snapshot, &retaining, &reached, &trace_ids)?;
-        self.update_roots(snapshot, &retaining, &trace_ids)?;
+        let external = external_bytes(snapshot, &edges, &reached);
+        let trace_ids = self.allocate_new(snapshot, &edges, &reached)?;
+        let fresh = self.write_slots(snapshot, &edges, &reached, &trace_ids, &external)?;
+        self.update_roots(snapshot, &edges, &trace_ids)?;
         for &id in &fresh {
             self.emit(Record::DropRoot { id })?;
         }
@@ -123,7 +132,7 @@ impl<'s> Importer<'s> {
     fn allocate_new(
         &mut self,
         snapshot: &HeapSnapshot,
-        retaining: &[bool],
+        edges: &Edges,
         reached: &[bool],
     ) -> io::Result<Vec<u64>> {
         let mut trace_ids = vec![0u64; snapshot.node_count()];
@@ -132,7 +141,7 @@ impl<'s> Importer<'s> {
                 continue;
             }
             let id = snapshot.node_id(node);
-            let slots = slot_count(snapshot, retaining, node);
+            let slots = retained_targets(snapshot, edges, node).count() as u32;
             let bytes = snapshot.self_size(node) as u32;
             let same = self
                 .live
@@ -160,13 +169,15 @@ impl<'s> Importer<'s> {
         Ok(trace_ids)
     }
 
-    /// Step 2: the slots that changed; returns the new objects (their allocation roots).
+    /// Step 2: the slots and external memory that changed; returns the new objects (their
+    /// allocation roots).
     fn write_slots(
         &mut self,
         snapshot: &HeapSnapshot,
-        retaining: &[bool],
+        edges: &Edges,
         reached: &[bool],
         trace_ids: &[u64],
+        external: &[u64],
     ) -> io::Result<Vec<u64>> {
         let mut fresh = Vec::new();
         let mut next_live = HashMap::with_capacity(self.live.len());
@@ -177,9 +188,7 @@ impl<'s> Importer<'s> {
                 continue;
             }
             targets.clear();
-            targets.extend(
-                retained_targets(snapshot, retaining, node).map(|target| trace_ids[target]),
-            );
+            targets.extend(retained_targets(snapshot, edges, node).map(|target| trace_ids[target]));
             let id = snapshot.node_id(node);
             let previous = self
                 .live
@@ -199,11 +208,19 @@ impl<'s> Importer<'s> {
                     value: TraceValue::Object(target),
                 })?;
             }
+            if previous.map_or(0, |live| live.external) != external[node] {
+                self.summary.records += 1;
+                self.sink.write_record(&Record::External {
+                    id: trace_ids[node],
+                    bytes: external[node],
+                })?;
+            }
             next_live.insert(
                 id,
                 Live {
                     trace_id: trace_ids[node],
                     bytes: snapshot.self_size(node) as u32,
+                    external: external[node],
                     start: next_targets.len(),
                     slots: targets.len() as u32,
                 },
@@ -228,12 +245,12 @@ impl<'s> Importer<'s> {
     fn update_roots(
         &mut self,
         snapshot: &HeapSnapshot,
-        retaining: &[bool],
+        edges: &Edges,
         trace_ids: &[u64],
     ) -> io::Result<()> {
         let mut roots = Vec::new();
         let mut wanted = HashSet::new();
-        for target in retained_targets(snapshot, retaining, ROOT) {
+        for target in retained_targets(snapshot, edges, ROOT) {
             if wanted.insert(trace_ids[target]) {
                 roots.push(trace_ids[target]);
             }
@@ -279,39 +296,89 @@ fn check_unique_ids(snapshot: &HeapSnapshot, reached: &[bool]) -> Result<(), Imp
     Ok(())
 }
 
-/// Per edge type index, whether edges of that type retain (all but `weak`).
-fn retaining_edge_types(snapshot: &HeapSnapshot) -> Vec<bool> {
-    let types = &snapshot.layout.edge_types;
-    types
-        .iter()
-        .map(|t| EdgeKind::of_type_name(t) != EdgeKind::Weak)
-        .collect()
+/// How an import reads a snapshot's edges.
+pub struct Edges {
+    /// Per edge type index, whether edges of that type retain (all but `weak`).
+    retaining: Vec<bool>,
+    /// Per node, whether it is a backing store (see the module docs) rather than an object.
+    backing_store: Vec<bool>,
 }
 
-/// The node indices `node`'s retaining edges point at, in edge order (the root left out).
+impl Edges {
+    pub fn of(snapshot: &HeapSnapshot) -> Edges {
+        let retaining: Vec<bool> = snapshot
+            .layout
+            .edge_types
+            .iter()
+            .map(|t| EdgeKind::of_type_name(t) != EdgeKind::Weak)
+            .collect();
+        let mut backing_store = vec![false; snapshot.node_count()];
+        for edge in 0..snapshot.edge_count() {
+            let target = snapshot.edge_target(edge);
+            if is_backing_store_edge(snapshot, edge)
+                && snapshot.node_type(target) == "native"
+                && snapshot.edges_of(target).all(|out| {
+                    !retaining[snapshot.edge_type_index(out)] || snapshot.edge_target(out) == ROOT
+                })
+            {
+                backing_store[target] = true;
+            }
+        }
+        Edges {
+            retaining,
+            backing_store,
+        }
+    }
+
+    fn retains(&self, snapshot: &HeapSnapshot, edge: usize) -> bool {
+        self.retaining[snapshot.edge_type_index(edge)]
+    }
+}
+
+fn is_backing_store_edge(snapshot: &HeapSnapshot, edge: usize) -> bool {
+    snapshot.edge_type(edge) == "internal"
+        && snapshot.edge_name(edge) == EdgeName::Name("backing_store")
+}
+
+/// The objects `node`'s retaining edges point at, in edge order (the root and backing stores
+/// left out): its slots.
 fn retained_targets<'a>(
     snapshot: &'a HeapSnapshot,
-    retaining: &'a [bool],
+    edges: &'a Edges,
     node: usize,
 ) -> impl Iterator<Item = usize> + 'a {
     snapshot
         .edges_of(node)
-        .filter(|&edge| retaining[snapshot.edge_type_index(edge)])
+        .filter(|&edge| edges.retains(snapshot, edge))
         .map(|edge| snapshot.edge_target(edge))
-        .filter(|&target| target != ROOT)
+        .filter(|&target| target != ROOT && !edges.backing_store[target])
 }
 
-fn slot_count(snapshot: &HeapSnapshot, retaining: &[bool], node: usize) -> u32 {
-    retained_targets(snapshot, retaining, node).count() as u32
+/// Per node, the bytes of the backing stores it owns (each store counted for the first reached
+/// owner in node order).
+fn external_bytes(snapshot: &HeapSnapshot, edges: &Edges, reached: &[bool]) -> Vec<u64> {
+    let mut external = vec![0u64; snapshot.node_count()];
+    let mut claimed = vec![false; snapshot.node_count()];
+    for owner in (1..snapshot.node_count()).filter(|&node| reached[node]) {
+        for edge in snapshot.edges_of(owner) {
+            let store = snapshot.edge_target(edge);
+            if edges.backing_store[store] && edges.retains(snapshot, edge) && !claimed[store] {
+                claimed[store] = true;
+                external[owner] += snapshot.self_size(store);
+            }
+        }
+    }
+    external
 }
 
-/// The nodes the root reaches over retaining edges (the root included).
-pub fn reachable(snapshot: &HeapSnapshot, retaining: &[bool]) -> Vec<bool> {
+/// The objects the root reaches over retaining edges (the root included; backing stores are
+/// not objects).
+pub fn reachable(snapshot: &HeapSnapshot, edges: &Edges) -> Vec<bool> {
     let mut reached = vec![false; snapshot.node_count()];
     reached[ROOT] = true;
     let mut stack = vec![ROOT];
     while let Some(node) = stack.pop() {
-        for target in retained_targets(snapshot, retaining, node) {
+        for target in retained_targets(snapshot, edges, node) {
             if !reached[target] {
                 reached[target] = true;
                 stack.push(target);
@@ -321,11 +388,10 @@ pub fn reachable(snapshot: &HeapSnapshot, retaining: &[bool]) -> Vec<bool> {
     reached
 }
 
-/// The number of nodes the root reaches over non-weak edges, the root excluded: the objects an
-/// import of the snapshot keeps alive.
+/// The number of objects the root reaches over non-weak edges, the root and backing stores
+/// excluded: the objects an import of the snapshot keeps alive.
 pub fn reachable_objects(snapshot: &HeapSnapshot) -> u64 {
-    let retaining = retaining_edge_types(snapshot);
-    reachable(snapshot, &retaining)
+    reachable(snapshot, &Edges::of(snapshot))
         .iter()
         .skip(1)
         .filter(|&&r| r)
