@@ -198,8 +198,12 @@ pub fn trace_gc_line(event: &GcEvent, pid: u32, heap_id: usize) -> String {
         details += &format!(", promoted {:.1} MB", outcome.promoted_bytes as f64 / MB);
     }
     if outcome.moved_bytes > 0 {
+        let pages = match outcome.evacuated_pages {
+            1 => "page",
+            _ => "pages",
+        };
         details += &format!(
-            ", moved {:.1} MB from {} pages",
+            ", moved {:.1} MB from {} {pages}",
             outcome.moved_bytes as f64 / MB,
             outcome.evacuated_pages
         );
@@ -297,6 +301,20 @@ mod tests {
             "[7:0x1]     1225 ms: Mark-Sweep 15.0 (50.0) -> 5.5 (43.5) MB, 10.00 / 0.00 ms  \
              (average mu = 1.000, current mu = 1.000) allocation limit reached; freed 10.0 MB"
         );
+    }
+
+    #[test]
+    fn moved_pages_are_counted_in_words() {
+        let mut compaction = event(GcKind::MarkCompact, 1225, 10);
+        compaction.outcome.moved_bytes = 1 << 20;
+        for (pages, words) in [(1, "from 1 page"), (3, "from 3 pages")] {
+            compaction.outcome.evacuated_pages = pages;
+            let line = trace_gc_line(&compaction, 7, 1);
+            assert!(
+                line.ends_with(&format!("freed 10.0 MB, moved 1.0 MB {words}")),
+                "{line}"
+            );
+        }
     }
 
     #[test]
