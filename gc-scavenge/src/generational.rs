@@ -29,7 +29,7 @@ use gc_core::{
 };
 
 use crate::new_space::{MAX_YOUNG_OBJECT_SIZE, NewSpace, survivor_budget};
-use crate::parallel_scavenger::scavenge_in_parallel;
+use crate::parallel_scavenger::ParallelScavenger;
 use crate::scavenger::{ScavengeResult, Scavenger, forwarded, is_young};
 use crate::semispace_sizing::{SemispaceSizing, YoungGenerationConfig};
 use crate::slot_set::SlotSetRememberedSet;
@@ -205,18 +205,16 @@ impl<Old: OldGenerationCollector, R: RememberedSet> Generational<Old, R> {
             if threads > 1 {
                 // SAFETY: as below; `scavenging_threads` checked the parallel survivor guarantee
                 // and that the old collector is not marking.
-                return unsafe {
-                    scavenge_in_parallel(
+                let scavenger = unsafe {
+                    ParallelScavenger::new(
                         &mut self.old,
                         &mut self.old_lab,
                         &mut self.new_space,
                         survivals,
-                        core,
-                        &mut self.remembered,
                         threads,
                     )
-                }
-                .with_young_bytes(young_bytes);
+                };
+                return scavenger.run(core, &mut self.remembered, young_bytes);
             }
             // SAFETY: this is the plan's pause; new space is ours and `can_scavenge` held; the
             // handles and remembered slots name live objects (P2, P5).
@@ -284,8 +282,9 @@ impl<Old: OldGenerationCollector, R: RememberedSet> Generational<Old, R> {
     }
 
     /// Threads for a scavenge of `young_bytes` in semispaces of `pages` pages: `gc_threads`, at
-    /// most one per `bytes_per_scavenging_thread` (a thread costs tens of microseconds to start)
-    /// and at most one past the first per eighth of new space (each keeps a spare to-space page).
+    /// most one per `bytes_per_scavenging_thread` (below that, the threads' start-up and their
+    /// contention cost more than they copy: measured on binary-trees) and at most one past the
+    /// first per eighth of new space (each keeps a spare to-space page).
     fn scavenging_threads_for(&self, core: &HeapCore, pages: usize, young_bytes: usize) -> usize {
         let most = core.config.gc_threads.min(1 + (pages / 8).max(1));
         match self.sizing.config().bytes_per_scavenging_thread {

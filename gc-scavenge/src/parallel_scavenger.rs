@@ -16,7 +16,7 @@
 //! holds at most `survivor_budget(to-space pages - (n - 1))` bytes, which
 //! [`NewSpace::can_scavenge_in_parallel`] checks. Losing copies take no room (given back).
 //!
-//! Invariant when [`scavenge_in_parallel`] returns: as the serial [`crate::scavenger`]'s, with
+//! Invariant when [`ParallelScavenger::run`] returns: as the serial [`crate::scavenger`]'s, with
 //! the same objects surviving, forwarded and promoted (only their places differ).
 
 use std::ops::Range;
@@ -24,8 +24,7 @@ use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering::Relaxed};
 
 use gc_core::collector_api::{
-    Address, HeapCore, HeapObject, OldGenerationCollector, PageRef, RememberedSet,
-    SlotCallbackResult, TaggedWord, WORD,
+    Address, HeapCore, HeapObject, OldGenerationCollector, PageRef, RememberedSet, TaggedWord, WORD,
 };
 use gc_core::linear_allocation_area::LinearAllocationArea;
 use gc_core::object::{
@@ -36,7 +35,9 @@ use gc_core::parallel_work::{LocalWork, process_in_parallel};
 use gc_core::slot::Slot;
 
 use crate::new_space::NewSpace;
-use crate::scavenger::{ScavengeResult, forwarded, is_young};
+use crate::scavenger::{
+    ScavengeResult, forwarded, is_young, keep_while_young, young_roots, young_target,
+};
 
 /// Roots or remembered slots per work item: enough to make an item worth a steal.
 const ROOTS_PER_ITEM: usize = 256;
@@ -94,81 +95,99 @@ struct ThreadState {
     result: ScavengeResult,
 }
 
-/// Scavenges new space on up to `threads` threads (this one and the heap's GC workers that join
-/// in time; the counts say how many took part). The mutator's
-/// LAB is retired, and `new_space.can_scavenge_in_parallel(threads)` holds.
-///
-/// # Safety
-/// As [`crate::scavenger::Scavenger::new`] and `run`: the collector owning new space, in its
-/// pause (P5), with the core and remembered set of new space's heap, whose roots and remembered
-/// slots name live objects (P2); the old collector is not marking (its `allocate_old` then only
-/// allocates, so the threads may bump-allocate between its refills).
-pub(crate) unsafe fn scavenge_in_parallel<Old: OldGenerationCollector, R: RememberedSet>(
-    old: &mut Old,
-    promotion_lab: &mut LinearAllocationArea,
-    new_space: &mut NewSpace,
-    survivals_before_promotion: u8,
-    core: &mut HeapCore,
-    remembered: &mut R,
+/// A scavenge of new space on up to `threads` threads (this one and the heap's GC workers that
+/// join in time; the counts say how many took part), set up as [`crate::scavenger::Scavenger`]
+/// is.
+pub(crate) struct ParallelScavenger<'a, Old> {
+    old: &'a mut Old,
+    promotion_lab: &'a mut LinearAllocationArea,
+    new_space: &'a mut NewSpace,
+    promotion_age: u8,
     threads: usize,
-) -> ScavengeResult {
-    new_space.begin_scavenge();
-    let roots = young_roots(core);
-    let slots = young_slots(remembered);
-    // SAFETY: to-space is used within this scavenge, which holds new space mutably (P1).
-    let to_pages = unsafe { new_space.to_space() }
-        .iter()
-        .map(|p| p.area_start())
-        .collect();
-    // The threads reach the core only through `Shared`'s lock; the workers stay outside it.
-    let workers = std::mem::take(&mut core.gc_workers);
-    let mut states: Vec<ThreadState> = (0..threads).map(|_| ThreadState::default()).collect();
-    states[0].promotion_lab = std::mem::take(promotion_lab);
-    let shared = Shared {
-        roots,
-        slots,
-        to_pages,
-        next_to_page: AtomicUsize::new(0),
-        old: Mutex::new(OldGeneration { old, core }),
-        promotion_age: survivals_before_promotion.min(gc_core::object::MAX_AGE),
-    };
-    let seed = seed_items(shared.roots.len(), shared.slots.len());
-    process_in_parallel(&workers, seed, &mut states, &|state, item, local| {
-        shared.process(state, item, local);
-    });
-    let pages_taken = shared.next_to_page.load(Relaxed).min(shared.to_pages.len());
-    drop(shared);
-    core.gc_workers = workers;
-    new_space.end_parallel_copy(pages_taken);
-    core.handles.update(|root| forwarded(root).unwrap_or(root));
-    finish(states, promotion_lab, core, remembered)
 }
 
-/// The handles' young objects.
-fn young_roots(core: &HeapCore) -> Vec<Address> {
-    let mut young = Vec::new();
-    core.handles.for_each_root(|root| {
-        if is_young(root) {
-            young.push(root);
+impl<'a, Old: OldGenerationCollector> ParallelScavenger<'a, Old> {
+    /// # Safety
+    /// As [`crate::scavenger::Scavenger::new`]: the collector owning new space, in its pause
+    /// (P5), the mutator's LAB retired; moreover `new_space.can_scavenge_in_parallel(threads)`
+    /// holds and the old collector is not marking (its `allocate_old` then only allocates, so
+    /// the threads may bump-allocate between its refills).
+    pub(crate) unsafe fn new(
+        old: &'a mut Old,
+        promotion_lab: &'a mut LinearAllocationArea,
+        new_space: &'a mut NewSpace,
+        survivals_before_promotion: u8,
+        threads: usize,
+    ) -> Self {
+        ParallelScavenger {
+            old,
+            promotion_lab,
+            new_space,
+            promotion_age: survivals_before_promotion.min(gc_core::object::MAX_AGE),
+            threads,
         }
-    });
-    young
+    }
+
+    /// As [`crate::scavenger::Scavenger::run`], with the core and remembered set of new space's
+    /// heap, whose roots and remembered slots name live objects (P2).
+    pub(crate) fn run<R: RememberedSet>(
+        self,
+        core: &mut HeapCore,
+        remembered: &mut R,
+        young_bytes: usize,
+    ) -> ScavengeResult {
+        let ParallelScavenger {
+            old,
+            promotion_lab,
+            new_space,
+            promotion_age,
+            threads,
+        } = self;
+        new_space.begin_scavenge();
+        let roots = young_roots(core);
+        let slots = young_slots(remembered);
+        // SAFETY: to-space is used within this scavenge, which holds new space mutably (P1).
+        let to_pages = unsafe { new_space.to_space() }
+            .iter()
+            .map(|p| p.area_start())
+            .collect();
+        // The threads reach the core only through `Shared`'s lock; the workers stay outside it.
+        let workers = std::mem::take(&mut core.gc_workers);
+        let mut states: Vec<ThreadState> = (0..threads).map(|_| ThreadState::default()).collect();
+        states[0].promotion_lab = std::mem::take(promotion_lab);
+        let shared = Shared {
+            roots,
+            slots,
+            to_pages,
+            next_to_page: AtomicUsize::new(0),
+            old: Mutex::new(OldGeneration { old, core }),
+            promotion_age,
+        };
+        let seed = seed_items(shared.roots.len(), shared.slots.len());
+        process_in_parallel(&workers, seed, &mut states, &|state, item, local| {
+            shared.process(state, item, local);
+        });
+        let pages_taken = shared.next_to_page.load(Relaxed).min(shared.to_pages.len());
+        drop(shared);
+        core.gc_workers = workers;
+        new_space.end_parallel_copy(pages_taken);
+        core.handles.update(|root| forwarded(root).unwrap_or(root));
+        let mut result = finish(states, promotion_lab, core, remembered);
+        result.young_bytes = young_bytes;
+        result
+    }
 }
 
 /// The remembered slots that point into new space; the others leave the set.
 fn young_slots<R: RememberedSet>(remembered: &mut R) -> Vec<Address> {
     let mut slots = Vec::new();
     remembered.iterate(&mut |address| {
-        // SAFETY: a remembered slot lies in a live old object (P1): old objects die only in
-        // full collections, which clear the remembered set.
-        let slot = unsafe { Slot::new(address) };
-        match slot.load().as_pointer() {
-            Some(target) if is_young(target) => {
-                slots.push(address);
-                SlotCallbackResult::Keep
-            }
-            _ => SlotCallbackResult::Remove,
+        // SAFETY: the remembered set's own slot (as `young_target` asks).
+        let target = unsafe { young_target(address) };
+        if target.is_some() {
+            slots.push(address);
         }
+        keep_while_young(target)
     });
     slots
 }
@@ -197,11 +216,8 @@ fn finish<R: RememberedSet>(
 ) -> ScavengeResult {
     // Remembered slots whose objects were promoted point into old space now.
     remembered.iterate(&mut |address| {
-        // SAFETY: as in `young_slots`.
-        match unsafe { Slot::new(address) }.load().as_pointer() {
-            Some(target) if is_young(target) => SlotCallbackResult::Keep,
-            _ => SlotCallbackResult::Remove,
-        }
+        // SAFETY: the remembered set's own slot (as `young_target` asks).
+        keep_while_young(unsafe { young_target(address) })
     });
     let mut result = ScavengeResult {
         threads: states.len(),

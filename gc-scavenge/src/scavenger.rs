@@ -49,12 +49,6 @@ impl ScavengeResult {
         self.young_bytes - self.survived_bytes()
     }
 
-    /// The same result for a scavenge of `young_bytes` bytes of new space.
-    pub(crate) fn with_young_bytes(mut self, young_bytes: usize) -> ScavengeResult {
-        self.young_bytes = young_bytes;
-        self
-    }
-
     /// Counts one surviving object of `size` bytes, promoted or copied within new space.
     #[inline(always)]
     pub(crate) fn count(&mut self, size: usize, promoted: bool) {
@@ -84,6 +78,38 @@ pub(crate) fn is_young(address: Address) -> bool {
     unsafe { PageRef::containing(address) }
         .flags()
         .contains(PageFlags::IN_NEW_SPACE)
+}
+
+/// The handles' young objects.
+pub(crate) fn young_roots(core: &HeapCore) -> Vec<Address> {
+    let mut young = Vec::new();
+    core.handles.for_each_root(|root| {
+        if is_young(root) {
+            young.push(root);
+        }
+    });
+    young
+}
+
+/// The young object the remembered slot at `address` points at, if it still points into new
+/// space.
+///
+/// # Safety
+/// `address` is a slot of the remembered set being iterated: a slot of a live old object (P1),
+/// since old objects die only in full collections, which clear the remembered set.
+pub(crate) unsafe fn young_target(address: Address) -> Option<Address> {
+    // SAFETY: the caller's contract.
+    let slot = unsafe { Slot::new(address) };
+    slot.load().as_pointer().filter(|&target| is_young(target))
+}
+
+/// What a scavenge does with a remembered slot now pointing at `target`: keeps it while it
+/// points into new space, drops it once its object is promoted (or it holds no young object).
+pub(crate) fn keep_while_young(target: Option<Address>) -> SlotCallbackResult {
+    match target.is_some_and(is_young) {
+        true => SlotCallbackResult::Keep,
+        false => SlotCallbackResult::Remove,
+    }
 }
 
 /// Where a young object is after the scavenge: its forwarding address, or `None` if it died
@@ -152,13 +178,7 @@ impl<'a, Old: OldGenerationCollector> Scavenger<'a, Old> {
     }
 
     fn scavenge_handles(&mut self, core: &mut HeapCore) {
-        let mut young = Vec::new();
-        core.handles.for_each_root(|root| {
-            if is_young(root) {
-                young.push(root);
-            }
-        });
-        for root in young {
+        for root in young_roots(core) {
             self.evacuate(core, root);
         }
         core.handles.update(|root| forwarded(root).unwrap_or(root));
@@ -170,25 +190,16 @@ impl<'a, Old: OldGenerationCollector> Scavenger<'a, Old> {
         core: &mut HeapCore,
         remembered: &mut R,
     ) {
-        remembered.iterate(&mut |slot| {
-            // SAFETY: a remembered slot lies in a live old object (P1): old objects die only in
-            // full collections, which clear the remembered set.
-            let slot = unsafe { Slot::new(slot) };
-            let word = slot.load();
-            match word.as_pointer() {
-                Some(target) if is_young(target) => {
-                    let moved = self.evacuate(core, target);
-                    // SAFETY: `moved` is the object's new start (P2); the scavenger's own write in
-                    // its pause (P5).
-                    unsafe { slot.store(TaggedWord::from_address(moved)) };
-                    if is_young(moved) {
-                        SlotCallbackResult::Keep
-                    } else {
-                        SlotCallbackResult::Remove
-                    }
-                }
-                _ => SlotCallbackResult::Remove,
-            }
+        remembered.iterate(&mut |address| {
+            // SAFETY: the remembered set's own slot (as `young_target` asks).
+            let Some(target) = (unsafe { young_target(address) }) else {
+                return SlotCallbackResult::Remove;
+            };
+            let moved = self.evacuate(core, target);
+            // SAFETY: a remembered slot in a live old object (P1, as above); `moved` is the
+            // object's new start (P2); the scavenger's own write in its pause (P5).
+            unsafe { Slot::new(address).store(TaggedWord::from_address(moved)) };
+            keep_while_young(Some(moved))
         });
     }
 
