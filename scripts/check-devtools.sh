@@ -9,12 +9,8 @@
 # nothing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-here=$(pwd)
-
-if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
-    echo "devtools check: skipped (node and npm are needed)"
-    exit 0
-fi
+source scripts/lib/checks.sh
+skip_without_node "devtools check"
 frontend=1.0.1705227
 cache=${DEVTOOLS_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/gclab/devtools-$frontend}
 worker="$cache/heap-snapshot-worker.mjs"
@@ -43,8 +39,7 @@ fi
 
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
-cargo build --release --quiet -p bench-harness
-gclab="${CARGO_TARGET_DIR:-$here/target}/release/gclab"
+build_gclab
 
 # Real Node.js heaps: a bare process, a parser's, a server's, each at phases of their work.
 node -e "require('v8').writeHeapSnapshot('$work/node-bare.heapsnapshot')"

@@ -7,12 +7,8 @@
 # node_modules). Needs node and npm; without them it says so and checks nothing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-here=$(pwd)
-
-if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
-    echo "memlab check: skipped (node and npm are needed)"
-    exit 0
-fi
+source scripts/lib/checks.sh
+skip_without_node "memlab check"
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 memlab=${MEMLAB_DIR:-$work/memlab}
@@ -24,8 +20,7 @@ if [ ! -d "$memlab/node_modules/@memlab/heap-analysis" ]; then
 fi
 export NODE_PATH="$memlab/node_modules"
 
-cargo build --release --quiet -p bench-harness
-gclab="${CARGO_TARGET_DIR:-$here/target}/release/gclab"
+build_gclab
 
 # Snapshots gclab writes: the leak in the middle and at the end, a server's heap, a random graph.
 "$gclab" gen leaky --ticks 30 --bytes 4096 -o "$work/leaky.gct" >/dev/null
