@@ -34,10 +34,12 @@ use gclab::ChoiceError;
 use gclab::collectors::{self, CollectorChoice};
 use serde::{Deserialize, Serialize};
 
+use crate::byte_size::parse_bytes;
 use crate::error::Error;
 use crate::gc_threads::GcThreadsArgs;
 use crate::measure::measure_trace;
 use crate::metrics::RunMetrics;
+use crate::peers::{self, Peer, PeerRunner};
 use crate::replay::ThinkTime;
 use crate::think_args::{self, ThinkArgs};
 use crate::units;
@@ -66,6 +68,14 @@ pub struct CompareArgs {
     /// The folder for results.json, results.csv, report.html and the generated traces.
     #[arg(long, value_name = "DIR", default_value = "gclab-results")]
     pub out: PathBuf,
+    /// Production runtimes replaying the same traces beside gclab's collectors: `v8` (Node.js),
+    /// `hotspot` (each collector of this JDK), or single ones (`hotspot-g1`, `hotspot-zgc`, …).
+    #[arg(long, value_name = "LIST")]
+    pub peers: Option<String>,
+    /// The hard heap limit of every run, in bytes (with K, M or G): gclab's `--heap-limit`,
+    /// V8's `--max-old-space-size`, HotSpot's `-Xmx`.
+    #[arg(long, value_name = "BYTES", value_parser = parse_bytes)]
+    pub heap_limit: Option<usize>,
     #[command(flatten)]
     pub think: ThinkArgs,
     #[command(flatten)]
@@ -80,6 +90,9 @@ pub struct MeasureArgs {
     /// The collector, as `gclab collectors` names it (or `auto`).
     #[arg(long, short, value_name = "NAME", default_value = "auto")]
     pub collector: String,
+    /// The hard heap limit, in bytes (with K, M or G).
+    #[arg(long, value_name = "BYTES", value_parser = parse_bytes)]
+    pub heap_limit: Option<usize>,
     #[command(flatten)]
     pub think: ThinkArgs,
     #[command(flatten)]
@@ -181,6 +194,8 @@ impl CollectorResult {
 impl Comparison {
     /// Fails with [`Error::DigestMismatch`] for the first job whose collectors left different
     /// live graphs.
+    /// A peer runtime, which has no digest, must keep as many objects alive as gclab's
+    /// collectors ([`Error::PeerLiveMismatch`]).
     pub fn check_digests(&self) -> Result<(), Error> {
         for job in &self.jobs {
             let runs = job.collectors.iter().flat_map(|result| {
@@ -188,11 +203,33 @@ impl Comparison {
                 result
                     .runs
                     .iter()
+                    .filter(|run| !run.digest.is_empty())
                     .map(move |run| (collector, run.digest.as_str()))
             });
             digests::check(&job.name, runs)?;
+            check_peers(job)?;
         }
         Ok(())
+    }
+}
+
+/// Fails for the first peer run whose live object count differs from gclab's collectors'.
+fn check_peers(job: &JobResult) -> Result<(), Error> {
+    let all_runs = || job.collectors.iter().flat_map(|result| &result.runs);
+    let Some(gclab_live) = all_runs()
+        .find(|run| !run.digest.is_empty())
+        .map(|run| run.live_objects)
+    else {
+        return Ok(());
+    };
+    match all_runs().find(|run| run.digest.is_empty() && run.live_objects != gclab_live) {
+        Some(run) => Err(Error::PeerLiveMismatch {
+            job: job.name.clone(),
+            peer: run.collector.clone(),
+            peer_live: run.live_objects,
+            gclab_live,
+        }),
+        None => Ok(()),
     }
 }
 
@@ -228,9 +265,26 @@ fn run_job(
         }
     }
     let mut runs: Vec<Vec<RunMetrics>> = vec![Vec::new(); plan.collectors.len()];
+    let mut failed = vec![false; plan.collectors.len()];
     for repeat in 1..=plan.repeat {
-        for (collector, collector_runs) in plan.collectors.iter().zip(&mut runs) {
-            let metrics = measure.measure(&job.name, &job.trace, collector)?;
+        for ((collector, collector_runs), failed) in
+            plan.collectors.iter().zip(&mut runs).zip(&mut failed)
+        {
+            if *failed {
+                continue;
+            }
+            let metrics = match measure.measure(&job.name, &job.trace, collector) {
+                Ok(metrics) => metrics,
+                // A peer runtime that fails (no room under the heap limit, a crash) is said
+                // and left out of this job; the others still run.
+                Err(error) if Peer::from_name(collector).is_some() => {
+                    let _ = writeln!(progress, "gclab: {error} (left out of this job)");
+                    *failed = true;
+                    collector_runs.clear();
+                    continue;
+                }
+                Err(error) => return Err(error),
+            };
             // Progress is a courtesy: a closed standard error must not stop the comparison.
             let _ = writeln!(
                 progress,
@@ -248,6 +302,7 @@ fn run_job(
         .collectors
         .iter()
         .zip(runs)
+        .filter(|(_, runs)| !runs.is_empty())
         .map(|(collector, runs)| CollectorResult {
             collector: collector.clone(),
             summary: statistics::summarise(&runs),
@@ -286,11 +341,17 @@ pub fn resolve_collectors(list: &str) -> Result<Vec<String>, Error> {
 
 /// `gclab compare`.
 pub fn compare(args: &CompareArgs, out: &mut impl Write) -> Result<(), Error> {
-    let plan = Plan {
+    let mut plan = Plan {
         collectors: resolve_collectors(&args.collectors)?,
         repeat: args.repeat,
         warmup: args.warmup,
     };
+    let (peers, unavailable) = peers::resolve_peers(args.peers.as_deref().unwrap_or(""))?;
+    for error in unavailable {
+        eprintln!("gclab: {error} (left out)");
+    }
+    plan.collectors
+        .extend(peers.iter().map(|peer| peer.name().to_owned()));
     let inputs: Vec<String> = match args.inputs.is_empty() {
         true => DEFAULT_SUITE.iter().map(|s| (*s).to_owned()).collect(),
         false => args.inputs.clone(),
@@ -305,14 +366,66 @@ pub fn compare(args: &CompareArgs, out: &mut impl Write) -> Result<(), Error> {
     for (input, text) in parsed.iter().zip(&inputs) {
         jobs.push(input.prepare(text, &traces)?);
     }
-    let mut measure = ChildProcess::current_exe()?
+    let gclab = ChildProcess::current_exe()?
         .with_think(args.think.policy())
-        .with_gc_threads(args.threads.count());
+        .with_gc_threads(args.threads.count())
+        .with_heap_limit(args.heap_limit);
+    let mut measure = WithPeers {
+        gclab,
+        peers: match peers.is_empty() {
+            true => None,
+            false => Some(PeerRunner::new(
+                &args.out.join("peers"),
+                args.think.policy(),
+                args.heap_limit
+                    .map(|bytes| (bytes as u64).div_ceil(1 << 20)),
+            )?),
+        },
+        peer_traces: Vec::new(),
+    };
+    if measure.peers.is_some() {
+        for job in &jobs {
+            let peer_trace = peers::prepare(&job.trace, &traces)?;
+            measure.peer_traces.push((job.trace.clone(), peer_trace));
+        }
+    }
     let comparison = run_jobs(&jobs, &plan, &mut measure, &mut std::io::stderr())?;
     table::write(out, &comparison)?;
     let written = write_results(&args.out, &comparison)?;
     writeln!(out, "\nwrote {}", written.join(", "))?;
     comparison.check_digests()
+}
+
+/// gclab's collectors in child processes, and peer runtimes on the jobs' peer traces.
+struct WithPeers {
+    gclab: ChildProcess,
+    peers: Option<PeerRunner>,
+    /// Each job's trace and its peer trace.
+    peer_traces: Vec<(PathBuf, PathBuf)>,
+}
+
+impl Measure for WithPeers {
+    fn measure(&mut self, job: &str, trace: &Path, collector: &str) -> Result<RunMetrics, Error> {
+        let peer_run = Peer::from_name(collector).zip(self.peers.as_ref());
+        let Some((peer, runner)) = peer_run else {
+            return self.gclab.measure(job, trace, collector);
+        };
+        let peer_trace = self
+            .peer_traces
+            .iter()
+            .find(|(original, _)| original == trace)
+            .map(|(_, peer_trace)| peer_trace.as_path())
+            .unwrap_or(trace);
+        runner.measure(peer, job, peer_trace)
+    }
+
+    fn think(&self) -> ThinkTime {
+        self.gclab.think()
+    }
+
+    fn gc_threads(&self) -> usize {
+        self.gclab.gc_threads()
+    }
 }
 
 /// Writes one of the results files.
@@ -353,6 +466,9 @@ pub fn measure(args: &MeasureArgs, out: &mut impl Write) -> Result<(), Error> {
     let think = args.think.policy();
     let mut config = HeapConfig::default();
     args.threads.apply(&mut config);
+    if let Some(limit) = args.heap_limit {
+        config.max_heap_bytes = limit;
+    }
     let metrics = measure_trace(choice, config, &args.trace, think)?;
     serde_json::to_writer(&mut *out, &metrics).map_err(std::io::Error::from)?;
     writeln!(out)?;

@@ -57,6 +57,21 @@ pub enum Error {
         /// The measuring process's exit code, passed on.
         exit_code: u8,
     },
+    #[error(
+        "unknown peer `{0}`; peers: v8, hotspot (each collector this JDK has), hotspot-serial, hotspot-parallel, hotspot-g1, hotspot-zgc, hotspot-shenandoah"
+    )]
+    UnknownPeer(String),
+    #[error("{peer}: {message}")]
+    PeerUnavailable { peer: String, message: String },
+    #[error(
+        "{job}: {peer} kept {peer_live} objects alive where gclab's collectors kept {gclab_live}: the replay on {peer} is not faithful"
+    )]
+    PeerLiveMismatch {
+        job: String,
+        peer: String,
+        peer_live: u64,
+        gclab_live: u64,
+    },
     #[error("{job}: the collectors left different live graphs (a collector bug): {groups}")]
     DigestMismatch { job: String, groups: String },
     #[error("cannot write `{path}`: {source}")]
@@ -96,6 +111,7 @@ impl Error {
             | Error::UnknownTraceFormat(_)
             | Error::UnknownInput { .. }
             | Error::UnknownGenerator { .. }
+            | Error::UnknownPeer(_)
             | Error::SameFile(_)
             | Error::Snapshot(_)
             | Error::TraceEndsBefore { .. }

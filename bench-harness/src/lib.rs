@@ -55,6 +55,7 @@ pub mod memory_watch;
 pub mod metrics;
 pub mod mmu;
 pub mod pauses;
+pub mod peers;
 pub mod replay;
 pub mod report;
 pub mod rng;

@@ -145,6 +145,41 @@ impl PauseFigures {
     }
 }
 
+/// What a run says of itself besides its pauses: gclab's replay report, or a peer runtime's
+/// replayer's result.
+#[derive(Clone, Debug, PartialEq)]
+pub struct RunFacts {
+    pub collector: String,
+    /// gclab's live-graph digest; empty for a peer runtime, which counts live objects only.
+    pub digest: String,
+    pub live_objects: u64,
+    pub live_object_bytes: u64,
+    pub gc_by_kind: BTreeMap<String, u64>,
+    /// Wall time of the replay, pauses included.
+    pub replay_time: Duration,
+    pub allocated_bytes: u64,
+    pub peak_committed_bytes: u64,
+}
+
+impl From<&ReplayReport> for RunFacts {
+    fn from(report: &ReplayReport) -> Self {
+        RunFacts {
+            collector: report.collector.to_owned(),
+            digest: report.live.digest.to_string(),
+            live_objects: report.live.objects,
+            live_object_bytes: report.live.object_bytes,
+            gc_by_kind: report
+                .gc_by_kind
+                .iter()
+                .map(|(kind, n)| ((*kind).to_owned(), *n))
+                .collect(),
+            replay_time: report.replay_time,
+            allocated_bytes: report.allocated_bytes,
+            peak_committed_bytes: report.peak_committed_bytes as u64,
+        }
+    }
+}
+
 impl RunMetrics {
     /// The figures of a replay whose pauses were `pauses` (the final collection excluded) and
     /// that lasted `report.replay_time`; `at_end` is the heap's (used, committed) bytes when the
@@ -155,22 +190,28 @@ impl RunMetrics {
         at_end: Option<(usize, usize)>,
         peak_rss: Option<u64>,
     ) -> Self {
+        RunMetrics::of_run(RunFacts::from(report), pauses, at_end, peak_rss)
+    }
+
+    /// The figures of a run that says `facts` of itself and paused for `pauses`.
+    pub fn of_run(
+        facts: RunFacts,
+        pauses: &[PauseRecord],
+        at_end: Option<(usize, usize)>,
+        peak_rss: Option<u64>,
+    ) -> Self {
         let sorted = SortedPauses::new(pauses.iter().map(|p| p.duration).collect());
-        let total = report.replay_time;
+        let total = facts.replay_time;
         let paused = sorted.total();
         let mutator = total.saturating_sub(paused);
         let timeline = Timeline::new(pauses.iter().map(|p| (p.start, p.duration)), total);
         RunMetrics {
-            collector: report.collector.to_owned(),
-            digest: report.live.digest.to_string(),
-            live_objects: report.live.objects,
-            live_object_bytes: report.live.object_bytes,
+            collector: facts.collector,
+            digest: facts.digest,
+            live_objects: facts.live_objects,
+            live_object_bytes: facts.live_object_bytes,
             pauses: PauseFigures::of(&sorted),
-            gc_by_kind: report
-                .gc_by_kind
-                .iter()
-                .map(|(kind, n)| ((*kind).to_owned(), *n))
-                .collect(),
+            gc_by_kind: facts.gc_by_kind,
             mmu: MMU_WINDOWS_MS
                 .iter()
                 .map(|&ms| mmu_point(&timeline, Duration::from_millis(ms)))
@@ -183,12 +224,12 @@ impl RunMetrics {
             total_s: total.as_secs_f64(),
             mutator_s: mutator.as_secs_f64(),
             gc_share: ratio(paused.as_secs_f64(), total.as_secs_f64()),
-            allocated_bytes: report.allocated_bytes,
+            allocated_bytes: facts.allocated_bytes,
             allocation_mb_per_s: ratio(
-                units::mebibytes(report.allocated_bytes),
+                units::mebibytes(facts.allocated_bytes),
                 mutator.as_secs_f64(),
             ),
-            peak_committed_bytes: report.peak_committed_bytes as u64,
+            peak_committed_bytes: facts.peak_committed_bytes,
             peak_rss_bytes: peak_rss,
             heap: heap_samples(
                 pauses,
@@ -222,6 +263,8 @@ impl RunMetrics {
                 Some(units::mebibytes(self.peak_committed_bytes)),
             ),
             ("peak_rss_mb", self.peak_rss_bytes.map(units::mebibytes)),
+            // Last: added when peer runtimes came, whose faithfulness it shows.
+            ("live_objects", Some(self.live_objects as f64)),
         ]);
         figures
     }

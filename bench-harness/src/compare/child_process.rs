@@ -22,6 +22,7 @@ pub struct ChildProcess {
     program: PathBuf,
     think: ThinkTime,
     gc_threads: usize,
+    heap_limit: Option<usize>,
 }
 
 impl ChildProcess {
@@ -43,6 +44,7 @@ impl ChildProcess {
             program,
             think: ThinkTime::default(),
             gc_threads: HeapConfig::default().gc_threads,
+            heap_limit: None,
         }
     }
 
@@ -54,6 +56,11 @@ impl ChildProcess {
     /// The same, with `gc_threads` threads for every run's collections.
     pub fn with_gc_threads(self, gc_threads: usize) -> ChildProcess {
         ChildProcess { gc_threads, ..self }
+    }
+
+    /// The same, with a hard heap limit of `heap_limit` bytes in every run.
+    pub fn with_heap_limit(self, heap_limit: Option<usize>) -> ChildProcess {
+        ChildProcess { heap_limit, ..self }
     }
 }
 
@@ -73,6 +80,12 @@ impl Measure for ChildProcess {
             // Always given: the count the results record is then the one every run used, not a
             // default the child works out for itself.
             .args(gc_threads_arguments(self.gc_threads))
+            .args(
+                self.heap_limit
+                    .map(|bytes| ["--heap-limit".to_owned(), bytes.to_string()])
+                    .into_iter()
+                    .flatten(),
+            )
             .output()
             .map_err(|error| {
                 let program = self.program.display();

@@ -1,0 +1,237 @@
+//! Production runtimes on gclab's traces: the peer trace replayed by a model replayer keeps
+//! exactly the objects gclab's replay keeps, on random traces and every generator, and never
+//! touches an object it forgot; with Node.js and a JDK installed, `compare --peers` runs them
+//! and their live object counts agree with gclab's.
+
+mod common;
+
+use std::io::Cursor;
+
+use bench_harness::generators::Generator;
+use bench_harness::peers::peer_trace::{LastMentions, MAGIC, op, write_peer_trace};
+use bench_harness::replay::{ReplayOptions, replay};
+use common::{gclab, stderr, stdout};
+use gc_core::{Collector, Heap, HeapConfig};
+use gc_trace::{MemorySource, OwnedRecord};
+use gclab::collectors::{self, CollectorChoice, HeapVisitor};
+
+fn generated(generator: Generator, params: &[&str]) -> Vec<OwnedRecord> {
+    let mut records: Vec<OwnedRecord> = Vec::new();
+    let args: Vec<String> = params.iter().map(|p| p.to_string()).collect();
+    generator.generate(&args, &mut records).unwrap();
+    records
+}
+
+fn peer_trace(records: &[OwnedRecord]) -> Vec<u8> {
+    let mentions = LastMentions::of(&mut MemorySource::new("t", records)).unwrap();
+    let mut out = Cursor::new(Vec::new());
+    write_peer_trace(&mut MemorySource::new("t", records), &mentions, &mut out).unwrap();
+    out.into_inner()
+}
+
+/// A replayer of the peer format over plain vectors, as a runtime's would be: panics on a
+/// forgotten or unknown object. Returns the objects the table reaches at the end and the
+/// table's length.
+fn model_replay(bytes: &[u8]) -> (u64, usize) {
+    assert_eq!(&bytes[..8], MAGIC);
+    let u32_at = |at: usize| u32::from_le_bytes(bytes[at..at + 4].try_into().unwrap()) as usize;
+    let mut table: Vec<Option<usize>> = vec![None; u32_at(8)];
+    let mut objects: Vec<Vec<Option<usize>>> = Vec::new();
+    let object = |table: &[Option<usize>], index: usize| {
+        table[index].unwrap_or_else(|| panic!("index {index} used after it was forgotten"))
+    };
+    let mut at = 16;
+    loop {
+        match bytes[at] {
+            op::END => break,
+            op::ALLOC => {
+                table[u32_at(at + 1)] = Some(objects.len());
+                objects.push(vec![None; u32_at(at + 5)]);
+                at += 13;
+            }
+            op::WRITE => {
+                let target = object(&table, u32_at(at + 9));
+                objects[object(&table, u32_at(at + 1))][u32_at(at + 5)] = Some(target);
+                at += 13;
+            }
+            op::CLEAR => {
+                objects[object(&table, u32_at(at + 1))][u32_at(at + 5)] = None;
+                at += 9;
+            }
+            op::READ => {
+                let _ = objects[object(&table, u32_at(at + 1))][u32_at(at + 5)];
+                at += 9;
+            }
+            op::GC_FULL | op::GC_MINOR => at += 1,
+            op::THINK => at += 9,
+            op::EXTERNAL => {
+                object(&table, u32_at(at + 1));
+                at += 13;
+            }
+            op::FORGET => {
+                object(&table, u32_at(at + 1));
+                table[u32_at(at + 1)] = None;
+                at += 5;
+            }
+            other => panic!("unknown operation {other} at byte {at}"),
+        }
+    }
+    let mut seen = vec![false; objects.len()];
+    let mut stack: Vec<usize> = table.iter().flatten().copied().collect();
+    while let Some(object) = stack.pop() {
+        if !std::mem::replace(&mut seen[object], true) {
+            stack.extend(objects[object].iter().flatten());
+        }
+    }
+    (seen.iter().filter(|&&s| s).count() as u64, table.len())
+}
+
+struct LiveObjects<'r>(&'r [OwnedRecord]);
+
+impl HeapVisitor for LiveObjects<'_> {
+    type Output = u64;
+
+    fn visit<C: Collector>(self, mut heap: Heap<C>) -> u64 {
+        let mut source = MemorySource::new("t", self.0);
+        let report = replay(&mut heap, &mut source, ReplayOptions::default()).unwrap();
+        report.live.objects
+    }
+}
+
+fn gclab_live(records: &[OwnedRecord]) -> u64 {
+    collectors::run_with(
+        CollectorChoice::Auto,
+        HeapConfig::default(),
+        LiveObjects(records),
+    )
+    .unwrap()
+}
+
+fn allocations(records: &[OwnedRecord]) -> usize {
+    records
+        .iter()
+        .filter(|r| matches!(r, OwnedRecord::Alloc { .. }))
+        .count()
+}
+
+#[test]
+fn random_traces_keep_gclabs_live_objects_and_reuse_the_table() {
+    for seed in 0..24 {
+        let records = generated(
+            Generator::Random,
+            &[
+                "--seed",
+                &seed.to_string(),
+                "--events",
+                "3000",
+                "--max-live",
+                "200",
+            ],
+        );
+        let (live, table) = model_replay(&peer_trace(&records));
+        assert_eq!(live, gclab_live(&records), "seed {seed}");
+        assert!(
+            table < allocations(&records),
+            "seed {seed}: no index was reused"
+        );
+    }
+}
+
+#[test]
+fn every_generator_keeps_gclabs_live_objects() {
+    for generator in Generator::ALL {
+        let small: &[&str] = match generator {
+            Generator::GcBench => &[
+                "--stretch-depth",
+                "8",
+                "--long-lived-depth",
+                "6",
+                "--max-depth",
+                "8",
+                "--array-size",
+                "100",
+            ],
+            Generator::BinaryTrees => &["--depth", "8"],
+            Generator::Splay => &["--nodes", "200", "--steps", "3"],
+            Generator::Leaky => &["--ticks", "5", "--bytes", "100"],
+            Generator::Listeners => &["--connections", "300"],
+            Generator::Server => &["--requests", "500"],
+            Generator::Random => &["--events", "2000"],
+            Generator::Fragment => &["--objects", "2000", "--churn", "2000"],
+        };
+        let records = generated(generator, small);
+        let (live, _) = model_replay(&peer_trace(&records));
+        assert_eq!(live, gclab_live(&records), "{}", generator.name());
+    }
+}
+
+#[test]
+fn a_bad_trace_is_an_error_naming_its_record() {
+    let records: Vec<OwnedRecord> = vec![OwnedRecord::Other(gc_trace::Record::Write {
+        id: 7,
+        slot: 0,
+        value: gc_trace::TraceValue::Null,
+    })];
+    let mentions = LastMentions::of(&mut MemorySource::new("t", &records)).unwrap();
+    let mut out = Cursor::new(Vec::new());
+    let error = write_peer_trace(&mut MemorySource::new("t", &records), &mentions, &mut out)
+        .unwrap_err()
+        .to_string();
+    assert!(error.contains("object 7 is not live"), "{error}");
+}
+
+fn installed(program: &str, arg: &str) -> bool {
+    std::process::Command::new(program)
+        .arg(arg)
+        .output()
+        .is_ok_and(|output| output.status.success())
+}
+
+/// The real runtimes, where installed: a row each, and live counts equal to gclab's (compare
+/// fails otherwise).
+#[test]
+fn v8_and_hotspot_replay_the_same_trace() {
+    if !installed("node", "--version") || !installed("java", "-version") {
+        eprintln!("skipped: node and java are needed");
+        return;
+    }
+    let folder = tempfile::tempdir().unwrap();
+    let out = folder.path().join("results");
+    let output = gclab(&[
+        "compare",
+        "binary-trees:depth=8",
+        "server:requests=300",
+        "--collectors",
+        "marksweep",
+        "--peers",
+        "v8,hotspot-serial,hotspot-g1",
+        "--repeat",
+        "1",
+        "--no-think",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    let text = stdout(&output);
+    for row in [
+        "\nmarksweep ",
+        "\nv8 ",
+        "\nhotspot-serial ",
+        "\nhotspot-g1 ",
+    ] {
+        assert_eq!(text.matches(row).count(), 2, "{row} in {text}");
+    }
+    let csv = std::fs::read_to_string(out.join("results.csv")).unwrap();
+    assert!(csv.lines().any(|l| l.contains(",v8,1,")), "{csv}");
+}
+
+#[test]
+fn unknown_peers_are_usage_errors() {
+    let output = gclab(&["compare", "binary-trees:depth=6", "--peers", "v9"]);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(
+        stderr(&output).starts_with("gclab: unknown peer `v9`; peers: v8, hotspot"),
+        "{}",
+        stderr(&output)
+    );
+}
