@@ -31,12 +31,12 @@ code{background:#f4f4f4;padding:0 3px;overflow-wrap:anywhere}\
 table.figures{border-collapse:collapse;margin:.5em 0 1.2em;font-size:14px}\
 table.figures caption{text-align:left;font-weight:600;padding:4px 0}\
 th,td{padding:4px 10px;border-bottom:1px solid #ddd;text-align:right;vertical-align:top}\
-thead th{vertical-align:bottom;max-width:7.5em;font-weight:600}\
+thead th{vertical-align:bottom;max-width:9em;font-weight:600}\
 thead th:first-child{text-align:left}\
 tbody th{text-align:left;font-weight:normal;white-space:nowrap}\
 .range{display:block;color:#666;font-size:12px}\
-.plots{display:grid;grid-template-columns:repeat(auto-fit,minmax(min(100%,340px),1fr));gap:16px}\
-figure.plot{margin:0;border:1px solid #ddd;padding:8px;min-width:0}\
+.plots{display:grid;grid-template-columns:repeat(auto-fit,minmax(min(100%,380px),1fr));gap:16px}\
+figure.plot{margin:0;border:1px solid #ddd;padding:8px;min-width:0;max-width:600px}\
 figure.plot figcaption{font-weight:600}\
 svg.plot{display:block;width:100%;height:auto}\
 ul.legend{list-style:none;margin:4px 0 0;padding:0;display:flex;flex-wrap:wrap;gap:2px 14px;\

@@ -329,17 +329,13 @@ impl Chart {
             escape(&self.title),
         );
         self.write_frame(html, x, y);
-        for line in lines.iter().filter(|line| !line.pixels.is_empty()) {
+        let drawn: Vec<&Line> = lines.iter().filter(|l| !l.pixels.is_empty()).collect();
+        for line in &drawn {
             write_line(html, line);
         }
         // Markers over every line, so no line hides another's.
-        let drawn = lines.iter().filter(|line| !line.pixels.is_empty()).count();
-        for (slot, line) in lines
-            .iter()
-            .filter(|line| !line.pixels.is_empty())
-            .enumerate()
-        {
-            let at = marker_positions(&line.pixels, slot, drawn);
+        for (slot, line) in drawn.iter().enumerate() {
+            let at = marker_positions(&line.pixels, slot, drawn.len());
             write_markers(html, line.name, line.style, &at);
         }
         html.push_str("</svg>");
@@ -414,11 +410,21 @@ fn dash_attribute(style: Style) -> String {
 
 /// Where the markers of the line drawn `slot`-th of `slots` go: [`MARKERS`] points spread
 /// evenly along it, shifted by the slot so that lines on top of one another alternate markers.
+///
+/// "Along" is across: distance is measured in x where the line spans some (a heap's sawtooth
+/// would otherwise put every marker on its drops), along the line where it is vertical.
 fn marker_positions(line: &[(f64, f64)], slot: usize, slots: usize) -> Vec<(f64, f64)> {
-    let lengths: Vec<f64> = line
+    let across: Vec<f64> = line
         .windows(2)
-        .map(|pair| (pair[1].0 - pair[0].0).hypot(pair[1].1 - pair[0].1))
+        .map(|pair| (pair[1].0 - pair[0].0).abs())
         .collect();
+    let lengths = match across.iter().sum::<f64>() {
+        width if width >= 1.0 => across,
+        _ => line
+            .windows(2)
+            .map(|pair| (pair[1].0 - pair[0].0).hypot(pair[1].1 - pair[0].1))
+            .collect(),
+    };
     let total: f64 = lengths.iter().sum();
     if total == 0.0 {
         return line.first().copied().into_iter().collect();
@@ -681,5 +687,17 @@ mod tests {
         // The first of three lines: its first marker a sixth of the way to the second.
         assert!((first[0].0 - 100.0 / 6.0 / MARKERS as f64).abs() < 1e-9);
         assert_eq!(marker_positions(&[(3.0, 4.0)], 0, 1), vec![(3.0, 4.0)]);
+        // A sawtooth: markers spread across it, not bunched on its drops.
+        let saw: Vec<(f64, f64)> = (0..=100)
+            .flat_map(|x| [(f64::from(x), 100.0), (f64::from(x), 0.0)])
+            .collect();
+        let xs: Vec<f64> = marker_positions(&saw, 0, 1).iter().map(|p| p.0).collect();
+        assert_eq!(xs, [10.0, 30.0, 50.0, 70.0, 90.0]);
+        // A vertical line (every pause alike): markers along it.
+        let ys: Vec<f64> = marker_positions(&[(5.0, 0.0), (5.0, 50.0)], 0, 1)
+            .iter()
+            .map(|p| p.1)
+            .collect();
+        assert_eq!(ys, [5.0, 15.0, 25.0, 35.0, 45.0]);
     }
 }
