@@ -20,7 +20,7 @@ use crate::metrics::{MMU_WINDOWS_MS, RunMetrics};
 use crate::units;
 
 /// What stands for a figure no run has.
-pub const ABSENT: &str = "–";
+const ABSENT: &str = "–";
 
 /// The page's style. Below 700 px a table row becomes a block of labelled values, one a line: a
 /// phone has no room for eight columns of numbers.

@@ -94,11 +94,11 @@ pub const STYLES: [Style; 8] = [
 ];
 
 /// The style of the series at `index`.
-pub fn style_of(index: usize) -> Style {
+fn style_of(index: usize) -> Style {
     STYLES[index % STYLES.len()]
 }
 
-/// The viewBox, in user units.
+/// The width of the viewBox, in user units.
 pub const WIDTH: f64 = 440.0;
 const HEIGHT: f64 = 280.0;
 /// The size of tick and axis text, in user units.
@@ -230,7 +230,7 @@ pub fn escape(text: &str) -> String {
 }
 
 /// `a`, `a and b`, `a, b and c`.
-pub fn and_list(names: &[&str]) -> String {
+fn and_list(names: &[&str]) -> String {
     match names {
         [] => String::new(),
         [one] => (*one).to_owned(),
