@@ -1,6 +1,16 @@
-//! Line charts as inline SVG, for `report.html`: axes with ticks on a linear or logarithmic
-//! scale, one coloured polyline per series, and a legend. No script, no external resource: the
-//! report opens anywhere, offline.
+//! Line charts for `report.html`: a `<figure>` with the title, the plot as inline SVG (axes with
+//! ticks on a linear or logarithmic scale, one line per series) and an HTML legend under it. No
+//! script, no external resource: the report opens anywhere, offline.
+//!
+//! The SVG has a `viewBox` and no size of its own, so the page's CSS scales it to its column;
+//! the viewBox is narrow enough ([`WIDTH`] units, text [`TEXT`] units) that text stays about
+//! 10 CSS px on a 400 px phone. The legend is HTML so that it wraps and its text keeps its size.
+//!
+//! Every series is told apart without colour: each has its own colour (Okabe and Ito's
+//! colour-blind-safe palette), dash pattern and marker shape, and the legend draws the same.
+//! Markers identify the series, not samples: a few per line, staggered along it by the series'
+//! place, so lines that lie on one another still show every marker. Series with nothing to draw
+//! get a note in the legend saying why, and lines that coincide exactly get a note saying so.
 //!
 //! Every number written is finite: points that a log scale cannot place (zero or below) and
 //! non-finite values are left out, and an empty or flat range is widened, so the SVG is always
@@ -35,20 +45,71 @@ pub struct Chart {
     pub y_scale: Scale,
     /// Fixed y range (e.g. 0 to 1 for a utilization); otherwise from the data.
     pub y_range: Option<(f64, f64)>,
+    /// Why a series without points has no line: "no pauses in this run".
+    pub missing: &'static str,
     pub series: Vec<Series>,
 }
 
-/// Colour-blind-safe colours (Okabe and Ito), one per series in order.
-pub const COLOURS: [&str; 8] = [
-    "#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#56B4E9", "#000000", "#F0E442",
+/// A marker's shape.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub enum Shape {
+    Circle,
+    Square,
+    TriangleUp,
+    Diamond,
+    TriangleDown,
+}
+
+/// How one series is drawn.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub struct Style {
+    pub colour: &'static str,
+    /// `stroke-dasharray`; empty for a solid line.
+    pub dash: &'static str,
+    pub shape: Shape,
+    /// Filled with the colour, or white inside a coloured outline.
+    pub filled: bool,
+}
+
+const fn style(colour: &'static str, dash: &'static str, shape: Shape, filled: bool) -> Style {
+    Style {
+        colour,
+        dash,
+        shape,
+        filled,
+    }
+}
+
+/// One style per series in order (after eight they repeat). The colours are Okabe and Ito's;
+/// no two styles share a dash pattern, and no two share both shape and fill.
+pub const STYLES: [Style; 8] = [
+    style("#0072B2", "", Shape::Circle, true),
+    style("#E69F00", "8 3", Shape::Square, true),
+    style("#009E73", "2 3", Shape::TriangleUp, true),
+    style("#D55E00", "10 3 2 3", Shape::Diamond, true),
+    style("#CC79A7", "4 4", Shape::TriangleDown, true),
+    style("#56B4E9", "12 3 3 3 3 3", Shape::Circle, false),
+    style("#000000", "1 3", Shape::Square, false),
+    style("#F0E442", "6 2 1 2", Shape::TriangleUp, false),
 ];
 
-const WIDTH: f64 = 580.0;
-const HEIGHT: f64 = 320.0;
-const LEFT: f64 = 70.0;
+/// The style of the series at `index`.
+fn style_of(index: usize) -> Style {
+    STYLES[index % STYLES.len()]
+}
+
+/// The width of the viewBox, in user units.
+pub const WIDTH: f64 = 440.0;
+const HEIGHT: f64 = 280.0;
+/// The size of tick and axis text, in user units.
+pub const TEXT: f64 = 13.0;
+const LEFT: f64 = 62.0;
 const RIGHT: f64 = 20.0;
-const TOP: f64 = 58.0;
-const BOTTOM: f64 = 48.0;
+const TOP: f64 = 10.0;
+const BOTTOM: f64 = 46.0;
+/// Markers per line, and their size (half their width).
+const MARKERS: usize = 5;
+const MARKER: f64 = 4.0;
 
 /// The mapping of one axis from data to pixels.
 #[derive(Copy, Clone, Debug)]
@@ -168,22 +229,56 @@ pub fn escape(text: &str) -> String {
     escaped
 }
 
+/// `a`, `a and b`, `a, b and c`.
+fn and_list(names: &[&str]) -> String {
+    match names {
+        [] => String::new(),
+        [one] => (*one).to_owned(),
+        [init @ .., last] => format!("{} and {last}", init.join(", ")),
+    }
+}
+
+/// A series as the plot draws it: its points in viewBox units.
+struct Line<'c> {
+    name: &'c str,
+    style: Style,
+    /// Empty when the series has nothing to draw.
+    pixels: Vec<(f64, f64)>,
+    /// Why there is no line, when there is none.
+    note: Option<String>,
+}
+
 impl Chart {
-    /// The chart as an `<svg>` element.
-    pub fn to_svg(&self) -> String {
-        let points = |s: &Series| -> Vec<(f64, f64)> {
-            s.points
-                .iter()
-                .copied()
-                .filter(|&(x, y)| placeable(self.x_scale, x) && placeable(self.y_scale, y))
-                .collect()
-        };
-        let placed: Vec<Vec<(f64, f64)>> = self.series.iter().map(points).collect();
-        let all = || placed.iter().flatten();
-        let (x_low, x_high) = range(self.x_scale, all().map(|p| p.0));
+    /// The chart as a `<figure>`: title, plot and legend.
+    pub fn to_html(&self) -> String {
+        let (x, y) = self.axes();
+        let lines = self.lines(&x, &y);
+        let mut html = format!(
+            r#"<figure class="plot"><figcaption>{}</figcaption>"#,
+            escape(&self.title)
+        );
+        self.write_svg(&mut html, &x, &y, &lines);
+        write_legend(&mut html, &lines);
+        html.push_str("</figure>");
+        html
+    }
+
+    /// The points each scale can place.
+    fn placed(&self, series: &Series) -> Vec<(f64, f64)> {
+        series
+            .points
+            .iter()
+            .copied()
+            .filter(|&(x, y)| placeable(self.x_scale, x) && placeable(self.y_scale, y))
+            .collect()
+    }
+
+    fn axes(&self) -> (Axis, Axis) {
+        let placed: Vec<(f64, f64)> = self.series.iter().flat_map(|s| self.placed(s)).collect();
+        let (x_low, x_high) = range(self.x_scale, placed.iter().map(|p| p.0));
         let (y_low, y_high) = self
             .y_range
-            .unwrap_or_else(|| range(self.y_scale, all().map(|p| p.1)));
+            .unwrap_or_else(|| range(self.y_scale, placed.iter().map(|p| p.1)));
         let x = Axis {
             scale: self.x_scale,
             low: x_low,
@@ -198,27 +293,59 @@ impl Chart {
             from: HEIGHT - BOTTOM,
             to: TOP,
         };
-        let mut svg = String::new();
+        (x, y)
+    }
+
+    fn lines(&self, x: &Axis, y: &Axis) -> Vec<Line<'_>> {
+        self.series
+            .iter()
+            .enumerate()
+            .map(|(index, series)| {
+                let pixels: Vec<(f64, f64)> = self
+                    .placed(series)
+                    .into_iter()
+                    .map(|(px, py)| (round(x.place(px)), round(y.place(py))))
+                    .collect();
+                let note = match (series.points.is_empty(), pixels.is_empty()) {
+                    (true, _) => Some(self.missing.to_owned()),
+                    (false, true) => Some("no point that this scale can show".to_owned()),
+                    (false, false) => None,
+                };
+                Line {
+                    name: &series.name,
+                    style: style_of(index),
+                    pixels,
+                    note,
+                }
+            })
+            .collect()
+    }
+
+    fn write_svg(&self, html: &mut String, x: &Axis, y: &Axis, lines: &[Line]) {
         let _ = write!(
-            svg,
-            r#"<svg class="plot" data-plot="{}" xmlns="http://www.w3.org/2000/svg" width="{WIDTH}" height="{HEIGHT}" viewBox="0 0 {WIDTH} {HEIGHT}" role="img"><title>{}</title>"#,
+            html,
+            r#"<svg class="plot" data-plot="{}" xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {WIDTH} {HEIGHT}" font-size="{TEXT}" role="img"><title>{}</title>"#,
             self.id,
             escape(&self.title),
         );
-        self.write_frame(&mut svg, &x, &y);
-        for (index, (series, points)) in self.series.iter().zip(&placed).enumerate() {
-            write_series(&mut svg, index, series, points, &x, &y);
+        self.write_frame(html, x, y);
+        let drawn: Vec<&Line> = lines.iter().filter(|l| !l.pixels.is_empty()).collect();
+        for line in &drawn {
+            write_line(html, line);
         }
-        svg.push_str("</svg>");
-        svg
+        // Markers over every line, so no line hides another's.
+        for (slot, line) in drawn.iter().enumerate() {
+            let at = marker_positions(&line.pixels, slot, drawn.len());
+            write_markers(html, line.name, line.style, &at);
+        }
+        html.push_str("</svg>");
     }
 
     fn write_frame(&self, svg: &mut String, x: &Axis, y: &Axis) {
         let (bottom, right) = (HEIGHT - BOTTOM, WIDTH - RIGHT);
         let _ = write!(
             svg,
-            r##"<text x="{LEFT}" y="18" class="title">{}</text><rect x="{LEFT}" y="{TOP}" width="{}" height="{}" fill="none" stroke="#999"/>"##,
-            escape(&self.title),
+            r##"<rect x="{LEFT}" y="{TOP}" width="{}" height="{}" fill="none" stroke="#999"/>"##,
             right - LEFT,
             bottom - TOP,
         );
@@ -227,7 +354,7 @@ impl Chart {
             let _ = write!(
                 svg,
                 r##"<line x1="{px:.1}" y1="{TOP}" x2="{px:.1}" y2="{bottom}" stroke="#eee"/><text x="{px:.1}" y="{}" text-anchor="middle" class="tick">{}</text>"##,
-                bottom + 16.0,
+                bottom + TEXT + 4.0,
                 tick_label(tick),
             );
         }
@@ -237,54 +364,223 @@ impl Chart {
                 svg,
                 r##"<line x1="{LEFT}" y1="{py:.1}" x2="{right}" y2="{py:.1}" stroke="#eee"/><text x="{}" y="{:.1}" text-anchor="end" class="tick">{}</text>"##,
                 LEFT - 6.0,
-                py + 4.0,
+                py + TEXT / 3.0,
                 tick_label(tick),
             );
         }
+        let middle = (TOP + bottom) / 2.0;
         let _ = write!(
             svg,
-            r#"<text x="{:.1}" y="{}" text-anchor="middle" class="label">{}</text><text x="16" y="{:.1}" text-anchor="middle" class="label" transform="rotate(-90 16 {:.1})">{}</text>"#,
+            r#"<text x="{:.1}" y="{}" text-anchor="middle" class="label">{}</text><text x="{TEXT}" y="{middle:.1}" text-anchor="middle" class="label" transform="rotate(-90 {TEXT} {middle:.1})">{}</text>"#,
             (LEFT + right) / 2.0,
-            HEIGHT - 8.0,
+            HEIGHT - 6.0,
             escape(self.x_label),
-            (TOP + bottom) / 2.0,
-            (TOP + bottom) / 2.0,
             escape(self.y_label),
         );
     }
 }
 
-fn write_series(
-    svg: &mut String,
-    index: usize,
-    series: &Series,
-    points: &[(f64, f64)],
-    x: &Axis,
-    y: &Axis,
-) {
-    let colour = COLOURS[index % COLOURS.len()];
-    // The legend: a row under the title.
-    let (lx, ly) = (
-        LEFT + (index % 3) as f64 * 160.0,
-        32.0 + (index / 3) as f64 * 13.0,
-    );
-    let _ = write!(
-        svg,
-        r#"<rect x="{lx}" y="{}" width="12" height="4" fill="{colour}"/><text x="{}" y="{ly}" class="legend">{}</text>"#,
-        ly - 5.0,
-        lx + 16.0,
-        escape(&series.name),
-    );
-    let coordinates: Vec<String> = points
+/// A tenth of a unit is finer than any screen shows.
+fn round(value: f64) -> f64 {
+    (value * 10.0).round() / 10.0
+}
+
+fn write_line(svg: &mut String, line: &Line) {
+    let coordinates: Vec<String> = line
+        .pixels
         .iter()
-        .map(|&(px, py)| format!("{:.1},{:.1}", x.place(px), y.place(py)))
+        .map(|(px, py)| format!("{px:.1},{py:.1}"))
         .collect();
     let _ = write!(
         svg,
-        r#"<polyline class="series" data-series="{}" fill="none" stroke="{colour}" stroke-width="1.5" points="{}"/>"#,
-        escape(&series.name),
+        r#"<polyline class="series" data-series="{}" fill="none" stroke="{}" stroke-width="2"{} points="{}"/>"#,
+        escape(line.name),
+        line.style.colour,
+        dash_attribute(line.style),
         coordinates.join(" "),
     );
+}
+
+fn dash_attribute(style: Style) -> String {
+    match style.dash {
+        "" => String::new(),
+        dash => format!(r#" stroke-dasharray="{dash}""#),
+    }
+}
+
+/// Where the markers of the line drawn `slot`-th of `slots` go: [`MARKERS`] points spread
+/// evenly along it, shifted by the slot so that lines on top of one another alternate markers.
+///
+/// "Along" is across: distance is measured in x where the line spans some (a heap's sawtooth
+/// would otherwise put every marker on its drops), along the line where it is vertical.
+fn marker_positions(line: &[(f64, f64)], slot: usize, slots: usize) -> Vec<(f64, f64)> {
+    let across: Vec<f64> = line
+        .windows(2)
+        .map(|pair| (pair[1].0 - pair[0].0).abs())
+        .collect();
+    let lengths = match across.iter().sum::<f64>() {
+        width if width >= 1.0 => across,
+        _ => line
+            .windows(2)
+            .map(|pair| (pair[1].0 - pair[0].0).hypot(pair[1].1 - pair[0].1))
+            .collect(),
+    };
+    let total: f64 = lengths.iter().sum();
+    if total == 0.0 {
+        return line.first().copied().into_iter().collect();
+    }
+    let shift = (slot as f64 + 0.5) / slots.max(1) as f64;
+    (0..MARKERS)
+        .map(|n| point_along(line, &lengths, total * (n as f64 + shift) / MARKERS as f64))
+        .collect()
+}
+
+/// The point `distance` along `line`, whose segments are `lengths` long.
+fn point_along(line: &[(f64, f64)], lengths: &[f64], mut distance: f64) -> (f64, f64) {
+    for (pair, &length) in line.windows(2).zip(lengths) {
+        if distance <= length && length > 0.0 {
+            let t = distance / length;
+            let (a, b) = (pair[0], pair[1]);
+            return (a.0 + t * (b.0 - a.0), a.1 + t * (b.1 - a.1));
+        }
+        distance -= length;
+    }
+    line.last().copied().unwrap_or_default()
+}
+
+/// The markers of one series, as one path.
+fn write_markers(svg: &mut String, name: &str, style: Style, at: &[(f64, f64)]) {
+    let path: String = at
+        .iter()
+        .map(|&(x, y)| shape_path(style.shape, x, y))
+        .collect();
+    let _ = write!(
+        svg,
+        r#"<path class="markers" data-series="{}" {} d="{path}"/>"#,
+        escape(name),
+        marker_paint(style),
+    );
+}
+
+/// A filled marker has a white edge, so it stands out on lines of other colours.
+fn marker_paint(style: Style) -> String {
+    let colour = style.colour;
+    match style.filled {
+        true => format!(r##"fill="{colour}" stroke="#fff" stroke-width="1""##),
+        false => format!(r##"fill="#fff" stroke="{colour}" stroke-width="1.5""##),
+    }
+}
+
+/// The outline of `shape` centred on `(x, y)`.
+fn shape_path(shape: Shape, x: f64, y: f64) -> String {
+    let r = MARKER;
+    match shape {
+        Shape::Circle => format!(
+            "M{:.1} {y:.1}a{r} {r} 0 1 0 {} 0a{r} {r} 0 1 0 -{} 0Z",
+            x - r,
+            2.0 * r,
+            2.0 * r
+        ),
+        Shape::Square => {
+            let s = r * 0.9;
+            format!(
+                "M{:.1} {:.1}h{}v{}h-{}Z",
+                x - s,
+                y - s,
+                2.0 * s,
+                2.0 * s,
+                2.0 * s
+            )
+        }
+        Shape::TriangleUp => format!(
+            "M{x:.1} {:.1}L{:.1} {:.1}L{:.1} {:.1}Z",
+            y - r * 1.2,
+            x + r * 1.1,
+            y + r * 0.8,
+            x - r * 1.1,
+            y + r * 0.8
+        ),
+        Shape::TriangleDown => format!(
+            "M{x:.1} {:.1}L{:.1} {:.1}L{:.1} {:.1}Z",
+            y + r * 1.2,
+            x + r * 1.1,
+            y - r * 0.8,
+            x - r * 1.1,
+            y - r * 0.8
+        ),
+        Shape::Diamond => format!(
+            "M{x:.1} {:.1}L{:.1} {y:.1}L{x:.1} {:.1}L{:.1} {y:.1}Z",
+            y - r * 1.3,
+            x + r,
+            y + r * 1.3,
+            x - r
+        ),
+    }
+}
+
+/// The legend: per series its line and marker, then why the others have none, then which
+/// lines coincide.
+fn write_legend(html: &mut String, lines: &[Line]) {
+    html.push_str(r#"<ul class="legend">"#);
+    for line in lines.iter().filter(|line| line.note.is_none()) {
+        let _ = write!(html, r#"<li data-legend="{}">"#, escape(line.name));
+        write_key(html, line);
+        let _ = write!(html, "{}</li>", escape(line.name));
+    }
+    for line in lines {
+        if let Some(note) = &line.note {
+            let name = escape(line.name);
+            let _ = write!(
+                html,
+                r#"<li class="note" data-note="{name}">{name}: {}</li>"#,
+                escape(note)
+            );
+        }
+    }
+    for names in coinciding(lines) {
+        let _ = write!(
+            html,
+            r#"<li class="note">{} coincide (markers alternate along the line)</li>"#,
+            escape(&and_list(&names))
+        );
+    }
+    html.push_str("</ul>");
+}
+
+/// A sample of a series' line and marker, for its legend entry.
+fn write_key(html: &mut String, line: &Line) {
+    let style = line.style;
+    let _ = write!(
+        html,
+        r#"<svg class="key" xmlns="http://www.w3.org/2000/svg" viewBox="0 0 36 12" aria-hidden="true"><line x1="1" y1="6" x2="35" y2="6" stroke="{}" stroke-width="2"{}/>"#,
+        style.colour,
+        dash_attribute(style),
+    );
+    let _ = write!(
+        html,
+        r#"<path {} d="{}"/></svg>"#,
+        marker_paint(style),
+        shape_path(style.shape, 18.0, 6.0)
+    );
+}
+
+/// The groups of two or more series drawn exactly alike, in the order of their first member.
+fn coinciding<'l>(lines: &[Line<'l>]) -> Vec<Vec<&'l str>> {
+    let mut groups: Vec<Vec<&Line<'l>>> = Vec::new();
+    for line in lines.iter().filter(|line| !line.pixels.is_empty()) {
+        match groups
+            .iter_mut()
+            .find(|group| group[0].pixels == line.pixels)
+        {
+            Some(group) => group.push(line),
+            None => groups.push(vec![line]),
+        }
+    }
+    groups
+        .into_iter()
+        .filter(|group| group.len() > 1)
+        .map(|group| group.iter().map(|line| line.name).collect())
+        .collect()
 }
 
 #[cfg(test)]
@@ -313,9 +609,8 @@ mod tests {
         assert_eq!(range(Scale::Log, [1.0].into_iter()), (1.0, 10.0));
     }
 
-    #[test]
-    fn a_chart_draws_each_series_and_escapes_names() {
-        let chart = Chart {
+    fn chart(series: Vec<Series>) -> Chart {
+        Chart {
             id: "mmu",
             title: "MMU <a & b>".into(),
             x_label: "window (ms)",
@@ -323,28 +618,86 @@ mod tests {
             x_scale: Scale::Log,
             y_scale: Scale::Linear,
             y_range: Some((0.0, 1.0)),
-            series: vec![
-                Series {
-                    name: "a<b".into(),
-                    // The point at 0 cannot be on a log scale and is left out.
-                    points: vec![(0.0, 0.5), (1.0, 0.2), (10.0, 0.6), (f64::NAN, 1.0)],
-                },
-                Series {
-                    name: "c".into(),
-                    points: vec![],
-                },
-            ],
-        };
-        let svg = chart.to_svg();
-        assert!(svg.starts_with("<svg class=\"plot\" data-plot=\"mmu\""));
-        assert_eq!(svg.matches("<polyline").count(), 2);
-        assert!(svg.contains("data-series=\"a&lt;b\""));
-        assert!(svg.contains("MMU &lt;a &amp; b&gt;"));
-        assert!(!svg.contains("NaN") && !svg.contains("inf"));
+            missing: "no pauses in this run",
+            series,
+        }
+    }
+
+    fn series(name: &str, points: Vec<(f64, f64)>) -> Series {
+        Series {
+            name: name.into(),
+            points,
+        }
+    }
+
+    #[test]
+    fn a_chart_draws_each_series_and_escapes_names() {
+        let html = chart(vec![
+            // The point at 0 cannot be on a log scale and is left out.
+            series(
+                "a<b",
+                vec![(0.0, 0.5), (1.0, 0.2), (10.0, 0.6), (f64::NAN, 1.0)],
+            ),
+            series("c", vec![]),
+            series("d", vec![(0.0, 1.0)]),
+        ])
+        .to_html();
+        assert!(html.starts_with("<figure class=\"plot\"><figcaption>MMU &lt;a &amp; b&gt;"));
+        assert!(html.contains("<svg class=\"plot\" data-plot=\"mmu\""));
+        assert_eq!(html.matches("<polyline").count(), 1);
+        assert!(html.contains("data-series=\"a&lt;b\""));
+        assert!(html.contains(r#"<li class="note" data-note="c">c: no pauses in this run</li>"#));
+        assert!(html.contains(
+            r#"<li class="note" data-note="d">d: no point that this scale can show</li>"#
+        ));
+        assert!(!html.contains("NaN") && !html.contains("inf"));
         // Two points of the first series: 1 ms at the left edge... of the decade 1 to 10.
-        assert!(svg.contains(&format!(
+        assert!(html.contains(&format!(
             "points=\"{LEFT:.1},{:.1} ",
             HEIGHT - BOTTOM - 0.2 * (HEIGHT - BOTTOM - TOP)
         )));
+    }
+
+    #[test]
+    fn styles_differ_in_dash_and_marker() {
+        for (i, a) in STYLES.iter().enumerate() {
+            for b in &STYLES[i + 1..] {
+                assert_ne!(a.dash, b.dash);
+                assert_ne!((a.shape, a.filled), (b.shape, b.filled));
+                assert_ne!(a.colour, b.colour);
+            }
+        }
+    }
+
+    #[test]
+    fn coinciding_lines_are_said_and_their_markers_alternate() {
+        let flat = vec![(1.0, 1.0), (10.0, 1.0)];
+        let html = chart(vec![
+            series("x", flat.clone()),
+            series("y", flat.clone()),
+            series("z", flat),
+        ])
+        .to_html();
+        assert!(html.contains("x, y and z coincide"));
+        let line = [(0.0, 0.0), (100.0, 0.0)];
+        let first = marker_positions(&line, 0, 3);
+        let second = marker_positions(&line, 1, 3);
+        assert_eq!(first.len(), MARKERS);
+        assert!(first.iter().all(|p| !second.contains(p)));
+        // The first of three lines: its first marker a sixth of the way to the second.
+        assert!((first[0].0 - 100.0 / 6.0 / MARKERS as f64).abs() < 1e-9);
+        assert_eq!(marker_positions(&[(3.0, 4.0)], 0, 1), vec![(3.0, 4.0)]);
+        // A sawtooth: markers spread across it, not bunched on its drops.
+        let saw: Vec<(f64, f64)> = (0..=100)
+            .flat_map(|x| [(f64::from(x), 100.0), (f64::from(x), 0.0)])
+            .collect();
+        let xs: Vec<f64> = marker_positions(&saw, 0, 1).iter().map(|p| p.0).collect();
+        assert_eq!(xs, [10.0, 30.0, 50.0, 70.0, 90.0]);
+        // A vertical line (every pause alike): markers along it.
+        let ys: Vec<f64> = marker_positions(&[(5.0, 0.0), (5.0, 50.0)], 0, 1)
+            .iter()
+            .map(|p| p.1)
+            .collect();
+        assert_eq!(ys, [5.0, 15.0, 25.0, 35.0, 45.0]);
     }
 }
