@@ -173,6 +173,7 @@ fn themes(job: &JobResult) -> Vec<Theme> {
                 column("allocation_mb_per_s", "Allocation rate (MiB/s)", whole),
                 column("peak_committed_mb", "Peak committed (MiB)", tenths),
                 column("peak_rss_mb", "Peak RSS (MiB)", tenths),
+                column("live_objects", "Live objects at the end", whole),
             ],
         },
     ];
