@@ -369,7 +369,8 @@ fn the_tables_have_plain_headers_with_units_and_hold_every_figure() {
             "GC share (%)",
             "Allocation rate (MiB/s)",
             "Peak committed (MiB)",
-            "Peak RSS (MiB)"
+            "Peak RSS (MiB)",
+            "Live objects at the end"
         ]
     );
     // Every figure once per collector, each cell labelled with its column's header for the
