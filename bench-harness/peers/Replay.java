@@ -4,8 +4,9 @@
 //
 //   java -Xlog:gc,safepoint:file=LOG:timenanos -cp DIR Replay PEER_TRACE spin|skip
 //
-// An object of N slots and B raw bytes is an `Obj` holding an `Obj[N]` and a `byte[B]`; external
-// memory is a direct ByteBuffer the object owns. `gc` and `gc minor` are both System.gc(): Java
+// An object of N slots and B raw bytes is an `Object[N + 1]`: the N references, then a `byte[B]`
+// for B > 0, else null, so one trace object is one or two Java objects. External memory is a
+// direct ByteBuffer in that last element, beside the bytes (`Owned`). `gc` and `gc minor` are both System.gc(): Java
 // has no young-only request. The replay's start and end are printed in System.nanoTime(), the
 // clock of -Xlog's `timenanos` decoration, so the log's pauses are placed on its timeline. The
 // result goes to standard error as one line `gclab-peer: {json}`.
@@ -20,18 +21,8 @@ import java.util.IdentityHashMap;
 import java.util.Set;
 
 public final class Replay {
-    static final Obj[] NO_SLOTS = new Obj[0];
-
-    static final class Obj {
-        final Obj[] s;
-        final byte[] b;
-        ByteBuffer e;
-
-        Obj(int slots, int bytes) {
-            s = slots == 0 ? NO_SLOTS : new Obj[slots];
-            b = bytes == 0 ? null : new byte[bytes];
-        }
-    }
+    /** The last element of an object that owns external memory. */
+    record Owned(byte[] bytes, ByteBuffer external) {}
 
     static long loads;
     static long allocated;
@@ -46,7 +37,7 @@ public final class Replay {
             System.err.println("gclab-peer-error: " + args[0] + " is not a peer trace");
             System.exit(2);
         }
-        Obj[] table = new Obj[in.getInt()];
+        Object[][] table = new Object[in.getInt()][];
         in.getInt();
         long start = System.nanoTime();
         replay(in, table, spin);
@@ -58,7 +49,7 @@ public final class Replay {
                 + ",\"peak_rss_bytes\":" + peakRss() + "}");
     }
 
-    static void replay(ByteBuffer in, Obj[] table, boolean spin) {
+    static void replay(ByteBuffer in, Object[][] table, boolean spin) {
         for (;;) {
             switch (in.get()) {
                 case 0:
@@ -67,21 +58,25 @@ public final class Replay {
                     int index = in.getInt();
                     int slots = in.getInt();
                     int bytes = in.getInt();
-                    table[index] = new Obj(slots, bytes);
+                    Object[] object = new Object[slots + 1];
+                    if (bytes != 0) {
+                        object[slots] = new byte[bytes];
+                    }
+                    table[index] = object;
                     allocated += 16 + 8L * slots + bytes;
                     break;
                 }
                 case 2: {
-                    Obj object = table[in.getInt()];
+                    Object[] object = table[in.getInt()];
                     int slot = in.getInt();
-                    object.s[slot] = table[in.getInt()];
+                    object[slot] = table[in.getInt()];
                     break;
                 }
                 case 3:
-                    table[in.getInt()].s[in.getInt()] = null;
+                    table[in.getInt()][in.getInt()] = null;
                     break;
                 case 4:
-                    if (table[in.getInt()].s[in.getInt()] != null) {
+                    if (table[in.getInt()][in.getInt()] != null) {
                         loads++;
                     }
                     break;
@@ -100,8 +95,12 @@ public final class Replay {
                     break;
                 }
                 case 8: {
-                    Obj object = table[in.getInt()];
-                    object.e = ByteBuffer.allocateDirect((int) Math.min(in.getLong(), Integer.MAX_VALUE));
+                    Object[] object = table[in.getInt()];
+                    int last = object.length - 1;
+                    byte[] bytes = object[last] instanceof Owned owned ? owned.bytes()
+                            : (byte[]) object[last];
+                    int size = (int) Math.min(in.getLong(), Integer.MAX_VALUE);
+                    object[last] = new Owned(bytes, ByteBuffer.allocateDirect(size));
                     break;
                 }
                 case 9:
@@ -114,20 +113,21 @@ public final class Replay {
     }
 
     /** The objects the table reaches, counted once each. */
-    static long liveObjects(Obj[] table) {
-        Set<Obj> seen = Collections.newSetFromMap(new IdentityHashMap<>());
-        ArrayDeque<Obj> stack = new ArrayDeque<>();
-        for (Obj object : table) {
+    static long liveObjects(Object[][] table) {
+        Set<Object[]> seen = Collections.newSetFromMap(new IdentityHashMap<>());
+        ArrayDeque<Object[]> stack = new ArrayDeque<>();
+        for (Object[] object : table) {
             if (object != null) {
                 stack.push(object);
             }
         }
         while (!stack.isEmpty()) {
-            Obj object = stack.pop();
+            Object[] object = stack.pop();
             if (seen.add(object)) {
-                for (Obj target : object.s) {
-                    if (target != null) {
-                        stack.push(target);
+                // The last element is the raw bytes (or null), not a reference.
+                for (int slot = 0; slot < object.length - 1; slot++) {
+                    if (object[slot] != null) {
+                        stack.push((Object[]) object[slot]);
                     }
                 }
             }

@@ -3,9 +3,10 @@
 //
 //   node --expose-gc replay.mjs PEER_TRACE spin|skip
 //
-// An object of N slots and B raw bytes is an `Obj` holding an array of N references and, for
-// B > 0, an array of ceil(B / 8) doubles (unboxed: raw bytes V8 does not scan, kept on V8's heap;
-// a typed array would put them off-heap); external memory is an ArrayBuffer the object owns.
+// An object of N slots and B raw bytes is an array of N + 1 elements: the N references, then for
+// B > 0 an array of ceil(B / 8) doubles (unboxed: raw bytes V8 does not scan, kept on V8's heap;
+// a typed array would put them off-heap), else null. So one trace object is one or two arrays,
+// as few V8 objects as its shape allows. External memory is an ArrayBuffer in a property `e`.
 // `gc` is `gc()`, `gc minor` is `gc({type: 'minor'})`.
 //
 // V8 logs its pauses with --trace-gc-nvp, switched on just before the replay: the first line is
@@ -23,14 +24,11 @@ if (data.length < 16 || data.toString('latin1', 0, 8) !== 'GCLABPR1') {
   process.exit(2);
 }
 const table = new Array(view.getUint32(8, true)).fill(null);
-const NO_SLOTS = [];
 
-class Obj {
-  constructor(slots, bytes) {
-    this.s = slots === 0 ? NO_SLOTS : new Array(slots).fill(null);
-    this.b = bytes === 0 ? null : new Array((bytes + 7) >> 3).fill(0.5);
-    this.e = null;
-  }
+function object(slots, bytes) {
+  const o = new Array(slots + 1).fill(null);
+  if (bytes !== 0) o[slots] = new Array((bytes + 7) >> 3).fill(0.5);
+  return o;
 }
 
 function spin(nanos) {
@@ -52,22 +50,22 @@ function replay() {
       case 1: {
         const slots = view.getUint32(at + 5, true);
         const bytes = view.getUint32(at + 9, true);
-        table[view.getUint32(at + 1, true)] = new Obj(slots, bytes);
+        table[view.getUint32(at + 1, true)] = object(slots, bytes);
         allocated += 16 + 8 * slots + bytes;
         at += 13;
         break;
       }
       case 2:
-        table[view.getUint32(at + 1, true)].s[view.getUint32(at + 5, true)] =
+        table[view.getUint32(at + 1, true)][view.getUint32(at + 5, true)] =
           table[view.getUint32(at + 9, true)];
         at += 13;
         break;
       case 3:
-        table[view.getUint32(at + 1, true)].s[view.getUint32(at + 5, true)] = null;
+        table[view.getUint32(at + 1, true)][view.getUint32(at + 5, true)] = null;
         at += 9;
         break;
       case 4:
-        if (table[view.getUint32(at + 1, true)].s[view.getUint32(at + 5, true)] !== null) loads++;
+        if (table[view.getUint32(at + 1, true)][view.getUint32(at + 5, true)] !== null) loads++;
         at += 9;
         break;
       case 5:
@@ -106,7 +104,10 @@ function liveObjects() {
     const object = stack.pop();
     if (seen.has(object)) continue;
     seen.add(object);
-    for (const target of object.s) if (target !== null) stack.push(target);
+    // The last element is the raw bytes (or null), not a reference.
+    for (let slot = 0; slot < object.length - 1; slot++) {
+      if (object[slot] !== null) stack.push(object[slot]);
+    }
   }
   return seen.size;
 }

@@ -235,3 +235,74 @@ fn unknown_peers_are_usage_errors() {
         stderr(&output)
     );
 }
+
+fn read_fixture(name: &str) -> String {
+    std::fs::read_to_string(format!("tests/fixtures/peers/{name}")).unwrap()
+}
+
+/// The replayer's result line of a recorded run: (start, end) on the log's clock.
+fn recorded_span(name: &str) -> (u64, u64) {
+    let text = read_fixture(&format!("{name}-result.txt"));
+    let json = text.trim().strip_prefix("gclab-peer: ").unwrap();
+    let result: serde_json::Value = serde_json::from_str(json).unwrap();
+    let nanos = |key: &str| result[key].as_u64().unwrap();
+    (nanos("start_nanos"), nanos("end_nanos"))
+}
+
+/// Lines a log may hold that are no pause: the program's output, a line cut short, other tags.
+const ODD_LINES: &str = "\nhello from the program\n[123ns] Safepoint \"GenCollectFull\", Total: \n\
+    [456 ms: mark-compact\n[789ns] [gc,heap] GC(3) Eden: 1M->0M\n";
+
+/// Logs the replayers made on a random trace of 12 `gc minor` and 2 `gc` records (then their own
+/// final collection, after the replay), parsed.
+#[test]
+fn recorded_logs_give_each_collection_of_the_replay() {
+    use bench_harness::peers::hotspot_log::hotspot_pauses;
+    use bench_harness::peers::v8_log::v8_pauses;
+
+    let v8 = read_fixture("v8-nvp.log");
+    for log in [v8.clone(), v8 + ODD_LINES] {
+        let pauses = v8_pauses(&log).unwrap();
+        assert_eq!(pauses.pauses.len(), 14);
+        let kinds: Vec<(&str, u64)> = pauses
+            .by_kind
+            .iter()
+            .map(|(k, n)| (k.as_str(), *n))
+            .collect();
+        assert_eq!(kinds, [("mark-compact", 2), ("scavenge", 12)]);
+        assert!(
+            pauses
+                .pauses
+                .windows(2)
+                .all(|w| w[0].start + w[0].duration <= w[1].start)
+        );
+    }
+    // A pause line without its figures is not skipped: the pauses would be misplaced.
+    let cut = format!(
+        "{}[9:0x1]  456 ms: pause= mutator=1.0\n",
+        read_fixture("v8-nvp.log")
+    );
+    assert_eq!(
+        v8_pauses(&cut).unwrap_err(),
+        "V8's log, line 16: no number `pause=`"
+    );
+    // Every System.gc() is a full collection; ZGC and Shenandoah stop three and four times for
+    // each of theirs.
+    for (collector, count, per_cycle) in [
+        ("Serial", 14, "GenCollectFull"),
+        ("G1", 14, "G1CollectFull"),
+        ("Z", 42, "ZMarkStart"),
+        ("Shenandoah", 56, "ShenandoahInitMark"),
+    ] {
+        let name = format!("hotspot-{collector}");
+        let (start, end) = recorded_span(&name);
+        let log = read_fixture(&format!("{name}.log"));
+        for log in [log.clone(), log + ODD_LINES] {
+            let pauses = hotspot_pauses(&log, start, end);
+            assert_eq!(pauses.pauses.len(), count, "{collector}");
+            assert_eq!(pauses.by_kind[per_cycle], 14, "{collector}");
+            let span = std::time::Duration::from_nanos(end - start);
+            assert!(pauses.pauses.iter().all(|p| p.start + p.duration <= span));
+        }
+    }
+}
