@@ -278,6 +278,12 @@ fn replayer_failure(stderr: &str, status: std::process::ExitStatus) -> String {
     {
         return error.to_owned();
     }
+    // Java's and V8's words for it.
+    if stderr.contains("OutOfMemoryError") || stderr.contains("heap out of memory") {
+        return "ran out of memory: the trace needs more than its heap limit (`--heap-limit`, \
+                or the runtime's default)"
+            .to_owned();
+    }
     let last: Vec<&str> = stderr.lines().rev().take(3).collect();
     let words: Vec<&str> = last.into_iter().rev().collect();
     format!("the replayer failed ({status}): {}", words.join(" / "))
@@ -355,5 +361,36 @@ impl gc_trace::open::SourceVisitor for Convert {
                 source,
             },
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::os::unix::process::ExitStatusExt;
+
+    #[test]
+    fn a_failed_replayer_is_explained() {
+        let status = std::process::ExitStatus::from_raw(1 << 8);
+        let java = "Exception in thread \"main\" java.lang.OutOfMemoryError: Java heap space\n\tat Replay.main(Replay.java:46)\n";
+        assert!(replayer_failure(java, status).starts_with("ran out of memory"));
+        let node =
+            "FATAL ERROR: Reached heap limit Allocation failed - JavaScript heap out of memory\n";
+        assert!(replayer_failure(node, status).starts_with("ran out of memory"));
+        let own = "gclab-peer-error: x.peer is not a peer trace\n";
+        assert_eq!(replayer_failure(own, status), "x.peer is not a peer trace");
+        assert_eq!(
+            replayer_failure("one\ntwo\nthree\nfour\n", status),
+            "the replayer failed (exit status: 1): two / three / four"
+        );
+    }
+
+    #[test]
+    fn peers_are_named_as_the_rows_are() {
+        for name in ["v8", "hotspot-serial", "hotspot-zgc", "hotspot-shenandoah"] {
+            assert_eq!(Peer::from_name(name).map(Peer::name), Some(name));
+        }
+        assert_eq!(Peer::from_name("hotspot"), None);
+        assert!(matches!(resolve_peers("v9"), Err(Error::UnknownPeer(name)) if name == "v9"));
     }
 }
