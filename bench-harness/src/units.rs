@@ -33,6 +33,23 @@ pub fn binary_size(bytes: i64) -> String {
     }
 }
 
+/// A number to 0, 1, 2 or 3 decimals: the formats of the tables' columns.
+pub fn whole(value: f64) -> String {
+    format!("{value:.0}")
+}
+
+pub fn tenths(value: f64) -> String {
+    format!("{value:.1}")
+}
+
+pub fn hundredths(value: f64) -> String {
+    format!("{value:.2}")
+}
+
+pub fn thousandths(value: f64) -> String {
+    format!("{value:.3}")
+}
+
 /// A fraction as a percentage: `0.1234` is `12.3%`.
 pub fn percent(fraction: f64) -> String {
     format!("{:.1}%", fraction * 100.0)

@@ -161,7 +161,14 @@ fn themes(job: &JobResult) -> Vec<Theme> {
                       length the program ran in (1: never paused)",
             columns: MMU_WINDOWS_MS
                 .iter()
-                .map(|ms| column(&format!("mmu_{ms}ms"), &format!("MMU at {ms} ms"), fraction))
+                .map(|ms| {
+                    column(
+                        &format!("mmu_{ms}ms"),
+                        &format!("MMU at {ms} ms"),
+                        // What tells 0.992 from 0.985.
+                        units::thousandths,
+                    )
+                })
                 .collect(),
         },
         Theme {
@@ -170,10 +177,14 @@ fn themes(job: &JobResult) -> Vec<Theme> {
                 column("total_s", "Total time (s)", number),
                 column("mutator_s", "Mutator time (s)", number),
                 column("gc_share", "GC share (%)", units::percent),
-                column("allocation_mb_per_s", "Allocation rate (MiB/s)", whole),
-                column("peak_committed_mb", "Peak committed (MiB)", tenths),
-                column("peak_rss_mb", "Peak RSS (MiB)", tenths),
-                column("live_objects", "Live objects at the end", whole),
+                column(
+                    "allocation_mb_per_s",
+                    "Allocation rate (MiB/s)",
+                    units::whole,
+                ),
+                column("peak_committed_mb", "Peak committed (MiB)", units::tenths),
+                column("peak_rss_mb", "Peak RSS (MiB)", units::tenths),
+                column("live_objects", "Live objects at the end", units::whole),
             ],
         },
     ];
@@ -261,19 +272,6 @@ fn number(value: f64) -> String {
         v if v >= 1.0 => format!("{value:.2}"),
         _ => format!("{value:.3}"),
     }
-}
-
-/// A utilization, 0 to 1, to a thousandth (what tells 0.992 from 0.985).
-fn fraction(value: f64) -> String {
-    format!("{value:.3}")
-}
-
-fn whole(value: f64) -> String {
-    format!("{value:.0}")
-}
-
-fn tenths(value: f64) -> String {
-    format!("{value:.1}")
 }
 
 fn series(

@@ -24,30 +24,18 @@ const fn column(header: &'static str, figure: &'static str, format: fn(f64) -> S
     }
 }
 
-fn count(value: f64) -> String {
-    format!("{value:.0}")
-}
-
-fn two(value: f64) -> String {
-    format!("{value:.2}")
-}
-
-fn one(value: f64) -> String {
-    format!("{value:.1}")
-}
-
 /// The columns after the collector's name: what a reader compares first, narrow enough that
 /// the table with its ranges fits a terminal of about 130 columns.
 const COLUMNS: &[Column] = &[
-    column("pauses", "pauses", count),
-    column("total ms", "pause_total_ms", two),
-    column("p50 ms", "p50_ms", two),
-    column("p99 ms", "p99_ms", two),
-    column("max ms", "max_ms", two),
-    column("mmu 10ms", "mmu_10ms", two),
+    column("pauses", "pauses", units::whole),
+    column("total ms", "pause_total_ms", units::hundredths),
+    column("p50 ms", "p50_ms", units::hundredths),
+    column("p99 ms", "p99_ms", units::hundredths),
+    column("max ms", "max_ms", units::hundredths),
+    column("mmu 10ms", "mmu_10ms", units::hundredths),
     column("gc", "gc_share", units::percent),
-    column("committed MiB", "peak_committed_mb", one),
-    column("time s", "total_s", two),
+    column("committed MiB", "peak_committed_mb", units::tenths),
+    column("time s", "total_s", units::hundredths),
 ];
 
 /// Writes one table per job.
@@ -158,12 +146,18 @@ mod tests {
 
     #[test]
     fn a_range_is_one_value_when_the_runs_agree_to_the_printed_digit() {
-        assert_eq!(range(&figure(Some(1.234), Some(1.5)), two), "1.23–1.50");
-        assert_eq!(range(&figure(Some(1.231), Some(1.234)), two), "1.23");
+        assert_eq!(
+            range(&figure(Some(1.234), Some(1.5)), units::hundredths),
+            "1.23–1.50"
+        );
+        assert_eq!(
+            range(&figure(Some(1.231), Some(1.234)), units::hundredths),
+            "1.23"
+        );
         assert_eq!(
             range(&figure(Some(0.25), Some(0.5)), units::percent),
             "25.0%–50.0%"
         );
-        assert_eq!(range(&figure(None, None), two), "-");
+        assert_eq!(range(&figure(None, None), units::hundredths), "-");
     }
 }
