@@ -20,6 +20,7 @@ pub mod child_process;
 pub mod digests;
 pub mod html_report;
 pub mod results_files;
+pub mod series_style;
 pub mod statistics;
 pub mod suite;
 pub mod svg_plot;

@@ -12,7 +12,7 @@ use std::path::Path;
 
 use bench_harness::compare::statistics::summarise;
 use bench_harness::compare::{CollectorResult, Comparison, InProcess, JobResult, Measure};
-use bench_harness::compare::{html_report, svg_plot};
+use bench_harness::compare::{html_report, series_style};
 use bench_harness::metrics::RunMetrics;
 
 /// An element of the page: its name, attributes, children and all the text inside it
@@ -496,7 +496,7 @@ fn a_collector_with_nothing_to_plot_is_named_with_the_reason() {
 fn every_line_has_its_own_dash_and_marker_and_its_legend_shows_them() {
     let folder = tempfile::tempdir().unwrap();
     let run = measured(folder.path());
-    let names: Vec<String> = (0..svg_plot::STYLES.len())
+    let names: Vec<String> = (0..series_style::STYLES.len())
         .map(|i| format!("c{i}"))
         .collect();
     let results = names.iter().map(|n| result(n, vec![run.clone()])).collect();

@@ -6,10 +6,8 @@
 //! the viewBox is narrow enough ([`WIDTH`] units, text [`TEXT`] units) that text stays about
 //! 10 CSS px on a 400 px phone. The legend is HTML so that it wraps and its text keeps its size.
 //!
-//! Every series is told apart without colour: each has its own colour (Okabe and Ito's
-//! colour-blind-safe palette), dash pattern and marker shape, and the legend draws the same.
-//! Markers identify the series, not samples: a few per line, staggered along it by the series'
-//! place, so lines that lie on one another still show every marker. Series with nothing to draw
+//! Every series is told apart without colour ([`crate::compare::series_style`]), and the legend
+//! draws each as its line does. Series with nothing to draw
 //! get a note in the legend saying why, and lines that coincide exactly get a note saying so.
 //!
 //! Every number written is finite: points that a log scale cannot place (zero or below) and
@@ -17,6 +15,10 @@
 //! well formed.
 
 use std::fmt::Write as _;
+
+use crate::compare::series_style::{
+    Style, dash_attribute, marker_paint, marker_positions, shape_path, style_of, write_markers,
+};
 
 /// How an axis maps values.
 #[derive(Copy, Clone, Debug, PartialEq, Eq)]
@@ -50,54 +52,6 @@ pub struct Chart {
     pub series: Vec<Series>,
 }
 
-/// A marker's shape.
-#[derive(Copy, Clone, Debug, PartialEq, Eq)]
-pub enum Shape {
-    Circle,
-    Square,
-    TriangleUp,
-    Diamond,
-    TriangleDown,
-}
-
-/// How one series is drawn.
-#[derive(Copy, Clone, Debug, PartialEq, Eq)]
-pub struct Style {
-    pub colour: &'static str,
-    /// `stroke-dasharray`; empty for a solid line.
-    pub dash: &'static str,
-    pub shape: Shape,
-    /// Filled with the colour, or white inside a coloured outline.
-    pub filled: bool,
-}
-
-const fn style(colour: &'static str, dash: &'static str, shape: Shape, filled: bool) -> Style {
-    Style {
-        colour,
-        dash,
-        shape,
-        filled,
-    }
-}
-
-/// One style per series in order (after eight they repeat). The colours are Okabe and Ito's;
-/// no two styles share a dash pattern, and no two share both shape and fill.
-pub const STYLES: [Style; 8] = [
-    style("#0072B2", "", Shape::Circle, true),
-    style("#E69F00", "8 3", Shape::Square, true),
-    style("#009E73", "2 3", Shape::TriangleUp, true),
-    style("#D55E00", "10 3 2 3", Shape::Diamond, true),
-    style("#CC79A7", "4 4", Shape::TriangleDown, true),
-    style("#56B4E9", "12 3 3 3 3 3", Shape::Circle, false),
-    style("#000000", "1 3", Shape::Square, false),
-    style("#F0E442", "6 2 1 2", Shape::TriangleUp, false),
-];
-
-/// The style of the series at `index`.
-fn style_of(index: usize) -> Style {
-    STYLES[index % STYLES.len()]
-}
-
 /// The width of the viewBox, in user units.
 pub const WIDTH: f64 = 440.0;
 const HEIGHT: f64 = 280.0;
@@ -107,9 +61,6 @@ const LEFT: f64 = 62.0;
 const RIGHT: f64 = 20.0;
 const TOP: f64 = 10.0;
 const BOTTOM: f64 = 46.0;
-/// Markers per line, and their size (half their width).
-const MARKERS: usize = 5;
-const MARKER: f64 = 4.0;
 
 /// The mapping of one axis from data to pixels.
 #[derive(Copy, Clone, Debug)]
@@ -401,123 +352,6 @@ fn write_line(svg: &mut String, line: &Line) {
     );
 }
 
-fn dash_attribute(style: Style) -> String {
-    match style.dash {
-        "" => String::new(),
-        dash => format!(r#" stroke-dasharray="{dash}""#),
-    }
-}
-
-/// Where the markers of the line drawn `slot`-th of `slots` go: [`MARKERS`] points spread
-/// evenly along it, shifted by the slot so that lines on top of one another alternate markers.
-///
-/// "Along" is across: distance is measured in x where the line spans some (a heap's sawtooth
-/// would otherwise put every marker on its drops), along the line where it is vertical.
-fn marker_positions(line: &[(f64, f64)], slot: usize, slots: usize) -> Vec<(f64, f64)> {
-    let across: Vec<f64> = line
-        .windows(2)
-        .map(|pair| (pair[1].0 - pair[0].0).abs())
-        .collect();
-    let lengths = match across.iter().sum::<f64>() {
-        width if width >= 1.0 => across,
-        _ => line
-            .windows(2)
-            .map(|pair| (pair[1].0 - pair[0].0).hypot(pair[1].1 - pair[0].1))
-            .collect(),
-    };
-    let total: f64 = lengths.iter().sum();
-    if total == 0.0 {
-        return line.first().copied().into_iter().collect();
-    }
-    let shift = (slot as f64 + 0.5) / slots.max(1) as f64;
-    (0..MARKERS)
-        .map(|n| point_along(line, &lengths, total * (n as f64 + shift) / MARKERS as f64))
-        .collect()
-}
-
-/// The point `distance` along `line`, whose segments are `lengths` long.
-fn point_along(line: &[(f64, f64)], lengths: &[f64], mut distance: f64) -> (f64, f64) {
-    for (pair, &length) in line.windows(2).zip(lengths) {
-        if distance <= length && length > 0.0 {
-            let t = distance / length;
-            let (a, b) = (pair[0], pair[1]);
-            return (a.0 + t * (b.0 - a.0), a.1 + t * (b.1 - a.1));
-        }
-        distance -= length;
-    }
-    line.last().copied().unwrap_or_default()
-}
-
-/// The markers of one series, as one path.
-fn write_markers(svg: &mut String, name: &str, style: Style, at: &[(f64, f64)]) {
-    let path: String = at
-        .iter()
-        .map(|&(x, y)| shape_path(style.shape, x, y))
-        .collect();
-    let _ = write!(
-        svg,
-        r#"<path class="markers" data-series="{}" {} d="{path}"/>"#,
-        escape(name),
-        marker_paint(style),
-    );
-}
-
-/// A filled marker has a white edge, so it stands out on lines of other colours.
-fn marker_paint(style: Style) -> String {
-    let colour = style.colour;
-    match style.filled {
-        true => format!(r##"fill="{colour}" stroke="#fff" stroke-width="1""##),
-        false => format!(r##"fill="#fff" stroke="{colour}" stroke-width="1.5""##),
-    }
-}
-
-/// The outline of `shape` centred on `(x, y)`.
-fn shape_path(shape: Shape, x: f64, y: f64) -> String {
-    let r = MARKER;
-    match shape {
-        Shape::Circle => format!(
-            "M{:.1} {y:.1}a{r} {r} 0 1 0 {} 0a{r} {r} 0 1 0 -{} 0Z",
-            x - r,
-            2.0 * r,
-            2.0 * r
-        ),
-        Shape::Square => {
-            let s = r * 0.9;
-            format!(
-                "M{:.1} {:.1}h{}v{}h-{}Z",
-                x - s,
-                y - s,
-                2.0 * s,
-                2.0 * s,
-                2.0 * s
-            )
-        }
-        Shape::TriangleUp => format!(
-            "M{x:.1} {:.1}L{:.1} {:.1}L{:.1} {:.1}Z",
-            y - r * 1.2,
-            x + r * 1.1,
-            y + r * 0.8,
-            x - r * 1.1,
-            y + r * 0.8
-        ),
-        Shape::TriangleDown => format!(
-            "M{x:.1} {:.1}L{:.1} {:.1}L{:.1} {:.1}Z",
-            y + r * 1.2,
-            x + r * 1.1,
-            y - r * 0.8,
-            x - r * 1.1,
-            y - r * 0.8
-        ),
-        Shape::Diamond => format!(
-            "M{x:.1} {:.1}L{:.1} {y:.1}L{x:.1} {:.1}L{:.1} {y:.1}Z",
-            y - r * 1.3,
-            x + r,
-            y + r * 1.3,
-            x - r
-        ),
-    }
-}
-
 /// The legend: per series its line and marker, then why the others have none, then which
 /// lines coincide.
 fn write_legend(html: &mut String, lines: &[Line]) {
@@ -659,17 +493,6 @@ mod tests {
     }
 
     #[test]
-    fn styles_differ_in_dash_and_marker() {
-        for (i, a) in STYLES.iter().enumerate() {
-            for b in &STYLES[i + 1..] {
-                assert_ne!(a.dash, b.dash);
-                assert_ne!((a.shape, a.filled), (b.shape, b.filled));
-                assert_ne!(a.colour, b.colour);
-            }
-        }
-    }
-
-    #[test]
     fn coinciding_lines_are_said_and_their_markers_alternate() {
         let flat = vec![(1.0, 1.0), (10.0, 1.0)];
         let html = chart(vec![
@@ -679,25 +502,5 @@ mod tests {
         ])
         .to_html();
         assert!(html.contains("x, y and z coincide"));
-        let line = [(0.0, 0.0), (100.0, 0.0)];
-        let first = marker_positions(&line, 0, 3);
-        let second = marker_positions(&line, 1, 3);
-        assert_eq!(first.len(), MARKERS);
-        assert!(first.iter().all(|p| !second.contains(p)));
-        // The first of three lines: its first marker a sixth of the way to the second.
-        assert!((first[0].0 - 100.0 / 6.0 / MARKERS as f64).abs() < 1e-9);
-        assert_eq!(marker_positions(&[(3.0, 4.0)], 0, 1), vec![(3.0, 4.0)]);
-        // A sawtooth: markers spread across it, not bunched on its drops.
-        let saw: Vec<(f64, f64)> = (0..=100)
-            .flat_map(|x| [(f64::from(x), 100.0), (f64::from(x), 0.0)])
-            .collect();
-        let xs: Vec<f64> = marker_positions(&saw, 0, 1).iter().map(|p| p.0).collect();
-        assert_eq!(xs, [10.0, 30.0, 50.0, 70.0, 90.0]);
-        // A vertical line (every pause alike): markers along it.
-        let ys: Vec<f64> = marker_positions(&[(5.0, 0.0), (5.0, 50.0)], 0, 1)
-            .iter()
-            .map(|p| p.1)
-            .collect();
-        assert_eq!(ys, [5.0, 15.0, 25.0, 35.0, 45.0]);
     }
 }
