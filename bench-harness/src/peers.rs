@@ -295,7 +295,8 @@ fn metrics(
     pauses: PeerPauses,
     replay_time: Duration,
 ) -> RunMetrics {
-    let peak_used = pauses
+    // HotSpot's logs give the committed heap; V8's give only its use, which stands in.
+    let peak_committed = pauses
         .pauses
         .iter()
         .map(|p| p.committed_before.max(p.committed_after))
@@ -309,7 +310,7 @@ fn metrics(
         gc_by_kind: pauses.by_kind,
         replay_time,
         allocated_bytes: result.allocated_bytes,
-        peak_committed_bytes: peak_used as u64,
+        peak_committed_bytes: peak_committed as u64,
     };
     let peak_rss = u64::try_from(result.peak_rss_bytes).ok();
     RunMetrics::of_run(facts, &pauses.pauses, None, peak_rss)
@@ -330,7 +331,15 @@ pub fn prepare(trace: &Path, folder: &Path) -> Result<PathBuf, Error> {
         path: peer_trace.display().to_string(),
         source,
     })?;
-    gc_trace::open::with_source(trace, Convert { mentions, file })??;
+    let path = peer_trace.display().to_string();
+    gc_trace::open::with_source(
+        trace,
+        Convert {
+            mentions,
+            file,
+            path,
+        },
+    )??;
     Ok(peer_trace)
 }
 
@@ -347,6 +356,7 @@ impl gc_trace::open::SourceVisitor for LastMentionsOf {
 struct Convert {
     mentions: peer_trace::LastMentions,
     file: std::fs::File,
+    path: String,
 }
 
 impl gc_trace::open::SourceVisitor for Convert {
@@ -357,7 +367,7 @@ impl gc_trace::open::SourceVisitor for Convert {
         {
             peer_trace::PeerTraceError::Trace(error) => Error::from(error),
             peer_trace::PeerTraceError::Io(source) => Error::WriteTrace {
-                path: "the peer trace".to_owned(),
+                path: self.path,
                 source,
             },
         })
