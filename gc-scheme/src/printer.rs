@@ -28,7 +28,7 @@ pub fn format_float(f: f64) -> String {
         };
     }
     let magnitude = f.abs();
-    if magnitude != 0.0 && !(1e-7..1e21).contains(&magnitude) {
+    if magnitude != 0.0 && !(1e-7..1e16).contains(&magnitude) {
         return format!("{f:e}");
     }
     if f.fract() == 0.0 {
