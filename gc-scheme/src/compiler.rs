@@ -189,6 +189,10 @@ impl Compiler<'_> {
             "do" => self.compile(&expand_do(rest, line)?, line)?,
             "define-record-type" => self.sequence(&expand_record_type(rest, line)?, line)?,
             "import" => Node::Unspecified,
+            "let-values" | "let*-values" => self.compile(&expand_let_values(rest, line)?, line)?,
+            "receive" => self.compile(&expand_receive(rest, line)?, line)?,
+            "define-values" => self.sequence(&expand_define_values(rest, line)?, line)?,
+            "case-lambda" => self.compile(&expand_case_lambda(rest, line), line)?,
             "delay" | "make-promise" | "delay-force" => {
                 let body = list(vec![sym("lambda"), list(vec![], line)], line);
                 let mut thunk = body;
@@ -396,6 +400,9 @@ impl Compiler<'_> {
                         Some("begin") => out.extend(self.expand_body(rest, line_of(form, line))?),
                         Some("define-record-type") => {
                             out.extend(expand_record_type(rest, line_of(form, line))?)
+                        }
+                        Some("define-values") => {
+                            out.extend(expand_define_values(rest, line_of(form, line))?)
                         }
                         _ => out.push(form.clone()),
                     }
@@ -787,6 +794,131 @@ fn expand_record_type(rest: &[Datum], line: u32) -> Result<Vec<Datum>> {
         }
     }
     Ok(out)
+}
+
+/// `(let-values (((formals) expr) ...) body ...)` as nested `call-with-values` (each binding
+/// sees the ones before it, as in `let*-values`).
+fn expand_let_values(rest: &[Datum], line: u32) -> Result<Datum> {
+    let [bindings, body @ ..] = rest else {
+        return Err(Error::syntax("bad let-values", line));
+    };
+    let bindings = bindings
+        .as_list()
+        .ok_or_else(|| Error::syntax("bad let-values bindings", line))?;
+    let Some((first, more)) = bindings.split_first() else {
+        let mut form = vec![sym("let"), list(vec![], line)];
+        form.extend(body.iter().cloned());
+        return Ok(list(form, line));
+    };
+    let Some([formals, expr]) = first.as_list() else {
+        return Err(Error::syntax("bad let-values binding", line));
+    };
+    let mut inner_form = vec![list(more.to_vec(), line)];
+    inner_form.extend(body.iter().cloned());
+    let inner = expand_let_values(&inner_form, line)?;
+    Ok(list(
+        vec![
+            sym("call-with-values"),
+            list(vec![sym("lambda"), list(vec![], line), expr.clone()], line),
+            list(vec![sym("lambda"), formals.clone(), inner], line),
+        ],
+        line,
+    ))
+}
+
+/// `(receive formals expr body ...)`.
+fn expand_receive(rest: &[Datum], line: u32) -> Result<Datum> {
+    let [formals, expr, body @ ..] = rest else {
+        return Err(Error::syntax("bad receive", line));
+    };
+    let mut consumer = vec![sym("lambda"), formals.clone()];
+    consumer.extend(body.iter().cloned());
+    Ok(list(
+        vec![
+            sym("call-with-values"),
+            list(vec![sym("lambda"), list(vec![], line), expr.clone()], line),
+            list(consumer, line),
+        ],
+        line,
+    ))
+}
+
+/// `(define-values (a b . c) expr)`: each name defined, then set from the values.
+fn expand_define_values(rest: &[Datum], line: u32) -> Result<Vec<Datum>> {
+    let [formals, expr] = rest else {
+        return Err(Error::syntax("bad define-values", line));
+    };
+    let (names, rest_name) = parameters(formals, line)?;
+    let all: Vec<String> = names.iter().chain(rest_name.iter()).cloned().collect();
+    let temp = |n: &str| sym(&format!("%dv-{n}"));
+    let mut out: Vec<Datum> = all
+        .iter()
+        .map(|n| list(vec![sym("define"), sym(n), Datum::Bool(false)], line))
+        .collect();
+    let temps = Datum::List(
+        names.iter().map(|n| temp(n)).collect(),
+        rest_name.as_deref().map(|n| Box::new(temp(n))),
+        line,
+    );
+    let mut setter = vec![sym("lambda"), temps];
+    setter.extend(
+        all.iter()
+            .map(|n| list(vec![sym("set!"), sym(n), temp(n)], line)),
+    );
+    out.push(list(
+        vec![
+            sym("call-with-values"),
+            list(vec![sym("lambda"), list(vec![], line), expr.clone()], line),
+            list(setter, line),
+        ],
+        line,
+    ));
+    Ok(out)
+}
+
+/// `(case-lambda (formals body ...) ...)`: a variadic procedure that applies the first clause
+/// whose arity fits.
+fn expand_case_lambda(clauses: &[Datum], line: u32) -> Datum {
+    let mut closures = vec![sym("list")];
+    for clause in clauses {
+        let mut lambda = vec![sym("lambda")];
+        if let Datum::List(items, tail, _) = clause {
+            lambda.extend(items.iter().cloned());
+            if let Some(tail) = tail {
+                lambda.push((**tail).clone());
+            }
+        }
+        closures.push(list(lambda, line));
+    }
+    let dispatch = list(
+        vec![
+            sym("lambda"),
+            sym("%case-args"),
+            list(
+                vec![
+                    sym("%case-lambda-apply"),
+                    sym("%case-clauses"),
+                    sym("%case-args"),
+                ],
+                line,
+            ),
+        ],
+        line,
+    );
+    list(
+        vec![
+            list(
+                vec![
+                    sym("lambda"),
+                    list(vec![sym("%case-clauses")], line),
+                    dispatch,
+                ],
+                line,
+            ),
+            list(closures, line),
+        ],
+        line,
+    )
 }
 
 /// The expansion of quasiquote template `x` at nesting `depth`.

@@ -321,6 +321,15 @@ impl<C: Collector> Interp<C> {
         env: Local<'_>,
     ) -> Result<Flow<'s>> {
         let function = self.eval(s, callee, env)?;
+        // Most calls have few arguments: those take no allocation.
+        const INLINE: usize = 6;
+        if args.len() <= INLINE {
+            let mut values = [Value::Null; INLINE];
+            for (value, arg) in values.iter_mut().zip(args) {
+                *value = self.eval(s, arg, env)?;
+            }
+            return self.apply_tail(s, function, &values[..args.len()]);
+        }
         let mut values = Vec::with_capacity(args.len());
         for arg in args {
             values.push(self.eval(s, arg, env)?);
@@ -607,15 +616,7 @@ impl<C: Collector> Interp<C> {
 
     /// The next datum of the input as a heap value, or the eof object.
     pub fn read_datum<'s>(&mut self, s: &mut HandleScope<'s>) -> Result<Value<'s>> {
-        if let Input::Stdin = self.input {
-            let mut text = String::new();
-            std::io::Read::read_to_string(&mut std::io::stdin(), &mut text)
-                .map_err(|e| Error::new(ErrorKind::Io(e.to_string())))?;
-            self.input = Input::Text(text);
-        }
-        let Input::Text(text) = &mut self.input else {
-            return self.eof(s);
-        };
+        let text = self.input_text()?;
         let mut reader = Reader::new(text);
         let datum = reader.next_datum()?;
         let consumed = reader.consumed_bytes();
@@ -623,6 +624,20 @@ impl<C: Collector> Interp<C> {
         match datum {
             Some(datum) => self.datum_value(s, &datum),
             None => self.eof(s),
+        }
+    }
+
+    /// The input not read yet (standard input is read whole the first time).
+    pub fn input_text(&mut self) -> Result<&mut String> {
+        if let Input::Stdin = self.input {
+            let mut text = String::new();
+            std::io::Read::read_to_string(&mut std::io::stdin(), &mut text)
+                .map_err(|e| Error::new(ErrorKind::Io(e.to_string())))?;
+            self.input = Input::Text(text);
+        }
+        match &mut self.input {
+            Input::Text(text) => Ok(text),
+            Input::Stdin => Err(internal("input")),
         }
     }
 

@@ -246,3 +246,33 @@ fn a_collection_at_every_allocation_loses_nothing() {
         assert_eq!((outcome.leaked_roots, outcome.verify_error), (0, None));
     }
 }
+
+#[test]
+fn multiple_values_case_lambda_and_character_input() {
+    let program = r#"
+      (let-values (((a b) (values 1 2)) ((c) (values 3))) (write (list a b c)))
+      (define-values (x y . z) (values 1 2 3 4))
+      (write (list x y z))
+      (receive (q r) (floor/ -7 2) (write (list q r)))
+      (define f (case-lambda ((a) (list 'one a)) ((a b) (list 'two a b)) ((a . rest) (list 'many a rest))))
+      (write (list (f 1) (f 1 2) (f 1 2 3)))
+      (define (g) (define-values (m n) (values 10 20)) (+ m n))
+      (write (g))
+      (write (string-map char-upcase "abc"))
+      (string-for-each (lambda (c) (write c)) "xy")
+      (write (call-with-values (lambda () (exact-integer-sqrt 17)) list))
+      (write (read-line)) (write (read-char)) (write (peek-char)) (write (read))"#;
+    let (output, outcome) = run_text(
+        CollectorChoice::Auto,
+        config(),
+        program,
+        "hello world\nxy 42\n",
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(outcome.error, None);
+    assert_eq!(
+        output,
+        "(1 2 3)(1 2 (3 4))(-4 1)((one 1) (two 1 2) (many 1 (2 3)))30\"ABC\"#\\x#\\y(4 1)\
+         \"hello world\"#\\x#\\yy"
+    );
+}

@@ -210,6 +210,67 @@ pub(super) fn primitives<C: Collector>() -> Vec<Primitive<C>> {
             it.heap.store(record, slot, a[3])?;
             it.unspecified(s)
         }),
+        fixed("%case-lambda-apply", 2, |it, s, a| {
+            let clauses = it.list_items(s, a[0], "case-lambda")?;
+            let args = it.list_items(s, a[1], "case-lambda")?;
+            for clause in clauses {
+                let Value::Ref(closure) = clause else {
+                    continue;
+                };
+                let code = it.closure_code(closure)?;
+                if args.len() == code.required || (code.rest && args.len() > code.required) {
+                    return it.apply(s, clause, &args);
+                }
+            }
+            Err(crate::machine::arity_error(
+                "case-lambda",
+                "one of its clauses' counts".into(),
+                args.len(),
+            ))
+        }),
+        fixed("string-for-each", 2, |it, s, a| {
+            let Value::Ref(text) = a[1] else {
+                return Err(it.wrong_type("string-for-each", "a string", a[1]));
+            };
+            if it.kind(a[1])? != Kind::String {
+                return Err(it.wrong_type("string-for-each", "a string", a[1]));
+            }
+            for c in it.string_chars(text)? {
+                s.scope(|i| -> Result<()> {
+                    let function = it.reroot(i, a[0])?;
+                    let c = it.make_char(i, c)?;
+                    it.apply(i, function, &[c])?;
+                    Ok(())
+                })?;
+            }
+            it.unspecified(s)
+        }),
+        fixed("string-map", 2, |it, s, a| {
+            let Value::Ref(text) = a[1] else {
+                return Err(it.wrong_type("string-map", "a string", a[1]));
+            };
+            if it.kind(a[1])? != Kind::String {
+                return Err(it.wrong_type("string-map", "a string", a[1]));
+            }
+            let mut out = String::new();
+            for c in it.string_chars(text)? {
+                let c = it.make_char(s, c)?;
+                let mapped = it.apply(s, a[0], &[c])?;
+                match mapped {
+                    Value::Ref(local) if it.kind(mapped)? == Kind::Char => {
+                        out.push(it.char_of(local)?)
+                    }
+                    other => {
+                        return Err(it.wrong_type(
+                            "string-map",
+                            "a procedure returning characters",
+                            other,
+                        ));
+                    }
+                }
+            }
+            it.make_string(s, &out)
+        }),
         fixed("%make-promise", 1, |it, s, a| {
             let done = it.boolean(s, false)?;
             Ok(Value::Ref(it.object_of(

@@ -433,6 +433,12 @@ pub(super) fn primitives<C: Collector>() -> Vec<Primitive<C>> {
             let tail = list_tail(it, s, a[0], a[1], "list-ref")?;
             it.car(s, tail)
         }),
+        fixed("list-set!", 3, |it, s, a| {
+            let tail = list_tail(it, s, a[0], a[1], "list-set!")?;
+            let pair = it.pair(tail, "list-set!")?;
+            it.heap.store(pair, 0, a[2])?;
+            it.unspecified(s)
+        }),
         fixed("list-copy", 1, |it, s, a| {
             let items = it.list_items(s, a[0], "list-copy")?;
             it.list(s, &items)
@@ -673,6 +679,52 @@ pub(super) fn primitives<C: Collector>() -> Vec<Primitive<C>> {
         fixed("char-whitespace?", 1, |it, s, a| {
             let c = char_arg(it, a[0], "char-whitespace?")?;
             it.boolean(s, c.is_whitespace())
+        }),
+        fixed("char-upper-case?", 1, |it, s, a| {
+            let c = char_arg(it, a[0], "char-upper-case?")?;
+            it.boolean(s, c.is_uppercase())
+        }),
+        fixed("char-lower-case?", 1, |it, s, a| {
+            let c = char_arg(it, a[0], "char-lower-case?")?;
+            it.boolean(s, c.is_lowercase())
+        }),
+        fixed("digit-value", 1, |it, s, a| {
+            let c = char_arg(it, a[0], "digit-value")?;
+            match c.to_digit(10) {
+                Some(d) => it.make_int(s, i64::from(d)),
+                None => it.boolean(s, false),
+            }
+        }),
+        fixed("symbol<?", 2, |it, s, a| {
+            let x = object(it, a[0], Kind::Symbol, "symbol<?", "a symbol")?;
+            let y = object(it, a[1], Kind::Symbol, "symbol<?", "a symbol")?;
+            let less = it.symbol_name(x)? < it.symbol_name(y)?;
+            it.boolean(s, less)
+        }),
+        fixed("string->vector", 1, |it, s, a| {
+            let text = chars(it, a[0], "string->vector")?;
+            let mut items = Vec::with_capacity(text.len());
+            for c in text {
+                items.push(it.make_char(s, c)?);
+            }
+            Ok(Value::Ref(it.object_of(s, it.types.vector, &items)?))
+        }),
+        fixed("vector->string", 1, |it, s, a| {
+            let vector = object(it, a[0], Kind::Vector, "vector->string", "a vector")?;
+            let mut text = String::new();
+            for k in 0..it.slot_count(vector)? {
+                let item = it.heap.load(s, vector, k)?;
+                text.push(char_arg(it, item, "vector->string")?);
+            }
+            it.make_string(s, &text)
+        }),
+        fixed("string-fill!", 2, |it, s, a| {
+            let local = string(it, a[0], "string-fill!")?;
+            let c = char_arg(it, a[1], "string-fill!")?;
+            for chunk in it.heap.payload_mut(local)?.chunks_exact_mut(4) {
+                chunk.copy_from_slice(&u32::from(c).to_le_bytes());
+            }
+            it.unspecified(s)
         }),
         fixed("char-upcase", 1, |it, s, a| {
             let c = char_arg(it, a[0], "char-upcase")?;

@@ -185,6 +185,28 @@ fn predicate<'s, C: Collector>(
     it.boolean(s, test(n))
 }
 
+fn floor_div(a: i64, b: i64) -> (i64, i64) {
+    let r = i64::rem_euclid_signed(a, b);
+    ((a - r) / b, r)
+}
+
+/// `floor/` and `truncate/`: quotient and remainder as two values.
+fn two_divisions<'s, C: Collector>(
+    it: &mut Interp<C>,
+    s: &mut HandleScope<'s>,
+    args: &[Value<'s>],
+    name: &str,
+    f: fn(i64, i64) -> (i64, i64),
+) -> Result<Value<'s>> {
+    let (a, b) = (int(it, args[0], name)?, int(it, args[1], name)?);
+    if b == 0 {
+        return Err(Error::runtime(format!("{name}: division by zero")));
+    }
+    let (q, r) = f(a, b);
+    let (q, r) = (it.make_int(s, q)?, it.make_int(s, r)?);
+    Ok(Value::Ref(it.object_of(s, it.types.values, &[q, r])?))
+}
+
 fn expt(base: Num, power: Num) -> Num {
     match (base, power) {
         (Num::Int(b), Num::Int(p)) if p >= 0 => u32::try_from(p)
@@ -474,6 +496,39 @@ pub(super) fn primitives<C: Collector>() -> Vec<Primitive<C>> {
             it.make_float(s, f)
         }),
         ranged("number->string", 1, Some(2), number_to_string),
+        fixed("floor/", 2, |it, s, a| {
+            two_divisions(it, s, a, "floor/", floor_div)
+        }),
+        fixed("truncate/", 2, |it, s, a| {
+            two_divisions(it, s, a, "truncate/", |a, b| (a / b, a % b))
+        }),
+        fixed("floor-quotient", 2, |it, s, a| {
+            integer_division(it, s, a, "floor-quotient", |a, b| floor_div(a, b).0)
+        }),
+        fixed("floor-remainder", 2, |it, s, a| {
+            integer_division(it, s, a, "floor-remainder", i64::rem_euclid_signed)
+        }),
+        fixed("truncate-quotient", 2, |it, s, a| {
+            integer_division(it, s, a, "truncate-quotient", |a, b| a / b)
+        }),
+        fixed("truncate-remainder", 2, |it, s, a| {
+            integer_division(it, s, a, "truncate-remainder", |a, b| a % b)
+        }),
+        fixed("exact-integer-sqrt", 1, |it, s, a| {
+            let n = int(it, a[0], "exact-integer-sqrt")?;
+            if n < 0 {
+                return Err(it.wrong_type("exact-integer-sqrt", "a non-negative integer", a[0]));
+            }
+            let mut root = (n as f64).sqrt() as i64;
+            while root * root > n {
+                root -= 1;
+            }
+            while (root + 1) * (root + 1) <= n {
+                root += 1;
+            }
+            let (r, rest) = (it.make_int(s, root)?, it.make_int(s, n - root * root)?);
+            Ok(Value::Ref(it.object_of(s, it.types.values, &[r, rest])?))
+        }),
         ranged("string->number", 1, Some(2), string_to_number),
     ]
 }

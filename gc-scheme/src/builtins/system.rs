@@ -47,6 +47,32 @@ pub(super) fn primitives<C: Collector>() -> Vec<Primitive<C>> {
         }),
         fixed("current-output-port", 0, |it, s, _a| it.unspecified(s)),
         ranged("read", 0, Some(1), |it, s, _a| it.read_datum(s)),
+        ranged("read-char", 0, Some(1), |it, s, _a| {
+            let text = it.input_text()?;
+            match text.chars().next() {
+                Some(c) => {
+                    text.drain(..c.len_utf8());
+                    it.make_char(s, c)
+                }
+                None => it.eof(s),
+            }
+        }),
+        ranged("peek-char", 0, Some(1), |it, s, _a| {
+            match it.input_text()?.chars().next() {
+                Some(c) => it.make_char(s, c),
+                None => it.eof(s),
+            }
+        }),
+        ranged("read-line", 0, Some(1), |it, s, _a| {
+            let text = it.input_text()?;
+            if text.is_empty() {
+                return it.eof(s);
+            }
+            let end = text.find('\n').map_or(text.len(), |n| n + 1);
+            let line: String = text.drain(..end).collect();
+            it.make_string(s, line.trim_end_matches('\n'))
+        }),
+        ranged("char-ready?", 0, Some(1), |it, s, _a| it.boolean(s, true)),
         fixed("eof-object", 0, |it, s, _a| it.eof(s)),
         fixed("eof-object?", 1, |it, s, a| {
             let kind = it.kind(a[0])?;
