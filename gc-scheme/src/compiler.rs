@@ -10,6 +10,7 @@
 use std::rc::Rc;
 
 use crate::errors::{Error, Result};
+use crate::macros::Macro;
 use crate::reader::Datum;
 
 /// What the compiler needs from the runtime: heap constants, global cells, code objects.
@@ -20,6 +21,8 @@ pub trait Linker {
     fn global(&mut self, name: &str) -> Result<u32>;
     /// Registers compiled lambda code; closures name it by the returned id.
     fn add_code(&mut self, lambda: Lambda) -> u32;
+    /// The program's macros, by keyword.
+    fn macros(&mut self) -> &mut std::collections::HashMap<String, Rc<Macro>>;
 }
 
 /// A compiled `lambda`: its parameters, its frame's size and its body.
@@ -144,6 +147,11 @@ impl Compiler<'_> {
         };
         if let Some(name) = head.as_sym() {
             if self.lookup(name).is_none() {
+                if let Some(transformer) = self.linker.macros().get(name).cloned() {
+                    let form = Datum::List(items.to_vec(), None, line);
+                    let expansion = transformer.expand(&form, line)?;
+                    return self.compile(&expansion, line);
+                }
                 if let Some(node) = self.special_form(name, rest, line)? {
                     return Ok(node);
                 }
@@ -189,6 +197,23 @@ impl Compiler<'_> {
             "do" => self.compile(&expand_do(rest, line)?, line)?,
             "define-record-type" => self.sequence(&expand_record_type(rest, line)?, line)?,
             "import" => Node::Unspecified,
+            "define-syntax" => {
+                self.define_syntax(rest, line)?;
+                Node::Unspecified
+            }
+            "let-syntax" | "letrec-syntax" => {
+                let [bindings, body @ ..] = rest else {
+                    return Err(Error::syntax("bad let-syntax", line));
+                };
+                for binding in bindings.as_list().unwrap_or(&[]) {
+                    if let Some(pair) = binding.as_list() {
+                        self.define_syntax(pair, line)?;
+                    }
+                }
+                let mut form = vec![sym("let"), list(vec![], line)];
+                form.extend(body.iter().cloned());
+                self.compile(&list(form, line), line)?
+            }
             "let-values" | "let*-values" => self.compile(&expand_let_values(rest, line)?, line)?,
             "receive" => self.compile(&expand_receive(rest, line)?, line)?,
             "define-values" => self.sequence(&expand_define_values(rest, line)?, line)?,
@@ -205,6 +230,17 @@ impl Compiler<'_> {
             _ => return Ok(None),
         };
         Ok(Some(node))
+    }
+
+    fn define_syntax(&mut self, rest: &[Datum], line: u32) -> Result<()> {
+        let [Datum::Sym(name), spec] = rest else {
+            return Err(Error::syntax("bad define-syntax", line));
+        };
+        let transformer = Macro::parse(spec, line)?;
+        self.linker
+            .macros()
+            .insert(name.clone(), Rc::new(transformer));
+        Ok(())
     }
 
     fn quote(&mut self, rest: &[Datum], line: u32) -> Result<Node> {
@@ -391,12 +427,19 @@ impl Compiler<'_> {
 
     /// The body's forms with `begin`s spliced and record definitions expanded, so that every
     /// definition is visible at the body's level.
-    fn expand_body(&self, forms: &[Datum], line: u32) -> Result<Vec<Datum>> {
+    fn expand_body(&mut self, forms: &[Datum], line: u32) -> Result<Vec<Datum>> {
         let mut out = Vec::new();
         for form in forms {
             match form.as_list() {
                 Some([head, rest @ ..]) if self.lookup(head.as_sym().unwrap_or("")).is_none() => {
+                    let name = head.as_sym().unwrap_or("");
+                    if let Some(transformer) = self.linker.macros().get(name).cloned() {
+                        let expansion = transformer.expand(form, line_of(form, line))?;
+                        out.extend(self.expand_body(&[expansion], line)?);
+                        continue;
+                    }
                     match head.as_sym() {
+                        Some("define-syntax") => self.define_syntax(rest, line_of(form, line))?,
                         Some("begin") => out.extend(self.expand_body(rest, line_of(form, line))?),
                         Some("define-record-type") => {
                             out.extend(expand_record_type(rest, line_of(form, line))?)

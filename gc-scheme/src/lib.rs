@@ -15,6 +15,7 @@ pub mod builtins;
 pub mod compiler;
 pub mod errors;
 pub mod machine;
+pub mod macros;
 pub mod printer;
 pub mod reader;
 pub mod session;

@@ -67,6 +67,7 @@ pub struct Interp<C: Collector> {
     pub global_names: Vec<String>,
     global_defined: Vec<bool>,
     code: Vec<Code>,
+    macros: HashMap<String, Rc<crate::macros::Macro>>,
     prims: Vec<Primitive<C>>,
     active_escapes: Vec<u64>,
     next_escape: u64,
@@ -115,6 +116,7 @@ impl<C: Collector> Interp<C> {
             global_names: Vec::new(),
             global_defined: Vec::new(),
             code: Vec::new(),
+            macros: HashMap::new(),
             prims: Vec::new(),
             active_escapes: Vec::new(),
             next_escape: 0,
@@ -720,6 +722,10 @@ impl<C: Collector> Linker for Interp<C> {
         self.global_names.push(name.to_string());
         self.global_defined.push(false);
         Ok(index)
+    }
+
+    fn macros(&mut self) -> &mut HashMap<String, Rc<crate::macros::Macro>> {
+        &mut self.macros
     }
 
     fn add_code(&mut self, lambda: Lambda) -> u32 {

@@ -276,3 +276,40 @@ fn multiple_values_case_lambda_and_character_input() {
          \"hello world\"#\\x#\\yy"
     );
 }
+
+#[test]
+fn syntax_rules_macros() {
+    let program = r#"
+      (define-syntax swap!
+        (syntax-rules () ((_ a b) (let ((tmp a)) (set! a b) (set! b tmp)))))
+      (define x 1) (define y 2) (swap! x y) (write (list x y))
+      (define-syntax my-or
+        (syntax-rules () ((_) #f) ((_ e) e) ((_ e r ...) (let ((t e)) (if t t (my-or r ...))))))
+      (write (my-or #f #f 3))
+      (define-syntax for
+        (syntax-rules (in) ((_ x in lst body ...) (for-each (lambda (x) body ...) lst))))
+      (for e in '(1 2 3) (display e))
+      (define-syntax pairs (syntax-rules () ((_ (a b) ...) (list (cons a b) ...))))
+      (write (pairs (1 2) (3 4)))
+      (define (f)
+        (define-syntax inc! (syntax-rules () ((_ v) (set! v (+ v 1)))))
+        (define n 0)
+        (inc! n)
+        (inc! n)
+        n)
+      (write (f))
+      (define-syntax while
+        (syntax-rules () ((_ c body ...) (let lp () (when c body ... (lp))))))
+      (define i 0)
+      (while (< i 3) (display i) (set! i (+ i 1)))
+      (define-syntax nest (syntax-rules () ((_ (a ...) ...) '((a ... 0) ...))))
+      (write (nest (1 2) (3)))"#;
+    assert_eq!(
+        output(program),
+        "(2 1)3123((1 . 2) (3 . 4))2012((1 2 0) (3 0))"
+    );
+    assert_eq!(
+        error("(define-syntax two (syntax-rules () ((_ a b) (list a b))))\n(two 1)"),
+        "test.scm:2: syntax error: no syntax-rules pattern of two matches"
+    );
+}
