@@ -24,6 +24,9 @@ struct Args {
     /// Print V8's --trace-gc line for each pause.
     #[arg(long)]
     trace_gc: bool,
+    /// At the end, print the collector's share of the run to standard error.
+    #[arg(long)]
+    gc_stats: bool,
     /// Stress mode: a collection every N allocations, the heap verified after each.
     #[arg(long, value_name = "N")]
     stress: Option<NonZeroU32>,
@@ -69,6 +72,20 @@ fn main() -> ExitCode {
         Ok(outcome) => {
             if let Some(error) = &outcome.error {
                 eprintln!("gcscheme: {error}");
+            }
+            if args.gc_stats {
+                let (pause, elapsed) = (
+                    outcome.gc_pause.as_secs_f64(),
+                    outcome.elapsed.as_secs_f64(),
+                );
+                eprintln!(
+                    "gcscheme: {}: {} collections, {:.1} ms of pauses in {:.3} s ({:.1}% in the collector)",
+                    outcome.collector,
+                    outcome.gc_count,
+                    pause * 1e3,
+                    elapsed,
+                    100.0 * pause / elapsed.max(f64::MIN_POSITIVE),
+                );
             }
             ExitCode::from(u8::try_from(outcome.exit_code).unwrap_or(1))
         }

@@ -11,6 +11,7 @@
 
 use std::io::Write;
 use std::sync::{Arc, Mutex, PoisonError};
+use std::time::{Duration, Instant};
 
 use gclab::{Collector, CollectorChoice, Heap, HeapConfig, HeapVisitor, run_with, trace_gc_line};
 
@@ -43,6 +44,10 @@ pub struct Outcome {
     /// 0, 1 after an error, or what `(exit n)` asked for.
     pub exit_code: i32,
     pub gc_count: u64,
+    /// The collector's pauses, in all.
+    pub gc_pause: Duration,
+    /// The program's run, from the heap's creation to its end.
+    pub elapsed: Duration,
     /// Roots left after the runtime dropped its own: must be 0.
     pub leaked_roots: usize,
     /// The verifier's complaint about the heap after the run, if any.
@@ -84,6 +89,7 @@ impl HeapVisitor for Session {
             trace_gc,
         } = self.program;
         let collector = C::CONSTRAINTS.name;
+        let started = Instant::now();
         if trace_gc {
             let pid = std::process::id();
             heap.on_gc_event(Box::new(move |event| {
@@ -99,6 +105,8 @@ impl HeapVisitor for Session {
                     error: Some(error.report(&file)),
                     exit_code: 1,
                     gc_count: 0,
+                    gc_pause: Duration::ZERO,
+                    elapsed: started.elapsed(),
                     leaked_roots: 0,
                     verify_error: None,
                 };
@@ -113,6 +121,7 @@ impl HeapVisitor for Session {
                 _ => (Some(error.report(&file)), 1),
             },
         };
+        let elapsed = started.elapsed();
         let mut heap = interp.into_heap();
         let stats = heap.stats();
         Outcome {
@@ -120,6 +129,8 @@ impl HeapVisitor for Session {
             error,
             exit_code,
             gc_count: stats.gc_count,
+            gc_pause: stats.total_pause,
+            elapsed,
             leaked_roots: stats.handles + stats.local_handles,
             verify_error: heap.verify().err().map(|e| e.to_string()),
         }
