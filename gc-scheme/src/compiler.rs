@@ -81,6 +81,7 @@ pub fn compile_toplevel(linker: &mut dyn Linker, form: &Datum) -> Result<Node> {
     let mut compiler = Compiler {
         linker,
         frames: Vec::new(),
+        depth: 0,
     };
     compiler.compile(form, 0)
 }
@@ -88,7 +89,12 @@ pub fn compile_toplevel(linker: &mut dyn Linker, form: &Datum) -> Result<Node> {
 struct Compiler<'l> {
     linker: &'l mut dyn Linker,
     frames: Vec<Vec<String>>,
+    /// How deeply `compile` is nested: bounded, so a macro that expands forever is an error.
+    depth: usize,
 }
+
+/// The deepest nesting of forms (after macro expansion) the compiler takes.
+const MAX_NESTING: usize = 100_000;
 
 fn sym(name: &str) -> Datum {
     Datum::sym(name)
@@ -116,6 +122,21 @@ impl Compiler<'_> {
     }
 
     fn compile(&mut self, x: &Datum, line: u32) -> Result<Node> {
+        if self.depth >= MAX_NESTING {
+            return Err(Error::syntax(
+                format!(
+                    "forms nested deeper than {MAX_NESTING} levels (a macro that expands forever?)"
+                ),
+                line,
+            ));
+        }
+        self.depth += 1;
+        let node = self.compile_form(x, line);
+        self.depth -= 1;
+        node
+    }
+
+    fn compile_form(&mut self, x: &Datum, line: u32) -> Result<Node> {
         match x {
             Datum::Sym(name) => self.variable(name),
             Datum::Int(n) => match i32::try_from(*n) {

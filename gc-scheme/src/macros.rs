@@ -78,8 +78,13 @@ impl Macro {
             else {
                 continue;
             };
-            let pattern = Datum::List(pattern_items[1..].to_vec(), pattern_tail.clone(), line);
-            let form = Datum::List(form_items[1..].to_vec(), form_tail.clone(), line);
+            let (Some(pattern_items), Some(form_items)) =
+                (pattern_items.get(1..), form_items.get(1..))
+            else {
+                continue;
+            };
+            let pattern = Datum::List(pattern_items.to_vec(), pattern_tail.clone(), line);
+            let form = Datum::List(form_items.to_vec(), form_tail.clone(), line);
             if self.matches(&pattern, &form, &mut bindings) {
                 return self.instantiate(template, &bindings, line);
             }

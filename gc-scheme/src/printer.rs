@@ -14,6 +14,8 @@ use crate::values::{Kind, Num};
 const SHOW_LIMIT: usize = 200;
 /// The longest text `display` and `write` give a value (a bound against circular data).
 const PRINT_LIMIT: usize = 64 * 1024 * 1024;
+/// The deepest nesting printed (a bound against data circular through cars, and the stack).
+const DEPTH_LIMIT: usize = 100_000;
 
 /// A flonum as Scheme writes it: always with a decimal point or an exponent.
 pub fn format_float(f: f64) -> String {
@@ -98,7 +100,7 @@ impl<C: Collector> Interp<C> {
     fn print_bounded(&self, value: Value<'_>, write: bool, limit: usize) -> String {
         let mut out = String::new();
         let scopes = self.heap.handle_scopes();
-        let printed = scopes.enter(|s| self.print_into(s, value, write, limit, &mut out));
+        let printed = scopes.enter(|s| self.print_into(s, value, write, (limit, 0), &mut out));
         if let Err(error) = printed {
             out.push_str(&format!("#<unprintable: {error}>"));
         }
@@ -110,12 +112,17 @@ impl<C: Collector> Interp<C> {
         s: &mut HandleScope<'s>,
         value: Value<'_>,
         write: bool,
-        limit: usize,
+        (limit, depth): (usize, usize),
         out: &mut String,
     ) -> Result<()> {
         if out.len() > limit {
             return Ok(());
         }
+        if depth > DEPTH_LIMIT {
+            out.push_str("...");
+            return Ok(());
+        }
+        let limit = (limit, depth + 1);
         let kind = self.kind(value)?;
         let Value::Ref(local) = value else {
             match value {
@@ -138,7 +145,7 @@ impl<C: Collector> Interp<C> {
                     }
                     let item = self.heap.load(s, local, index)?;
                     self.print_into(s, item, write, limit, out)?;
-                    if out.len() > limit {
+                    if out.len() > limit.0 {
                         break;
                     }
                 }
@@ -200,7 +207,7 @@ impl<C: Collector> Interp<C> {
         s: &mut HandleScope<'s>,
         list: Value<'_>,
         write: bool,
-        limit: usize,
+        limit: (usize, usize),
         out: &mut String,
     ) -> Result<()> {
         out.push('(');
@@ -223,7 +230,7 @@ impl<C: Collector> Interp<C> {
                 first = false;
                 let car = self.heap.load(i, pair, 0)?;
                 self.print_into(i, car, write, limit, out)?;
-                if out.len() > limit {
+                if out.len() > limit.0 {
                     break;
                 }
                 rest = self.heap.load(i, pair, 1)?;

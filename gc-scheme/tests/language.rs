@@ -313,3 +313,23 @@ fn syntax_rules_macros() {
         "test.scm:2: syntax error: no syntax-rules pattern of two matches"
     );
 }
+
+#[test]
+fn circular_data_and_runaway_macros_are_errors_not_crashes() {
+    let circular = "(define x (list 1 2))\n(set-car! x x)\n(define y (list 1 2))\n(set-car! y y)\n(equal? x y)";
+    assert_eq!(
+        error(circular),
+        "test.scm:5: equal?: data nested deeper than 100000 levels (circular?)"
+    );
+    let printed = output("(define x (list 1 2))\n(set-car! x x)\n(write x)");
+    assert!(printed.starts_with("((((") && printed.contains("..."));
+    let runaway = "(define-syntax f (syntax-rules () ((_ x) (f x))))\n(f 2)";
+    assert_eq!(
+        error(runaway),
+        "test.scm:1: syntax error: forms nested deeper than 100000 levels (a macro that expands forever?)"
+    );
+    assert_eq!(
+        error("(apply car)"),
+        "test.scm:1: wrong number of arguments: apply takes at least 2, got 1"
+    );
+}

@@ -134,11 +134,12 @@ fn record_field<C: Collector>(it: &Interp<C>, a: &[Value<'_>], name: &str) -> Re
 
 pub(super) fn primitives<C: Collector>() -> Vec<Primitive<C>> {
     vec![
-        ranged("apply", 1, None, |it, s, a| {
-            let mut args = a[1..a.len() - 1].to_vec();
-            if a.len() > 1 {
-                args.extend(it.list_items(s, a[a.len() - 1], "apply")?);
-            }
+        ranged("apply", 2, None, |it, s, a| {
+            let (&last, init) = a
+                .split_last()
+                .ok_or_else(|| Error::runtime("apply: no arguments"))?;
+            let mut args = init.get(1..).unwrap_or_default().to_vec();
+            args.extend(it.list_items(s, last, "apply")?);
             it.apply(s, a[0], &args)
         }),
         ranged("map", 2, None, |it, s, a| {

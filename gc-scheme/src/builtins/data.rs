@@ -93,15 +93,24 @@ pub fn eqv<C: Collector>(it: &Interp<C>, a: Value<'_>, b: Value<'_>) -> Result<b
 /// `equal?`: structural equality of pairs, vectors and strings; `eqv?` otherwise.
 pub fn equal<C: Collector>(it: &Interp<C>, a: Value<'_>, b: Value<'_>) -> Result<bool> {
     let scopes = it.heap.handle_scopes();
-    scopes.enter(|s| equal_in(it, s, a, b))
+    scopes.enter(|s| equal_in(it, s, a, b, 0))
 }
+
+/// The deepest nesting `equal?` compares (a bound against data circular through cars).
+const EQUAL_DEPTH: usize = 100_000;
 
 fn equal_in<'s, C: Collector>(
     it: &Interp<C>,
     s: &mut HandleScope<'s>,
     a: Value<'_>,
     b: Value<'_>,
+    depth: usize,
 ) -> Result<bool> {
+    if depth > EQUAL_DEPTH {
+        return Err(Error::runtime(format!(
+            "equal?: data nested deeper than {EQUAL_DEPTH} levels (circular?)"
+        )));
+    }
     // Cdrs iterate and cars recurse, so long lists take no stack.
     s.scope(|i| {
         let (mut a, mut b) = (a, b);
@@ -119,7 +128,7 @@ fn equal_in<'s, C: Collector>(
             match kind {
                 Kind::Pair => {
                     let (ca, cb) = (it.heap.load(i, x, 0)?, it.heap.load(i, y, 0)?);
-                    if !equal_in(it, i, ca, cb)? {
+                    if !equal_in(it, i, ca, cb, depth + 1)? {
                         return Ok(false);
                     }
                     a = it.heap.load(i, x, 1)?;
@@ -132,7 +141,7 @@ fn equal_in<'s, C: Collector>(
                     }
                     for k in 0..n {
                         let (ea, eb) = (it.heap.load(i, x, k)?, it.heap.load(i, y, k)?);
-                        if !equal_in(it, i, ea, eb)? {
+                        if !equal_in(it, i, ea, eb, depth + 1)? {
                             return Ok(false);
                         }
                     }
