@@ -66,6 +66,9 @@ pub struct Interp<C: Collector> {
     global_index: HashMap<String, u32>,
     pub global_names: Vec<String>,
     global_defined: Vec<bool>,
+    /// For each global, the primitive it holds, if any: a call of a global primitive skips
+    /// loading the procedure object. Kept in step with every store into a global.
+    global_prims: Vec<Option<u32>>,
     code: Vec<Code>,
     macros: HashMap<String, Rc<crate::macros::Macro>>,
     prims: Vec<Primitive<C>>,
@@ -115,6 +118,7 @@ impl<C: Collector> Interp<C> {
             global_index: HashMap::new(),
             global_names: Vec::new(),
             global_defined: Vec::new(),
+            global_prims: Vec::new(),
             code: Vec::new(),
             macros: HashMap::new(),
             prims: Vec::new(),
@@ -148,9 +152,25 @@ impl<C: Collector> Interp<C> {
 
     pub fn define_global(&mut self, name: &str, value: Value<'_>) -> Result<()> {
         let index = self.global(name)?;
+        self.set_global(index, value)
+    }
+
+    /// Stores `value` into global `index`, which is then defined.
+    fn set_global(&mut self, index: u32, value: Value<'_>) -> Result<()> {
         self.heap
             .store(&self.globals.object, u64::from(index), value)?;
-        self.global_defined[index as usize] = true;
+        let primitive = match value {
+            Value::Ref(object) if self.heap.type_of(object)? == self.types.primitive => {
+                Some(payload_u32(self.heap.payload(object)?)?)
+            }
+            _ => None,
+        };
+        if let Some(slot) = self.global_prims.get_mut(index as usize) {
+            *slot = primitive;
+        }
+        if let Some(defined) = self.global_defined.get_mut(index as usize) {
+            *defined = true;
+        }
         Ok(())
     }
 
@@ -224,17 +244,12 @@ impl<C: Collector> Interp<C> {
                 {
                     return Err(self.unbound(*index));
                 }
-                self.heap
-                    .store(&self.globals.object, u64::from(*index), value)?;
+                self.set_global(*index, value)?;
                 self.unspecified(s)
             }
             Node::DefineGlobal(index, value) => {
                 let value = self.eval(s, value, env)?;
-                self.heap
-                    .store(&self.globals.object, u64::from(*index), value)?;
-                if let Some(defined) = self.global_defined.get_mut(*index as usize) {
-                    *defined = true;
-                }
+                self.set_global(*index, value)?;
                 self.unspecified(s)
             }
             Node::Lambda(id) => self.make_closure(s, *id, env),
@@ -322,9 +337,21 @@ impl<C: Collector> Interp<C> {
         args: &[Node],
         env: Local<'_>,
     ) -> Result<Flow<'s>> {
-        let function = self.eval(s, callee, env)?;
         // Most calls have few arguments: those take no allocation.
         const INLINE: usize = 6;
+        if let Node::Global(index) = callee {
+            if let Some(&Some(primitive)) = self.global_prims.get(*index as usize) {
+                if args.len() <= INLINE {
+                    let mut values = [Value::Null; INLINE];
+                    for (value, arg) in values.iter_mut().zip(args) {
+                        *value = self.eval(s, arg, env)?;
+                    }
+                    let values = &values[..args.len()];
+                    return Ok(Flow::Value(self.call_primitive_id(s, primitive, values)?));
+                }
+            }
+        }
+        let function = self.eval(s, callee, env)?;
         if args.len() <= INLINE {
             let mut values = [Value::Null; INLINE];
             for (value, arg) in values.iter_mut().zip(args) {
@@ -449,10 +476,19 @@ impl<C: Collector> Interp<C> {
         object: Local<'s>,
         args: &[Value<'s>],
     ) -> Result<Value<'s>> {
-        let id = payload_u32(self.heap.payload(object)?)? as usize;
+        let id = payload_u32(self.heap.payload(object)?)?;
+        self.call_primitive_id(s, id, args)
+    }
+
+    fn call_primitive_id<'s>(
+        &mut self,
+        s: &mut HandleScope<'s>,
+        id: u32,
+        args: &[Value<'s>],
+    ) -> Result<Value<'s>> {
         let primitive = self
             .prims
-            .get(id)
+            .get(id as usize)
             .ok_or_else(|| internal("unknown primitive"))?;
         let (name, min, max, function) = (
             primitive.name,
@@ -721,6 +757,7 @@ impl<C: Collector> Linker for Interp<C> {
         self.global_index.insert(name.to_string(), index);
         self.global_names.push(name.to_string());
         self.global_defined.push(false);
+        self.global_prims.push(None);
         Ok(index)
     }
 

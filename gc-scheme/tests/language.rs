@@ -333,3 +333,16 @@ fn circular_data_and_runaway_macros_are_errors_not_crashes() {
         "test.scm:1: wrong number of arguments: apply takes at least 2, got 1"
     );
 }
+
+#[test]
+fn primitives_can_be_redefined() {
+    let program = "(define (first-of x) (car x))
+                   (write (first-of '(1 2)))
+                   (define (car x) 'mine)
+                   (write (first-of '(1 2)))
+                   (set! + -)
+                   (write (+ 5 3))
+                   (define plus *)
+                   (write (plus 2 3))";
+    assert_eq!(output(program), "1mine26");
+}
