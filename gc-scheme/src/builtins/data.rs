@@ -583,6 +583,12 @@ pub(super) fn primitives<C: Collector>() -> Vec<Primitive<C>> {
         }),
         ranged("make-string", 1, Some(2), |it, s, a| {
             let n = count(it, a[0], "make-string")?;
+            // The largest object the heap takes holds fewer characters than this anyway.
+            if n > 1 << 28 {
+                return Err(Error::runtime(format!(
+                    "make-string: {n} characters is too long"
+                )));
+            }
             let c = match a.get(1) {
                 Some(&c) => char_arg(it, c, "make-string")?,
                 None => ' ',
