@@ -27,6 +27,9 @@ struct Args {
     /// At the end, print the collector's share of the run to standard error.
     #[arg(long)]
     gc_stats: bool,
+    /// Verify the heap after the program even when it succeeds (after an error it always is).
+    #[arg(long)]
+    verify: bool,
     /// Stress mode: a collection every N allocations, the heap verified after each.
     #[arg(long, value_name = "N")]
     stress: Option<NonZeroU32>,
@@ -67,6 +70,7 @@ fn main() -> ExitCode {
         input: Input::Stdin,
         output: Box::new(LineWriter::new(std::io::stdout())),
         trace_gc: args.trace_gc,
+        verify_after: args.verify,
     };
     match gc_scheme::run(choice, config, program) {
         Ok(outcome) => {

@@ -32,6 +32,9 @@ pub struct Program {
     pub output: Box<dyn Write + Send>,
     /// Print V8's `--trace-gc` line for each pause, to standard output.
     pub trace_gc: bool,
+    /// Verify the heap after a successful run too (after an error it always is): a walk of
+    /// the whole heap, seconds for a large one.
+    pub verify_after: bool,
 }
 
 /// How a run ended.
@@ -87,6 +90,7 @@ impl HeapVisitor for Session {
             input,
             output,
             trace_gc,
+            verify_after,
         } = self.program;
         let collector = C::CONSTRAINTS.name;
         let started = Instant::now();
@@ -124,6 +128,7 @@ impl HeapVisitor for Session {
         let elapsed = started.elapsed();
         let mut heap = interp.into_heap();
         let stats = heap.stats();
+        let verify = verify_after || error.is_some();
         Outcome {
             collector,
             error,
@@ -132,7 +137,10 @@ impl HeapVisitor for Session {
             gc_pause: stats.total_pause,
             elapsed,
             leaked_roots: stats.handles + stats.local_handles,
-            verify_error: heap.verify().err().map(|e| e.to_string()),
+            verify_error: match verify {
+                true => heap.verify().err().map(|e| e.to_string()),
+                false => None,
+            },
         }
     }
 }
@@ -174,6 +182,7 @@ pub fn run_text(
         input: Input::Text(input.to_string()),
         output: Box::new(buffer.clone()),
         trace_gc: false,
+        verify_after: true,
     };
     let outcome = run(choice, config, program)?;
     Ok((buffer.text(), outcome))
