@@ -298,12 +298,9 @@ impl Compiler<'_> {
         ])))
     }
 
+    /// `begin`'s forms in order (at top level, its definitions define globals; in a body,
+    /// `body` has already spliced it).
     fn sequence(&mut self, forms: &[Datum], line: u32) -> Result<Node> {
-        if self.frames.is_empty() {
-            // A top-level `begin` defines globals.
-            let nodes = self.compile_all(forms, line)?;
-            return Ok(seq(nodes.into_vec()));
-        }
         Ok(seq(self.compile_all(forms, line)?.into_vec()))
     }
 
