@@ -564,17 +564,22 @@ pub(super) fn primitives<C: Collector>() -> Vec<Primitive<C>> {
         }),
         // Strings, symbols, characters.
         fixed("string-length", 1, |it, s, a| {
-            let n = chars(it, a[0], "string-length")?.len();
+            let local = string(it, a[0], "string-length")?;
+            let n = it.heap.payload(local)?.len() / 4;
             it.make_int(s, n as i64)
         }),
         fixed("string-ref", 2, |it, s, a| {
-            let text = chars(it, a[0], "string-ref")?;
-            let k = index(it, a[1], text.len() as u64, "string-ref")?;
-            it.make_char(s, text[k as usize])
+            // One character read in place: strings are 4 bytes a character.
+            let local = string(it, a[0], "string-ref")?;
+            let payload = it.heap.payload(local)?;
+            let k = index(it, a[1], (payload.len() / 4) as u64, "string-ref")? as usize;
+            let code = crate::values::payload_u32(payload.get(k * 4..).unwrap_or_default())?;
+            let c = char::from_u32(code).unwrap_or(char::REPLACEMENT_CHARACTER);
+            it.make_char(s, c)
         }),
         fixed("string-set!", 3, |it, s, a| {
             let local = string(it, a[0], "string-set!")?;
-            let len = it.string_chars(local)?.len() as u64;
+            let len = (it.heap.payload(local)?.len() / 4) as u64;
             let k = index(it, a[1], len, "string-set!")? as usize;
             let c = char_arg(it, a[2], "string-set!")?;
             it.heap.payload_mut(local)?[k * 4..k * 4 + 4]
