@@ -116,7 +116,7 @@ fn every_program_on_every_collector() {
 fn programs_under_stress_mode() {
     let Some(suite) = suite() else { return };
     let config = HeapConfig {
-        stress_interval: NonZeroU32::new(97),
+        stress_interval: NonZeroU32::new(13),
         ..HeapConfig::default()
     };
     for (k, name) in STRESSED.iter().enumerate() {
