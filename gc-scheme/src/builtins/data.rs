@@ -1,0 +1,758 @@
+//! Data: pairs and lists, vectors, strings, symbols, characters, and equivalence.
+
+use gclab::{Collector, HandleScope, Local, Value};
+
+use super::{Primitive, fixed, ranged};
+use crate::errors::{Error, Result};
+use crate::machine::Interp;
+use crate::values::{Kind, Num};
+
+fn is<'s, C: Collector>(
+    it: &Interp<C>,
+    s: &mut HandleScope<'s>,
+    value: Value<'s>,
+    kind: Kind,
+) -> Result<Value<'s>> {
+    let yes = it.kind(value)? == kind;
+    it.boolean(s, yes)
+}
+
+/// `value` as an object of `kind`, or a wrong-type error.
+fn object<'s, C: Collector>(
+    it: &Interp<C>,
+    value: Value<'s>,
+    kind: Kind,
+    procedure: &str,
+    expected: &'static str,
+) -> Result<Local<'s>> {
+    match value {
+        Value::Ref(local) if it.kind(value)? == kind => Ok(local),
+        _ => Err(it.wrong_type(procedure, expected, value)),
+    }
+}
+
+fn index<C: Collector>(it: &Interp<C>, value: Value<'_>, len: u64, procedure: &str) -> Result<u64> {
+    match value {
+        Value::Smi(n) if n >= 0 && (n as u64) < len => Ok(n as u64),
+        Value::Smi(n) => Err(Error::runtime(format!(
+            "{procedure}: index {n} is out of range for length {len}"
+        ))),
+        other => Err(it.wrong_type(procedure, "an exact integer index", other)),
+    }
+}
+
+fn count<C: Collector>(it: &Interp<C>, value: Value<'_>, procedure: &str) -> Result<u64> {
+    match value {
+        Value::Smi(n) if n >= 0 => Ok(n as u64),
+        other => Err(it.wrong_type(procedure, "a non-negative exact integer", other)),
+    }
+}
+
+/// `c[ad]+r`: `path` read right to left, as the name is.
+fn cxr<'s, C: Collector>(
+    it: &mut Interp<C>,
+    s: &mut HandleScope<'s>,
+    value: Value<'s>,
+    path: &str,
+    name: &str,
+) -> Result<Value<'s>> {
+    let mut current = value;
+    for step in path.bytes().rev() {
+        let pair = it
+            .pair(current, name)
+            .map_err(|_| it.wrong_type(name, "a pair", value))?;
+        current = it.heap.load(s, pair, u64::from(step == b'd'))?;
+    }
+    Ok(current)
+}
+
+/// `eqv?`: the same object, or equal numbers of the same exactness, or equal characters.
+pub fn eqv<C: Collector>(it: &Interp<C>, a: Value<'_>, b: Value<'_>) -> Result<bool> {
+    match (a, b) {
+        (Value::Ref(x), Value::Ref(y)) => {
+            if it.heap.same_object(x, y)? {
+                return Ok(true);
+            }
+            let (kx, ky) = (it.kind(a)?, it.kind(b)?);
+            if kx != ky {
+                return Ok(false);
+            }
+            Ok(match kx {
+                Kind::Flonum | Kind::Int64 => match (it.num(a)?, it.num(b)?) {
+                    (Some(Num::Flo(p)), Some(Num::Flo(q))) => p.to_bits() == q.to_bits(),
+                    (p, q) => p == q,
+                },
+                Kind::Char => it.char_of(x)? == it.char_of(y)?,
+                _ => false,
+            })
+        }
+        _ => Ok(a == b),
+    }
+}
+
+/// `equal?`: structural equality of pairs, vectors and strings; `eqv?` otherwise.
+pub fn equal<C: Collector>(it: &Interp<C>, a: Value<'_>, b: Value<'_>) -> Result<bool> {
+    let scopes = it.heap.handle_scopes();
+    scopes.enter(|s| equal_in(it, s, a, b, 0))
+}
+
+/// The deepest nesting `equal?` compares (a bound against data circular through cars).
+const EQUAL_DEPTH: usize = 100_000;
+
+fn equal_in<'s, C: Collector>(
+    it: &Interp<C>,
+    s: &mut HandleScope<'s>,
+    a: Value<'_>,
+    b: Value<'_>,
+    depth: usize,
+) -> Result<bool> {
+    if depth > EQUAL_DEPTH {
+        return Err(Error::runtime(format!(
+            "equal?: data nested deeper than {EQUAL_DEPTH} levels (circular?)"
+        )));
+    }
+    // Cdrs iterate and cars recurse, so long lists take no stack.
+    s.scope(|i| {
+        let (mut a, mut b) = (a, b);
+        loop {
+            if eqv(it, a, b)? {
+                return Ok(true);
+            }
+            let (Value::Ref(x), Value::Ref(y)) = (a, b) else {
+                return Ok(false);
+            };
+            let kind = it.kind(a)?;
+            if kind != it.kind(b)? {
+                return Ok(false);
+            }
+            match kind {
+                Kind::Pair => {
+                    let (ca, cb) = (it.heap.load(i, x, 0)?, it.heap.load(i, y, 0)?);
+                    if !equal_in(it, i, ca, cb, depth + 1)? {
+                        return Ok(false);
+                    }
+                    a = it.heap.load(i, x, 1)?;
+                    b = it.heap.load(i, y, 1)?;
+                }
+                Kind::Vector => {
+                    let n = it.slot_count(x)?;
+                    if n != it.slot_count(y)? {
+                        return Ok(false);
+                    }
+                    for k in 0..n {
+                        let (ea, eb) = (it.heap.load(i, x, k)?, it.heap.load(i, y, k)?);
+                        if !equal_in(it, i, ea, eb, depth + 1)? {
+                            return Ok(false);
+                        }
+                    }
+                    return Ok(true);
+                }
+                Kind::String => return Ok(it.heap.payload(x)? == it.heap.payload(y)?),
+                _ => return Ok(false),
+            }
+        }
+    })
+}
+
+fn length<C: Collector>(it: &Interp<C>, list: Value<'_>) -> Result<i64> {
+    let scopes = it.heap.handle_scopes();
+    scopes.enter(|s| -> Result<i64> {
+        let mut n = 0;
+        let Value::Ref(start) = list else {
+            return if list == Value::Null {
+                Ok(0)
+            } else {
+                Err(it.wrong_type("length", "a proper list", list))
+            };
+        };
+        it.pair(list, "length")
+            .map_err(|_| it.wrong_type("length", "a proper list", list))?;
+        let cursor = it.heap.local(s, start)?;
+        loop {
+            n += 1;
+            match it.heap.load_into(cursor, cursor, 1)? {
+                gclab::SlotContent::Null => return Ok(n),
+                gclab::SlotContent::Reference if it.heap.type_of(cursor)? == it.types.pair => {}
+                _ => return Err(it.wrong_type("length", "a proper list", list)),
+            }
+        }
+    })
+}
+
+/// `memq`/`memv`/`member` (`eq` picks the test) without a custom predicate.
+fn member<'s, C: Collector>(
+    it: &mut Interp<C>,
+    s: &mut HandleScope<'s>,
+    args: &[Value<'s>],
+    structural: bool,
+    name: &str,
+) -> Result<Value<'s>> {
+    let mut rest = args[1];
+    loop {
+        if rest == Value::Null {
+            return it.boolean(s, false);
+        }
+        let pair = it.pair(rest, name)?;
+        let item = it.heap.load(s, pair, 0)?;
+        let same = if structural {
+            equal(it, args[0], item)?
+        } else {
+            eqv(it, args[0], item)?
+        };
+        if same {
+            return Ok(rest);
+        }
+        rest = it.heap.load(s, pair, 1)?;
+    }
+}
+
+fn assoc<'s, C: Collector>(
+    it: &mut Interp<C>,
+    s: &mut HandleScope<'s>,
+    args: &[Value<'s>],
+    structural: bool,
+    name: &str,
+) -> Result<Value<'s>> {
+    let mut rest = args[1];
+    loop {
+        if rest == Value::Null {
+            return it.boolean(s, false);
+        }
+        let pair = it.pair(rest, name)?;
+        let entry = it.heap.load(s, pair, 0)?;
+        let entry_pair = it.pair(entry, name)?;
+        let key = it.heap.load(s, entry_pair, 0)?;
+        let same = if structural {
+            equal(it, args[0], key)?
+        } else {
+            eqv(it, args[0], key)?
+        };
+        if same {
+            return Ok(entry);
+        }
+        rest = it.heap.load(s, pair, 1)?;
+    }
+}
+
+fn append<'s, C: Collector>(
+    it: &mut Interp<C>,
+    s: &mut HandleScope<'s>,
+    args: &[Value<'s>],
+) -> Result<Value<'s>> {
+    let Some((&last, init)) = args.split_last() else {
+        return Ok(Value::Null);
+    };
+    let mut result = last;
+    for &list in init.iter().rev() {
+        let items = it.list_items(s, list, "append")?;
+        result = it.list_with_tail(s, &items, result)?;
+    }
+    Ok(result)
+}
+
+fn list_tail<'s, C: Collector>(
+    it: &mut Interp<C>,
+    s: &mut HandleScope<'s>,
+    list: Value<'s>,
+    k: Value<'s>,
+    name: &str,
+) -> Result<Value<'s>> {
+    let k = count(it, k, name)?;
+    let mut rest = list;
+    for _ in 0..k {
+        let pair = it
+            .pair(rest, name)
+            .map_err(|_| Error::runtime(format!("{name}: list too short")))?;
+        rest = it.heap.load(s, pair, 1)?;
+    }
+    Ok(rest)
+}
+
+fn string<'s, C: Collector>(
+    it: &Interp<C>,
+    value: Value<'s>,
+    procedure: &str,
+) -> Result<Local<'s>> {
+    object(it, value, Kind::String, procedure, "a string")
+}
+
+fn chars<C: Collector>(it: &Interp<C>, value: Value<'_>, procedure: &str) -> Result<Vec<char>> {
+    let local = string(it, value, procedure)?;
+    it.string_chars(local)
+}
+
+fn char_arg<C: Collector>(it: &Interp<C>, value: Value<'_>, procedure: &str) -> Result<char> {
+    let local = object(it, value, Kind::Char, procedure, "a character")?;
+    it.char_of(local)
+}
+
+fn compare_strings<'s, C: Collector>(
+    it: &mut Interp<C>,
+    s: &mut HandleScope<'s>,
+    args: &[Value<'s>],
+    name: &str,
+    holds: fn(std::cmp::Ordering) -> bool,
+) -> Result<Value<'s>> {
+    let mut all = true;
+    for pair in args.windows(2) {
+        all &= holds(chars(it, pair[0], name)?.cmp(&chars(it, pair[1], name)?));
+    }
+    it.boolean(s, all)
+}
+
+fn compare_chars<'s, C: Collector>(
+    it: &mut Interp<C>,
+    s: &mut HandleScope<'s>,
+    args: &[Value<'s>],
+    name: &str,
+    holds: fn(std::cmp::Ordering) -> bool,
+) -> Result<Value<'s>> {
+    let mut all = true;
+    for pair in args.windows(2) {
+        all &= holds(char_arg(it, pair[0], name)?.cmp(&char_arg(it, pair[1], name)?));
+    }
+    it.boolean(s, all)
+}
+
+fn vector_to_list<'s, C: Collector>(
+    it: &mut Interp<C>,
+    s: &mut HandleScope<'s>,
+    args: &[Value<'s>],
+) -> Result<Value<'s>> {
+    let vector = object(it, args[0], Kind::Vector, "vector->list", "a vector")?;
+    let len = it.slot_count(vector)?;
+    let start = match args.get(1) {
+        Some(&v) => count(it, v, "vector->list")?.min(len),
+        None => 0,
+    };
+    let end = match args.get(2) {
+        Some(&v) => count(it, v, "vector->list")?.min(len),
+        None => len,
+    };
+    let mut items = Vec::new();
+    for k in start..end {
+        items.push(it.heap.load(s, vector, k)?);
+    }
+    it.list(s, &items)
+}
+
+fn make_vector<'s, C: Collector>(
+    it: &mut Interp<C>,
+    s: &mut HandleScope<'s>,
+    args: &[Value<'s>],
+) -> Result<Value<'s>> {
+    let n = count(it, args[0], "make-vector")?;
+    let vector = it.heap.allocate(s, it.types.vector, n, 0)?;
+    let fill = match args.get(1) {
+        Some(&fill) => fill,
+        None => it.boolean(s, false)?,
+    };
+    if fill != Value::Null {
+        for k in 0..n {
+            it.heap.store(vector, k, fill)?;
+        }
+    }
+    Ok(Value::Ref(vector))
+}
+
+fn substring<'s, C: Collector>(
+    it: &mut Interp<C>,
+    s: &mut HandleScope<'s>,
+    args: &[Value<'s>],
+    name: &str,
+) -> Result<Value<'s>> {
+    let text = chars(it, args[0], name)?;
+    let len = text.len() as u64;
+    let start = match args.get(1) {
+        Some(&v) => count(it, v, name)?,
+        None => 0,
+    };
+    let end = match args.get(2) {
+        Some(&v) => count(it, v, name)?,
+        None => len,
+    };
+    if start > end || end > len {
+        return Err(Error::runtime(format!(
+            "{name}: range {start}..{end} is out of a string of length {len}"
+        )));
+    }
+    let piece: String = text[start as usize..end as usize].iter().collect();
+    it.make_string(s, &piece)
+}
+
+macro_rules! cxr {
+    ($name:literal, $path:literal) => {
+        fixed($name, 1, |it, s, a| cxr(it, s, a[0], $path, $name))
+    };
+}
+
+pub(super) fn primitives<C: Collector>() -> Vec<Primitive<C>> {
+    vec![
+        fixed("cons", 2, |it, s, a| it.cons(s, a[0], a[1])),
+        fixed("%cons", 2, |it, s, a| it.cons(s, a[0], a[1])),
+        fixed("car", 1, |it, s, a| it.car(s, a[0])),
+        fixed("cdr", 1, |it, s, a| it.cdr(s, a[0])),
+        cxr!("caar", "aa"),
+        cxr!("cadr", "ad"),
+        cxr!("cdar", "da"),
+        cxr!("cddr", "dd"),
+        cxr!("caaar", "aaa"),
+        cxr!("caadr", "aad"),
+        cxr!("cadar", "ada"),
+        cxr!("caddr", "add"),
+        cxr!("cdaar", "daa"),
+        cxr!("cdadr", "dad"),
+        cxr!("cddar", "dda"),
+        cxr!("cdddr", "ddd"),
+        cxr!("cadddr", "addd"),
+        cxr!("cddddr", "dddd"),
+        fixed("set-car!", 2, |it, s, a| {
+            let pair = it.pair(a[0], "set-car!")?;
+            it.heap.store(pair, 0, a[1])?;
+            it.unspecified(s)
+        }),
+        fixed("set-cdr!", 2, |it, s, a| {
+            let pair = it.pair(a[0], "set-cdr!")?;
+            it.heap.store(pair, 1, a[1])?;
+            it.unspecified(s)
+        }),
+        ranged("list", 0, None, |it, s, a| it.list(s, a)),
+        ranged("%list", 0, None, |it, s, a| it.list(s, a)),
+        ranged("cons*", 1, None, |it, s, a| {
+            let (&last, init) = a
+                .split_last()
+                .ok_or_else(|| Error::runtime("cons*: no arguments"))?;
+            it.list_with_tail(s, init, last)
+        }),
+        fixed("length", 1, |it, s, a| {
+            let n = length(it, a[0])?;
+            it.make_int(s, n)
+        }),
+        ranged("append", 0, None, append),
+        ranged("%append", 0, None, append),
+        fixed("reverse", 1, |it, s, a| {
+            let mut items = it.list_items(s, a[0], "reverse")?;
+            items.reverse();
+            it.list(s, &items)
+        }),
+        fixed("list-tail", 2, |it, s, a| {
+            list_tail(it, s, a[0], a[1], "list-tail")
+        }),
+        fixed("list-ref", 2, |it, s, a| {
+            let tail = list_tail(it, s, a[0], a[1], "list-ref")?;
+            it.car(s, tail)
+        }),
+        fixed("list-set!", 3, |it, s, a| {
+            let tail = list_tail(it, s, a[0], a[1], "list-set!")?;
+            let pair = it.pair(tail, "list-set!")?;
+            it.heap.store(pair, 0, a[2])?;
+            it.unspecified(s)
+        }),
+        fixed("list-copy", 1, |it, s, a| {
+            let items = it.list_items(s, a[0], "list-copy")?;
+            it.list(s, &items)
+        }),
+        fixed("last-pair", 1, |it, s, a| {
+            let mut pair = it.pair(a[0], "last-pair")?;
+            while let Value::Ref(next) = it.heap.load(s, pair, 1)? {
+                if it.heap.type_of(next)? != it.types.pair {
+                    break;
+                }
+                pair = next;
+            }
+            Ok(Value::Ref(pair))
+        }),
+        fixed("memq", 2, |it, s, a| member(it, s, a, false, "memq")),
+        fixed("memv", 2, |it, s, a| member(it, s, a, false, "memv")),
+        fixed("%memv", 2, |it, s, a| member(it, s, a, false, "memv")),
+        fixed("member", 2, |it, s, a| member(it, s, a, true, "member")),
+        fixed("assq", 2, |it, s, a| assoc(it, s, a, false, "assq")),
+        fixed("assv", 2, |it, s, a| assoc(it, s, a, false, "assv")),
+        fixed("assoc", 2, |it, s, a| assoc(it, s, a, true, "assoc")),
+        fixed("null?", 1, |it, s, a| it.boolean(s, a[0] == Value::Null)),
+        fixed("pair?", 1, |it, s, a| is(it, s, a[0], Kind::Pair)),
+        fixed("list?", 1, |it, s, a| {
+            let proper = length(it, a[0]).is_ok();
+            it.boolean(s, proper)
+        }),
+        fixed("vector?", 1, |it, s, a| is(it, s, a[0], Kind::Vector)),
+        fixed("string?", 1, |it, s, a| is(it, s, a[0], Kind::String)),
+        fixed("symbol?", 1, |it, s, a| is(it, s, a[0], Kind::Symbol)),
+        fixed("char?", 1, |it, s, a| is(it, s, a[0], Kind::Char)),
+        fixed("boolean?", 1, |it, s, a| {
+            let kind = it.kind(a[0])?;
+            it.boolean(s, kind == Kind::True || kind == Kind::False)
+        }),
+        fixed("procedure?", 1, |it, s, a| {
+            let kind = it.kind(a[0])?;
+            it.boolean(
+                s,
+                matches!(kind, Kind::Closure | Kind::Primitive | Kind::Continuation),
+            )
+        }),
+        fixed("not", 1, |it, s, a| {
+            let truth = it.truthy(a[0])?;
+            it.boolean(s, !truth)
+        }),
+        fixed("eq?", 2, |it, s, a| {
+            let same = eqv(it, a[0], a[1])?;
+            it.boolean(s, same)
+        }),
+        fixed("eqv?", 2, |it, s, a| {
+            let same = eqv(it, a[0], a[1])?;
+            it.boolean(s, same)
+        }),
+        fixed("equal?", 2, |it, s, a| {
+            let same = equal(it, a[0], a[1])?;
+            it.boolean(s, same)
+        }),
+        ranged("boolean=?", 2, None, |it, s, a| {
+            let mut all = true;
+            for pair in a.windows(2) {
+                all &= eqv(it, pair[0], pair[1])?;
+            }
+            it.boolean(s, all)
+        }),
+        ranged("symbol=?", 2, None, |it, s, a| {
+            let mut all = true;
+            for pair in a.windows(2) {
+                all &= eqv(it, pair[0], pair[1])?;
+            }
+            it.boolean(s, all)
+        }),
+        // Vectors.
+        ranged("make-vector", 1, Some(2), make_vector),
+        ranged("vector", 0, None, |it, s, a| {
+            Ok(Value::Ref(it.object_of(s, it.types.vector, a)?))
+        }),
+        fixed("vector-length", 1, |it, s, a| {
+            let vector = object(it, a[0], Kind::Vector, "vector-length", "a vector")?;
+            let n = it.slot_count(vector)?;
+            it.make_int(s, n as i64)
+        }),
+        fixed("vector-ref", 2, |it, s, a| {
+            let vector = object(it, a[0], Kind::Vector, "vector-ref", "a vector")?;
+            let k = index(it, a[1], it.slot_count(vector)?, "vector-ref")?;
+            Ok(it.heap.load(s, vector, k)?)
+        }),
+        fixed("vector-set!", 3, |it, s, a| {
+            let vector = object(it, a[0], Kind::Vector, "vector-set!", "a vector")?;
+            let k = index(it, a[1], it.slot_count(vector)?, "vector-set!")?;
+            it.heap.store(vector, k, a[2])?;
+            it.unspecified(s)
+        }),
+        ranged("vector->list", 1, Some(3), vector_to_list),
+        fixed("list->vector", 1, |it, s, a| {
+            let items = it.list_items(s, a[0], "list->vector")?;
+            Ok(Value::Ref(it.object_of(s, it.types.vector, &items)?))
+        }),
+        fixed("%list->vector", 1, |it, s, a| {
+            let items = it.list_items(s, a[0], "list->vector")?;
+            Ok(Value::Ref(it.object_of(s, it.types.vector, &items)?))
+        }),
+        fixed("vector-fill!", 2, |it, s, a| {
+            let vector = object(it, a[0], Kind::Vector, "vector-fill!", "a vector")?;
+            for k in 0..it.slot_count(vector)? {
+                it.heap.store(vector, k, a[1])?;
+            }
+            it.unspecified(s)
+        }),
+        ranged("vector-copy", 1, Some(3), |it, s, a| {
+            let items = vector_to_list(it, s, a)?;
+            let items = it.list_items(s, items, "vector-copy")?;
+            Ok(Value::Ref(it.object_of(s, it.types.vector, &items)?))
+        }),
+        // Strings, symbols, characters.
+        fixed("string-length", 1, |it, s, a| {
+            let local = string(it, a[0], "string-length")?;
+            let n = it.heap.payload(local)?.len() / 4;
+            it.make_int(s, n as i64)
+        }),
+        fixed("string-ref", 2, |it, s, a| {
+            // One character read in place: strings are 4 bytes a character.
+            let local = string(it, a[0], "string-ref")?;
+            let payload = it.heap.payload(local)?;
+            let k = index(it, a[1], (payload.len() / 4) as u64, "string-ref")? as usize;
+            let code = crate::values::payload_u32(payload.get(k * 4..).unwrap_or_default())?;
+            let c = char::from_u32(code).unwrap_or(char::REPLACEMENT_CHARACTER);
+            it.make_char(s, c)
+        }),
+        fixed("string-set!", 3, |it, s, a| {
+            let local = string(it, a[0], "string-set!")?;
+            let len = (it.heap.payload(local)?.len() / 4) as u64;
+            let k = index(it, a[1], len, "string-set!")? as usize;
+            let c = char_arg(it, a[2], "string-set!")?;
+            it.heap.payload_mut(local)?[k * 4..k * 4 + 4]
+                .copy_from_slice(&u32::from(c).to_le_bytes());
+            it.unspecified(s)
+        }),
+        ranged("make-string", 1, Some(2), |it, s, a| {
+            let n = count(it, a[0], "make-string")?;
+            // The largest object the heap takes holds fewer characters than this anyway.
+            if n > 1 << 28 {
+                return Err(Error::runtime(format!(
+                    "make-string: {n} characters is too long"
+                )));
+            }
+            let c = match a.get(1) {
+                Some(&c) => char_arg(it, c, "make-string")?,
+                None => ' ',
+            };
+            let text: String = std::iter::repeat_n(c, n as usize).collect();
+            it.make_string(s, &text)
+        }),
+        ranged("string", 0, None, |it, s, a| {
+            let mut text = String::new();
+            for &c in a {
+                text.push(char_arg(it, c, "string")?);
+            }
+            it.make_string(s, &text)
+        }),
+        ranged("substring", 2, Some(3), |it, s, a| {
+            substring(it, s, a, "substring")
+        }),
+        ranged("string-copy", 1, Some(3), |it, s, a| {
+            substring(it, s, a, "string-copy")
+        }),
+        ranged("string-append", 0, None, |it, s, a| {
+            let mut text = String::new();
+            for &piece in a {
+                text.extend(chars(it, piece, "string-append")?);
+            }
+            it.make_string(s, &text)
+        }),
+        fixed("string->list", 1, |it, s, a| {
+            let text = chars(it, a[0], "string->list")?;
+            let mut items = Vec::with_capacity(text.len());
+            for c in text {
+                items.push(it.make_char(s, c)?);
+            }
+            it.list(s, &items)
+        }),
+        fixed("list->string", 1, |it, s, a| {
+            let items = it.list_items(s, a[0], "list->string")?;
+            let mut text = String::new();
+            for item in items {
+                text.push(char_arg(it, item, "list->string")?);
+            }
+            it.make_string(s, &text)
+        }),
+        fixed("string->symbol", 1, |it, s, a| {
+            let name: String = chars(it, a[0], "string->symbol")?.into_iter().collect();
+            it.intern(s, &name)
+        }),
+        fixed("symbol->string", 1, |it, s, a| {
+            let symbol = object(it, a[0], Kind::Symbol, "symbol->string", "a symbol")?;
+            let name = it.symbol_name(symbol)?;
+            it.make_string(s, &name)
+        }),
+        ranged("string=?", 1, None, |it, s, a| {
+            compare_strings(it, s, a, "string=?", |o| o.is_eq())
+        }),
+        ranged("string<?", 1, None, |it, s, a| {
+            compare_strings(it, s, a, "string<?", |o| o.is_lt())
+        }),
+        ranged("string>?", 1, None, |it, s, a| {
+            compare_strings(it, s, a, "string>?", |o| o.is_gt())
+        }),
+        ranged("string<=?", 1, None, |it, s, a| {
+            compare_strings(it, s, a, "string<=?", |o| o.is_le())
+        }),
+        ranged("string>=?", 1, None, |it, s, a| {
+            compare_strings(it, s, a, "string>=?", |o| o.is_ge())
+        }),
+        ranged("char=?", 1, None, |it, s, a| {
+            compare_chars(it, s, a, "char=?", |o| o.is_eq())
+        }),
+        ranged("char<?", 1, None, |it, s, a| {
+            compare_chars(it, s, a, "char<?", |o| o.is_lt())
+        }),
+        ranged("char>?", 1, None, |it, s, a| {
+            compare_chars(it, s, a, "char>?", |o| o.is_gt())
+        }),
+        ranged("char<=?", 1, None, |it, s, a| {
+            compare_chars(it, s, a, "char<=?", |o| o.is_le())
+        }),
+        ranged("char>=?", 1, None, |it, s, a| {
+            compare_chars(it, s, a, "char>=?", |o| o.is_ge())
+        }),
+        fixed("char->integer", 1, |it, s, a| {
+            let c = char_arg(it, a[0], "char->integer")?;
+            it.make_int(s, i64::from(u32::from(c)))
+        }),
+        fixed("integer->char", 1, |it, s, a| {
+            let n = count(it, a[0], "integer->char")?;
+            let c = u32::try_from(n)
+                .ok()
+                .and_then(char::from_u32)
+                .ok_or_else(|| Error::runtime(format!("integer->char: {n} is no character")))?;
+            it.make_char(s, c)
+        }),
+        fixed("char-alphabetic?", 1, |it, s, a| {
+            let c = char_arg(it, a[0], "char-alphabetic?")?;
+            it.boolean(s, c.is_alphabetic())
+        }),
+        fixed("char-numeric?", 1, |it, s, a| {
+            let c = char_arg(it, a[0], "char-numeric?")?;
+            it.boolean(s, c.is_numeric())
+        }),
+        fixed("char-whitespace?", 1, |it, s, a| {
+            let c = char_arg(it, a[0], "char-whitespace?")?;
+            it.boolean(s, c.is_whitespace())
+        }),
+        fixed("char-upper-case?", 1, |it, s, a| {
+            let c = char_arg(it, a[0], "char-upper-case?")?;
+            it.boolean(s, c.is_uppercase())
+        }),
+        fixed("char-lower-case?", 1, |it, s, a| {
+            let c = char_arg(it, a[0], "char-lower-case?")?;
+            it.boolean(s, c.is_lowercase())
+        }),
+        fixed("digit-value", 1, |it, s, a| {
+            let c = char_arg(it, a[0], "digit-value")?;
+            match c.to_digit(10) {
+                Some(d) => it.make_int(s, i64::from(d)),
+                None => it.boolean(s, false),
+            }
+        }),
+        fixed("symbol<?", 2, |it, s, a| {
+            let x = object(it, a[0], Kind::Symbol, "symbol<?", "a symbol")?;
+            let y = object(it, a[1], Kind::Symbol, "symbol<?", "a symbol")?;
+            let less = it.symbol_name(x)? < it.symbol_name(y)?;
+            it.boolean(s, less)
+        }),
+        fixed("string->vector", 1, |it, s, a| {
+            let text = chars(it, a[0], "string->vector")?;
+            let mut items = Vec::with_capacity(text.len());
+            for c in text {
+                items.push(it.make_char(s, c)?);
+            }
+            Ok(Value::Ref(it.object_of(s, it.types.vector, &items)?))
+        }),
+        fixed("vector->string", 1, |it, s, a| {
+            let vector = object(it, a[0], Kind::Vector, "vector->string", "a vector")?;
+            let mut text = String::new();
+            for k in 0..it.slot_count(vector)? {
+                let item = it.heap.load(s, vector, k)?;
+                text.push(char_arg(it, item, "vector->string")?);
+            }
+            it.make_string(s, &text)
+        }),
+        fixed("string-fill!", 2, |it, s, a| {
+            let local = string(it, a[0], "string-fill!")?;
+            let c = char_arg(it, a[1], "string-fill!")?;
+            for chunk in it.heap.payload_mut(local)?.chunks_exact_mut(4) {
+                chunk.copy_from_slice(&u32::from(c).to_le_bytes());
+            }
+            it.unspecified(s)
+        }),
+        fixed("char-upcase", 1, |it, s, a| {
+            let c = char_arg(it, a[0], "char-upcase")?;
+            it.make_char(s, c.to_uppercase().next().unwrap_or(c))
+        }),
+        fixed("char-downcase", 1, |it, s, a| {
+            let c = char_arg(it, a[0], "char-downcase")?;
+            it.make_char(s, c.to_lowercase().next().unwrap_or(c))
+        }),
+    ]
+}
