@@ -3,7 +3,7 @@
 //! The reference client of the `gclab` embedding API: every Scheme value (pairs, vectors,
 //! strings, symbols, closures, environments, records, flonums) is a gclab heap object, reached
 //! only through handle scopes and persistent handles, so a collection may happen at any
-//! allocation, on any collector. The language is the R7RS-small subset of issue 19: enough to
+//! allocation, on any collector. The language is the subset of R7RS-small enough to
 //! run the R7RS benchmark programs unmodified.
 //!
 //! The pipeline: [`reader`] (text to data), [`compiler`] (data to a tree of nodes with every
