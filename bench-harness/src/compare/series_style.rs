@@ -3,10 +3,6 @@
 //! first eight; and where along a line its markers go (a few, staggered by the line's place, so
 //! lines lying on one another still show every marker).
 
-use std::fmt::Write as _;
-
-use crate::compare::svg_plot::escape;
-
 /// A marker's shape.
 #[derive(Copy, Clone, Debug, PartialEq, Eq)]
 pub enum Shape {
@@ -104,20 +100,6 @@ fn point_along(line: &[(f64, f64)], lengths: &[f64], mut distance: f64) -> (f64,
         distance -= length;
     }
     line.last().copied().unwrap_or_default()
-}
-
-/// The markers of one series, as one path.
-pub(crate) fn write_markers(svg: &mut String, name: &str, style: Style, at: &[(f64, f64)]) {
-    let path: String = at
-        .iter()
-        .map(|&(x, y)| shape_path(style.shape, x, y))
-        .collect();
-    let _ = write!(
-        svg,
-        r#"<path class="markers" data-series="{}" {} d="{path}"/>"#,
-        escape(name),
-        marker_paint(style),
-    );
 }
 
 /// A filled marker has a white edge, so it stands out on lines of other colours.

@@ -17,7 +17,7 @@
 use std::fmt::Write as _;
 
 use crate::compare::series_style::{
-    Style, dash_attribute, marker_paint, marker_positions, shape_path, style_of, write_markers,
+    Style, dash_attribute, marker_paint, marker_positions, shape_path, style_of,
 };
 
 /// How an axis maps values.
@@ -349,6 +349,20 @@ fn write_line(svg: &mut String, line: &Line) {
         line.style.colour,
         dash_attribute(line.style),
         coordinates.join(" "),
+    );
+}
+
+/// The markers of one series, as one path.
+fn write_markers(svg: &mut String, name: &str, style: Style, at: &[(f64, f64)]) {
+    let path: String = at
+        .iter()
+        .map(|&(x, y)| shape_path(style.shape, x, y))
+        .collect();
+    let _ = write!(
+        svg,
+        r#"<path class="markers" data-series="{}" {} d="{path}"/>"#,
+        escape(name),
+        marker_paint(style),
     );
 }
 
