@@ -15,7 +15,9 @@
 //! - **A short snake_case key for the rest**, named for the figure: `reason`, `seq`, `start`,
 //!   `external`, `committed_before`, `committed_after`, `live`, `freed`, `promoted_dead` (on a
 //!   full collection, the bytes promoted since the previous one that it found dead; 0 on other
-//!   pauses), `moved`, `evacuated_pages`, `external_freed`.
+//!   pauses), `moved`, `evacuated_pages`, `external_freed`, `concurrent_marking` (on the pause
+//!   that finishes a marking cycle, the milliseconds a marker thread marked while the mutator
+//!   ran: not part of `pause`).
 //! - **Dots for parts**: `a.b` is a part of `a`'s time, and counts in `a` too
 //!   (`evacuate.update_pointers` is part of `evacuate`). A phase that runs more than once in a
 //!   pause is summed under its one key. Work on other threads follows V8: `a.parallel` for the
@@ -104,6 +106,9 @@ const TAIL: &[Field] = &[
     ("external_freed", |p| {
         Value::Bytes(p.event.outcome.external_freed_bytes)
     }),
+    ("concurrent_marking", |p| {
+        Value::Millis(p.event.outcome.concurrent_marking)
+    }),
 ];
 
 /// Formats `event` as V8's `--trace-gc-nvp` line, e.g. `pause=10.000 mutator=1215.000 gc=ms
@@ -191,7 +196,8 @@ mod tests {
             "pause=10.000 mutator=25.000 gc=ms reduce_memory=0 reason=allocation_limit seq=3 \
              start=1225.000 mark=7.500 clear=0.250 external=0.000 total_size_before=15728640 \
              total_size_after=5767168 committed_before=52428800 committed_after=45613056 \
-             live=5767168 freed=10485760 promoted=0 promoted_dead=0 moved=0 evacuated_pages=0 external_freed=0"
+             live=5767168 freed=10485760 promoted=0 promoted_dead=0 moved=0 evacuated_pages=0 external_freed=0 \
+             concurrent_marking=0.000"
         );
     }
 
