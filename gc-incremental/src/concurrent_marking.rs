@@ -172,9 +172,9 @@ impl ConcurrentMarking {
         );
     }
 
-    /// Whether the marker is running (not stopped).
+    /// Whether the marker is running: its thread started and it is not stopped.
     pub fn is_running(&self) -> bool {
-        !self.shared.stop.load(Relaxed)
+        self.thread.is_some() && !self.shared.stop.load(Relaxed)
     }
 
     /// A published segment, for a main-thread step that ran out of grey objects.

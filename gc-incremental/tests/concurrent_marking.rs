@@ -101,7 +101,7 @@ fn finish<C: Collector>(heap: &mut Heap<C>) -> Duration {
 
 #[test]
 fn the_marker_thread_marks_beside_the_mutator() {
-    let n = 200;
+    let n = 64;
     let mut heap = Heap::new(config(), Concurrent::with_config(manual())).unwrap();
     let node = heap.intern_type("Node").unwrap();
     let (root, weak) = list(&mut heap, node, n);
@@ -135,7 +135,7 @@ fn the_marker_thread_marks_beside_the_mutator() {
 
 #[test]
 fn scavenges_stop_the_marker_thread_of_gen_concurrent() {
-    let n = 100;
+    let n = 48;
     let collector = Generational::new(Concurrent::with_config(manual()));
     let mut heap = Heap::new(config(), collector).unwrap();
     let node = heap.intern_type("Node").unwrap();
