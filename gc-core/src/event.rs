@@ -206,9 +206,9 @@ pub struct PauseOutcome {
     pub external_freed_bytes: u64,
     /// Part of the pause spent releasing external memory (V8's "external" time).
     pub external_time: Duration,
-    /// Time a collector's threads spent marking while the mutator ran, for the marking cycle
-    /// this pause finishes (V8's `concurrent_marking`). Not part of the pause: mutator
-    /// utilization counts only what stops the mutator.
+    /// Time a collector's threads spent marking while the mutator ran (their CPU time where the
+    /// platform can tell), for the marking cycle this pause finishes. Not part of the pause:
+    /// mutator utilization counts only what stops the mutator.
     pub concurrent_marking: Duration,
     /// Time spent in each phase, in the order they ran.
     pub phases: Vec<(GcPhase, Duration)>,

@@ -300,7 +300,6 @@ impl HeapCore {
             let speeds = self.tracer.speeds(
                 scope.start,
                 duration,
-                outcome.concurrent_marking,
                 self.used_bytes(),
                 self.counters.bytes_since_full_gc(),
             );
