@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # ThreadSanitizer over the parallel phases: mark-sweep's two-thread marking and sweeping tests and
 # its marking property test with 1 and 2 GC threads, mark-compact's two-thread evacuation test,
-# gen-incremental's two-thread finalization pause, and the scavenger's two-thread test and its
-# 1-vs-2-thread property test, with std rebuilt instrumented (-Zbuild-std needs rust-src). About
-# three minutes on a 2-core machine. Needs a nightly toolchain with rust-src.
+# gen-incremental's two-thread finalization pause, the concurrent marker thread beside the
+# mutator (its cycle tests and the interleaved-marking property tests of `concurrent` and
+# `gen-concurrent`), and the scavenger's two-thread test and its 1-vs-2-thread property test,
+# with std rebuilt instrumented (-Zbuild-std needs rust-src). About four minutes on a 2-core
+# machine. Needs a nightly toolchain with rust-src.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 target="$(rustc -vV | sed -n 's/^host: //p')"
@@ -14,5 +16,7 @@ cargo +nightly test -Zbuild-std --target "$target" -p gc-marksweep --test collec
 cargo +nightly test -Zbuild-std --target "$target" -p gc-marksweep --test property parallel_marking
 cargo +nightly test -Zbuild-std --target "$target" -p gc-markcompact --test evacuation two_marking_threads
 cargo +nightly test -Zbuild-std --target "$target" -p gc-incremental --test cycle two_threads
+cargo +nightly test -Zbuild-std --target "$target" -p gc-incremental --test concurrent_marking
+cargo +nightly test -Zbuild-std --target "$target" -p gc-incremental --test interleaved_marking concurrent_keeps
 cargo +nightly test -Zbuild-std --target "$target" -p gc-scavenge --test scavenge two_scavenging_threads
 cargo +nightly test -Zbuild-std --target "$target" -p gc-scavenge --test property parallel_scavenging

@@ -35,6 +35,9 @@ pub struct CollectorConstraints {
     pub moves_objects: bool,
     pub generational: bool,
     pub incremental: bool,
+    /// A thread of the collector marks while the mutator runs: the mutator's slot stores are
+    /// release stores (`Slot::store_release`), which its marker's acquire loads pair with.
+    pub concurrent: bool,
     pub barrier: BarrierKind,
     /// The heap calls [`Collector::post_allocation`] after every allocation, fast path included
     /// (for example, to allocate black while marking). Off, the call is compiled away.
@@ -49,6 +52,7 @@ impl CollectorConstraints {
             moves_objects: false,
             generational: false,
             incremental: false,
+            concurrent: false,
             barrier: BarrierKind::None,
             post_allocation: false,
         }

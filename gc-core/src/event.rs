@@ -206,6 +206,10 @@ pub struct PauseOutcome {
     pub external_freed_bytes: u64,
     /// Part of the pause spent releasing external memory (V8's "external" time).
     pub external_time: Duration,
+    /// Time a collector's threads spent marking while the mutator ran (their CPU time where the
+    /// platform can tell), for the marking cycle this pause finishes. Not part of the pause:
+    /// mutator utilization counts only what stops the mutator.
+    pub concurrent_marking: Duration,
     /// Time spent in each phase, in the order they ran.
     pub phases: Vec<(GcPhase, Duration)>,
     /// Bytes of reachable objects after the pause, where the collector knows it and it is less
@@ -233,6 +237,7 @@ impl PauseOutcome {
         self.evacuated_pages += earlier.evacuated_pages;
         self.external_freed_bytes += earlier.external_freed_bytes;
         self.external_time += earlier.external_time;
+        self.concurrent_marking += earlier.concurrent_marking;
         let mut phases = earlier.phases;
         phases.append(&mut self.phases);
         self.phases = phases;

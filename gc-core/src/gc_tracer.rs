@@ -141,6 +141,12 @@ impl GcTracer {
     /// collection with the pause (V8's combined mark-compact speed): the finalization pause alone
     /// finishes work the steps did, and its speed made heap growing take its smallest factor, so
     /// that marking cycles ran back to back.
+    ///
+    /// A marker thread's time (`PauseOutcome::concurrent_marking`) is not counted: counting it
+    /// made the limit follow the machine's load, and committed memory wander (bench-harness's
+    /// soak test). Under concurrent marking, heap growing therefore takes its smallest factor
+    /// and cycles come often (binary-trees at scale 64: 54 cycles, gen-incremental's 8), with a
+    /// smaller heap.
     pub fn speeds(
         &self,
         start: Duration,

@@ -54,8 +54,10 @@ pub struct HeapStats {
 }
 
 pub struct Heap<C: Collector> {
-    core: HeapCore,
+    // Dropped first: a collector's threads that read the heap while the mutator runs (a
+    // concurrent marker) are stopped and joined before the core gives its pages back (P1).
     collector: C,
+    core: HeapCore,
 }
 
 impl<C: Collector> Heap<C> {

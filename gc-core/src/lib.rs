@@ -65,6 +65,20 @@
 //!   borrow that ends before the method calls any code but its own, so no two borrows of one of
 //!   them overlap; `Rc` and `UnsafeCell` keep them on one thread.
 //!
+//! - **P7 (concurrent readers).** A collector may run a thread that reads the heap while the
+//!   mutator runs (a concurrent marker) under these conditions. Its constraints say
+//!   `concurrent`, so the mutator's slot stores are release stores, and the thread reads slots
+//!   with acquire loads: an object it finds through a slot was initialized (and, if allocated
+//!   while it runs, marked) before. It writes nothing but mark bits (atomic or) and live-byte
+//!   counts (atomic adds), and reads headers only of objects it alone scans (it won their mark
+//!   bit). Objects allocated while it runs are marked before the mutator can publish them, so
+//!   it never scans one being initialized. And the collector stops the thread, and waits until
+//!   it has stopped (a happens-before edge through a lock), before anything that frees, moves
+//!   or reuses memory, rewrites a slot without a release store, or writes a header or page
+//!   state the thread reads: its pauses, the plan's scavenges
+//!   (`OldGenerationCollector::before_scavenge`), verification, and the heap's teardown (a
+//!   heap drops its collector before its core).
+//!
 //! [`Collector`] is an `unsafe trait`: an implementation promises to keep P1, P2 and P5, which
 //! is what lets the mutator API above be safe. Mutator code never sees a page or an object:
 //! [`Heap::core`], the view of the internals for tests and tools, is `unsafe`, because a page or

@@ -299,12 +299,28 @@ impl HeapObject {
 
     /// Calls `f` with every slot that holds a pointer, and the object it points to.
     #[inline]
-    pub fn for_each_pointer(self, mut f: impl FnMut(Slot, Address)) {
+    pub fn for_each_pointer(self, f: impl FnMut(Slot, Address)) {
+        self.for_each_pointer_with(Slot::load, f)
+    }
+
+    /// [`HeapObject::for_each_pointer`] for a marker thread that runs beside the mutator: each
+    /// slot is read with [`Slot::load_acquire`], so the object a pointer names was initialized
+    /// (and marked, if allocated black) before the caller sees the pointer.
+    pub fn for_each_pointer_acquire(self, f: impl FnMut(Slot, Address)) {
+        self.for_each_pointer_with(Slot::load_acquire, f)
+    }
+
+    #[inline(always)]
+    fn for_each_pointer_with(
+        self,
+        load: impl Fn(Slot) -> TaggedWord,
+        mut f: impl FnMut(Slot, Address),
+    ) {
         let first = self.first_slot();
         for i in 0..self.slot_count() as usize {
             // SAFETY: the slot lies inside this live object, P2.
             let slot = unsafe { Slot::new(first.add(i * WORD)) };
-            if let Some(target) = slot.load().as_pointer() {
+            if let Some(target) = load(slot).as_pointer() {
                 f(slot, target);
             }
         }
@@ -328,6 +344,14 @@ impl HeapObject {
     pub fn set_promoted(self) {
         // SAFETY: P2, P3: the scavenger's own copy, in its pause.
         unsafe { self.0.write_word(self.header() | PROMOTED) }
+    }
+
+    /// Whether the object was promoted since marking last reached it, leaving the mark: for a
+    /// marker thread beside the mutator, which reads headers but never writes them (the mutator
+    /// reads them without synchronization).
+    #[inline(always)]
+    pub fn is_promoted(self) -> bool {
+        self.header() & PROMOTED != 0
     }
 
     /// Whether the object was promoted since marking last reached it; clears the mark. Only the

@@ -100,6 +100,14 @@ pub unsafe trait OldGenerationCollector: Collector {
         false
     }
 
+    /// The plan is about to scavenge: it will move young objects, rewrite old-to-new slots and
+    /// promote into old space. A collector with a thread that reads the heap while the mutator
+    /// runs (a concurrent marker) stops it here and starts it again when it next works on the
+    /// allocation slow path. The default does nothing.
+    fn before_scavenge(&mut self, core: &mut HeapCore) {
+        let _ = core;
+    }
+
     /// [`Collector::step`] under a young generation: the plan forwards its own `step` here.
     fn step_under(
         &mut self,

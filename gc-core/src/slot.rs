@@ -5,7 +5,11 @@
 //! Both are relaxed atomic accesses, which compile to plain moves on x86-64 and AArch64, so a
 //! marker thread may later read slots while the mutator writes them without a data race (V8's
 //! `Relaxed_Load` and `Relaxed_Store` on its object slots). Ordering between the two threads is the
-//! marking barrier's business, not the slot's.
+//! marking barrier's business, not the slot's: a collector whose marker reads the heap while the
+//! mutator runs has the mutator's stores made with [`Slot::store_release`] and its marker's loads
+//! with [`Slot::load_acquire`] (V8's `Release_Store` and `Acquire_Load`), so that an object the
+//! marker finds through a slot was initialized, and allocated black, before the marker looks at
+//! it. On x86-64 both are still plain moves.
 
 use std::sync::atomic::{AtomicU64, Ordering};
 
@@ -51,6 +55,14 @@ impl Slot {
         TaggedWord::from_raw(self.word().load(Ordering::Relaxed))
     }
 
+    /// The slot's content, ordered after the store that wrote it ([`Slot::store_release`]):
+    /// everything the storing thread wrote before that store (the header of the object it names,
+    /// its mark bit) is visible to the caller.
+    #[inline(always)]
+    pub fn load_acquire(self) -> TaggedWord {
+        TaggedWord::from_raw(self.word().load(Ordering::Acquire))
+    }
+
     /// Writes the slot, with no write barrier.
     ///
     /// # Safety
@@ -59,5 +71,15 @@ impl Slot {
     #[inline(always)]
     pub unsafe fn store(self, value: TaggedWord) {
         self.word().store(value.raw(), Ordering::Relaxed)
+    }
+
+    /// [`Slot::store`] that publishes: a thread that reads `value` with [`Slot::load_acquire`]
+    /// sees everything this thread wrote before (the object's header and slots, its mark bit).
+    ///
+    /// # Safety
+    /// As for [`Slot::store`].
+    #[inline(always)]
+    pub unsafe fn store_release(self, value: TaggedWord) {
+        self.word().store(value.raw(), Ordering::Release)
     }
 }

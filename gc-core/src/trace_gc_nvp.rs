@@ -15,7 +15,9 @@
 //! - **A short snake_case key for the rest**, named for the figure: `reason`, `seq`, `start`,
 //!   `external`, `committed_before`, `committed_after`, `live`, `freed`, `promoted_dead` (on a
 //!   full collection, the bytes promoted since the previous one that it found dead; 0 on other
-//!   pauses), `moved`, `evacuated_pages`, `external_freed`.
+//!   pauses), `moved`, `evacuated_pages`, `external_freed`, and last `concurrent_marking`, only
+//!   on a pause that finishes a marking cycle a marker thread worked on (the milliseconds of
+//!   CPU time it marked while the mutator ran: not part of `pause`).
 //! - **Dots for parts**: `a.b` is a part of `a`'s time, and counts in `a` too
 //!   (`evacuate.update_pointers` is part of `evacuate`). A phase that runs more than once in a
 //!   pause is summed under its one key. Work on other threads follows V8: `a.parallel` for the
@@ -125,6 +127,12 @@ pub fn trace_gc_nvp_line(event: &GcEvent, previous_end: Duration) -> String {
             .map(|(key, time)| (key, Value::Millis(time).to_string())),
     );
     pairs.extend(TAIL.iter().map(|(k, v)| (*k, v(&pause).to_string())));
+    // Only on pauses that finish a cycle a marker thread worked on, as a phase time is only on
+    // pauses that ran the phase: other collectors' lines keep their keys.
+    let concurrent = event.outcome.concurrent_marking;
+    if !concurrent.is_zero() {
+        pairs.push(("concurrent_marking", Value::Millis(concurrent).to_string()));
+    }
     let tokens: Vec<String> = pairs.iter().map(|(k, v)| format!("{k}={v}")).collect();
     tokens.join(" ")
 }
@@ -193,6 +201,22 @@ mod tests {
              total_size_after=5767168 committed_before=52428800 committed_after=45613056 \
              live=5767168 freed=10485760 promoted=0 promoted_dead=0 moved=0 evacuated_pages=0 external_freed=0"
         );
+    }
+
+    /// A marker thread's time comes last, only on the pause that finishes its cycle.
+    #[test]
+    fn concurrent_marking_is_on_the_finalization_line_only() {
+        let ms = Duration::from_micros;
+        let mut finalize = event(GcKind::MarkingFinalize, vec![(GcPhase::Mark, ms(500))]);
+        finalize.outcome.concurrent_marking = ms(12_250);
+        let line = trace_gc_nvp_line(&finalize, ms(1_200_000));
+        assert!(
+            line.ends_with(" external_freed=0 concurrent_marking=12.250"),
+            "{line}"
+        );
+        finalize.outcome.concurrent_marking = Duration::ZERO;
+        let line = trace_gc_nvp_line(&finalize, ms(1_200_000));
+        assert!(!line.contains("concurrent_marking"), "{line}");
     }
 
     /// Phases that run twice are summed; a dotted phase counts in its parent too; keys come in the

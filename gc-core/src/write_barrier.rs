@@ -24,8 +24,15 @@ pub(crate) fn store<C: Collector>(
     value: TaggedWord,
 ) {
     // SAFETY: the heap built `value` from null, an SMI or a root's live object (P2), and the
-    // barrier runs below.
-    unsafe { slot.store(value) };
+    // barrier runs below. A concurrent marker may read the slot now: the release store makes the
+    // object `value` names (its header, its black mark) visible to its acquire load.
+    unsafe {
+        if C::CONSTRAINTS.concurrent {
+            slot.store_release(value)
+        } else {
+            slot.store(value)
+        }
+    };
     if C::CONSTRAINTS.barrier == BarrierKind::None {
         return;
     }

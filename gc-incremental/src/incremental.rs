@@ -27,6 +27,12 @@
 //!
 //! Each start, step, finalization and slow-path sweep is its own pause with its own event
 //! (`MarkingStep`, `MarkingFinalize`, `LazySweep`).
+//!
+//! Under concurrent marking (`crate::concurrent`) the same state machine has a marker thread
+//! beside it: the slow path publishes the main thread's grey objects to it and lets it run, and
+//! runs a step only when it falls behind the schedule or has no work left; every pause, scavenge
+//! and verification stops it first, and the finalization pause takes back its grey objects and
+//! reports its marking time.
 
 use std::time::{Duration, Instant};
 
@@ -45,8 +51,11 @@ use gc_marksweep::MarkSweep;
 use gc_marksweep::pause_marking::PauseMarking;
 use gc_marksweep::sweeper::sweep_large_objects;
 
+use crate::concurrent_marking::{ConcurrentMarking, CycleWork};
 use crate::dead_slots::remove_dead_slots;
-use crate::incremental_marking::{DrainBudget, IncrementalMarker, is_marked, is_young};
+use crate::incremental_marking::{
+    DrainBudget, Drained, IncrementalMarker, MarkerThread, is_marked, is_young,
+};
 use crate::lazy_sweeper::{LazySweeper, PageSwept};
 use crate::marking_barrier::{BarrierMode, MarkingBarrier};
 use crate::marking_schedule::{MarkingSchedule, should_start};
@@ -109,6 +118,8 @@ pub struct Incremental {
     /// objects), which finalization drains; waiting for an empty worklist at a step's start
     /// could wait forever, as every allocation may grey one more object.
     drained: bool,
+    /// The marker thread, under concurrent marking (`concurrent`, `gen-concurrent`).
+    concurrent: Option<ConcurrentMarking>,
 }
 
 impl Default for Incremental {
@@ -135,7 +146,23 @@ impl Incremental {
             allocated_at_last_step: 0,
             survived: 0,
             drained: false,
+            concurrent: None,
         }
+    }
+
+    /// The same collector with a marker thread beside the main thread's steps (see
+    /// `crate::concurrent`).
+    pub(crate) fn with_concurrent_marking(self) -> Self {
+        Incremental {
+            marker: IncrementalMarker::on(MarkerThread::MainBesideConcurrent),
+            concurrent: Some(ConcurrentMarking::new()),
+            ..self
+        }
+    }
+
+    /// The marker thread, under concurrent marking.
+    pub(crate) fn concurrent_marking(&self) -> Option<&ConcurrentMarking> {
+        self.concurrent.as_ref()
     }
 
     /// The same collector whose finalization pause (and stop-the-world fallback) shares marking
@@ -179,6 +206,9 @@ impl Incremental {
     /// The paced work of the allocation slow path: every `step_interval` bytes, start marking
     /// if due, do a marking step, finalize, or sweep lazily.
     fn advance(&mut self, core: &mut HeapCore, young: Option<YoungGeneration<'_>>) {
+        if self.phase == Phase::Marking {
+            self.feed_marker();
+        }
         let allocated = core.counters.allocated_bytes;
         if allocated - self.allocated_at_last_step < self.config.step_interval as u64 {
             return;
@@ -193,9 +223,67 @@ impl Incremental {
                 }
             }
             Phase::Marking if self.drained => self.finalize(core, young, reason),
+            Phase::Marking if self.marker_keeps_up(old_bytes) => {}
             Phase::Marking => self.marking_step(core, self.config.step_budget, old_bytes, reason),
             Phase::Sweeping => self.sweep_step(core, self.config.step_budget, reason),
         }
+    }
+
+    /// Under concurrent marking: publishes the main thread's grey objects (the barrier's, the
+    /// promoted and pretenured ones, formatted by now) and lets the marker run.
+    fn feed_marker(&mut self) {
+        let Some(concurrent) = &mut self.concurrent else {
+            return;
+        };
+        // SAFETY: the main worklist holds marked, unscanned objects, formatted before this slow
+        // path (pretenured ones are greyed when allocated, and this runs before the next
+        // allocation); we are marking with the barrier on, and stop the marker before anything
+        // rule P7 forbids (every pause that frees, moves or sweeps, `before_scavenge`,
+        // `verify`, drop).
+        unsafe {
+            concurrent.publish(self.marker.take_worklist());
+            concurrent.resume();
+        }
+    }
+
+    /// Whether the marker thread is ahead of the schedule with work left: the main thread then
+    /// has no marking step to do.
+    fn marker_keeps_up(&self, old_bytes: usize) -> bool {
+        let Some(concurrent) = &self.concurrent else {
+            return false;
+        };
+        let behind = self
+            .schedule
+            .as_ref()
+            .map_or(0, |s| s.step_bytes(self.marked_bytes_all(), old_bytes, 0));
+        concurrent.is_running() && behind == 0 && !self.marking_done()
+    }
+
+    /// Bytes both markers scanned or allocated black in this cycle.
+    fn marked_bytes_all(&self) -> usize {
+        self.marker.marked_bytes() + self.concurrent.as_ref().map_or(0, |c| c.marked_bytes())
+    }
+
+    /// Whether no grey object is left anywhere, the marker thread's included.
+    fn marking_done(&self) -> bool {
+        self.marker.is_empty() && self.concurrent.as_ref().is_none_or(|c| c.is_done())
+    }
+
+    /// Stops the marker thread and takes back what it left of the cycle (its grey objects, the
+    /// promoted objects it scanned); returns its marking time.
+    fn stop_concurrent_marking(&mut self) -> Duration {
+        let Some(concurrent) = &self.concurrent else {
+            return Duration::ZERO;
+        };
+        let CycleWork {
+            grey,
+            promoted,
+            busy,
+        } = concurrent.finish_cycle();
+        self.marker.add_grey(grey);
+        // SAFETY: the marker scanned these live objects this cycle and is stopped (P7).
+        unsafe { self.marker.count_promoted_scanned(promoted) };
+        busy
     }
 
     /// `Collector::step`: one increment of whichever phase is on; from idle, marking starts.
@@ -207,6 +295,9 @@ impl Incremental {
     ) -> Progress {
         let old_bytes = old_generation_bytes(core, young.as_ref());
         let reason = GcReason::Explicit;
+        if self.phase == Phase::Marking {
+            self.feed_marker();
+        }
         match self.phase {
             Phase::Idle => self.start_marking(core, old_bytes, reason),
             Phase::Marking if self.drained => {
@@ -245,6 +336,7 @@ impl Incremental {
         self.phase = Phase::Marking;
         self.drained = false;
         core.end_pause(pause, outcome);
+        self.feed_marker();
     }
 
     fn marking_step(
@@ -258,18 +350,30 @@ impl Incremental {
         let mut outcome = PauseOutcome::default();
         let min = self.config.min_step_bytes;
         let goal = self.schedule.as_ref().map_or(min, |s| {
-            s.step_bytes(self.marker.marked_bytes(), old_bytes, min)
+            s.step_bytes(self.marked_bytes_all(), old_bytes, min)
         });
         let deadline = Instant::now() + budget;
-        let marker = &mut self.marker;
+        let (marker, concurrent) = (&mut self.marker, self.concurrent.as_ref());
         outcome.timed(GcPhase::Mark, || {
-            marker.drain_within(DrainBudget {
-                min_bytes: min.min(goal),
-                max_bytes: goal,
-                deadline,
-            })
+            let start = marker.marked_bytes();
+            loop {
+                let done = marker.marked_bytes() - start;
+                let drained = marker.drain_within(DrainBudget {
+                    min_bytes: min.min(goal).saturating_sub(done),
+                    max_bytes: goal.saturating_sub(done),
+                    deadline,
+                });
+                if drained == Drained::Budget {
+                    return;
+                }
+                // Out of grey objects of its own, the step helps with the marker thread's.
+                match concurrent.and_then(ConcurrentMarking::take_segment) {
+                    Some(segment) => marker.add_grey(segment),
+                    None => return,
+                }
+            }
         });
-        if self.marker.is_empty() {
+        if self.marking_done() {
             // Marking is nearly done: the weak handles are looked at now, in the step's budget,
             // so that finalization decides only the few whose objects are not marked yet.
             // SAFETY: weak handles name live object starts (P2).
@@ -277,7 +381,7 @@ impl Incremental {
             let looked = outcome.timed(GcPhase::Weak, || {
                 core.weak_handles.prescan_until(deadline, settled)
             });
-            self.drained = looked && self.marker.is_empty();
+            self.drained = looked && self.marking_done();
         }
         core.promoted_survival
             .found_live(self.marker.take_promoted_live());
@@ -292,8 +396,12 @@ impl Incremental {
         young: Option<YoungGeneration<'_>>,
         reason: GcReason,
     ) {
+        let concurrent_marking = self.stop_concurrent_marking();
         let pause = core.begin_pause(GcKind::MarkingFinalize, reason);
-        let mut outcome = PauseOutcome::default();
+        let mut outcome = PauseOutcome {
+            concurrent_marking,
+            ..PauseOutcome::default()
+        };
         let used_before = core.used_bytes();
         let young_bytes = young.as_ref().map_or(0, |y| y.object_bytes);
         let (marker, marking) = (&mut self.marker, self.marking);
@@ -461,6 +569,8 @@ impl Incremental {
     /// A stop-the-world full collection: marking in progress is abandoned, pages waiting for
     /// sweeping are given up to the mark-sweep, which marks and sweeps everything.
     pub fn collect_full(&mut self, core: &mut HeapCore, reason: GcReason) {
+        // The abandoned cycle's concurrent marking time is not reported.
+        self.stop_concurrent_marking();
         // SAFETY: we own the old generation's pages and are about to collect it in a pause; the
         // mark-sweep below starts from clean mark bits (P5).
         unsafe {
@@ -567,6 +677,7 @@ unsafe impl Collector for Incremental {
         moves_objects: false,
         generational: false,
         incremental: true,
+        concurrent: false,
         barrier: BarrierKind::Marking,
         post_allocation: true,
     };
@@ -635,9 +746,15 @@ unsafe impl Collector for Incremental {
                 ));
             }
             let pages: Vec<PageRef> = old_generation_pages(core).collect();
+            // The marker thread's grey objects are grey too; it must not scan meanwhile.
+            let mut published = Vec::new();
+            if let Some(concurrent) = &self.concurrent {
+                concurrent.stop();
+                concurrent.for_each_grey(&mut |grey| published.push(grey));
+            }
             // SAFETY: the heap verifier, which calls `verify`, made every allocation area
             // walkable first (`Heap::verify`); slots of objects name live objects (P1, P2).
-            unsafe { self.marker.check_tricolour(&pages) }?;
+            unsafe { self.marker.check_tricolour(&pages, published.into_iter()) }?;
         }
         self.sweeper.verify(core)
     }
@@ -683,6 +800,14 @@ unsafe impl OldGenerationCollector for Incremental {
 
     fn allocation_step(&mut self, core: &mut HeapCore, young: YoungGeneration<'_>) {
         self.advance(core, Some(young));
+    }
+
+    /// The marker thread stops: the scavenge rewrites old-to-new slots, promotes into old
+    /// space and frees young pages (P7).
+    fn before_scavenge(&mut self, _core: &mut HeapCore) {
+        if let Some(concurrent) = &self.concurrent {
+            concurrent.stop();
+        }
     }
 
     fn step_under(

@@ -15,6 +15,12 @@
 //! does: [`IncrementalMarker`] is a [`GreyWorklist`] for `gc_marksweep`'s
 //! [`PauseMarking`]. Every object either marker scans, young ones included, counts its size on
 //! its page; [`IncrementalMarker::finish_young`] reads new space's counts and clears them.
+//!
+//! Under concurrent marking ([`crate::concurrent_marking`]) there are two markers at once, the
+//! main thread's and the marker thread's, each an [`IncrementalMarker`] told which it is
+//! ([`MarkerThread`]): both set mark bits with an atomic or and add live bytes atomically, so
+//! exactly one of them scans each object; the marker thread also reads slots with acquire loads
+//! and leaves headers alone (gc-core's rule P7).
 
 use std::collections::HashSet;
 use std::time::Instant;
@@ -64,8 +70,23 @@ enum YoungObjects {
     Trace,
 }
 
+/// Which thread a marker runs on, and so how it touches shared state.
+#[derive(Copy, Clone, PartialEq, Eq, Debug, Default)]
+pub enum MarkerThread {
+    /// The only marker (incremental marking): plain mark-bit and live-byte writes.
+    #[default]
+    Alone,
+    /// The main thread while a concurrent marker runs: atomic mark bits and live-byte adds.
+    MainBesideConcurrent,
+    /// The concurrent marker: as above, and acquire loads of slots; promoted objects' headers
+    /// are read, not cleared (the mutator reads headers unsynchronized), and the objects are
+    /// listed for the main thread to clear in a pause.
+    Concurrent,
+}
+
 #[derive(Default)]
 pub struct IncrementalMarker {
+    thread: MarkerThread,
     worklist: Vec<Address>,
     /// Young objects reached in the finalization pause, not yet scanned.
     young_worklist: Vec<Address>,
@@ -77,6 +98,8 @@ pub struct IncrementalMarker {
     /// Bytes of scanned objects a scavenge promoted since the last full collection, not yet
     /// handed to `HeapCore::promoted_survival`.
     promoted_live: usize,
+    /// Promoted objects the concurrent marker scanned, their `pro` bits still set.
+    promoted_scanned: Vec<Address>,
 }
 
 /// Whether the object starting at `address` is in new space.
@@ -134,6 +157,83 @@ pub unsafe fn is_marked(address: Address) -> bool {
 }
 
 impl IncrementalMarker {
+    /// A marker for `thread`.
+    pub fn on(thread: MarkerThread) -> Self {
+        IncrementalMarker {
+            thread,
+            ..IncrementalMarker::default()
+        }
+    }
+
+    /// Sets `address`'s mark bit; `true` if this marker set it first.
+    ///
+    /// # Safety
+    /// `address` is an object start on `page`; the caller is the collector that owns it, in its
+    /// marking phase (P5), and the other marker, if any, marks with an atomic or too (P7).
+    #[inline(always)]
+    unsafe fn mark(&self, page: PageRef, address: Address) -> bool {
+        // SAFETY: the caller's guarantees.
+        unsafe {
+            match self.thread {
+                MarkerThread::Alone => page.mark(address),
+                _ => page.mark_shared(address),
+            }
+        }
+    }
+
+    /// Adds `bytes` to `page`'s live-byte count.
+    ///
+    /// # Safety
+    /// As [`IncrementalMarker::mark`].
+    #[inline(always)]
+    unsafe fn add_live_bytes(&self, page: PageRef, bytes: usize) {
+        // SAFETY: the caller's guarantees.
+        unsafe {
+            match self.thread {
+                MarkerThread::Alone => page.add_live_bytes(bytes),
+                _ => page.add_live_bytes_shared(bytes),
+            }
+        }
+    }
+
+    /// Adds grey objects another marker published (each marked, not scanned, in no other
+    /// worklist).
+    pub fn add_grey(&mut self, grey: Vec<Address>) {
+        self.worklist.extend(grey);
+    }
+
+    /// The grey objects of this marker, for the other one.
+    pub fn take_worklist(&mut self) -> Vec<Address> {
+        std::mem::take(&mut self.worklist)
+    }
+
+    /// The `len` oldest grey objects, when more than twice as many are waiting: a share to
+    /// publish for the other marker (the oldest are likelier to lead to much more work).
+    pub fn split_surplus(&mut self, len: usize) -> Option<Vec<Address>> {
+        (self.worklist.len() > 2 * len).then(|| self.worklist.drain(..len).collect())
+    }
+
+    /// The promoted objects the concurrent marker scanned since the last call, `pro` bits set.
+    pub fn take_promoted_scanned(&mut self) -> Vec<Address> {
+        std::mem::take(&mut self.promoted_scanned)
+    }
+
+    /// Counts the promoted objects a concurrent marker scanned as live, clearing their `pro`
+    /// bits.
+    ///
+    /// # Safety
+    /// `promoted` are live objects the concurrent marker scanned in this cycle, and it is
+    /// stopped (P7): this thread alone reads and writes their headers.
+    pub unsafe fn count_promoted_scanned(&mut self, promoted: Vec<Address>) {
+        for address in promoted {
+            // SAFETY: the caller's guarantees (P2).
+            let object = unsafe { HeapObject::from_address(address) };
+            if object.take_promoted() {
+                self.promoted_live += object.size();
+            }
+        }
+    }
+
     /// Bytes scanned or allocated black since marking started.
     pub fn marked_bytes(&self) -> usize {
         self.marked_bytes
@@ -162,13 +262,14 @@ impl IncrementalMarker {
         if page.flags().contains(PageFlags::IN_NEW_SPACE) {
             // SAFETY: in the finalization pause new space's bitmaps are lent to the marker
             // (`finish`), and `address` is a live young object start (the caller).
-            if self.young == YoungObjects::Trace && unsafe { page.mark(address) } {
+            if self.young == YoungObjects::Trace && unsafe { self.mark(page, address) } {
                 self.young_worklist.push(address);
             }
             return;
         }
-        // SAFETY: the caller's guarantees.
-        if unsafe { page.mark(address) } {
+        // SAFETY: the caller's guarantees; the bit is read first so that an object already
+        // marked costs no atomic write.
+        if !page.is_marked(address) && unsafe { self.mark(page, address) } {
             self.worklist.push(address);
         }
     }
@@ -182,8 +283,8 @@ impl IncrementalMarker {
         // SAFETY: the caller's guarantees; the live bytes belong to the same phase (P5).
         unsafe {
             let page = PageRef::containing(address);
-            if page.mark(address) {
-                page.add_live_bytes(object.size());
+            if self.mark(page, address) {
+                self.add_live_bytes(page, object.size());
                 self.marked_bytes += object.size();
             }
         }
@@ -314,7 +415,7 @@ impl IncrementalMarker {
         let object = unsafe { HeapObject::from_address(address) };
         // SAFETY: new space's pages are lent to the pause, their live bytes counted for
         // `finish_young` (P5).
-        unsafe { PageRef::containing(address).add_live_bytes(object.size()) };
+        unsafe { self.add_live_bytes(PageRef::containing(address), object.size()) };
         // SAFETY: slots of a live object hold live object starts (P2); the pause owns marking.
         object.for_each_pointer(|_, target| unsafe { self.grey(target) });
     }
@@ -342,12 +443,22 @@ impl IncrementalMarker {
 
     #[inline(always)]
     fn scan(&mut self, address: Address) {
-        // SAFETY: only old object starts are pushed, formatted before any scan (P2).
+        // SAFETY: only old object starts are pushed, formatted before any scan (P2); on the
+        // concurrent marker, formatted before they were published to it (P7).
         let object = unsafe { HeapObject::from_address(address) };
         let size = object.size();
         // SAFETY: the marker's owner is in its marking phase (P5, `grey`).
-        unsafe { PageRef::containing(address).add_live_bytes(size) };
+        unsafe { self.add_live_bytes(PageRef::containing(address), size) };
         self.marked_bytes += size;
+        if self.thread == MarkerThread::Concurrent {
+            if object.is_promoted() {
+                self.promoted_scanned.push(address);
+            }
+            // SAFETY: as below; the acquire loads pair with the mutator's release stores, so
+            // a white object found here was initialized before (P7).
+            object.for_each_pointer_acquire(|_, target| unsafe { self.grey(target) });
+            return;
+        }
         if object.take_promoted() {
             self.promoted_live += size;
         }
@@ -364,6 +475,7 @@ impl IncrementalMarker {
 
     /// Forgets the grey objects and the count (when marking is abandoned or over).
     pub fn reset(&mut self) {
+        debug_assert!(self.promoted_scanned.is_empty());
         self.worklist.clear();
         self.young_worklist.clear();
         self.young = YoungObjects::Skip;
@@ -372,14 +484,18 @@ impl IncrementalMarker {
     }
 
     /// Checks the tri-colour invariant over `pages` (walkable old-generation pages): no black
-    /// object points at a white old object.
+    /// object points at a white old object. `also_grey`: the grey objects of other markers.
     ///
     /// # Safety
     /// Every page in `pages` is walkable (as for `PageRef::cells`: every allocation area in it
     /// was made iterable, as `Heap::verify` does first), and its objects' slots name live
     /// objects (P1, P2).
-    pub unsafe fn check_tricolour(&self, pages: &[PageRef]) -> Result<(), VerifyError> {
-        let grey: HashSet<Address> = self.worklist.iter().copied().collect();
+    pub unsafe fn check_tricolour(
+        &self,
+        pages: &[PageRef],
+        also_grey: impl Iterator<Item = Address>,
+    ) -> Result<(), VerifyError> {
+        let grey: HashSet<Address> = self.worklist.iter().copied().chain(also_grey).collect();
         for &page in pages {
             // SAFETY: the caller made every page walkable (P1).
             for (address, kind) in unsafe { page.cells() } {

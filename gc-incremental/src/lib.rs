@@ -14,6 +14,11 @@
 //! - [`lazy_sweeper`]: the pages left to sweep after marking, swept on demand.
 //! - [`incremental`]: the collector, [`Incremental`] (`incremental`), which the scavenger's plan
 //!   composes into `gen-incremental` (`gc_scavenge::Generational<Incremental>`).
+//! - [`concurrent_marking`]: the marker thread that marks beside the mutator (V8's
+//!   `concurrent-marking.cc`), its safepoint protocol, and [`marking_worklist`], the segments of
+//!   grey objects the two threads hand each other.
+//! - [`concurrent`]: [`Concurrent`] (`concurrent`; `gen-concurrent` under the scavenger), the
+//!   incremental collector with the marker thread.
 //!
 //! ```
 //! use gc_core::{Heap, HeapConfig, Progress, SlotContent};
@@ -42,13 +47,18 @@
 //! });
 //! ```
 //!
-//! Safety: the `unsafe` blocks cite `gc-core`'s rules P1 to P5 (see its crate docs).
+//! Safety: the `unsafe` blocks cite `gc-core`'s rules P1 to P5, and P7 for the marker thread
+//! (see its crate docs).
 
+pub mod concurrent;
+pub mod concurrent_marking;
 pub mod dead_slots;
 pub mod incremental;
 pub mod incremental_marking;
 pub mod lazy_sweeper;
 pub mod marking_barrier;
 pub mod marking_schedule;
+pub mod marking_worklist;
 
+pub use concurrent::Concurrent;
 pub use incremental::{Incremental, IncrementalConfig};

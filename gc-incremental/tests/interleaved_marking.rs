@@ -1,16 +1,18 @@
 //! Property tests: the mutator stores, loads, drops roots and allocates between every marking
 //! step, on `incremental` and `gen-incremental`, against the reference model (see `common`).
-//! Both with the finalization pause's drain on one and on two GC threads. Then the same programs
-//! with the marking barrier removed, to show that they catch its absence.
+//! Both with the finalization pause's drain on one and on two GC threads. The same on
+//! `concurrent` and `gen-concurrent`, whose marker thread marks while the mutator runs (each run
+//! checks that it did mark). Then the same programs with the marking barrier removed, to show
+//! that they catch its absence.
 
 mod common;
 
 use common::{
-    check_interleaved, check_interleaved_with, config, fine_steps, program_strategy,
-    promoting_program_strategy,
+    MutatorOp, check_interleaved, check_interleaved_inspecting, check_interleaved_with, config,
+    fine_steps, program_strategy, promoting_program_strategy,
 };
 use gc_core::HeapConfig;
-use gc_incremental::Incremental;
+use gc_incremental::{Concurrent, Incremental};
 use gc_scavenge::Generational;
 use proptest::prelude::*;
 use proptest::test_runner::{Config, RngAlgorithm, TestRng, TestRunner};
@@ -52,6 +54,96 @@ proptest! {
         };
         prop_assert_eq!(on(1)?, on(2)?);
     }
+}
+
+/// Random programs (`cases` of them) on `concurrent`, or `gen-concurrent` when `generational`,
+/// each checked against the model; returns the bytes the marker thread marked over all of them.
+/// `barrier: false` removes the marking barrier and stops at the first failure, returned.
+fn run_concurrent(generational: bool, cases: u32, barrier: bool) -> Result<usize, String> {
+    let config = Config {
+        cases,
+        failure_persistence: None,
+        max_shrink_iters: if barrier { 256 } else { 0 },
+        ..Config::default()
+    };
+    let rng = TestRng::deterministic_rng(RngAlgorithm::ChaCha);
+    let mut runner = TestRunner::new_with_rng(config, rng);
+    let strategy = if generational {
+        promoting_program_strategy(1..300).boxed()
+    } else {
+        program_strategy(1..300).boxed()
+    };
+    let marked = std::cell::Cell::new(0);
+    let result = runner.run(&strategy, |program| {
+        let mut collector = Concurrent::with_config(fine_steps());
+        if !barrier {
+            // SAFETY: as in `failure_without_barrier`: the check stops at the first sign of
+            // unsoundness, before the mutator reads freed memory.
+            collector = unsafe { collector.without_marking_barrier() };
+        }
+        let mut bytes = 0;
+        let outcome = check_concurrent(collector, generational, &program, &mut bytes);
+        marked.set(marked.get() + bytes);
+        outcome.map_err(TestCaseError::fail)
+    });
+    result.map(|()| marked.get()).map_err(|e| e.to_string())
+}
+
+/// One program on `collector` (under the scavenger when `generational`), adding what its marker
+/// thread marked to `marked`.
+fn check_concurrent(
+    collector: Concurrent,
+    generational: bool,
+    program: &[MutatorOp],
+    marked: &mut usize,
+) -> Result<(), String> {
+    if generational {
+        let collector = Generational::new(collector);
+        check_interleaved_inspecting(config(), collector, true, program, |c| {
+            *marked += c.old().concurrently_marked_bytes();
+        })
+    } else {
+        check_interleaved_inspecting(config(), collector, false, program, |c| {
+            *marked += c.concurrently_marked_bytes();
+        })
+    }
+    .map(|_| ())
+}
+
+#[test]
+#[cfg_attr(miri, ignore = "proptest needs the file system")]
+fn concurrent_keeps_the_reachable_and_frees_the_unreachable() {
+    let marked = run_concurrent(false, 96, true).unwrap_or_else(|e| panic!("{e}"));
+    assert!(marked > 0, "the marker thread never marked");
+}
+
+#[test]
+#[cfg_attr(miri, ignore = "proptest needs the file system")]
+fn gen_concurrent_keeps_the_reachable_and_frees_the_unreachable() {
+    let marked = run_concurrent(true, 96, true).unwrap_or_else(|e| panic!("{e}"));
+    assert!(marked > 0, "the marker thread never marked");
+}
+
+#[test]
+#[cfg_attr(miri, ignore = "proptest needs the file system")]
+fn without_the_barrier_concurrent_breaks_the_tricolour_invariant() {
+    let failure =
+        run_concurrent(false, 1024, false).expect_err("no program caught the missing barrier");
+    assert!(
+        failure.contains("points at white object") || failure.contains("reclaimed"),
+        "{failure}"
+    );
+}
+
+#[test]
+#[cfg_attr(miri, ignore = "proptest needs the file system")]
+fn without_the_barrier_gen_concurrent_breaks_the_tricolour_invariant() {
+    let failure =
+        run_concurrent(true, 1024, false).expect_err("no program caught the missing barrier");
+    assert!(
+        failure.contains("points at white object") || failure.contains("reclaimed"),
+        "{failure}"
+    );
 }
 
 /// The interleaving tests' heap with `gc_threads` GC threads.

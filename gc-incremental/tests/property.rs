@@ -1,4 +1,6 @@
-//! gc-core's random mutator programs on `incremental` and `gen-incremental`, checked against the
+//! gc-core's random mutator programs on `incremental` and `gen-incremental` (and `concurrent`
+//! and `gen-concurrent`, whose marker thread marks between the programs' operations), checked
+//! against the
 //! reference model after every collection the program asks for (stop-the-world ones) while
 //! marking and lazy sweeping run from the allocation slow path in between, down to heaps of a
 //! few pages where every `OutOfMemory` must be legitimate; and both with the finalization
@@ -8,7 +10,7 @@ use gc_core::testkit::{
     Op, OutOfMemoryPolicy, check_program, check_program_with, program_strategy, small_heap,
 };
 use gc_core::{HeapConfig, PAGE_SIZE};
-use gc_incremental::{Incremental, IncrementalConfig};
+use gc_incremental::{Concurrent, Incremental, IncrementalConfig};
 use gc_scavenge::Generational;
 use proptest::prelude::*;
 
@@ -44,6 +46,18 @@ proptest! {
         check_program(small_heap(), collector, &program).map_err(TestCaseError::fail)?;
     }
 
+    #[test]
+    fn concurrent_keeps_exactly_the_model_graph(program in program_strategy(1..400)) {
+        check_program(small_heap(), Concurrent::with_config(frequent_steps()), &program)
+            .map_err(TestCaseError::fail)?;
+    }
+
+    #[test]
+    fn gen_concurrent_keeps_exactly_the_model_graph(program in program_strategy(1..400)) {
+        let collector = Generational::new(Concurrent::with_config(frequent_steps()));
+        check_program(small_heap(), collector, &program).map_err(TestCaseError::fail)?;
+    }
+
     /// Finalization drains on one thread and on two (parallel from the first grey object),
     /// named explicitly: the model's graph and the same digest. Upgrading a weak handle depends
     /// on when collections run, so these programs leave it out.
@@ -68,11 +82,12 @@ proptest! {
     }
 
     #[test]
-    fn both_are_right_at_the_heap_limit(
+    fn all_are_right_at_the_heap_limit(
         program in program_strategy(1..300),
         pages in 3usize..12,
         initial_limit in 16usize * 1024..4 << 20,
         generational in any::<bool>(),
+        concurrent in any::<bool>(),
     ) {
         let config = HeapConfig {
             max_heap_bytes: pages * PAGE_SIZE,
@@ -80,10 +95,18 @@ proptest! {
             min_allocation_limit_step: 64 * 1024,
             ..HeapConfig::for_testing()
         };
-        let old = Incremental::with_config(frequent_steps());
-        let outcome = if generational {
+        let outcome = if concurrent {
+            let old = Concurrent::with_config(frequent_steps());
+            if generational {
+                check_program_with(config, Generational::new(old), &program, OutOfMemoryPolicy::Tolerate)
+            } else {
+                check_program_with(config, old, &program, OutOfMemoryPolicy::Tolerate)
+            }
+        } else if generational {
+            let old = Incremental::with_config(frequent_steps());
             check_program_with(config, Generational::new(old), &program, OutOfMemoryPolicy::Tolerate)
         } else {
+            let old = Incremental::with_config(frequent_steps());
             check_program_with(config, old, &program, OutOfMemoryPolicy::Tolerate)
         };
         outcome.map_err(TestCaseError::fail)?;

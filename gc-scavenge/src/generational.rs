@@ -192,6 +192,7 @@ impl<Old: OldGenerationCollector, R: RememberedSet> Generational<Old, R> {
         tenure: Tenure,
         outcome: &mut PauseOutcome,
     ) -> ScavengeResult {
+        self.old.before_scavenge(core);
         let young_bytes = self.new_space.object_bytes(&core.lab);
         self.new_space.retire_lab(&mut core.lab);
         let copying = Instant::now();
@@ -419,6 +420,7 @@ unsafe impl<Old: OldGenerationCollector, R: RememberedSet> Collector for Generat
         moves_objects: true,
         generational: true,
         incremental: Old::CONSTRAINTS.incremental,
+        concurrent: Old::CONSTRAINTS.concurrent,
         barrier: generational_barrier(Old::CONSTRAINTS.barrier),
         post_allocation: Old::CONSTRAINTS.post_allocation,
     };

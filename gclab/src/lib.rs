@@ -9,9 +9,10 @@
 //! | `marksweep` | `marksweep` (`MarkSweep`); with `scavenge`, `gen-marksweep` |
 //! | `markcompact` | `markcompact` (`MarkCompact`); with `scavenge`, `gen-markcompact` |
 //! | `incremental` | `incremental` (`Incremental`); with `scavenge`, `gen-incremental` |
+//! | `concurrent` | `concurrent` (`Concurrent`: incremental marking with a marker thread); with `scavenge`, `gen-concurrent` |
 //! | `scavenge` | the young generation (`Generational<Old>`), over each old collector above |
 //!
-//! All four are on by default. A runtime that names no collector in its code uses
+//! All five are on by default. A runtime that names no collector in its code uses
 //! [`CollectorChoice::Auto`], the best collector the build holds (`gen-incremental` when
 //! `scavenge` and `incremental` are both in, then `gen-marksweep`, ...), so its collector is
 //! chosen in `Cargo.toml` alone:
@@ -113,6 +114,8 @@ pub use gc_core::{
 
 // The collectors, each behind its cargo feature.
 
+#[cfg(feature = "concurrent")]
+pub use gc_incremental::Concurrent;
 #[cfg(feature = "incremental")]
 pub use gc_incremental::Incremental;
 #[cfg(feature = "markcompact")]

@@ -636,6 +636,18 @@ pub fn check_interleaved_with<C: Collector>(
     generational: bool,
     program: &[MutatorOp],
 ) -> Result<(usize, Digest), String> {
+    check_interleaved_inspecting(config, collector, generational, program, |_| {})
+}
+
+/// [`check_interleaved_with`], showing the collector to `inspect` at the end (when the checks
+/// passed).
+pub fn check_interleaved_inspecting<C: Collector>(
+    config: HeapConfig,
+    collector: C,
+    generational: bool,
+    program: &[MutatorOp],
+    inspect: impl FnOnce(&C),
+) -> Result<(usize, Digest), String> {
     let mut runner = Runner {
         heap: Heap::new(config, collector).map_err(err)?,
         model: Model::default(),
@@ -675,5 +687,6 @@ pub fn check_interleaved_with<C: Collector>(
             ));
         }
     }
+    inspect(runner.heap.collector());
     Ok((runner.marking_cycles, runner.heap.live_graph().digest))
 }
