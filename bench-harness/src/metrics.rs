@@ -46,6 +46,9 @@ pub struct PauseRecord {
     /// Bytes of pages the spaces own before and after.
     pub committed_before: usize,
     pub committed_after: usize,
+    /// Marking a collector's thread did while the mutator ran, for the cycle this pause ends:
+    /// not part of the pause.
+    pub concurrent_marking: Duration,
 }
 
 /// A pause as the heap's event listener hears it, its start on the heap's clock.
@@ -58,6 +61,7 @@ impl From<&GcEvent> for PauseRecord {
             used_after: event.used_after,
             committed_before: event.committed_before,
             committed_after: event.committed_after,
+            concurrent_marking: event.outcome.concurrent_marking,
         }
     }
 }
@@ -118,6 +122,10 @@ pub struct RunMetrics {
     pub mutator_s: f64,
     /// The share of the run spent in pauses, 0 to 1.
     pub gc_share: f64,
+    /// Marking done by a collector's own thread while the mutator ran (not among the pauses);
+    /// 0 for collectors without one, absent from results written before it was recorded.
+    #[serde(default)]
+    pub concurrent_marking_s: f64,
     pub allocated_bytes: u64,
     /// Megabytes allocated per second of mutator time.
     pub allocation_mb_per_s: f64,
@@ -224,6 +232,11 @@ impl RunMetrics {
             total_s: total.as_secs_f64(),
             mutator_s: mutator.as_secs_f64(),
             gc_share: ratio(paused.as_secs_f64(), total.as_secs_f64()),
+            concurrent_marking_s: pauses
+                .iter()
+                .map(|p| p.concurrent_marking)
+                .sum::<Duration>()
+                .as_secs_f64(),
             allocated_bytes: facts.allocated_bytes,
             allocation_mb_per_s: ratio(
                 units::mebibytes(facts.allocated_bytes),
@@ -265,6 +278,10 @@ impl RunMetrics {
             ("peak_rss_mb", self.peak_rss_bytes.map(units::mebibytes)),
             // Last: added when peer runtimes came, whose faithfulness it shows.
             ("live_objects", Some(self.live_objects as f64)),
+            (
+                "concurrent_marking_ms",
+                Some(self.concurrent_marking_s * 1e3),
+            ),
         ]);
         figures
     }
@@ -420,6 +437,7 @@ mod tests {
             used_after: after,
             committed_before: before * 2,
             committed_after: after * 2,
+            concurrent_marking: Duration::ZERO,
         }
     }
 

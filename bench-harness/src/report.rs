@@ -97,11 +97,13 @@ pub fn write_collectors(out: &mut impl Write) -> io::Result<()> {
 fn write_constraints(out: &mut impl Write, c: &CollectorConstraints) -> io::Result<()> {
     writeln!(
         out,
-        "  {:<16} moves objects: {}, generational: {}, incremental: {}, barrier: {}",
+        "  {:<16} moves objects: {}, generational: {}, incremental: {}, concurrent: {}, \
+         barrier: {}",
         c.name,
         yes_no(c.moves_objects),
         yes_no(c.generational),
         yes_no(c.incremental),
+        yes_no(c.concurrent),
         barrier_name(c.barrier),
     )
 }

@@ -26,15 +26,23 @@ fn collectors_are_listed_in_words_not_rust_names() {
     assert_eq!(
         line("gen-incremental"),
         "  gen-incremental  moves objects: yes, generational: yes, incremental: yes, \
-         barrier: generational + marking"
+         concurrent: no, barrier: generational + marking"
     );
     assert_eq!(
         line("marksweep"),
-        "  marksweep        moves objects: no, generational: no, incremental: no, barrier: none"
+        "  marksweep        moves objects: no, generational: no, incremental: no, \
+         concurrent: no, barrier: none"
+    );
+    #[cfg(feature = "concurrent")]
+    assert_eq!(
+        line("gen-concurrent"),
+        "  gen-concurrent   moves objects: yes, generational: yes, incremental: yes, \
+         concurrent: yes, barrier: generational + marking"
     );
     assert_eq!(
         line("incremental"),
-        "  incremental      moves objects: no, generational: no, incremental: yes, barrier: marking"
+        "  incremental      moves objects: no, generational: no, incremental: yes, \
+         concurrent: no, barrier: marking"
     );
 }
 

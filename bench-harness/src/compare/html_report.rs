@@ -178,6 +178,11 @@ fn themes(job: &JobResult) -> Vec<Theme> {
                 column("mutator_s", "Mutator time (s)", number),
                 column("gc_share", "GC share (%)", units::percent),
                 column(
+                    "concurrent_marking_ms",
+                    "Marking beside the mutator (ms)",
+                    units::hundredths,
+                ),
+                column(
                     "allocation_mb_per_s",
                     "Allocation rate (MiB/s)",
                     units::whole,

@@ -46,6 +46,7 @@ pub fn hotspot_pauses(log: &str, start: u64, end: u64) -> PeerPauses {
             used_after: heap.after,
             committed_before: heap.committed,
             committed_after: heap.committed,
+            concurrent_marking: Duration::ZERO,
         });
         *result.by_kind.entry(kind).or_default() += 1;
     }

@@ -62,6 +62,7 @@ pub fn v8_pauses(log: &str) -> Result<PeerPauses, String> {
             used_after,
             committed_before: used_before,
             committed_after: used_after,
+            concurrent_marking: Duration::ZERO,
         });
         let kind = fields.get("gc").copied().unwrap_or("?");
         *result.by_kind.entry(kind_name(kind)).or_default() += 1;
