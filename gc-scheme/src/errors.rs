@@ -1,6 +1,6 @@
 //! The interpreter's errors: what went wrong, and the source line it went wrong at when known.
 //!
-//! Every failure a program can cause is an [`Error`] (never a panic); the line is attached by the
+//! Every failure a program can cause is an [`struct@Error`] (never a panic); the line is attached by the
 //! innermost call or form that knows one, so the message names the closest source position.
 
 use gclab::HeapError;
