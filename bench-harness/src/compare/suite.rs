@@ -10,13 +10,13 @@ use crate::generators::Generator;
 use gc_trace::open;
 
 /// The built-in suite: each generator that stresses collectors differently, sized so that the
-/// whole suite, three measured runs of each trace on six collectors, takes about half a minute
-/// on two cores.
+/// whole suite, three measured runs of each trace on eight collectors, takes about twenty
+/// seconds on two cores.
 pub const DEFAULT_SUITE: &[&str] = &[
-    "gcbench:stretch-depth=15,long-lived-depth=13,max-depth=13,array-size=100000",
-    "binary-trees:depth=13",
-    "splay:steps=10",
-    "server:requests=5000",
+    "gcbench:stretch-depth=14,long-lived-depth=12,max-depth=12,array-size=100000",
+    "binary-trees:depth=12",
+    "splay:nodes=5000,steps=8",
+    "server:requests=3000",
     "listeners:connections=20000",
     "fragment:objects=80000,churn=160000",
 ];
