@@ -179,11 +179,22 @@ fn length<C: Collector>(it: &Interp<C>, list: Value<'_>) -> Result<i64> {
     })
 }
 
-/// `memq`/`memv`/`member` (`eq` picks the test) without a custom predicate.
-fn member<'s, C: Collector>(
+/// What a list search returns: the tail (`memq`, `memv`, `member`) or the association
+/// (`assq`, `assv`, `assoc`).
+#[derive(Copy, Clone, PartialEq, Eq)]
+enum Search {
+    Member,
+    Assoc,
+}
+
+/// The list search of `memq` and friends: the first element of `args[1]` (for `Assoc`, the
+/// first association whose key) that is `eqv?` (or, `structural`, `equal?`) to `args[0]`;
+/// `#f` when none is.
+fn search<'s, C: Collector>(
     it: &mut Interp<C>,
     s: &mut HandleScope<'s>,
     args: &[Value<'s>],
+    search: Search,
     structural: bool,
     name: &str,
 ) -> Result<Value<'s>> {
@@ -194,41 +205,20 @@ fn member<'s, C: Collector>(
         }
         let pair = it.pair(rest, name)?;
         let item = it.heap.load(s, pair, 0)?;
-        let same = if structural {
-            equal(it, args[0], item)?
-        } else {
-            eqv(it, args[0], item)?
+        let key = match search {
+            Search::Member => item,
+            Search::Assoc => {
+                let entry = it.pair(item, name)?;
+                it.heap.load(s, entry, 0)?
+            }
         };
-        if same {
-            return Ok(rest);
-        }
-        rest = it.heap.load(s, pair, 1)?;
-    }
-}
-
-fn assoc<'s, C: Collector>(
-    it: &mut Interp<C>,
-    s: &mut HandleScope<'s>,
-    args: &[Value<'s>],
-    structural: bool,
-    name: &str,
-) -> Result<Value<'s>> {
-    let mut rest = args[1];
-    loop {
-        if rest == Value::Null {
-            return it.boolean(s, false);
-        }
-        let pair = it.pair(rest, name)?;
-        let entry = it.heap.load(s, pair, 0)?;
-        let entry_pair = it.pair(entry, name)?;
-        let key = it.heap.load(s, entry_pair, 0)?;
         let same = if structural {
             equal(it, args[0], key)?
         } else {
             eqv(it, args[0], key)?
         };
         if same {
-            return Ok(entry);
+            return Ok(if search == Search::Member { rest } else { item });
         }
         rest = it.heap.load(s, pair, 1)?;
     }
@@ -462,13 +452,27 @@ pub(super) fn primitives<C: Collector>() -> Vec<Primitive<C>> {
             }
             Ok(Value::Ref(pair))
         }),
-        fixed("memq", 2, |it, s, a| member(it, s, a, false, "memq")),
-        fixed("memv", 2, |it, s, a| member(it, s, a, false, "memv")),
-        fixed("%memv", 2, |it, s, a| member(it, s, a, false, "memv")),
-        fixed("member", 2, |it, s, a| member(it, s, a, true, "member")),
-        fixed("assq", 2, |it, s, a| assoc(it, s, a, false, "assq")),
-        fixed("assv", 2, |it, s, a| assoc(it, s, a, false, "assv")),
-        fixed("assoc", 2, |it, s, a| assoc(it, s, a, true, "assoc")),
+        fixed("memq", 2, |it, s, a| {
+            search(it, s, a, Search::Member, false, "memq")
+        }),
+        fixed("memv", 2, |it, s, a| {
+            search(it, s, a, Search::Member, false, "memv")
+        }),
+        fixed("%memv", 2, |it, s, a| {
+            search(it, s, a, Search::Member, false, "memv")
+        }),
+        fixed("member", 2, |it, s, a| {
+            search(it, s, a, Search::Member, true, "member")
+        }),
+        fixed("assq", 2, |it, s, a| {
+            search(it, s, a, Search::Assoc, false, "assq")
+        }),
+        fixed("assv", 2, |it, s, a| {
+            search(it, s, a, Search::Assoc, false, "assv")
+        }),
+        fixed("assoc", 2, |it, s, a| {
+            search(it, s, a, Search::Assoc, true, "assoc")
+        }),
         fixed("null?", 1, |it, s, a| it.boolean(s, a[0] == Value::Null)),
         fixed("pair?", 1, |it, s, a| is(it, s, a[0], Kind::Pair)),
         fixed("list?", 1, |it, s, a| {
