@@ -276,30 +276,19 @@ fn char_arg<C: Collector>(it: &Interp<C>, value: Value<'_>, procedure: &str) -> 
     it.char_of(local)
 }
 
-fn compare_strings<'s, C: Collector>(
+/// `string<?`, `char=?` and friends: whether `holds` of the ordering of every two neighbours
+/// of `args`, each read with `read`.
+fn compare_all<'s, C: Collector, T: Ord>(
     it: &mut Interp<C>,
     s: &mut HandleScope<'s>,
     args: &[Value<'s>],
     name: &str,
     holds: fn(std::cmp::Ordering) -> bool,
+    read: fn(&Interp<C>, Value<'_>, &str) -> Result<T>,
 ) -> Result<Value<'s>> {
     let mut all = true;
     for pair in args.windows(2) {
-        all &= holds(chars(it, pair[0], name)?.cmp(&chars(it, pair[1], name)?));
-    }
-    it.boolean(s, all)
-}
-
-fn compare_chars<'s, C: Collector>(
-    it: &mut Interp<C>,
-    s: &mut HandleScope<'s>,
-    args: &[Value<'s>],
-    name: &str,
-    holds: fn(std::cmp::Ordering) -> bool,
-) -> Result<Value<'s>> {
-    let mut all = true;
-    for pair in args.windows(2) {
-        all &= holds(char_arg(it, pair[0], name)?.cmp(&char_arg(it, pair[1], name)?));
+        all &= holds(read(it, pair[0], name)?.cmp(&read(it, pair[1], name)?));
     }
     it.boolean(s, all)
 }
@@ -651,34 +640,34 @@ pub(super) fn primitives<C: Collector>() -> Vec<Primitive<C>> {
             it.make_string(s, &name)
         }),
         ranged("string=?", 1, None, |it, s, a| {
-            compare_strings(it, s, a, "string=?", |o| o.is_eq())
+            compare_all(it, s, a, "string=?", |o| o.is_eq(), chars)
         }),
         ranged("string<?", 1, None, |it, s, a| {
-            compare_strings(it, s, a, "string<?", |o| o.is_lt())
+            compare_all(it, s, a, "string<?", |o| o.is_lt(), chars)
         }),
         ranged("string>?", 1, None, |it, s, a| {
-            compare_strings(it, s, a, "string>?", |o| o.is_gt())
+            compare_all(it, s, a, "string>?", |o| o.is_gt(), chars)
         }),
         ranged("string<=?", 1, None, |it, s, a| {
-            compare_strings(it, s, a, "string<=?", |o| o.is_le())
+            compare_all(it, s, a, "string<=?", |o| o.is_le(), chars)
         }),
         ranged("string>=?", 1, None, |it, s, a| {
-            compare_strings(it, s, a, "string>=?", |o| o.is_ge())
+            compare_all(it, s, a, "string>=?", |o| o.is_ge(), chars)
         }),
         ranged("char=?", 1, None, |it, s, a| {
-            compare_chars(it, s, a, "char=?", |o| o.is_eq())
+            compare_all(it, s, a, "char=?", |o| o.is_eq(), char_arg)
         }),
         ranged("char<?", 1, None, |it, s, a| {
-            compare_chars(it, s, a, "char<?", |o| o.is_lt())
+            compare_all(it, s, a, "char<?", |o| o.is_lt(), char_arg)
         }),
         ranged("char>?", 1, None, |it, s, a| {
-            compare_chars(it, s, a, "char>?", |o| o.is_gt())
+            compare_all(it, s, a, "char>?", |o| o.is_gt(), char_arg)
         }),
         ranged("char<=?", 1, None, |it, s, a| {
-            compare_chars(it, s, a, "char<=?", |o| o.is_le())
+            compare_all(it, s, a, "char<=?", |o| o.is_le(), char_arg)
         }),
         ranged("char>=?", 1, None, |it, s, a| {
-            compare_chars(it, s, a, "char>=?", |o| o.is_ge())
+            compare_all(it, s, a, "char>=?", |o| o.is_ge(), char_arg)
         }),
         fixed("char->integer", 1, |it, s, a| {
             let c = char_arg(it, a[0], "char->integer")?;
