@@ -12,7 +12,7 @@
 //! | `concurrent` | `concurrent` (`Concurrent`: incremental marking with a marker thread); with `scavenge`, `gen-concurrent` |
 //! | `scavenge` | the young generation (`Generational<Old>`), over each old collector above |
 //!
-//! All five are on by default. A runtime that names no collector in its code uses
+//! All but `concurrent` are on by default (it is opt-in while its heap sizing is being settled). A runtime that names no collector in its code uses
 //! [`CollectorChoice::Auto`], the best collector the build holds (`gen-incremental` when
 //! `scavenge` and `incremental` are both in, then `gen-marksweep`, ...), so its collector is
 //! chosen in `Cargo.toml` alone:
