@@ -10,11 +10,16 @@
 // has no young-only request. The replay's start and end are printed in System.nanoTime(), the
 // clock of -Xlog's `timenanos` decoration, so the log's pauses are placed on its timeline. The
 // result goes to standard error as one line `gclab-peer: {json}`.
+//
+// The trace is read in chunks into a small direct buffer, so the replayer's own memory does not
+// grow with the trace (and traces past 2 GB replay).
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
+import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
 import java.util.ArrayDeque;
 import java.util.Collections;
 import java.util.IdentityHashMap;
@@ -27,15 +32,26 @@ public final class Replay {
     static long loads;
     static long allocated;
 
+    /** The trace, a chunk at a time. */
+    static FileChannel file;
+    static String path;
+
     public static void main(String[] args) throws IOException {
-        ByteBuffer in = ByteBuffer.wrap(Files.readAllBytes(Path.of(args[0])))
-                .order(ByteOrder.LITTLE_ENDIAN);
+        path = args[0];
         boolean spin = args.length > 1 && args[1].equals("spin");
+        file = FileChannel.open(Path.of(path), StandardOpenOption.READ);
+        ByteBuffer in = ByteBuffer.allocateDirect(1 << 20).order(ByteOrder.LITTLE_ENDIAN);
+        while (file.read(in) > 0 && in.position() < 16) {
+            // the header
+        }
+        in.flip();
         byte[] magic = new byte[8];
+        if (in.remaining() < 16) {
+            fail("not a peer trace");
+        }
         in.get(magic);
         if (!new String(magic, java.nio.charset.StandardCharsets.ISO_8859_1).equals("GCLABPR1")) {
-            System.err.println("gclab-peer-error: " + args[0] + " is not a peer trace");
-            System.exit(2);
+            fail("not a peer trace");
         }
         Object[][] table = new Object[in.getInt()][];
         in.getInt();
@@ -49,8 +65,41 @@ public final class Replay {
                 + ",\"peak_rss_bytes\":" + peakRss() + "}");
     }
 
-    static void replay(ByteBuffer in, Object[][] table, boolean spin) {
+    static void fail(String message) {
+        System.err.println("gclab-peer-error: " + path + ": " + message);
+        System.exit(2);
+    }
+
+    static final int LONGEST = 13;
+
+    /** An operation's length in bytes, its opcode byte included. */
+    static int length(byte op) {
+        return switch (op) {
+            case 1, 2, 8 -> 13;
+            case 3, 4, 7 -> 9;
+            case 9 -> 5;
+            default -> 1;
+        };
+    }
+
+    /** Keeps the unperformed tail and reads on, to a whole operation or the end of the file. */
+    static void refill(ByteBuffer in) throws IOException {
+        in.compact();
+        int read = 1;
+        while (read > 0 && in.position() < LONGEST) {
+            read = file.read(in);
+        }
+        in.flip();
+        if (!in.hasRemaining() || in.remaining() < length(in.get(in.position()))) {
+            fail("is cut short: it ends before its END operation");
+        }
+    }
+
+    static void replay(ByteBuffer in, Object[][] table, boolean spin) throws IOException {
         for (;;) {
+            if (in.remaining() < LONGEST) {
+                refill(in);
+            }
             switch (in.get()) {
                 case 0:
                     return;
@@ -107,7 +156,8 @@ public final class Replay {
                     table[in.getInt()] = null;
                     break;
                 default:
-                    throw new IllegalStateException("unknown operation at byte " + (in.position() - 1));
+                    fail("unknown operation " + in.get(in.position() - 1) + " at byte "
+                            + (file.position() - in.remaining() - 1));
             }
         }
     }

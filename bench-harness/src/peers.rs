@@ -261,8 +261,14 @@ impl PeerRunner {
         if let Some(mib) = self.heap_limit_mib {
             command.arg(format!("-Xmx{mib}m"));
         }
+        // ZGC gives its committed heap only in gc+heap's `Capacity:` row; the others' gc+heap
+        // lines would only repeat the sizes of their `gc` lines, per generation.
+        let tags = match gc {
+            HotSpotGc::Z => "gc,gc+heap,safepoint",
+            _ => "gc,safepoint",
+        };
         command
-            .arg("-Xlog:gc,safepoint:stdout:timenanos")
+            .arg(format!("-Xlog:{tags}:stdout:timenanos"))
             .arg("-cp")
             .arg(&self.cache)
             .arg("Replay");

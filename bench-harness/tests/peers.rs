@@ -9,6 +9,8 @@ use std::io::Cursor;
 
 use bench_harness::generators::Generator;
 use bench_harness::peers::peer_trace::{LastMentions, MAGIC, op, write_peer_trace};
+use bench_harness::peers::{HotSpotGc, Peer, PeerRunner};
+use bench_harness::replay::ThinkTime;
 use bench_harness::replay::{ReplayOptions, replay};
 use common::{gclab, stderr, stdout};
 use gc_core::{Collector, Heap, HeapConfig};
@@ -304,5 +306,69 @@ fn recorded_logs_give_each_collection_of_the_replay() {
             let span = std::time::Duration::from_nanos(end - start);
             assert!(pauses.pauses.iter().all(|p| p.start + p.duration <= span));
         }
+    }
+}
+
+/// ZGC's log with `gc+heap` (as `compare` asks for it), on a random trace of 7 `gc minor` and
+/// 3 `gc` records: each cycle's three pauses get its sizes and the committed heap.
+#[test]
+fn zgcs_recorded_log_gives_its_committed_heap() {
+    use bench_harness::peers::hotspot_log::hotspot_pauses;
+
+    let (start, end) = recorded_span("hotspot-Z-heap");
+    let pauses = hotspot_pauses(&read_fixture("hotspot-Z-heap.log"), start, end).pauses;
+    assert_eq!(pauses.len(), 30);
+    assert!(
+        pauses.iter().all(|p| p.committed_after == 378 << 20),
+        "{pauses:?}"
+    );
+    assert!(
+        pauses
+            .iter()
+            .all(|p| p.used_after <= p.used_before && p.used_before > 0)
+    );
+}
+
+/// The real replayers read the trace in chunks: a trace of many chunks, with objects of every
+/// slot count the random generator makes (past the four in-object fields of V8's replayer too),
+/// keeps gclab's live objects; a trace cut short is an error naming the file, not a crash.
+#[test]
+fn the_replayers_stream_the_trace_and_reject_one_cut_short() {
+    let peers: Vec<Peer> = [Peer::V8, Peer::HotSpot(HotSpotGc::Serial)]
+        .into_iter()
+        .filter(|peer| match peer {
+            Peer::V8 => installed("node", "--version"),
+            Peer::HotSpot(_) => installed("java", "-version"),
+        })
+        .collect();
+    if peers.is_empty() {
+        eprintln!("skipped: node or java is needed");
+        return;
+    }
+    let folder = tempfile::tempdir().unwrap();
+    let runner = PeerRunner::new(&folder.path().join("peers"), ThinkTime::Skip, None).unwrap();
+    let records = generated(
+        Generator::Random,
+        &["--events", "300000", "--max-live", "3000"],
+    );
+    let bytes = peer_trace(&records);
+    assert!(bytes.len() > 3 << 20, "{} bytes is one chunk", bytes.len());
+    let whole = folder.path().join("whole.peer");
+    std::fs::write(&whole, &bytes).unwrap();
+    let cut = folder.path().join("cut.peer");
+    std::fs::write(&cut, &bytes[..bytes.len() / 2 + 7]).unwrap();
+    let live = gclab_live(&records);
+    for peer in peers {
+        let metrics = runner.measure(peer, "random", &whole).unwrap();
+        assert_eq!(metrics.live_objects, live, "{}", peer.name());
+        let error = runner
+            .measure(peer, "random", &cut)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            error.contains("cut.peer: is cut short: it ends before its END operation"),
+            "{}: {error}",
+            peer.name()
+        );
     }
 }

@@ -20,13 +20,12 @@ use crate::peers::v8_log::PeerPauses;
 /// The pauses of `log` between `start` and `end` (nanoseconds on the log's clock).
 pub fn hotspot_pauses(log: &str, start: u64, end: u64) -> PeerPauses {
     let mut result = PeerPauses::default();
-    let mut sizes: Option<Sizes> = None;
+    let mut heap = HeapLines::default();
     for line in log.lines() {
         let Some((at, message)) = decorated(line) else {
             continue;
         };
-        if let Some(found) = heap_sizes(message) {
-            sizes = Some(found);
+        if heap.read(message, &mut result.pauses) {
             continue;
         }
         let Some((kind, length)) = safepoint(message).or_else(|| stall(message)) else {
@@ -38,19 +37,71 @@ pub fn hotspot_pauses(log: &str, start: u64, end: u64) -> PeerPauses {
         else {
             continue;
         };
-        let heap = sizes.take().unwrap_or_default();
+        let sizes = heap.next.take().unwrap_or_default();
         result.pauses.push(PauseRecord {
             start: Duration::from_nanos(began - start),
             duration: Duration::from_nanos(length),
-            used_before: heap.before,
-            used_after: heap.after,
-            committed_before: heap.committed,
-            committed_after: heap.committed,
+            used_before: sizes.before,
+            used_after: sizes.after,
+            committed_before: sizes.committed,
+            committed_after: sizes.committed,
             concurrent_marking: Duration::ZERO,
         });
         *result.by_kind.entry(kind).or_default() += 1;
     }
     result
+}
+
+/// The heap's sizes as HotSpot's collectors log them. Serial, Parallel and G1 log a pause's
+/// `A->B(C)` just before its safepoint, so those sizes go to the next pause. ZGC and Shenandoah
+/// log theirs after the cycle's pauses (ZGC's `Garbage Collection (…) A(x%)->B(y%)`, after a
+/// `Capacity:` row giving the committed heap; Shenandoah's `Concurrent cleanup A->B(C)`), so those
+/// go to the pauses since the previous such line.
+#[derive(Default)]
+struct HeapLines {
+    /// Sizes for the next pause.
+    next: Option<Sizes>,
+    /// ZGC's committed heap, from the `Capacity:` row before its cycle's summary.
+    capacity: usize,
+    /// The first pause an end-of-cycle line has not given sizes to.
+    unsized_from: usize,
+}
+
+impl HeapLines {
+    /// Takes `message` if it is a line of sizes.
+    fn read(&mut self, message: &str, pauses: &mut [PauseRecord]) -> bool {
+        // `GC(12) Garbage Collection …` → `Garbage Collection …`
+        let cycle = match message.strip_prefix("GC(") {
+            Some(rest) => rest
+                .split_once(')')
+                .map_or(rest, |(_, rest)| rest.trim_start()),
+            None => message,
+        };
+        if let Some(committed) = cycle.strip_prefix("Capacity:").and_then(largest_size) {
+            self.capacity = committed;
+            return true;
+        }
+        let Some(mut sizes) = heap_sizes(message) else {
+            return false;
+        };
+        let ends_cycle =
+            cycle.starts_with("Garbage Collection") || cycle.starts_with("Concurrent cleanup");
+        if !ends_cycle {
+            self.next = Some(sizes);
+            return true;
+        }
+        if sizes.committed == 0 {
+            sizes.committed = self.capacity;
+        }
+        for pause in &mut pauses[self.unsized_from..] {
+            pause.used_before = sizes.before;
+            pause.used_after = sizes.after;
+            pause.committed_before = sizes.committed;
+            pause.committed_after = sizes.committed;
+        }
+        self.unsized_from = pauses.len();
+        true
+    }
 }
 
 /// `[Tns] message` → (T, message).
@@ -95,18 +146,30 @@ struct Sizes {
     committed: usize,
 }
 
-/// `… 64M->2M(245M) 3.322ms` → the sizes.
+/// `… 64M->2M(245M) 3.322ms` → the sizes; ZGC's `142M(2%)->76M(1%)` has no committed size.
 fn heap_sizes(message: &str) -> Option<Sizes> {
     let field = message
         .split_whitespace()
         .find(|field| field.contains("->") && field.ends_with(')'))?;
-    let (before, rest) = field.split_once("->")?;
-    let (after, committed) = rest.strip_suffix(')')?.split_once('(')?;
+    let (before, after) = field.split_once("->")?;
+    let (after, committed) = after.strip_suffix(')')?.split_once('(')?;
+    if committed.ends_with('%') {
+        return Some(Sizes {
+            before: size(before.split_once('(')?.0)?,
+            after: size(after)?,
+            committed: 0,
+        });
+    }
     Some(Sizes {
         before: size(before)?,
         after: size(after)?,
         committed: size(committed)?,
     })
+}
+
+/// The largest size in ZGC's `Capacity:` row (`378M (6%)` at each phase of the cycle).
+fn largest_size(row: &str) -> Option<usize> {
+    row.split_whitespace().filter_map(size).max()
 }
 
 /// `64M`, `512K`, `2G`, in bytes.
@@ -153,6 +216,45 @@ mod tests {
         assert_eq!(result.pauses[1].used_before, 0);
         let kinds: Vec<&str> = result.by_kind.keys().map(String::as_str).collect();
         assert_eq!(kinds, ["AllocationStall", "GenCollectForAllocation"]);
+    }
+
+    /// ZGC and Shenandoah log a cycle's sizes after its pauses; ZGC's committed heap is its
+    /// `Capacity:` row.
+    #[test]
+    fn concurrent_collectors_give_sizes_to_their_cycles_pauses() {
+        let zgc = "\
+[100ns] Safepoint \"ZMarkStart\", Time since last: 1 ns, Total: 10 ns
+[200ns] Safepoint \"ZMarkEnd\", Time since last: 1 ns, Total: 10 ns
+[300ns] GC(0) Min Capacity: 8M(0%)
+[301ns] GC(0)  Capacity:      378M (6%)          380M (6%)          379M (6%)
+[302ns] GC(0) Garbage Collection (System.gc()) 142M(2%)->76M(1%)
+[400ns] Safepoint \"ZMarkStart\", Time since last: 1 ns, Total: 10 ns
+";
+        let sizes = |p: &PauseRecord| {
+            (
+                p.used_before >> 20,
+                p.used_after >> 20,
+                p.committed_after >> 20,
+            )
+        };
+        let pauses: Vec<_> = hotspot_pauses(zgc, 0, 1000)
+            .pauses
+            .iter()
+            .map(sizes)
+            .collect();
+        assert_eq!(pauses, [(142, 76, 380), (142, 76, 380), (0, 0, 0)]);
+        let shenandoah = "\
+[100ns] Safepoint \"ShenandoahInitMark\", Time since last: 1 ns, Total: 10 ns
+[200ns] GC(0) Concurrent cleanup 5M->1M(380M) 0.077ms
+[300ns] Concurrent uncommit 3M->3M(8M) 1.219ms
+[400ns] Safepoint \"ShenandoahInitMark\", Time since last: 1 ns, Total: 10 ns
+";
+        let pauses: Vec<_> = hotspot_pauses(shenandoah, 0, 1000)
+            .pauses
+            .iter()
+            .map(sizes)
+            .collect();
+        assert_eq!(pauses, [(5, 1, 380), (3, 3, 8)]);
     }
 
     #[test]
