@@ -19,7 +19,7 @@
 // the full collection that marks the replay's start, and each later line's `mutator=` is the
 // time since the previous pause ended, so the pauses are placed on the replay's timeline. The
 // result goes to standard error as one line `gclab-peer: {json}` (V8 writes to standard output).
-import { openSync, readSync } from 'node:fs';
+import { openSync, readFileSync, readSync } from 'node:fs';
 import v8 from 'node:v8';
 
 const [path, think] = process.argv.slice(2);
@@ -247,6 +247,20 @@ function liveObjects() {
   return seen.size;
 }
 
+/**
+ * VmHWM of /proc/self/status, in bytes; -1 where the system does not say. Not
+ * `process.resourceUsage().maxRSS`: Linux carries a process's peak across exec, so that would
+ * be gclab's own peak when gclab's is larger.
+ */
+function peakRss() {
+  try {
+    const found = /VmHWM:\s*(\d+) kB/.exec(readFileSync('/proc/self/status', 'latin1'));
+    return found === null ? -1 : Number(found[1]) * 1024;
+  } catch {
+    return -1;
+  }
+}
+
 v8.setFlagsFromString('--trace-gc-nvp');
 gc();
 const start = performance.now();
@@ -258,6 +272,6 @@ const result = {
   live_objects: liveObjects(),
   replay_ms: end - start,
   allocated_bytes: allocated,
-  peak_rss_bytes: process.resourceUsage().maxRSS * 1024,
+  peak_rss_bytes: peakRss(),
 };
 process.stderr.write(`gclab-peer: ${JSON.stringify(result)}\n`);
