@@ -31,8 +31,10 @@
 
 use std::io::{self, BufWriter, Seek, SeekFrom, Write};
 
+use std::num::NonZeroU64;
+
+use gc_trace::id_table::IdTable;
 use gc_trace::{GcRequest, Problem, Record, TraceError, TraceSource, TraceValue};
-use hashbrown::HashMap;
 
 pub const MAGIC: &[u8; 8] = b"GCLABPR1";
 
@@ -71,8 +73,7 @@ impl LastMentions {
         2 * record + u64::from(role == Role::Value)
     }
 
-    fn set(&mut self, record: u64, role: Role) {
-        let bit = Self::bit(record, role);
+    fn set(&mut self, bit: u64) {
         let word = (bit / 64) as usize;
         if self.bits.len() <= word {
             self.bits.resize(word + 1, 0);
@@ -91,28 +92,42 @@ impl LastMentions {
     /// trace gives them; [`write_peer_trace`] checks them.
     pub fn of<S: TraceSource>(source: &mut S) -> Result<LastMentions, TraceError> {
         let mut mentions = LastMentions::default();
-        let mut last: HashMap<u64, (u64, Role)> = HashMap::new();
+        // Each id's last mention so far, as its bit plus one. An id table, not a hash map: a
+        // trace without `d` records keeps every id it ever saw here, and ids mostly come in
+        // runs.
+        let mut last: IdTable<NonZeroU64> = IdTable::new();
         let mut record = 0u64;
         while let Some(next) = source.next_record()? {
             let (subject, value) = mentioned(&next);
             if let Record::Alloc { id, .. } = next
-                && let Some((at, role)) = last.remove(&id)
+                && let Some(bit) = last.remove(id)
             {
                 // The id's previous incarnation, declared dead, ended there.
-                mentions.set(at, role);
+                mentions.set(bit.get() - 1);
             }
             if let Some(id) = subject {
-                last.insert(id, (record, Role::Subject));
+                mentioned_at(&mut last, id, Self::bit(record, Role::Subject));
             }
             if let Some(id) = value {
-                last.insert(id, (record, Role::Value));
+                mentioned_at(&mut last, id, Self::bit(record, Role::Value));
             }
             record += 1;
         }
-        for (at, role) in last.into_values() {
-            mentions.set(at, role);
+        for (_, bit) in last.iter() {
+            mentions.set(bit.get() - 1);
         }
         Ok(mentions)
+    }
+}
+
+/// `id`'s last mention so far is `bit`.
+fn mentioned_at(last: &mut IdTable<NonZeroU64>, id: u64, bit: u64) {
+    let bit = NonZeroU64::MIN.saturating_add(bit);
+    match last.get_mut(id) {
+        Some(previous) => *previous = bit,
+        None => {
+            let _ = last.insert_new(id, bit);
+        }
     }
 }
 
@@ -161,7 +176,7 @@ pub fn write_peer_trace<S: TraceSource, W: Write + Seek>(
     out.write_all(MAGIC)?;
     out.write_all(&[0; 8])?;
     let mut writer = Converter {
-        live: HashMap::new(),
+        live: IdTable::new(),
         free: Vec::new(),
         table_len: 0,
         operations: 0,
@@ -208,7 +223,7 @@ impl From<io::Error> for Failure {
 }
 
 struct Converter<'o, W: Write> {
-    live: HashMap<u64, Live>,
+    live: IdTable<Live>,
     free: Vec<u32>,
     table_len: u32,
     operations: u64,
@@ -270,21 +285,19 @@ impl<W: Write> Converter<'_, W> {
     }
 
     fn alloc(&mut self, id: u64, slots: u32, bytes: u32) -> Result<(), Failure> {
-        if self.live.contains_key(&id) {
+        if self.live.contains(id) {
             return Err(Failure::Trace(Problem::AlreadyLive(id)));
         }
         let index = self.free.pop().unwrap_or_else(|| {
             self.table_len += 1;
             self.table_len - 1
         });
-        self.live.insert(
-            id,
-            Live {
-                index,
-                slots,
-                roots: 1,
-            },
-        );
+        let live = Live {
+            index,
+            slots,
+            roots: 1,
+        };
+        let _ = self.live.insert_new(id, live);
         Ok(self.emit(op::ALLOC, &[index, slots, bytes])?)
     }
 
@@ -301,7 +314,7 @@ impl<W: Write> Converter<'_, W> {
 
     fn object(&mut self, id: u64) -> Result<&mut Live, Failure> {
         self.live
-            .get_mut(&id)
+            .get_mut(id)
             .ok_or(Failure::Trace(Problem::NotLive(id)))
     }
 
@@ -320,8 +333,8 @@ impl<W: Write> Converter<'_, W> {
 
     /// After the last mention of `id`: forgotten, unless a root holds it to the end.
     fn release(&mut self, id: u64) -> io::Result<()> {
-        if self.live.get(&id).is_some_and(|live| live.roots == 0)
-            && let Some(live) = self.live.remove(&id)
+        if self.live.get_mut(id).is_some_and(|live| live.roots == 0)
+            && let Some(live) = self.live.remove(id)
         {
             self.free.push(live.index);
             self.emit(op::FORGET, &[live.index])?;
