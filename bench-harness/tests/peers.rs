@@ -139,31 +139,70 @@ fn random_traces_keep_gclabs_live_objects_and_reuse_the_table() {
     }
 }
 
+/// Each generator's parameters for a trace of a few thousand records.
+fn small(generator: Generator) -> &'static [&'static str] {
+    match generator {
+        Generator::GcBench => &[
+            "--stretch-depth",
+            "8",
+            "--long-lived-depth",
+            "6",
+            "--max-depth",
+            "8",
+            "--array-size",
+            "100",
+        ],
+        Generator::BinaryTrees => &["--depth", "8"],
+        Generator::Splay => &["--nodes", "200", "--steps", "3"],
+        Generator::Leaky => &["--ticks", "5", "--bytes", "100"],
+        Generator::Listeners => &["--connections", "300"],
+        Generator::Server => &["--requests", "500"],
+        Generator::Random => &["--events", "2000"],
+        Generator::Fragment => &["--objects", "2000", "--churn", "2000"],
+    }
+}
+
 #[test]
 fn every_generator_keeps_gclabs_live_objects() {
     for generator in Generator::ALL {
-        let small: &[&str] = match generator {
-            Generator::GcBench => &[
-                "--stretch-depth",
-                "8",
-                "--long-lived-depth",
-                "6",
-                "--max-depth",
-                "8",
-                "--array-size",
-                "100",
-            ],
-            Generator::BinaryTrees => &["--depth", "8"],
-            Generator::Splay => &["--nodes", "200", "--steps", "3"],
-            Generator::Leaky => &["--ticks", "5", "--bytes", "100"],
-            Generator::Listeners => &["--connections", "300"],
-            Generator::Server => &["--requests", "500"],
-            Generator::Random => &["--events", "2000"],
-            Generator::Fragment => &["--objects", "2000", "--churn", "2000"],
-        };
-        let records = generated(generator, small);
+        let records = generated(generator, small(generator));
         let (live, _) = model_replay(&peer_trace(&records));
         assert_eq!(live, gclab_live(&records), "{}", generator.name());
+    }
+}
+
+/// The runtimes the real-replayer tests can use here: V8 and HotSpot's Serial, where installed.
+fn installed_peers() -> Vec<Peer> {
+    [Peer::V8, Peer::HotSpot(HotSpotGc::Serial)]
+        .into_iter()
+        .filter(|peer| match peer {
+            Peer::V8 => installed("node", "--version"),
+            Peer::HotSpot(_) => installed("java", "-version"),
+        })
+        .collect()
+}
+
+/// The real replayers on every generator: the objects their tables reach are gclab's.
+#[test]
+fn the_replayers_keep_gclabs_live_objects_on_every_generator() {
+    let peers = installed_peers();
+    let folder = tempfile::tempdir().unwrap();
+    let runner = PeerRunner::new(&folder.path().join("peers"), ThinkTime::Skip, None).unwrap();
+    for generator in Generator::ALL {
+        let records = generated(generator, small(generator));
+        let path = folder.path().join(format!("{}.peer", generator.name()));
+        std::fs::write(&path, peer_trace(&records)).unwrap();
+        let live = gclab_live(&records);
+        for &peer in &peers {
+            let metrics = runner.measure(peer, generator.name(), &path).unwrap();
+            assert_eq!(
+                metrics.live_objects,
+                live,
+                "{} on {}",
+                generator.name(),
+                peer.name()
+            );
+        }
     }
 }
 
@@ -334,13 +373,7 @@ fn zgcs_recorded_log_gives_its_committed_heap() {
 /// keeps gclab's live objects; a trace cut short is an error naming the file, not a crash.
 #[test]
 fn the_replayers_stream_the_trace_and_reject_one_cut_short() {
-    let peers: Vec<Peer> = [Peer::V8, Peer::HotSpot(HotSpotGc::Serial)]
-        .into_iter()
-        .filter(|peer| match peer {
-            Peer::V8 => installed("node", "--version"),
-            Peer::HotSpot(_) => installed("java", "-version"),
-        })
-        .collect();
+    let peers = installed_peers();
     if peers.is_empty() {
         eprintln!("skipped: node or java is needed");
         return;
