@@ -346,3 +346,35 @@ fn primitives_can_be_redefined() {
                    (write (plus 2 3))";
     assert_eq!(output(program), "1mine26");
 }
+
+/// `(write-heap-snapshot FILE)` writes what the program can reach, its stack's locals included,
+/// as a snapshot the heap-snapshot tools read; it returns the file's name. A file that cannot
+/// be written is an error naming it.
+#[test]
+fn a_heap_snapshot_holds_what_the_program_reaches() {
+    let folder = tempfile::tempdir().unwrap();
+    let path = folder.path().join("scheme.heapsnapshot");
+    let program = format!(
+        r#"(define-record-type point (make-point x y) point? (x point-x))
+           (define kept (let loop ((i 0) (acc '()))
+             (if (= i 300) acc (loop (+ i 1) (cons (make-point i i) acc)))))
+           (define (f) (let ((local (make-vector 7 #f)))
+             (display (write-heap-snapshot "{}")) (vector-length local)))
+           (f)"#,
+        path.display()
+    );
+    assert_eq!(output(&program), path.display().to_string());
+    let snapshot = gc_heapsnapshot::reader::read_snapshot(&path).unwrap();
+    let count = |class: &str| {
+        (0..snapshot.node_count())
+            .filter(|&node| snapshot.class_name(node) == class)
+            .count()
+    };
+    assert_eq!(count("Record"), 300);
+    assert_eq!(count("Vector"), 1, "the stack's vector");
+    let error = error(r#"(write-heap-snapshot "/nonexistent-folder/x.heapsnapshot")"#);
+    assert!(
+        error.contains("cannot write the heap snapshot `/nonexistent-folder/x.heapsnapshot`: "),
+        "{error}"
+    );
+}

@@ -266,7 +266,11 @@ fn string<'s, C: Collector>(
     object(it, value, Kind::String, procedure, "a string")
 }
 
-fn chars<C: Collector>(it: &Interp<C>, value: Value<'_>, procedure: &str) -> Result<Vec<char>> {
+pub(super) fn chars<C: Collector>(
+    it: &Interp<C>,
+    value: Value<'_>,
+    procedure: &str,
+) -> Result<Vec<char>> {
     let local = string(it, value, procedure)?;
     it.string_chars(local)
 }
