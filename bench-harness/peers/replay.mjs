@@ -19,6 +19,7 @@
 // the full collection that marks the replay's start, and each later line's `mutator=` is the
 // time since the previous pause ended, so the pauses are placed on the replay's timeline. The
 // result goes to standard error as one line `gclab-peer: {json}` (V8 writes to standard output).
+// --trace-gc-verbose adds each pause's space sizes, for the committed heap.
 import { openSync, readFileSync, readSync } from 'node:fs';
 import v8 from 'node:v8';
 
@@ -262,11 +263,13 @@ function peakRss() {
 }
 
 v8.setFlagsFromString('--trace-gc-nvp');
+v8.setFlagsFromString('--trace-gc-verbose');
 gc();
 const start = performance.now();
 const { allocated } = replay();
 const end = performance.now();
 v8.setFlagsFromString('--no-trace-gc-nvp');
+v8.setFlagsFromString('--no-trace-gc-verbose');
 gc();
 const result = {
   live_objects: liveObjects(),

@@ -8,9 +8,9 @@
 //!   gclab's collectors give, so that every figure comes from the same code.
 //!
 //! A peer's run is a fresh process like every other run. What compares: pause times, counts,
-//! MMU, the live object count (checked against gclab's). What does not: bytes, since object
-//! headers and layouts differ between runtimes; and committed memory, which V8's log does not
-//! give (its heap use stands in for it).
+//! MMU, the live object count (checked against gclab's). What does not, one to one: bytes
+//! (heap use, committed memory), since object headers, layouts and heap sizing differ between
+//! runtimes.
 
 pub mod hotspot_log;
 pub mod peer_trace;
@@ -301,7 +301,6 @@ fn metrics(
     pauses: PeerPauses,
     replay_time: Duration,
 ) -> RunMetrics {
-    // HotSpot's logs give the committed heap; V8's give only its use, which stands in.
     let peak_committed = pauses
         .pauses
         .iter()

@@ -368,6 +368,24 @@ fn zgcs_recorded_log_gives_its_committed_heap() {
     );
 }
 
+/// V8's log with `--trace-gc-verbose` (as the replayer asks for it), on the same trace: each
+/// pause's committed heap, at least its use.
+#[test]
+fn v8s_recorded_verbose_log_gives_its_committed_heap() {
+    use bench_harness::peers::v8_log::v8_pauses;
+
+    let pauses = v8_pauses(&read_fixture("v8-verbose.log")).unwrap();
+    assert_eq!(pauses.by_kind["mark-compact"], 3);
+    assert_eq!(pauses.by_kind["scavenge"], 7);
+    for pause in &pauses.pauses {
+        assert!(
+            pause.committed_after >= pause.used_after && pause.used_after > 0,
+            "{pause:?}"
+        );
+        assert!(pause.committed_after > 4 << 20, "{pause:?}");
+    }
+}
+
 /// The real replayers read the trace in chunks: a trace of many chunks, with objects of every
 /// slot count the random generator makes (past the four in-object fields of V8's replayer too),
 /// keeps gclab's live objects; a trace cut short is an error naming the file, not a crash.

@@ -7,6 +7,10 @@
 //! end is time zero). V8's incremental-marking steps and its concurrent work are not pauses of
 //! their own in this log: the steps are only totals (`incremental.steps_took=`) on the pause that
 //! finishes marking, which the pause's `pause=` does not include.
+//!
+//! The committed heap comes from `--trace-gc-verbose`, which follows each pause's line with the
+//! spaces' sizes: its `All spaces, used: U KB, available: A KB, committed: C KB` line is the
+//! committed heap after that pause (and before the next). Without it, heap use stands in.
 
 use std::collections::BTreeMap;
 use std::time::Duration;
@@ -26,7 +30,15 @@ pub struct PeerPauses {
 pub fn v8_pauses(log: &str) -> Result<PeerPauses, String> {
     let mut result = PeerPauses::default();
     let mut previous_end: Option<Duration> = None;
+    let mut committed: Option<usize> = None;
     for (number, line) in log.lines().enumerate() {
+        if let Some(after) = committed_bytes(line) {
+            if let Some(pause) = result.pauses.last_mut() {
+                pause.committed_after = after;
+            }
+            committed = Some(after);
+            continue;
+        }
         let Some(fields) = nvp_fields(line) else {
             continue;
         };
@@ -60,8 +72,8 @@ pub fn v8_pauses(log: &str) -> Result<PeerPauses, String> {
             duration: pause,
             used_before,
             used_after,
-            committed_before: used_before,
-            committed_after: used_after,
+            committed_before: committed.unwrap_or(used_before),
+            committed_after: committed.unwrap_or(used_after),
             concurrent_marking: Duration::ZERO,
         });
         let kind = fields.get("gc").copied().unwrap_or("?");
@@ -78,6 +90,17 @@ fn nvp_fields(line: &str) -> Option<BTreeMap<&str, &str>> {
         .filter_map(|field| field.split_once('='))
         .collect();
     fields.contains_key("pause").then_some(fields)
+}
+
+/// The committed bytes of `--trace-gc-verbose`'s `All spaces, … committed: C KB` line.
+fn committed_bytes(line: &str) -> Option<usize> {
+    let (_, rest) = line.split_once("] All spaces,")?;
+    let kib = rest
+        .rsplit_once("committed:")?
+        .1
+        .trim()
+        .strip_suffix("KB")?;
+    kib.trim().parse::<usize>().ok()?.checked_mul(1024)
 }
 
 /// V8's short kind codes in words.
@@ -123,6 +146,33 @@ mod tests {
             .map(|(k, n)| (k.as_str(), *n))
             .collect();
         assert_eq!(kinds, [("mark-compact", 1), ("scavenge", 1)]);
+    }
+
+    #[test]
+    fn the_committed_heap_comes_from_the_verbose_lines() {
+        let spaces = |kib: u32| {
+            format!(
+                "[1373:0x44048fa0] All spaces,             used:   3529 KB, available: \
+                 4239872 KB, committed:   {kib} KB"
+            )
+        };
+        let log = [
+            line(1, "1.0", "0.1", "mc"),
+            spaces(5096),
+            "[1373:0x44048fa0] New space,              used:    508 KB, committed:   2048 KB"
+                .to_owned(),
+            line(2, "1.0", "0.1", "s"),
+            spaces(6048),
+            line(3, "1.0", "0.1", "s"),
+        ]
+        .join("\n");
+        let committed: Vec<(usize, usize)> = v8_pauses(&log)
+            .unwrap()
+            .pauses
+            .iter()
+            .map(|p| (p.committed_before >> 10, p.committed_after >> 10))
+            .collect();
+        assert_eq!(committed, [(5096, 6048), (6048, 6048)]);
     }
 
     #[test]
