@@ -23,8 +23,7 @@ work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 
 cargo build --quiet --release -p gc-scheme --manifest-path "$root/Cargo.toml"
-gcscheme="$root/target/release/gcscheme"
-[[ -n ${CARGO_TARGET_DIR:-} ]] && gcscheme="$CARGO_TARGET_DIR/release/gcscheme"
+gcscheme="${CARGO_TARGET_DIR:-$root/target}/release/gcscheme"
 has_guile=$(command -v guile >/dev/null && echo yes || echo no)
 
 # The program's own `Elapsed time: S seconds`, or the first error line.
