@@ -378,3 +378,30 @@ fn a_heap_snapshot_holds_what_the_program_reaches() {
         "{error}"
     );
 }
+
+/// R7RS procedures the suite's other programs call (peval's `caddar`, scheme's `char-ci=?`):
+/// every `c[ad]r` to four levels, case-folding comparisons, `make-list`, the `copy!`s, the
+/// inexact library; results as Guile 3 gives them (but `tan` of an exact 0 is inexact here).
+#[test]
+fn the_rest_of_the_base_char_cxr_and_inexact_libraries() {
+    let program = r#"
+      (write (list (caddar '((1 2 3))) (cdaddr '(1 2 (3 4))) (cadadr '(1 (2 3)))
+        (char-ci=? #\a #\A) (string-ci<? "abc" "ABD") (string-ci=? "HeLLo" "hello")
+        (char-foldcase #\Q) (string-upcase "abc") (string-downcase "ABC") (string-foldcase "AbC")
+        (make-list 3 'x) (length (make-list 2)) (vector-append #(1 2) #() #(3))
+        (let ((v (vector 1 2 3 4 5))) (vector-copy! v 1 v 0 3) v)
+        (let ((s (make-string 5 #\-))) (string-copy! s 1 "abcd" 1 3) s)
+        (tan 0) (asin 0) (acos 1) (finite? 1.0) (infinite? (/ 1.0 0.)) (nan? (/ 0. 0.))))"#;
+    assert_eq!(
+        output(program),
+        r#"(3 (4) 3 #t #t #t #\q "ABC" "abc" "abc" (x x x) 2 #(1 2 3) #(1 1 2 3 5) "-bc--" 0.0 0.0 0.0 #t #t #t)"#
+    );
+    assert_eq!(
+        error("(vector-copy! (vector 1 2) 1 #(1 2 3))"),
+        "test.scm:1: vector-copy!: 3 elements do not fit at 1 in length 2"
+    );
+    assert_eq!(
+        error("(string-copy! (make-string 2) 0 \"abc\" 2 1)"),
+        "test.scm:1: string-copy!: [2, 1) is not a range of length 3"
+    );
+}

@@ -48,6 +48,48 @@ fn count<C: Collector>(it: &Interp<C>, value: Value<'_>, procedure: &str) -> Res
     }
 }
 
+/// The `[start, end)` of optional arguments `args[0]` and `args[1]` within `len` (R7RS's
+/// `start`/`end` of `vector-copy!` and friends).
+fn span<C: Collector>(
+    it: &Interp<C>,
+    args: &[Value<'_>],
+    len: u64,
+    procedure: &str,
+) -> Result<(u64, u64)> {
+    let start = match args.first() {
+        Some(&v) => count(it, v, procedure)?,
+        None => 0,
+    };
+    let end = match args.get(1) {
+        Some(&v) => count(it, v, procedure)?,
+        None => len,
+    };
+    if start > end || end > len {
+        return Err(Error::runtime(format!(
+            "{procedure}: [{start}, {end}) is not a range of length {len}"
+        )));
+    }
+    Ok((start, end))
+}
+
+/// `(vector-copy! to at from [start [end]])` and `(string-copy! …)`: where the copy goes,
+/// checked against the target's length `to_len`.
+fn copy_target<C: Collector>(
+    it: &Interp<C>,
+    at: Value<'_>,
+    to_len: u64,
+    copied: u64,
+    procedure: &str,
+) -> Result<u64> {
+    let at = count(it, at, procedure)?;
+    if at.checked_add(copied).is_none_or(|end| end > to_len) {
+        return Err(Error::runtime(format!(
+            "{procedure}: {copied} elements do not fit at {at} in length {to_len}"
+        )));
+    }
+    Ok(at)
+}
+
 /// `c[ad]+r`: `path` read right to left, as the name is.
 fn cxr<'s, C: Collector>(
     it: &mut Interp<C>,
@@ -280,6 +322,32 @@ fn char_arg<C: Collector>(it: &Interp<C>, value: Value<'_>, procedure: &str) -> 
     it.char_of(local)
 }
 
+/// A character folded as `char-foldcase` does (simple case folding: to lower case).
+fn fold(c: char) -> char {
+    c.to_lowercase().next().unwrap_or(c)
+}
+
+fn folded_chars<C: Collector>(
+    it: &Interp<C>,
+    value: Value<'_>,
+    procedure: &str,
+) -> Result<Vec<char>> {
+    Ok(chars(it, value, procedure)?.into_iter().map(fold).collect())
+}
+
+fn folded_char<C: Collector>(it: &Interp<C>, value: Value<'_>, procedure: &str) -> Result<char> {
+    Ok(fold(char_arg(it, value, procedure)?))
+}
+
+/// Comparison primitives of any number of arguments: `(name ordering-test reader)`.
+macro_rules! comparisons {
+    ($(($name:literal $holds:ident $read:ident)),*) => {
+        [$(ranged($name, 1, None, |it, s, a| {
+            compare_all(it, s, a, $name, |o| o.$holds(), $read)
+        })),*]
+    };
+}
+
 /// `string<?`, `char=?` and friends: whether `holds` of the ordering of every two neighbours
 /// of `args`, each read with `read`.
 fn compare_all<'s, C: Collector, T: Ord>(
@@ -363,32 +431,49 @@ fn substring<'s, C: Collector>(
     it.make_string(s, &piece)
 }
 
-macro_rules! cxr {
-    ($name:literal, $path:literal) => {
-        fixed($name, 1, |it, s, a| cxr(it, s, a[0], $path, $name))
+/// The `c[ad]+r` primitives of the given paths (`"ad"` is `cadr`).
+macro_rules! cxrs {
+    ($($path:literal),*) => {
+        [$(fixed(concat!("c", $path, "r"), 1, |it, s, a| {
+            cxr(it, s, a[0], $path, concat!("c", $path, "r"))
+        })),*]
     };
 }
 
 pub(super) fn primitives<C: Collector>() -> Vec<Primitive<C>> {
-    vec![
+    // All 28 of R7RS's `(scheme cxr)` and `(scheme base)`, two to four levels deep.
+    let mut all = Vec::from(cxrs!(
+        "aa", "ad", "da", "dd", "aaa", "aad", "ada", "add", "daa", "dad", "dda", "ddd", "aaaa",
+        "aaad", "aada", "aadd", "adaa", "adad", "adda", "addd", "daaa", "daad", "dada", "dadd",
+        "ddaa", "ddad", "ddda", "dddd"
+    ));
+    all.extend(comparisons!(
+        ("string=?" is_eq chars),
+        ("string<?" is_lt chars),
+        ("string>?" is_gt chars),
+        ("string<=?" is_le chars),
+        ("string>=?" is_ge chars),
+        ("string-ci=?" is_eq folded_chars),
+        ("string-ci<?" is_lt folded_chars),
+        ("string-ci>?" is_gt folded_chars),
+        ("string-ci<=?" is_le folded_chars),
+        ("string-ci>=?" is_ge folded_chars),
+        ("char=?" is_eq char_arg),
+        ("char<?" is_lt char_arg),
+        ("char>?" is_gt char_arg),
+        ("char<=?" is_le char_arg),
+        ("char>=?" is_ge char_arg),
+        ("char-ci=?" is_eq folded_char),
+        ("char-ci<?" is_lt folded_char),
+        ("char-ci>?" is_gt folded_char),
+        ("char-ci<=?" is_le folded_char),
+        ("char-ci>=?" is_ge folded_char)
+    ));
+    all.extend([
         fixed("cons", 2, |it, s, a| it.cons(s, a[0], a[1])),
         fixed("%cons", 2, |it, s, a| it.cons(s, a[0], a[1])),
         fixed("car", 1, |it, s, a| it.car(s, a[0])),
         fixed("cdr", 1, |it, s, a| it.cdr(s, a[0])),
-        cxr!("caar", "aa"),
-        cxr!("cadr", "ad"),
-        cxr!("cdar", "da"),
-        cxr!("cddr", "dd"),
-        cxr!("caaar", "aaa"),
-        cxr!("caadr", "aad"),
-        cxr!("cadar", "ada"),
-        cxr!("caddr", "add"),
-        cxr!("cdaar", "daa"),
-        cxr!("cdadr", "dad"),
-        cxr!("cddar", "dda"),
-        cxr!("cdddr", "ddd"),
-        cxr!("cadddr", "addd"),
-        cxr!("cddddr", "dddd"),
         fixed("set-car!", 2, |it, s, a| {
             let pair = it.pair(a[0], "set-car!")?;
             it.heap.store(pair, 0, a[1])?;
@@ -643,36 +728,6 @@ pub(super) fn primitives<C: Collector>() -> Vec<Primitive<C>> {
             let name = it.symbol_name(symbol)?;
             it.make_string(s, &name)
         }),
-        ranged("string=?", 1, None, |it, s, a| {
-            compare_all(it, s, a, "string=?", |o| o.is_eq(), chars)
-        }),
-        ranged("string<?", 1, None, |it, s, a| {
-            compare_all(it, s, a, "string<?", |o| o.is_lt(), chars)
-        }),
-        ranged("string>?", 1, None, |it, s, a| {
-            compare_all(it, s, a, "string>?", |o| o.is_gt(), chars)
-        }),
-        ranged("string<=?", 1, None, |it, s, a| {
-            compare_all(it, s, a, "string<=?", |o| o.is_le(), chars)
-        }),
-        ranged("string>=?", 1, None, |it, s, a| {
-            compare_all(it, s, a, "string>=?", |o| o.is_ge(), chars)
-        }),
-        ranged("char=?", 1, None, |it, s, a| {
-            compare_all(it, s, a, "char=?", |o| o.is_eq(), char_arg)
-        }),
-        ranged("char<?", 1, None, |it, s, a| {
-            compare_all(it, s, a, "char<?", |o| o.is_lt(), char_arg)
-        }),
-        ranged("char>?", 1, None, |it, s, a| {
-            compare_all(it, s, a, "char>?", |o| o.is_gt(), char_arg)
-        }),
-        ranged("char<=?", 1, None, |it, s, a| {
-            compare_all(it, s, a, "char<=?", |o| o.is_le(), char_arg)
-        }),
-        ranged("char>=?", 1, None, |it, s, a| {
-            compare_all(it, s, a, "char>=?", |o| o.is_ge(), char_arg)
-        }),
         fixed("char->integer", 1, |it, s, a| {
             let c = char_arg(it, a[0], "char->integer")?;
             it.make_int(s, i64::from(u32::from(c)))
@@ -751,5 +806,73 @@ pub(super) fn primitives<C: Collector>() -> Vec<Primitive<C>> {
             let c = char_arg(it, a[0], "char-downcase")?;
             it.make_char(s, c.to_lowercase().next().unwrap_or(c))
         }),
-    ]
+        fixed("char-foldcase", 1, |it, s, a| {
+            let c = folded_char(it, a[0], "char-foldcase")?;
+            it.make_char(s, c)
+        }),
+        fixed("string-upcase", 1, |it, s, a| {
+            let text: String = chars(it, a[0], "string-upcase")?.into_iter().collect();
+            it.make_string(s, &text.to_uppercase())
+        }),
+        fixed("string-downcase", 1, |it, s, a| {
+            let text: String = chars(it, a[0], "string-downcase")?.into_iter().collect();
+            it.make_string(s, &text.to_lowercase())
+        }),
+        fixed("string-foldcase", 1, |it, s, a| {
+            let text: String = folded_chars(it, a[0], "string-foldcase")?
+                .into_iter()
+                .collect();
+            it.make_string(s, &text)
+        }),
+        ranged("make-list", 1, Some(2), |it, s, a| {
+            let n = count(it, a[0], "make-list")?;
+            let fill = match a.get(1) {
+                Some(&fill) => fill,
+                None => it.unspecified(s)?,
+            };
+            let mut list = Value::Null;
+            for _ in 0..n {
+                list = it.cons(s, fill, list)?;
+            }
+            Ok(list)
+        }),
+        ranged("vector-append", 0, None, |it, s, a| {
+            let mut items = Vec::new();
+            for &vector in a {
+                let vector = object(it, vector, Kind::Vector, "vector-append", "a vector")?;
+                for k in 0..it.slot_count(vector)? {
+                    items.push(it.heap.load(s, vector, k)?);
+                }
+            }
+            Ok(Value::Ref(it.object_of(s, it.types.vector, &items)?))
+        }),
+        ranged("vector-copy!", 3, Some(5), |it, s, a| {
+            let to = object(it, a[0], Kind::Vector, "vector-copy!", "a vector")?;
+            let from = object(it, a[2], Kind::Vector, "vector-copy!", "a vector")?;
+            let (start, end) = span(it, &a[3..], it.slot_count(from)?, "vector-copy!")?;
+            let at = copy_target(it, a[1], it.slot_count(to)?, end - start, "vector-copy!")?;
+            // Read all first: `to` and `from` may be one vector, the ranges overlapping.
+            let mut items = Vec::new();
+            for k in start..end {
+                items.push(it.heap.load(s, from, k)?);
+            }
+            for (k, item) in (at..).zip(items) {
+                it.heap.store(to, k, item)?;
+            }
+            it.unspecified(s)
+        }),
+        ranged("string-copy!", 3, Some(5), |it, s, a| {
+            let to = string(it, a[0], "string-copy!")?;
+            let text = chars(it, a[2], "string-copy!")?;
+            let (start, end) = span(it, &a[3..], text.len() as u64, "string-copy!")?;
+            let to_len = (it.heap.payload(to)?.len() / 4) as u64;
+            let at = copy_target(it, a[1], to_len, end - start, "string-copy!")? as usize;
+            let payload = it.heap.payload_mut(to)?;
+            for (k, &c) in (at..).zip(&text[start as usize..end as usize]) {
+                payload[k * 4..k * 4 + 4].copy_from_slice(&u32::from(c).to_le_bytes());
+            }
+            it.unspecified(s)
+        }),
+    ]);
+    all
 }

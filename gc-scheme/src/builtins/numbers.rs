@@ -306,8 +306,41 @@ fn string_to_number<'s, C: Collector>(
     }
 }
 
+/// Primitives of one number, as a flonum, giving a flonum: `(name f64::function)`.
+macro_rules! float_functions {
+    ($(($name:literal $function:path)),*) => {
+        [$(fixed($name, 1, |it, s, a| {
+            let f = $function(num(it, a[0], $name)?.to_f64());
+            it.make_float(s, f)
+        })),*]
+    };
+}
+
+/// Predicates of one number, as a flonum: `(name f64::predicate)`.
+macro_rules! float_predicates {
+    ($(($name:literal $predicate:path)),*) => {
+        [$(fixed($name, 1, |it, s, a| {
+            let is = $predicate(num(it, a[0], $name)?.to_f64());
+            it.boolean(s, is)
+        })),*]
+    };
+}
+
 pub(super) fn primitives<C: Collector>() -> Vec<Primitive<C>> {
-    vec![
+    let mut all = Vec::from(float_functions!(
+        ("exp" f64::exp),
+        ("sin" f64::sin),
+        ("cos" f64::cos),
+        ("tan" f64::tan),
+        ("asin" f64::asin),
+        ("acos" f64::acos)
+    ));
+    all.extend(float_predicates!(
+        ("nan?" f64::is_nan),
+        ("finite?" f64::is_finite),
+        ("infinite?" f64::is_infinite)
+    ));
+    all.extend([
         ranged("+", 0, None, |it, s, a| fold(it, s, a, Op::Add, "+")),
         ranged("-", 1, None, |it, s, a| fold(it, s, a, Op::Sub, "-")),
         ranged("*", 0, None, |it, s, a| fold(it, s, a, Op::Mul, "*")),
@@ -389,10 +422,6 @@ pub(super) fn primitives<C: Collector>() -> Vec<Primitive<C>> {
             let is = matches!(num(it, a[0], "inexact?")?, Num::Flo(_));
             it.boolean(s, is)
         }),
-        fixed("nan?", 1, |it, s, a| {
-            let is = num(it, a[0], "nan?")?.to_f64().is_nan();
-            it.boolean(s, is)
-        }),
         fixed("inexact", 1, |it, s, a| {
             let f = num(it, a[0], "inexact")?.to_f64();
             it.make_float(s, f)
@@ -468,23 +497,11 @@ pub(super) fn primitives<C: Collector>() -> Vec<Primitive<C>> {
             let n = expt(b, p);
             it.make_num(s, n)
         }),
-        fixed("exp", 1, |it, s, a| {
-            let f = num(it, a[0], "exp")?.to_f64().exp();
-            it.make_float(s, f)
-        }),
         ranged("log", 1, Some(2), |it, s, a| {
             let mut f = num(it, a[0], "log")?.to_f64().ln();
             if let Some(&base) = a.get(1) {
                 f /= num(it, base, "log")?.to_f64().ln();
             }
-            it.make_float(s, f)
-        }),
-        fixed("sin", 1, |it, s, a| {
-            let f = num(it, a[0], "sin")?.to_f64().sin();
-            it.make_float(s, f)
-        }),
-        fixed("cos", 1, |it, s, a| {
-            let f = num(it, a[0], "cos")?.to_f64().cos();
             it.make_float(s, f)
         }),
         ranged("atan", 1, Some(2), |it, s, a| {
@@ -530,7 +547,8 @@ pub(super) fn primitives<C: Collector>() -> Vec<Primitive<C>> {
             Ok(Value::Ref(it.object_of(s, it.types.values, &[r, rest])?))
         }),
         ranged("string->number", 1, Some(2), string_to_number),
-    ]
+    ]);
+    all
 }
 
 /// `modulo`: the remainder with the divisor's sign.
