@@ -16,6 +16,7 @@ pub mod compiler;
 pub mod errors;
 pub mod machine;
 pub mod macros;
+pub mod ports;
 pub mod printer;
 pub mod reader;
 pub mod session;

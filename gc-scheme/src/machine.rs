@@ -78,6 +78,8 @@ pub struct Interp<C: Collector> {
     pub max_depth: usize,
     pub out: Box<dyn Write + Send>,
     input: Input,
+    /// The ports the program opened, and the current ones.
+    pub ports: crate::ports::Ports,
     pub started: Instant,
 }
 
@@ -128,6 +130,7 @@ impl<C: Collector> Interp<C> {
             max_depth,
             out,
             input,
+            ports: crate::ports::Ports::default(),
             started: Instant::now(),
         };
         interp.install_primitives()?;
@@ -653,18 +656,6 @@ impl<C: Collector> Interp<C> {
     }
 
     /// The next datum of the input as a heap value, or the eof object.
-    pub fn read_datum<'s>(&mut self, s: &mut HandleScope<'s>) -> Result<Value<'s>> {
-        let text = self.input_text()?;
-        let mut reader = Reader::new(text);
-        let datum = reader.next_datum()?;
-        let consumed = reader.consumed_bytes();
-        text.drain(..consumed);
-        match datum {
-            Some(datum) => self.datum_value(s, &datum),
-            None => self.eof(s),
-        }
-    }
-
     /// The input not read yet (standard input is read whole the first time).
     pub fn input_text(&mut self) -> Result<&mut String> {
         if let Input::Stdin = self.input {

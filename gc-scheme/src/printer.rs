@@ -196,6 +196,7 @@ impl<C: Collector> Interp<C> {
             }
             Kind::RecordType => out.push_str("#<record-type>"),
             Kind::Promise => out.push_str("#<promise>"),
+            Kind::Port => out.push_str("#<port>"),
             Kind::Env => out.push_str("#<environment>"),
             Kind::Nil | Kind::Fixnum | Kind::Internal => out.push_str("#<internal>"),
         }

@@ -44,22 +44,28 @@ impl Datum {
     }
 }
 
-/// Reads data one at a time from a text.
+/// Reads data one at a time from a text, in place: reading a datum costs its own length, not
+/// the text's, so `read` from a large port stays linear.
 pub struct Reader<'t> {
-    chars: Vec<char>,
+    text: &'t str,
+    /// A byte offset into `text`, always at a character boundary.
     pos: usize,
     line: u32,
-    _text: std::marker::PhantomData<&'t str>,
 }
 
 impl<'t> Reader<'t> {
     pub fn new(text: &'t str) -> Self {
         Reader {
-            chars: text.chars().collect(),
+            text,
             pos: 0,
             line: 1,
-            _text: std::marker::PhantomData,
         }
+    }
+
+    /// The character at byte `pos` (`pos` past the current character only when that one is
+    /// ASCII, as every lookahead here is).
+    fn char_at(&self, pos: usize) -> Option<char> {
+        self.text.get(pos..)?.chars().next()
     }
 
     /// Every datum of the text.
@@ -74,16 +80,16 @@ impl<'t> Reader<'t> {
 
     /// How many bytes of the text the data read so far took.
     pub fn consumed_bytes(&self) -> usize {
-        self.chars[..self.pos].iter().map(|c| c.len_utf8()).sum()
+        self.pos
     }
 
     fn peek(&self) -> Option<char> {
-        self.chars.get(self.pos).copied()
+        self.char_at(self.pos)
     }
 
     fn bump(&mut self) -> Option<char> {
         let c = self.peek()?;
-        self.pos += 1;
+        self.pos += c.len_utf8();
         if c == '\n' {
             self.line += 1;
         }
@@ -100,9 +106,9 @@ impl<'t> Reader<'t> {
                         break;
                     }
                 }
-            } else if c == '#' && self.chars.get(self.pos + 1) == Some(&'|') {
+            } else if c == '#' && self.char_at(self.pos + 1) == Some('|') {
                 self.skip_block_comment()?;
-            } else if c == '#' && self.chars.get(self.pos + 1) == Some(&';') {
+            } else if c == '#' && self.char_at(self.pos + 1) == Some(';') {
                 self.pos += 2;
                 if self.next_datum()?.is_none() {
                     return Err(Error::syntax("end of input after #;", self.line));
@@ -205,9 +211,8 @@ impl<'t> Reader<'t> {
     }
 
     fn is_delimiter_at(&self, pos: usize) -> bool {
-        self.chars
-            .get(pos)
-            .is_none_or(|&c| c.is_whitespace() || "()[]\";".contains(c))
+        self.char_at(pos)
+            .is_none_or(|c| c.is_whitespace() || "()[]\";".contains(c))
     }
 
     fn read_string(&mut self, line: u32) -> Result<Datum> {
@@ -237,7 +242,7 @@ impl<'t> Reader<'t> {
     }
 
     fn read_hash(&mut self, line: u32) -> Result<Datum> {
-        match self.chars.get(self.pos + 1).copied() {
+        match self.char_at(self.pos + 1) {
             Some('(') => {
                 self.pos += 2;
                 match self.read_list(')', line)? {

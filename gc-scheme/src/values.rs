@@ -37,6 +37,7 @@ pub enum Kind {
     RecordType,
     Values,
     Promise,
+    Port,
     /// The runtime's own tables and cells, never seen by a program.
     Internal,
 }
@@ -62,6 +63,7 @@ pub struct Types {
     pub record_type: TypeId,
     pub values: TypeId,
     pub promise: TypeId,
+    pub port: TypeId,
     pub table: TypeId,
     pub cell: TypeId,
 }
@@ -99,6 +101,7 @@ impl Types {
             record_type: t("RecordType", Kind::RecordType)?,
             values: t("Values", Kind::Values)?,
             promise: t("Promise", Kind::Promise)?,
+            port: t("Port", Kind::Port)?,
             table: t("Table", Kind::Internal)?,
             cell: t("Cell", Kind::Internal)?,
         };

@@ -405,3 +405,55 @@ fn the_rest_of_the_base_char_cxr_and_inexact_libraries() {
         "test.scm:1: string-copy!: [2, 1) is not a range of length 3"
     );
 }
+
+/// Ports: strings and files, read and written datum by datum, character by character and line
+/// by line; the `call-with-…` and `with-…` procedures; their errors.
+#[test]
+fn string_and_file_ports() {
+    let folder = tempfile::tempdir().unwrap();
+    let file = folder.path().join("data.txt");
+    let program = format!(
+        r#"(define name "{}")
+           (call-with-output-file name
+             (lambda (port) (write '(1 "two" #\3) port) (newline port) (display "λ line" port)))
+           (write (call-with-input-file name
+             (lambda (port) (let* ((d (read port)) (c (read-char port)) (l (read-line port)))
+                              (list d c l (eof-object? (read port)))))))
+           (with-output-to-file name (lambda () (display "inside")))
+           (write (with-input-from-file name read-line))
+           (let ((out (open-output-string)))
+             (write 'sym out) (write-string " and " out) (write-char #\c out)
+             (write (get-output-string out)))
+           (let ((in (open-input-string "12 (a)")))
+             (write (list (read in) (peek-char in) (read in) (read in) (input-port? in)
+                          (output-port? in) (input-port-open? in)))
+             (close-port in)
+             (write (input-port-open? in)))
+           (write (file-exists? name)) (delete-file name) (write (file-exists? name))"#,
+        file.display()
+    );
+    assert_eq!(
+        output(&program),
+        r#"((1 "two" #\3) #\newline "λ line" #t)"inside""sym and c"(12 #\space (a) #<eof> #t #f #t)#f#t#f"#
+    );
+    assert_eq!(
+        error(r#"(open-input-file "/nonexistent/x")"#),
+        "test.scm:1: input/output error: open-input-file: cannot open `/nonexistent/x`: No such \
+         file or directory (os error 2)"
+    );
+    assert_eq!(
+        error(r#"(let ((p (open-input-string "x"))) (close-port p) (read p))"#),
+        "test.scm:1: read: the port is closed"
+    );
+    assert_eq!(
+        error(r#"(display 1 (open-input-string "x"))"#),
+        "test.scm:1: display: not an output port"
+    );
+    // A failing thunk still gives back the current output port.
+    let restored = format!(
+        r#"(define (f) (with-output-to-file "{}" (lambda () (car '()))))
+           (display (call/cc (lambda (k) (dynamic-wind (lambda () #f) f (lambda () (k "back"))))))"#,
+        folder.path().join("out.txt").display()
+    );
+    assert_eq!(output(&restored), "back");
+}

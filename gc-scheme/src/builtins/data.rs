@@ -18,7 +18,7 @@ fn is<'s, C: Collector>(
 }
 
 /// `value` as an object of `kind`, or a wrong-type error.
-fn object<'s, C: Collector>(
+pub(super) fn object<'s, C: Collector>(
     it: &Interp<C>,
     value: Value<'s>,
     kind: Kind,

@@ -1,6 +1,6 @@
 //! The primitive procedures, by topic: numbers, data (pairs, lists, vectors, strings, symbols,
 //! characters, equivalence), control (application, continuations, values, errors, records,
-//! promises) and the system (input, output, time, the collector).
+//! promises), ports (input and output) and the system (time, the collector).
 //!
 //! A primitive gets its arguments as locals of the caller's scope, after the machine checked
 //! their count against its arity; it checks their types itself and returns a wrong-type error
@@ -9,6 +9,7 @@
 mod control;
 mod data;
 mod numbers;
+mod ports;
 mod system;
 
 use gclab::{Collector, HandleScope, Value};
@@ -58,6 +59,7 @@ pub fn primitives<C: Collector>() -> Vec<Primitive<C>> {
     let mut all = numbers::primitives();
     all.extend(data::primitives());
     all.extend(control::primitives());
+    all.extend(ports::primitives());
     all.extend(system::primitives());
     all
 }
