@@ -87,6 +87,7 @@ unsafe fn evacuate_page(
             bitmap.unmark(marked);
             page.set_live_bytes(page.live_bytes() - size);
         }
+        core.object_moves.record(from, to);
         result.moved_bytes += size;
         result.moved_objects += 1;
         offset = marked + size;

@@ -300,6 +300,7 @@ impl<'a, Old: OldGenerationCollector> Scavenger<'a, Old> {
         // SAFETY: the object is copied; every reference to it is updated before the pause ends
         // (handles and slots here, weak handles by the caller).
         unsafe { object.forward_to(target) };
+        core.object_moves.record(address, target);
         target
     }
 
