@@ -13,12 +13,14 @@ use std::path::{Path, PathBuf};
 
 use bench_harness::replay::{ReplayOptions, StopAt, ThinkTime, replay, replay_until};
 use gc_core::testkit::small_heap;
+use gc_core::PAGE_SIZE;
 use gc_markcompact::{CompactionPolicy, CompactionStress};
+use gc_scavenge::{SlotSetRememberedSet, YoungGenerationConfig};
 use gc_trace::binary_reader::BinaryReader;
 use gclab::collectors::{CollectorChoice, HeapVisitor, run_with};
 use gclab::{
     CollectionKind, Collector, Generational, HandleScope, Heap, HeapConfig, LiveGraph, MarkCompact,
-    Persistent, RecordedCheckpoint, TraceRecorder, TypeId, Value,
+    MarkSweep, Persistent, RecordedCheckpoint, TraceRecorder, TypeId, Value,
 };
 use proptest::prelude::*;
 
@@ -358,10 +360,12 @@ fn trace_path(tag: &str) -> (tempfile::TempDir, PathBuf) {
     (dir, path)
 }
 
+/// Stress mode every `interval` allocations; an even interval scavenges on two threads (the
+/// parallel scavenger's moves), an odd one on one (the serial scavenger's).
 fn stressed(interval: u32) -> HeapConfig {
     HeapConfig {
         stress_interval: NonZeroU32::new(interval),
-        gc_threads: 2,
+        gc_threads: if interval % 2 == 0 { 2 } else { 1 },
         ..small_heap()
     }
 }
@@ -398,11 +402,11 @@ proptest! {
     }
 
     #[test]
-    fn a_program_recorded_under_full_compaction_replays_to_the_same_graph(
+    fn a_program_recorded_under_compaction_of_every_page_replays_to_the_same_graph(
         program in prop::collection::vec(op(), 1..120),
         interval in 3u32..12,
     ) {
-        let policy = CompactionPolicy { stress: CompactionStress::FullCompaction, ..CompactionPolicy::default() };
+        let policy = CompactionPolicy { stress: CompactionStress::EveryPage, ..CompactionPolicy::default() };
         let (_dir, path) = trace_path("compacted");
         let heap = Heap::new(stressed(interval), MarkCompact::with_policy(policy)).expect("heap");
         let checkpoint = record(heap, &program, &path);
@@ -411,6 +415,27 @@ proptest! {
         let collector = Generational::new(MarkCompact::with_policy(policy));
         let heap = Heap::new(stressed(interval), collector).expect("heap");
         let checkpoint = record(heap, &program, &path);
+        replays_alike(&path, &checkpoint)?;
+    }
+
+    /// Scavenges on two threads whatever the young bytes: the parallel scavenger's moves.
+    #[test]
+    fn a_program_recorded_under_parallel_scavenges_replays_to_the_same_graph(
+        program in prop::collection::vec(op(), 1..160),
+        interval in 3u32..12,
+        survivals in 0u8..3,
+    ) {
+        let young = YoungGenerationConfig {
+            initial_semispace_bytes: 3 * PAGE_SIZE,
+            max_semispace_bytes: 6 * PAGE_SIZE,
+            bytes_per_scavenging_thread: 0,
+            survivals_before_promotion: survivals,
+            ..YoungGenerationConfig::default()
+        };
+        let config = HeapConfig { gc_threads: 2, ..stressed(interval) };
+        let (_dir, path) = trace_path("parallel");
+        let collector = Generational::with(MarkSweep::new(), SlotSetRememberedSet::default(), young);
+        let checkpoint = record(Heap::new(config, collector).expect("heap"), &program, &path);
         replays_alike(&path, &checkpoint)?;
     }
 }

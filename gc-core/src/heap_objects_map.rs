@@ -59,10 +59,21 @@ impl HeapObjectsMap {
         id
     }
 
-    /// Applies one or more collections' moves. Every `from` is resolved against the map as it was
-    /// before them, then every `to` written: an address may be one object's `from` and another's
-    /// `to`. Ids of dead objects whose entries a `to` replaced go to `dead`.
-    pub fn apply_moves(&mut self, moves: &[Move], dead: &mut Vec<u64>) {
+    /// Applies the moves of one or more collections, phase by phase in the order they ran
+    /// (`phase_ends` as [`ObjectMoves`](crate::object_moves::ObjectMoves) gives them). Within a
+    /// phase every `from` is resolved against the map as it was before the phase, then every
+    /// `to` written: an address may be one object's `from` and another's `to`. Ids of dead
+    /// objects whose entries a `to` replaced go to `dead`.
+    pub fn apply_moves(&mut self, moves: &[Move], phase_ends: &[usize], dead: &mut Vec<u64>) {
+        let mut start = 0;
+        for &end in phase_ends {
+            self.apply_phase(&moves[start..end], dead);
+            start = end;
+        }
+        self.apply_phase(&moves[start..], dead);
+    }
+
+    fn apply_phase(&mut self, moves: &[Move], dead: &mut Vec<u64>) {
         self.moved.clear();
         for &(from, to) in moves {
             if let Some(id) = self.ids.remove(&from) {
@@ -116,10 +127,22 @@ mod tests {
         let x = map.allocated(at(1), &mut dead);
         let y = map.allocated(at(3), &mut dead);
         // Y moves into the address X leaves, listed before X's move.
-        map.apply_moves(&[(at(3), at(1)), (at(1), at(2))], &mut dead);
+        map.apply_moves(&[(at(3), at(1)), (at(1), at(2))], &[], &mut dead);
         assert_eq!(map.id(at(1)), Some(y));
         assert_eq!(map.id(at(2)), Some(x));
         assert_eq!(map.id(at(3)), None);
+        assert!(dead.is_empty());
+    }
+
+    #[test]
+    fn an_object_moved_in_two_phases_keeps_its_id() {
+        let mut map = HeapObjectsMap::default();
+        let mut dead = Vec::new();
+        let x = map.allocated(at(1), &mut dead);
+        // Promoted from 1 to 5, then its page evacuated from 5 to 9, in one pause.
+        map.apply_moves(&[(at(1), at(5)), (at(5), at(9))], &[1], &mut dead);
+        assert_eq!(map.id(at(9)), Some(x));
+        assert_eq!(map.len(), 1);
         assert!(dead.is_empty());
     }
 
@@ -129,7 +152,7 @@ mod tests {
         let mut dead = Vec::new();
         let old = map.allocated(at(1), &mut dead);
         let moved = map.allocated(at(2), &mut dead);
-        map.apply_moves(&[(at(2), at(1))], &mut dead);
+        map.apply_moves(&[(at(2), at(1))], &[], &mut dead);
         assert_eq!(dead, vec![old]);
         let fresh = map.allocated(at(2), &mut dead);
         assert_ne!(fresh, old, "ids are never reused");

@@ -108,6 +108,7 @@ pub struct MutatorRecording {
     overwritten: Vec<u32>,
     root_changes: Vec<RootChange>,
     moves: Vec<Move>,
+    phase_ends: Vec<usize>,
 }
 
 impl MutatorRecording {
@@ -132,6 +133,7 @@ impl MutatorRecording {
             overwritten: Vec::new(),
             root_changes: Vec::new(),
             moves: Vec::new(),
+            phase_ends: Vec::new(),
         }
     }
 
@@ -287,10 +289,14 @@ impl MutatorRecording {
     }
 
     fn apply_moves(&mut self, core: &mut HeapCore) {
-        let mut moves = std::mem::take(&mut self.moves);
-        core.object_moves.take(&mut moves);
-        self.objects.apply_moves(&moves, &mut self.dead);
-        self.moves = moves;
+        let (mut moves, mut phase_ends) = (
+            std::mem::take(&mut self.moves),
+            std::mem::take(&mut self.phase_ends),
+        );
+        core.object_moves.take(&mut moves, &mut phase_ends);
+        self.objects
+            .apply_moves(&moves, &phase_ends, &mut self.dead);
+        (self.moves, self.phase_ends) = (moves, phase_ends);
     }
 
     /// Forgets the objects the live graph (and the weak handles) no longer reach.

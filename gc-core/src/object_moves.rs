@@ -7,9 +7,12 @@
 //! costs one predictable branch on a flag the collector's loop keeps in a register.
 //!
 //! Invariant: while enabled, the log holds every `(from, to)` pair of the collections since the
-//! recorder last took it, in no particular order: one collection may move X from A to B while it
-//! moves Y from C to A, so whoever applies the pairs must resolve every `from` before writing any
-//! `to` ([`HeapObjectsMap::apply_moves`](crate::heap_objects_map::HeapObjectsMap::apply_moves)).
+//! recorder last took it, cut into *phases* (a scavenge, an evacuation: [`ObjectMoves::end_phase`]),
+//! in the order the phases ran. Within a phase the pairs come in no particular order, and one
+//! phase may move X from A to B while it moves Y from C to A, so whoever applies them resolves
+//! every `from` of a phase before writing any of its `to`s; across phases the order matters, as
+//! one object may move in two (a full collection of the generational plan promotes it, then
+//! evacuates its page) ([`HeapObjectsMap::apply_moves`](crate::heap_objects_map::HeapObjectsMap::apply_moves)).
 //! Threads of a parallel collection each keep a log of their own ([`MoveLog`]) and merge it at the
 //! end of the pause, so no move takes a lock.
 
@@ -23,6 +26,9 @@ pub type Move = (Address, Address);
 pub struct ObjectMoves {
     enabled: bool,
     moves: Vec<Move>,
+    /// Where each phase ends in `moves` (an exclusive index); the pairs after the last end are
+    /// the phase still running.
+    phase_ends: Vec<usize>,
 }
 
 impl ObjectMoves {
@@ -37,6 +43,14 @@ impl ObjectMoves {
     pub fn record(&mut self, from: Address, to: Address) {
         if self.enabled {
             self.moves.push((from, to));
+        }
+    }
+
+    /// Ends a phase of moves: call it once when a scavenge or an evacuation has made all its
+    /// copies (its threads' logs merged), before anything else moves.
+    pub fn end_phase(&mut self) {
+        if self.enabled && self.phase_ends.last() != Some(&self.moves.len()) {
+            self.phase_ends.push(self.moves.len());
         }
     }
 
@@ -57,6 +71,7 @@ impl ObjectMoves {
         self.enabled = enabled;
         if !enabled {
             self.moves = Vec::new();
+            self.phase_ends = Vec::new();
         }
     }
 
@@ -65,10 +80,14 @@ impl ObjectMoves {
         self.moves.is_empty()
     }
 
-    /// The moves logged since the last call, leaving the log empty (its buffer kept).
-    pub(crate) fn take(&mut self, into: &mut Vec<Move>) {
+    /// The moves logged since the last call and where their phases end, leaving the log empty
+    /// (its buffers kept). The last phase ends at the end of the moves.
+    pub(crate) fn take(&mut self, into: &mut Vec<Move>, phase_ends: &mut Vec<usize>) {
+        self.end_phase();
         into.clear();
+        phase_ends.clear();
         std::mem::swap(into, &mut self.moves);
+        std::mem::swap(phase_ends, &mut self.phase_ends);
     }
 }
 

@@ -51,6 +51,7 @@ pub unsafe fn evacuate(core: &mut HeapCore, candidates: &[PageRef]) -> Evacuatio
     }
     // The rest of the evacuation LAB becomes a free-list block, so the page stays walkable.
     core.old_space.retire_lab(&mut lab);
+    core.object_moves.end_phase();
     result
 }
 

@@ -249,6 +249,7 @@ fn finish<R: RememberedSet>(
         }
         result.add(&state.result);
     }
+    core.object_moves.end_phase();
     result
 }
 

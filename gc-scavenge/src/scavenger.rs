@@ -174,6 +174,7 @@ impl<'a, Old: OldGenerationCollector> Scavenger<'a, Old> {
         self.scavenge_handles(core);
         self.scavenge_remembered_slots(core, remembered);
         self.drain(core, remembered);
+        core.object_moves.end_phase();
         self.result
     }
 
