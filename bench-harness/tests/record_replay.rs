@@ -12,8 +12,8 @@ use std::num::NonZeroU32;
 use std::path::{Path, PathBuf};
 
 use bench_harness::replay::{ReplayOptions, StopAt, ThinkTime, replay, replay_until};
-use gc_core::testkit::small_heap;
 use gc_core::PAGE_SIZE;
+use gc_core::testkit::small_heap;
 use gc_markcompact::{CompactionPolicy, CompactionStress};
 use gc_scavenge::{SlotSetRememberedSet, YoungGenerationConfig};
 use gc_trace::binary_reader::BinaryReader;

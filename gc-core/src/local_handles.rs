@@ -166,13 +166,24 @@ impl LocalHandles {
     }
 
     /// The lowest stack length since the last call (`u32::MAX` if no scope closed), and the
-    /// overwritten slots, into `overwritten`; both are reset.
+    /// overwritten slots, into `overwritten` (its old content dropped); both are reset.
     pub(crate) fn take_recorder_log(&self, overwritten: &mut Vec<u32>) -> u32 {
+        overwritten.clear();
         // SAFETY: a short exclusive borrow that calls out to nothing (rule P6).
         std::mem::swap(overwritten, unsafe {
             &mut *self.recorder_log.overwritten.get()
         });
         self.recorder_log.low_water.replace(u32::MAX)
+    }
+
+    /// Whether the recorder log holds nothing since the last `take_recorder_log`, and the stack
+    /// is `len` slots long: then the recorder's mirror is still exact.
+    #[inline]
+    pub(crate) fn unchanged_since_taken(&self, len: usize) -> bool {
+        self.recorder_log.low_water.get() == u32::MAX
+            // SAFETY: a short shared borrow; no exclusive borrow is live (rule P6).
+            && unsafe { (&*self.recorder_log.overwritten.get()).is_empty() }
+            && self.len() == len
     }
 
     #[inline(always)]

@@ -184,6 +184,15 @@ impl MutatorRecording {
     /// every recorded operation and before anything that may collect.
     pub(crate) fn sync_roots(&mut self, core: &mut HeapCore) {
         self.catch_up(core);
+        // Most operations follow one that synced, with no scope closed or handle made since.
+        if core
+            .handles
+            .locals
+            .unchanged_since_taken(self.local_ids.len())
+            && !core.handles.persistents.has_changes()
+        {
+            return;
+        }
         self.sync_locals(core);
         self.sync_persistents(core);
         let (added, released) = (

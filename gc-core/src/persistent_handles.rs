@@ -101,6 +101,13 @@ impl PersistentHandles {
         unsafe { (&mut *self.changes.get()).clear() };
     }
 
+    /// Whether a root was made or released since the last `take_changes`.
+    #[inline]
+    pub(crate) fn has_changes(&self) -> bool {
+        // SAFETY: a short shared borrow; no exclusive borrow is live (rule P6).
+        unsafe { !(&*self.changes.get()).is_empty() }
+    }
+
     /// The root changes since the last call, into `into` (its old content dropped).
     pub(crate) fn take_changes(&self, into: &mut Vec<RootChange>) {
         into.clear();
