@@ -86,6 +86,7 @@ impl<C: Collector> Heap<C> {
     pub fn recorded_checkpoint(&mut self) -> Option<RecordedCheckpoint> {
         let recording = self.recording.as_deref_mut()?;
         recording.sync_roots(&mut self.core);
+        recording.flush_drops();
         let live = trace_live_graph(&self.core, |address| recording.known_id(address));
         Some(RecordedCheckpoint {
             events: recording.events(),
