@@ -304,11 +304,15 @@ impl<C: Collector> Heap<C> {
         if self.recording.is_some() {
             return self.store_recorded(host, slot, value);
         }
-        self.store_unrecorded(host, slot, value).map(drop)
+        let object = self.object(&host)?;
+        let slot = Self::checked_slot(object, slot)?;
+        let word = value.slot_word(&self.core.handles)?;
+        write_barrier::store(&mut self.collector, &mut self.core, object, slot, word);
+        Ok(())
     }
 
-    /// The store; the object and the word stored.
-    #[inline(always)]
+    /// The store, as `store` does it without a recorder; the object and the word stored.
+    #[inline]
     fn store_unrecorded(
         &mut self,
         host: impl Rooted,

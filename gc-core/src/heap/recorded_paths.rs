@@ -108,6 +108,7 @@ impl<C: Collector> Heap<C> {
         }
     }
 
+    #[cold]
     #[inline(never)]
     pub(super) fn allocate_recorded<'s>(
         &mut self,
@@ -125,6 +126,7 @@ impl<C: Collector> Heap<C> {
         Ok(local)
     }
 
+    #[cold]
     #[inline(never)]
     pub(super) fn store_recorded(
         &mut self,
