@@ -44,8 +44,40 @@ const TAG_NULL: u8 = 0;
 const TAG_SMI: u8 = 1;
 const TAG_REF: u8 = 2;
 
+/// Whether a digest hashes the payload's bytes or only its length.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+enum Payload {
+    Contents,
+    /// What a trace carries: a trace gives sizes, never contents.
+    LengthOnly,
+}
+
 /// Walks the graph the strong handles reach.
 pub fn live_graph(core: &HeapCore) -> LiveGraph {
+    let mut roots = Vec::new();
+    core.handles.for_each_root(|root| roots.push(root));
+    graph_from(core, &roots, Payload::Contents)
+}
+
+/// The live graph as a trace can describe it, for comparing a recorded heap with a replay of
+/// its trace: the rooted objects taken once each, ordered by their trace ids (`id_of`; objects
+/// without one last, in handle-table order), and payloads hashed by length, not contents.
+/// Handle-table order and payload bytes are the embedder's business, which a trace does not
+/// carry.
+pub fn trace_live_graph(core: &HeapCore, id_of: impl Fn(Address) -> Option<u64>) -> LiveGraph {
+    let mut roots = Vec::new();
+    let mut seen = hashbrown::HashSet::new();
+    core.handles.for_each_root(|root| {
+        if seen.insert(root) {
+            roots.push(root);
+        }
+    });
+    // Stable: the unnamed keep their handle-table order.
+    roots.sort_by_key(|&root| id_of(root).map_or((1, 0), |id| (0, id)));
+    graph_from(core, &roots, Payload::LengthOnly)
+}
+
+fn graph_from(core: &HeapCore, roots: &[Address], payload_mode: Payload) -> LiveGraph {
     let mut numbers: HashMap<Address, u64> = HashMap::new();
     let mut queue = VecDeque::new();
     let mut hasher = Xxh3::new();
@@ -56,8 +88,9 @@ pub fn live_graph(core: &HeapCore) -> LiveGraph {
             next
         })
     };
-    core.handles
-        .for_each_root(|root| hasher.update(&number(root, &mut queue).to_le_bytes()));
+    for &root in roots {
+        hasher.update(&number(root, &mut queue).to_le_bytes());
+    }
     let mut graph = LiveGraph {
         digest: Digest(0),
         objects: 0,
@@ -97,7 +130,9 @@ pub fn live_graph(core: &HeapCore) -> LiveGraph {
                 object.payload_len() as usize,
             )
         };
-        hasher.update(payload);
+        if payload_mode == Payload::Contents {
+            hasher.update(payload);
+        }
         graph.objects += 1;
         graph.slots += u64::from(object.slot_count());
         graph.payload_bytes += u64::from(object.payload_len());

@@ -9,8 +9,11 @@
 use std::rc::Rc;
 use std::time::Duration;
 
+mod recorded_paths;
+
 pub use crate::heap_core::{AllocationCounters, HeapCore, PauseScope};
 pub use crate::value::{SlotContent, StoreValue, Value};
+pub use recorded_paths::{RecordedCheckpoint, RecordingError};
 
 use crate::address::Address;
 use crate::collector::{CollectionKind, Collector, CollectorConstraints, Progress};
@@ -23,6 +26,7 @@ use crate::handles::{Rooted, WeakHandle};
 use crate::heap_walk::{WalkedObject, root_keys, walk_live, weak_targets};
 use crate::leak_detector::{LeakDetector, MemoryWatchListener};
 use crate::local_handles::{HandleScope, HandleScopes, Local};
+use crate::mutator_recording::MutatorRecording;
 use crate::object::{HeapObject, MAX_OBJECT_SIZE, ObjectShape};
 use crate::persistent_handles::Persistent;
 use crate::retaining_path::{ObjectKey, PathStep, retaining_paths};
@@ -58,6 +62,9 @@ pub struct Heap<C: Collector> {
     // concurrent marker) are stopped and joined before the core gives its pages back (P1).
     collector: C,
     core: HeapCore,
+    /// The heap recorder, while one is attached: the recorded paths of the mutator's operations
+    /// test this once (see [`mutator_recording`](crate::mutator_recording)).
+    recording: Option<Box<MutatorRecording>>,
 }
 
 impl<C: Collector> Heap<C> {
@@ -66,6 +73,7 @@ impl<C: Collector> Heap<C> {
         Ok(Heap {
             core: HeapCore::new(config),
             collector,
+            recording: None,
         })
     }
 
@@ -122,6 +130,20 @@ impl<C: Collector> Heap<C> {
     /// collection, stress mode) is in a separate function, out of line.
     #[inline]
     pub fn allocate<'s>(
+        &mut self,
+        scope: &mut HandleScope<'s>,
+        type_id: TypeId,
+        slots: u64,
+        bytes: u64,
+    ) -> Result<Local<'s>, HeapError> {
+        if self.recording.is_some() {
+            return self.allocate_recorded(scope, type_id, slots, bytes);
+        }
+        self.allocate_unrecorded(scope, type_id, slots, bytes)
+    }
+
+    #[inline(always)]
+    fn allocate_unrecorded<'s>(
         &mut self,
         scope: &mut HandleScope<'s>,
         type_id: TypeId,
@@ -279,11 +301,29 @@ impl<C: Collector> Heap<C> {
         slot: u64,
         value: impl StoreValue,
     ) -> Result<(), HeapError> {
+        if self.recording.is_some() {
+            return self.store_recorded(host, slot, value);
+        }
         let object = self.object(&host)?;
         let slot = Self::checked_slot(object, slot)?;
         let word = value.slot_word(&self.core.handles)?;
         write_barrier::store(&mut self.collector, &mut self.core, object, slot, word);
         Ok(())
+    }
+
+    /// The store, as `store` does it without a recorder; the object and the word stored.
+    #[inline]
+    fn store_unrecorded(
+        &mut self,
+        host: impl Rooted,
+        slot: u64,
+        value: impl StoreValue,
+    ) -> Result<(HeapObject, TaggedWord), HeapError> {
+        let object = self.object(&host)?;
+        let checked = Self::checked_slot(object, slot)?;
+        let word = value.slot_word(&self.core.handles)?;
+        write_barrier::store(&mut self.collector, &mut self.core, object, checked, word);
+        Ok((object, word))
     }
 
     /// Loads slot `slot` of `host`; a reference comes back as a new local in `scope`.
@@ -394,6 +434,10 @@ impl<C: Collector> Heap<C> {
     pub fn set_external_bytes(&mut self, object: impl Rooted, bytes: u64) -> Result<(), HeapError> {
         let object = self.object(&object)?;
         self.core.external.set(object.address(), bytes);
+        if let Some(recording) = self.recording.as_deref_mut() {
+            recording.sync_roots(&mut self.core);
+            recording.external(object, bytes);
+        }
         Ok(())
     }
 
@@ -483,10 +527,21 @@ impl<C: Collector> Heap<C> {
 
     /// Runs a collection now, for the reason `Explicit`.
     pub fn collect(&mut self, kind: CollectionKind) {
+        if let Some(recording) = self.recording.as_deref_mut() {
+            recording.sync_roots(&mut self.core);
+            recording.collect(kind);
+        }
         self.collect_for(kind, GcReason::Explicit);
     }
 
     pub fn collect_for(&mut self, kind: CollectionKind, reason: GcReason) {
+        self.sync_recorded_roots();
+        self.run_collection(kind, reason);
+    }
+
+    /// A collection, with no recorder's roots to bring up to date first (stress mode's, in an
+    /// allocation that did).
+    fn run_collection(&mut self, kind: CollectionKind, reason: GcReason) {
         let gc_count = self.core.tracer.gc_count();
         self.collector.collect(&mut self.core, kind, reason);
         self.verify_if_collected(gc_count);
@@ -494,6 +549,11 @@ impl<C: Collector> Heap<C> {
 
     /// Does up to `budget` of the collector's incremental work.
     pub fn collect_increment(&mut self, budget: Duration) -> Progress {
+        self.sync_recorded_roots();
+        self.run_increment(budget)
+    }
+
+    fn run_increment(&mut self, budget: Duration) -> Progress {
         let gc_count = self.core.tracer.gc_count();
         let progress = self.collector.step(&mut self.core, budget);
         self.verify_if_collected(gc_count);
@@ -506,9 +566,9 @@ impl<C: Collector> Heap<C> {
     #[cold]
     fn stress(&mut self, interval: std::num::NonZeroU32) {
         match stress::action_after(interval, self.core.counters.allocated_objects) {
-            StressAction::Collect(kind) => self.collect_for(kind, GcReason::Stress),
+            StressAction::Collect(kind) => self.run_collection(kind, GcReason::Stress),
             StressAction::Nothing if C::CONSTRAINTS.incremental && self.collector.is_marking() => {
-                self.collect_increment(Duration::ZERO);
+                self.run_increment(Duration::ZERO);
             }
             StressAction::Nothing => {}
         }

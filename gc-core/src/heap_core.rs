@@ -19,6 +19,7 @@ use crate::heap_growing::HeapGrowing;
 use crate::large_object_space::LargeObjectSpace;
 use crate::linear_allocation_area::LinearAllocationArea;
 use crate::memory_allocator::MemoryAllocator;
+use crate::object_moves::ObjectMoves;
 use crate::old_space::{Expansion, OldSpace};
 use crate::page::{MAX_REGULAR_OBJECT_SIZE, PAGE_SIZE};
 use crate::promoted_survival::PromotedSurvival;
@@ -130,6 +131,9 @@ pub struct HeapCore {
     pub gc_workers: GcWorkers,
     /// Bytes promoted since the last full collection, and how many of them marking found.
     pub promoted_survival: PromotedSurvival,
+    /// The moves collections make, logged while a heap recorder is attached: moving collectors
+    /// call `object_moves.record(from, to)` for each object they copy.
+    pub object_moves: ObjectMoves,
     /// An early pause handed over, waiting for the next `begin_pause` to take it.
     early_pause: Option<(EarlyPause, PauseOutcome)>,
 }
@@ -151,6 +155,7 @@ impl HeapCore {
             counters: AllocationCounters::default(),
             gc_workers: GcWorkers::default(),
             promoted_survival: PromotedSurvival::default(),
+            object_moves: ObjectMoves::default(),
             early_pause: None,
             config,
         }

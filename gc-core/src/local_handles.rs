@@ -104,9 +104,25 @@ pub struct LocalHandles {
     /// order they opened (each is a closure's extent), so at any time the open scopes have the
     /// depths 1 to `depth`, one each: a scope's depth identifies it among the open ones.
     depth: Cell<u32>,
+    /// What a heap recorder has not seen yet (see [`RecorderLog`]).
+    recorder_log: RecorderLog,
     /// Tags this heap's locals in debug builds, to report a local used with another heap.
     #[cfg(debug_assertions)]
     tag: u32,
+}
+
+/// The changes to the local stack that happen without the heap, kept for a heap recorder
+/// ([`mutator_recording`](crate::mutator_recording)) while one is attached: scopes close and
+/// escapes and loads overwrite slots outside any recorded operation. With no recorder attached
+/// each of them costs one predictable branch on `recording`.
+#[derive(Default)]
+struct RecorderLog {
+    recording: Cell<bool>,
+    /// The lowest stack length a scope close left since the recorder last looked (`u32::MAX`
+    /// when none closed): every slot from there up may have changed.
+    low_water: Cell<u32>,
+    /// Slots below the top overwritten since the recorder last looked.
+    overwritten: UnsafeCell<Vec<u32>>,
 }
 
 impl Default for LocalHandles {
@@ -114,6 +130,7 @@ impl Default for LocalHandles {
         LocalHandles {
             slots: UnsafeCell::new(Vec::new()),
             depth: Cell::new(0),
+            recorder_log: RecorderLog::default(),
             #[cfg(debug_assertions)]
             tag: next_tag(),
         }
@@ -137,6 +154,50 @@ impl LocalHandles {
 
     pub fn is_empty(&self) -> bool {
         self.len() == 0
+    }
+
+    /// Starts or stops keeping the changes a recorder needs; starting resets them, with every
+    /// slot above `seen` as not yet seen.
+    pub(crate) fn set_recording(&self, on: bool, seen: u32) {
+        self.recorder_log.recording.set(on);
+        self.recorder_log.low_water.set(seen);
+        // SAFETY: a short exclusive borrow that calls out to nothing (rule P6).
+        unsafe { (&mut *self.recorder_log.overwritten.get()).clear() };
+    }
+
+    /// The lowest stack length since the last call (`u32::MAX` if no scope closed), and the
+    /// overwritten slots, into `overwritten` (its old content dropped); both are reset.
+    pub(crate) fn take_recorder_log(&self, overwritten: &mut Vec<u32>) -> u32 {
+        overwritten.clear();
+        // SAFETY: a short exclusive borrow that calls out to nothing (rule P6).
+        std::mem::swap(overwritten, unsafe {
+            &mut *self.recorder_log.overwritten.get()
+        });
+        self.recorder_log.low_water.replace(u32::MAX)
+    }
+
+    /// Whether the recorder log holds nothing since the last `take_recorder_log`, and the stack
+    /// is `len` slots long: then the recorder's mirror is still exact.
+    #[inline]
+    pub(crate) fn unchanged_since_taken(&self, len: usize) -> bool {
+        self.recorder_log.low_water.get() == u32::MAX
+            // SAFETY: a short shared borrow; no exclusive borrow is live (rule P6).
+            && unsafe { (&*self.recorder_log.overwritten.get()).is_empty() }
+            && self.len() == len
+    }
+
+    #[inline(always)]
+    fn log_overwrite(&self, index: u32) {
+        if self.recorder_log.recording.get() {
+            // SAFETY: a short exclusive borrow that calls out to nothing (rule P6).
+            unsafe { (&mut *self.recorder_log.overwritten.get()).push(index) };
+        }
+    }
+
+    /// The address in slot `index` (null for a reserved, unescaped slot), or `None` past the top.
+    #[inline]
+    pub(crate) fn slot(&self, index: u32) -> Option<Address> {
+        self.get(index)
     }
 
     /// The address in slot `index`, or `None` past the top.
@@ -268,7 +329,9 @@ impl LocalHandles {
             return Err(crate::HeapError::ForeignLocal);
         }
         self.set(local.index, address)
-            .ok_or(crate::HeapError::ForeignLocal)
+            .ok_or(crate::HeapError::ForeignLocal)?;
+        self.log_overwrite(local.index);
+        Ok(())
     }
 }
 
@@ -283,6 +346,11 @@ impl Drop for CloseOnDrop<'_> {
     fn drop(&mut self) {
         self.locals.truncate(self.mark);
         self.locals.depth.set(self.locals.depth.get() - 1);
+        let log = &self.locals.recorder_log;
+        if log.recording.get() {
+            // The stack holds fewer than 2^32 slots (see `push`).
+            log.low_water.set(log.low_water.get().min(self.mark as u32));
+        }
     }
 }
 
@@ -380,6 +448,7 @@ impl<'i, 's> EscapableHandleScope<'i, 's> {
             Err(error) => panic!("EscapableHandleScope::escape: {error}"),
         };
         locals.set(self.reserved.index, address);
+        locals.log_overwrite(self.reserved.index);
         self.escaped = true;
         self.reserved
     }

@@ -23,6 +23,19 @@ pub struct PersistentHandles {
     entries: UnsafeCell<Vec<Address>>,
     free: UnsafeCell<Vec<u32>>,
     in_use: Cell<usize>,
+    /// While a heap recorder is attached: the roots made and released since it last looked
+    /// (handles are cloned and dropped without the heap). One predictable branch otherwise.
+    recording: Cell<bool>,
+    changes: UnsafeCell<Vec<RootChange>>,
+}
+
+/// A persistent root made or released, for a heap recorder
+/// ([`mutator_recording`](crate::mutator_recording)). The address is the object's when it
+/// happened; the recorder looks before the next collection can move it.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub(crate) enum RootChange {
+    Added(Address),
+    Released(Address),
 }
 
 impl PersistentHandles {
@@ -42,6 +55,7 @@ impl PersistentHandles {
             }
         };
         self.in_use.set(self.in_use.get() + 1);
+        self.log(RootChange::Added(object));
         Persistent {
             index,
             table: Rc::clone(self),
@@ -66,9 +80,39 @@ impl PersistentHandles {
     fn release(&self, index: u32) {
         // SAFETY: short exclusive borrows that call out to nothing (rule P6).
         let (entries, free) = unsafe { (&mut *self.entries.get(), &mut *self.free.get()) };
-        entries[index as usize] = Address::NULL;
+        let object = std::mem::replace(&mut entries[index as usize], Address::NULL);
         free.push(index);
         self.in_use.set(self.in_use.get() - 1);
+        self.log(RootChange::Released(object));
+    }
+
+    #[inline(always)]
+    fn log(&self, change: RootChange) {
+        if self.recording.get() {
+            // SAFETY: a short exclusive borrow that calls out to nothing (rule P6).
+            unsafe { (&mut *self.changes.get()).push(change) };
+        }
+    }
+
+    /// Starts or stops keeping root changes for a recorder (starting forgets older ones).
+    pub(crate) fn set_recording(&self, on: bool) {
+        self.recording.set(on);
+        // SAFETY: a short exclusive borrow that calls out to nothing (rule P6).
+        unsafe { (&mut *self.changes.get()).clear() };
+    }
+
+    /// Whether a root was made or released since the last `take_changes`.
+    #[inline]
+    pub(crate) fn has_changes(&self) -> bool {
+        // SAFETY: a short shared borrow; no exclusive borrow is live (rule P6).
+        unsafe { !(&*self.changes.get()).is_empty() }
+    }
+
+    /// The root changes since the last call, into `into` (its old content dropped).
+    pub(crate) fn take_changes(&self, into: &mut Vec<RootChange>) {
+        into.clear();
+        // SAFETY: a short exclusive borrow that calls out to nothing (rule P6).
+        std::mem::swap(into, unsafe { &mut *self.changes.get() });
     }
 
     /// Number of live persistent handles.

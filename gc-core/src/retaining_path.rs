@@ -27,6 +27,10 @@ impl ObjectKey {
     pub(crate) fn of(address: Address) -> ObjectKey {
         ObjectKey(address.raw())
     }
+
+    pub(crate) fn address(self) -> Address {
+        Address::new(self.0)
+    }
 }
 
 /// One object on a retaining path through the live heap: the object, its type, and the slot that

@@ -51,6 +51,7 @@ pub unsafe fn evacuate(core: &mut HeapCore, candidates: &[PageRef]) -> Evacuatio
     }
     // The rest of the evacuation LAB becomes a free-list block, so the page stays walkable.
     core.old_space.retire_lab(&mut lab);
+    core.object_moves.end_phase();
     result
 }
 
@@ -87,6 +88,7 @@ unsafe fn evacuate_page(
             bitmap.unmark(marked);
             page.set_live_bytes(page.live_bytes() - size);
         }
+        core.object_moves.record(from, to);
         result.moved_bytes += size;
         result.moved_objects += 1;
         offset = marked + size;

@@ -31,6 +31,7 @@ use gc_core::object::{
     HeaderKind, age_of_header, forward_shared, header_as_promoted, header_kind, header_with_age,
     load_header_shared, size_with_header, write_filler,
 };
+use gc_core::object_moves::MoveLog;
 use gc_core::parallel_work::{LocalWork, process_in_parallel};
 use gc_core::slot::Slot;
 
@@ -92,6 +93,9 @@ struct ThreadState {
     exhausted_labs: Vec<LinearAllocationArea>,
     /// Slots of promoted copies left pointing into new space, with their hosts.
     remembered: Vec<(HeapObject, Address)>,
+    /// The copies this thread made, for a heap recorder (merged into the core's log at the end:
+    /// no lock per object).
+    moves: MoveLog,
     result: ScavengeResult,
 }
 
@@ -153,7 +157,12 @@ impl<'a, Old: OldGenerationCollector> ParallelScavenger<'a, Old> {
             .collect();
         // The threads reach the core only through `Shared`'s lock; the workers stay outside it.
         let workers = std::mem::take(&mut core.gc_workers);
-        let mut states: Vec<ThreadState> = (0..threads).map(|_| ThreadState::default()).collect();
+        let mut states: Vec<ThreadState> = (0..threads)
+            .map(|_| ThreadState {
+                moves: core.object_moves.worker_log(),
+                ..ThreadState::default()
+            })
+            .collect();
         states[0].promotion_lab = std::mem::take(promotion_lab);
         let shared = Shared {
             roots,
@@ -233,12 +242,14 @@ fn finish<R: RememberedSet>(
         } else {
             core.old_space.retire_lab(&mut state.promotion_lab);
         }
+        core.object_moves.merge(&mut state.moves);
         for (host, slot) in state.remembered {
             // SAFETY: `slot` is a pointer slot of `host`, a promoted copy (P2).
             unsafe { remembered.record(host, slot) };
         }
         result.add(&state.result);
     }
+    core.object_moves.end_phase();
     result
 }
 
@@ -322,6 +333,7 @@ impl<Old: OldGenerationCollector> Shared<'_, Old> {
         // SAFETY: the copy is complete; every reference is updated before the pause ends.
         match unsafe { forward_shared(address, header, target) } {
             Ok(()) => {
+                state.moves.record(address, target);
                 state.result.count(size, promoted);
                 local.push(Item::Copy(target));
                 target

@@ -174,6 +174,7 @@ impl<'a, Old: OldGenerationCollector> Scavenger<'a, Old> {
         self.scavenge_handles(core);
         self.scavenge_remembered_slots(core, remembered);
         self.drain(core, remembered);
+        core.object_moves.end_phase();
         self.result
     }
 
@@ -300,6 +301,7 @@ impl<'a, Old: OldGenerationCollector> Scavenger<'a, Old> {
         // SAFETY: the object is copied; every reference to it is updated before the pause ends
         // (handles and slots here, weak handles by the caller).
         unsafe { object.forward_to(target) };
+        core.object_moves.record(address, target);
         target
     }
 

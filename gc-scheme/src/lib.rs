@@ -19,9 +19,11 @@ pub mod macros;
 pub mod ports;
 pub mod printer;
 pub mod reader;
+pub mod recording;
 pub mod session;
 pub mod values;
 
 pub use errors::{Error, ErrorKind};
 pub use machine::Input;
+pub use recording::RecordingOutcome;
 pub use session::{Outcome, Program, SharedBuffer, run, run_text};

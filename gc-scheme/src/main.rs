@@ -1,7 +1,7 @@
 //! `gcscheme`: runs a Scheme program on gclab's heap.
 //!
 //! ```text
-//! gcscheme [--collector NAME] [--trace-gc] FILE < input
+//! gcscheme [--collector NAME] [--trace-gc] [--record TRACE.gctb] FILE < input
 //! ```
 #![forbid(unsafe_code)]
 
@@ -33,6 +33,11 @@ struct Args {
     /// Stress mode: a collection every N allocations, the heap verified after each.
     #[arg(long, value_name = "N")]
     stress: Option<NonZeroU32>,
+    /// Record the program's heap activity (allocations, stores, roots, deaths, explicit
+    /// collections) as a gclab binary trace in FILE, for `gclab replay` and `gclab compare`.
+    /// The program's output is unchanged.
+    #[arg(long, value_name = "FILE")]
+    record: Option<PathBuf>,
     /// The heap's hard limit, in MB.
     #[arg(long, value_name = "MB")]
     max_heap_mb: Option<usize>,
@@ -71,12 +76,20 @@ fn main() -> ExitCode {
         output: Box::new(LineWriter::new(std::io::stdout())),
         trace_gc: args.trace_gc,
         verify_after: args.verify,
+        record: args.record.clone(),
     };
     match gc_scheme::run(choice, config, program) {
         Ok(outcome) => {
             if let Some(error) = &outcome.error {
                 eprintln!("gcscheme: {error}");
             }
+            let recording_failed = match outcome.recording.as_ref().map(|r| &r.result) {
+                Some(Err(error)) => {
+                    eprintln!("gcscheme: recording: {error}");
+                    true
+                }
+                _ => false,
+            };
             if args.gc_stats {
                 let (pause, elapsed) = (
                     outcome.gc_pause.as_secs_f64(),
@@ -91,7 +104,10 @@ fn main() -> ExitCode {
                     100.0 * pause / elapsed.max(f64::MIN_POSITIVE),
                 );
             }
-            ExitCode::from(u8::try_from(outcome.exit_code).unwrap_or(1))
+            match (outcome.exit_code, recording_failed) {
+                (0, true) => ExitCode::from(2),
+                (code, _) => ExitCode::from(u8::try_from(code).unwrap_or(1)),
+            }
         }
         Err(error) => {
             eprintln!("gcscheme: {error}");

@@ -10,6 +10,7 @@
 //! verify with no root left: an error must not leak one.
 
 use std::io::Write;
+use std::path::PathBuf;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
@@ -17,6 +18,7 @@ use gclab::{Collector, CollectorChoice, Heap, HeapConfig, HeapVisitor, run_with,
 
 use crate::errors::ErrorKind;
 use crate::machine::{Input, Interp};
+use crate::recording::{self, RecordingOutcome};
 
 /// The evaluator thread's stack: reserved, touched only as deep as the program recurses.
 pub const STACK_BYTES: usize = 4 << 30;
@@ -35,6 +37,8 @@ pub struct Program {
     /// Verify the heap after a successful run too (after an error it always is): a walk of
     /// the whole heap, seconds for a large one.
     pub verify_after: bool,
+    /// Record the heap's activity as a binary trace in this file (see [`crate::recording`]).
+    pub record: Option<PathBuf>,
 }
 
 /// How a run ended.
@@ -55,6 +59,25 @@ pub struct Outcome {
     pub leaked_roots: usize,
     /// The verifier's complaint about the heap after the run, if any.
     pub verify_error: Option<String>,
+    /// With [`Program::record`]: what the recording wrote, or its error.
+    pub recording: Option<RecordingOutcome>,
+}
+
+impl Outcome {
+    /// A run that stopped before the program started.
+    fn failed_setup(collector: &'static str, error: String, started: Instant) -> Outcome {
+        Outcome {
+            collector,
+            error: Some(error),
+            exit_code: 1,
+            gc_count: 0,
+            gc_pause: Duration::ZERO,
+            elapsed: started.elapsed(),
+            leaked_roots: 0,
+            verify_error: None,
+            recording: None,
+        }
+    }
 }
 
 /// Runs `program` with collector `choice`; an `Err` is a message for a setup failure (an
@@ -91,6 +114,7 @@ impl HeapVisitor for Session {
             output,
             trace_gc,
             verify_after,
+            record,
         } = self.program;
         let collector = C::CONSTRAINTS.name;
         let started = Instant::now();
@@ -101,20 +125,14 @@ impl HeapVisitor for Session {
                 let _ = writeln!(std::io::stdout(), "{}", trace_gc_line(event, pid, 0));
             }));
         }
+        if let Some(path) = &record {
+            if let Err(error) = recording::start(&mut heap, path) {
+                return Outcome::failed_setup(collector, error, started);
+            }
+        }
         let mut interp = match Interp::new(heap, output, input, MAX_DEPTH) {
             Ok(interp) => interp,
-            Err(error) => {
-                return Outcome {
-                    collector,
-                    error: Some(error.report(&file)),
-                    exit_code: 1,
-                    gc_count: 0,
-                    gc_pause: Duration::ZERO,
-                    elapsed: started.elapsed(),
-                    leaked_roots: 0,
-                    verify_error: None,
-                };
-            }
+            Err(error) => return Outcome::failed_setup(collector, error.report(&file), started),
         };
         let result = interp.run_source(&source);
         let _ = interp.out.flush();
@@ -126,7 +144,9 @@ impl HeapVisitor for Session {
             },
         };
         let elapsed = started.elapsed();
+        let at_end = interp.heap.recorded_checkpoint();
         let mut heap = interp.into_heap();
+        let recording = recording::finish(&mut heap, at_end);
         let stats = heap.stats();
         let verify = verify_after || error.is_some();
         Outcome {
@@ -141,6 +161,7 @@ impl HeapVisitor for Session {
                 true => heap.verify().err().map(|e| e.to_string()),
                 false => None,
             },
+            recording,
         }
     }
 }
@@ -183,6 +204,7 @@ pub fn run_text(
         output: Box::new(buffer.clone()),
         trace_gc: false,
         verify_after: true,
+        record: None,
     };
     let outcome = run(choice, config, program)?;
     Ok((buffer.text(), outcome))

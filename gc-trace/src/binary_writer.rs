@@ -53,8 +53,9 @@ impl<W: Write> BinaryWriter<W> {
         self.out
     }
 
-    fn encode(&mut self, record: &Record<'_>) {
-        let opcode = self.opcode(record);
+    /// Encodes `record`; `label_index` is its label's index if the label has one already.
+    fn encode(&mut self, record: &Record<'_>, label_index: Option<u64>) {
+        let opcode = self.opcode(record, label_index);
         self.buffer.push(opcode);
         match *record {
             Record::Meta { key, value } => {
@@ -71,7 +72,7 @@ impl<W: Write> BinaryWriter<W> {
                 put_varint(&mut self.buffer, slots.into());
                 put_varint(&mut self.buffer, bytes.into());
                 if let Some(label) = type_label {
-                    self.put_label(label);
+                    self.put_label(label, label_index);
                 }
             }
             Record::Write { id, slot, value } => {
@@ -99,18 +100,18 @@ impl<W: Write> BinaryWriter<W> {
         }
     }
 
-    fn opcode(&self, record: &Record<'_>) -> u8 {
+    fn opcode(&self, record: &Record<'_>, label_index: Option<u64>) -> u8 {
         match *record {
             Record::Meta { .. } => op::META,
             Record::Alloc {
                 type_label: None, ..
             } => op::ALLOC,
             Record::Alloc {
-                type_label: Some(label),
+                type_label: Some(_),
                 ..
-            } => match self.labels.contains_key(label) {
-                true => op::ALLOC_LABEL,
-                false => op::ALLOC_NEW_LABEL,
+            } => match label_index {
+                Some(_) => op::ALLOC_LABEL,
+                None => op::ALLOC_NEW_LABEL,
             },
             Record::Write { value, .. } => match value {
                 TraceValue::Null => op::WRITE_NULL,
@@ -140,9 +141,9 @@ impl<W: Write> BinaryWriter<W> {
 
     /// Writes the label's index if it has one, else its text, which gives it the next index.
     /// Must agree with [`Self::opcode`], which chose between the two by the same lookup.
-    fn put_label(&mut self, label: &str) {
-        match self.labels.get(label) {
-            Some(&index) => put_varint(&mut self.buffer, index),
+    fn put_label(&mut self, label: &str, index: Option<u64>) {
+        match index {
+            Some(index) => put_varint(&mut self.buffer, index),
             None => {
                 let index = self.labels.len() as u64;
                 self.labels.insert(label.to_owned(), index);
@@ -159,13 +160,15 @@ impl<W: Write> BinaryWriter<W> {
 }
 
 /// Checks a record against the text format's rules: what the reader would reject, or what would
-/// not survive a conversion to text.
-fn validate(record: &Record<'_>, seen_event: bool) -> Result<(), &'static str> {
+/// not survive a conversion to text. A `known_label` was checked when it was first written.
+fn validate(record: &Record<'_>, seen_event: bool, known_label: bool) -> Result<(), &'static str> {
     let id_ok = |id: u64| id <= MAX_ID;
     let ok = match *record {
         Record::Meta { .. } if seen_event => return Err("metadata after the first event"),
         Record::Meta { key, value } => is_field(key) && is_meta_value(value),
-        Record::Alloc { id, type_label, .. } => id_ok(id) && type_label.is_none_or(is_field),
+        Record::Alloc { id, type_label, .. } => {
+            id_ok(id) && (known_label || type_label.is_none_or(is_field))
+        }
         Record::Write { id, value, .. } => {
             id_ok(id)
                 && match value {
@@ -195,14 +198,22 @@ impl<W: Write> TraceSink for BinaryWriter<W> {
         if self.finished {
             return Err(io::Error::other("record written after finish"));
         }
-        validate(record, self.seen_event).map_err(|why| {
+        // One lookup of the label serves the check, the opcode and the encoding.
+        let label_index = match *record {
+            Record::Alloc {
+                type_label: Some(label),
+                ..
+            } => self.labels.get(label).copied(),
+            _ => None,
+        };
+        validate(record, self.seen_event, label_index.is_some()).map_err(|why| {
             io::Error::new(
                 io::ErrorKind::InvalidInput,
                 format!("cannot write `{record}`: {why}"),
             )
         })?;
         self.seen_event |= record.is_event();
-        self.encode(record);
+        self.encode(record, label_index);
         if self.buffer.len() >= FLUSH_AT {
             self.flush_buffer()?;
         }

@@ -66,14 +66,46 @@
 //! # Ok::<(), HeapError>(())
 //! ```
 //!
+//! ## Recording a trace
+//!
+//! A heap records its mutator's operations as a trace that `gclab replay` and `gclab compare`
+//! run on any collector: attach a [`TraceRecorder`] before the first allocation, and finish the
+//! recording at the end, which returns the first write error if there was one (a full disk
+//! stops the recording, never the program).
+//!
+//! ```
+//! # #[cfg(feature = "marksweep")] {
+//! use gclab::{Heap, HeapConfig, MarkSweep, TraceRecorder, Value};
+//! let mut heap = Heap::new(HeapConfig::default(), MarkSweep::new()).unwrap();
+//! let recorder = TraceRecorder::new(Vec::new()).unwrap(); // or TraceRecorder::create(path)
+//! heap.start_recording(Box::new(recorder)).unwrap();
+//! let node = heap.intern_type("Node").unwrap();
+//! heap.handle_scope(|heap, scope| {
+//!     let parent = heap.allocate(scope, node, 1, 0).unwrap(); // a 1 1 0 Node
+//!     heap.store(parent, 0, Value::Smi(7)).unwrap(); // w 1 0 i7
+//! }); // - 1, written before the next operation
+//! let summary = heap.finish_recording().unwrap();
+//! assert_eq!(summary.objects, 1);
+//! # }
+//! ```
+//!
+//! Objects keep their trace ids when collectors move them (moving collectors report their moves
+//! to the recording, see `gc_core::heap_objects_map`); locals count as roots from their creation
+//! to their scope's end, persistent handles until they are dropped. Weak handles are not in the
+//! trace format: upgrading one whose object only the weak handle kept is recorded as a new root,
+//! which a replay may find already reclaimed. Payload bytes are not recorded (a trace has sizes,
+//! not contents). Without a recorder, each recorded path costs one predictable branch.
+//!
 //! The items here are the mutator's. A collector's author, or a tool that inspects pages, uses
 //! [`gc_core`] itself, re-exported whole.
 
 pub mod collectors;
 pub mod error;
+pub mod trace_recorder;
 
 pub use collectors::{CollectorChoice, CollectorVisitor, HeapVisitor, run_with};
 pub use error::ChoiceError;
+pub use trace_recorder::TraceRecorder;
 
 /// The whole of `gc-core`, for what the mutator API leaves out: the collector-author layer, pages,
 /// the heap's internals.
@@ -83,6 +115,11 @@ pub use gc_core;
 
 // The heap.
 pub use gc_core::{Heap, HeapStats};
+
+// Recording a trace of the heap's mutator operations.
+pub use gc_core::{
+    RecordSink, RecordedCheckpoint, RecordedEvent, RecordedValue, RecordingError, RecordingSummary,
+};
 
 // Roots: what the mutator holds objects by.
 pub use gc_core::{

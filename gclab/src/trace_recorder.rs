@@ -1,0 +1,126 @@
+//! The trace recorder: a heap's mutator operations written as a gclab binary trace (`.gctb`),
+//! streaming, for any embedder.
+//!
+//! [`TraceRecorder`] is the [`RecordSink`] that gc-core's recording hands its events to
+//! ([`gc_core::mutator_recording`] says what is recorded and how objects keep their ids across
+//! moves); it encodes each one with gc-trace's [`BinaryWriter`], which buffers the output and
+//! writes it in blocks, so a recording holds no more than a block of the trace in memory. The
+//! trace format is the one `gclab replay` reads; nothing is added to it.
+//!
+//! Invariant: every record written is one the format accepts, or the recording stops with the
+//! error: a type label with whitespace (which the format cannot carry) has it replaced by `_`,
+//! and a write error (disk full, closed pipe) is returned to the embedder by
+//! [`Heap::finish_recording`](gc_core::Heap::finish_recording), never a panic.
+
+use std::borrow::Cow;
+use std::fs::File;
+use std::io::{self, Write};
+use std::path::Path;
+
+use gc_core::{CollectionKind, RecordSink, RecordedEvent, RecordedValue};
+use gc_trace::binary_writer::BinaryWriter;
+use gc_trace::{GcRequest, Record, TraceSink, TraceValue};
+
+/// Writes recorded events as a binary trace to `W`.
+pub struct TraceRecorder<W: Write> {
+    writer: BinaryWriter<W>,
+}
+
+impl TraceRecorder<File> {
+    /// A recorder writing to a new file at `path` (replaced if it exists).
+    pub fn create(path: &Path) -> io::Result<Self> {
+        Self::new(File::create(path)?)
+    }
+}
+
+impl<W: Write> TraceRecorder<W> {
+    /// The metadata records a recorder writes before the first event: a replay stopped after
+    /// a checkpoint's `events` stops at record `events + METADATA_RECORDS`.
+    pub const METADATA_RECORDS: u64 = 1;
+
+    /// A recorder writing to `out`; the trace's header and an `@ source gclab-recorder` line
+    /// are written now.
+    pub fn new(out: W) -> io::Result<Self> {
+        let mut writer = BinaryWriter::new(out)?;
+        writer.write_record(&Record::Meta {
+            key: "source",
+            value: "gclab-recorder",
+        })?;
+        Ok(TraceRecorder { writer })
+    }
+}
+
+impl<W: Write> RecordSink for TraceRecorder<W> {
+    fn record(&mut self, event: RecordedEvent<'_>) -> io::Result<()> {
+        match event {
+            RecordedEvent::Allocate {
+                id,
+                slots,
+                bytes,
+                type_name,
+            } => {
+                let label = type_name.map(field_text);
+                self.writer.write_record(&Record::Alloc {
+                    id,
+                    slots,
+                    bytes,
+                    type_label: label.as_deref(),
+                })
+            }
+            other => self.writer.write_record(&simple_record(other)),
+        }
+    }
+
+    fn finish(&mut self) -> io::Result<()> {
+        self.writer.finish()
+    }
+}
+
+/// The record of an event that carries no text.
+fn simple_record(event: RecordedEvent<'_>) -> Record<'static> {
+    match event {
+        RecordedEvent::Store { host, slot, value } => Record::Write {
+            id: host,
+            slot,
+            value: match value {
+                RecordedValue::Null => TraceValue::Null,
+                RecordedValue::Smi(n) => TraceValue::Smi(n),
+                RecordedValue::Object(id) => TraceValue::Object(id),
+            },
+        },
+        RecordedEvent::AddRoot(id) => Record::AddRoot { id },
+        RecordedEvent::DropRoot(id) => Record::DropRoot { id },
+        RecordedEvent::External { id, bytes } => Record::External { id, bytes },
+        RecordedEvent::Collect(CollectionKind::Full) => Record::Gc(GcRequest::Full),
+        RecordedEvent::Collect(CollectionKind::Young) => Record::Gc(GcRequest::Minor),
+        RecordedEvent::Dead(id) => Record::Dead { id },
+        // Allocations carry a label; `record` writes them itself.
+        RecordedEvent::Allocate {
+            id, slots, bytes, ..
+        } => Record::Alloc {
+            id,
+            slots,
+            bytes,
+            type_label: None,
+        },
+    }
+}
+
+/// `text` as one field of the format: whitespace, which separates fields, becomes `_`.
+fn field_text(text: &str) -> Cow<'_, str> {
+    match text.contains(char::is_whitespace) {
+        false => Cow::Borrowed(text),
+        true => Cow::Owned(text.replace(char::is_whitespace, "_")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn labels_with_spaces_become_one_field() {
+        assert_eq!(field_text("Node"), "Node");
+        assert_eq!(field_text("a b\tc"), "a_b_c");
+    }
+}
