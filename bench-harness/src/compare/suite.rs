@@ -10,8 +10,8 @@ use crate::generators::Generator;
 use gc_trace::open;
 
 /// The built-in suite: each generator that stresses collectors differently, sized so that the
-/// whole suite, three measured runs of each trace on eight collectors, takes about twenty
-/// seconds on two cores.
+/// whole suite, three measured runs of each trace on six collectors (eight with
+/// `concurrent`), takes about fifteen (twenty) seconds on two cores.
 pub const DEFAULT_SUITE: &[&str] = &[
     "gcbench:stretch-depth=14,long-lived-depth=12,max-depth=12,array-size=100000",
     "binary-trees:depth=12",
