@@ -377,8 +377,17 @@ impl Incremental {
                 if drained == Drained::Budget {
                     return;
                 }
-                // Out of grey objects of its own, the step helps with the marker thread's.
-                match concurrent.and_then(ConcurrentMarking::take_segment) {
+                // Out of grey objects of its own, the step helps with the marker thread's: those
+                // published, else those the marker holds. A marker whose core was taken from it
+                // keeps its segment, and the cycle waited for it while the mutator allocated
+                // (floating garbage that grew with the machine's load); stopping it hands the
+                // segment back at its next check, and the main thread, waiting, frees a core.
+                let Some(concurrent) = concurrent else { return };
+                let segment = concurrent.take_segment().or_else(|| {
+                    concurrent.stop();
+                    concurrent.take_segment()
+                });
+                match segment {
                     Some(segment) => marker.add_grey(segment),
                     None => return,
                 }
