@@ -12,7 +12,7 @@ use crate::config::HeapConfig;
 use crate::error::OutOfMemory;
 use crate::event::{GcEvent, GcKind, GcReason, MutatorUtilization, PauseOutcome};
 use crate::external_memory::ExternalMemory;
-use crate::gc_tracer::GcTracer;
+use crate::gc_tracer::{CycleCost, GcTracer};
 use crate::gc_workers::GcWorkers;
 use crate::handles::{HandleTable, WeakHandleTable};
 use crate::heap_growing::HeapGrowing;
@@ -78,6 +78,8 @@ pub struct PauseScope {
     reason: GcReason,
     start: Duration,
     started: Instant,
+    /// The main thread's work reading when the pause began (`GcTracer::work_now`).
+    work_started: Duration,
     used_before: usize,
     committed_before: usize,
     /// What the pause did before the collector that names it opened it (see
@@ -92,6 +94,7 @@ pub struct PauseScope {
 pub struct EarlyPause {
     start: Duration,
     started: Instant,
+    work_started: Duration,
     used_before: usize,
     committed_before: usize,
 }
@@ -263,6 +266,7 @@ impl HeapCore {
             reason,
             start: early.start,
             started: early.started,
+            work_started: early.work_started,
             used_before: early.used_before,
             committed_before: early.committed_before,
             carried,
@@ -276,6 +280,7 @@ impl HeapCore {
         EarlyPause {
             start: self.tracer.now(),
             started: Instant::now(),
+            work_started: self.tracer.work_now(),
             used_before: self.used_bytes(),
             committed_before: self.committed_bytes(),
         }
@@ -300,14 +305,19 @@ impl HeapCore {
     /// limits from what survived and gives surplus pooled pages back to the OS.
     pub fn end_pause(&mut self, scope: PauseScope, mut outcome: PauseOutcome) -> &GcEvent {
         let duration = scope.started.elapsed();
+        let work = self.tracer.work_now().saturating_sub(scope.work_started);
         outcome.take_in(scope.carried);
+        if scope.kind == GcKind::MarkingStep {
+            self.tracer.marking_step_done(work);
+        }
         if scope.kind.is_full() {
-            let speeds = self.tracer.speeds(
-                scope.start,
-                duration,
-                self.used_bytes(),
-                self.counters.bytes_since_full_gc(),
-            );
+            let speeds = self.tracer.full_gc_done(CycleCost {
+                pause_started: scope.work_started,
+                pause_work: work,
+                concurrent_marking: outcome.concurrent_marking,
+                live_bytes: self.used_bytes(),
+                allocated_bytes: self.counters.bytes_since_full_gc(),
+            });
             self.growing.update(
                 &self.config,
                 self.used_bytes(),

@@ -1,8 +1,10 @@
 //! Heap growing, as V8's `MemoryController`: after a full collection the allocation limit is the
 //! live size times a factor chosen so that the mutator keeps a target utilization (97%), given
 //! how fast the collector marks and how fast the mutator allocates. The collector's speed is the
-//! whole marking cycle's (incremental steps and the final pause together; see
-//! `GcTracer::speeds`).
+//! whole marking cycle's (incremental steps, a marker thread's work and the final pause
+//! together), both speeds are CPU time on the threads that did the work and are averaged over
+//! the last few cycles (see `GcTracer::full_gc_done`): the limit follows the program, not the
+//! machine's load.
 
 use crate::config::HeapConfig;
 use crate::gc_tracer::Speeds;

@@ -87,6 +87,7 @@
 
 // The crate root holds the mutator's API; `collector_api` gathers the collector-author layer.
 pub mod address;
+pub mod bytes_and_duration;
 pub mod collector;
 pub mod collector_api;
 pub mod config;
@@ -124,6 +125,7 @@ pub mod retaining_path;
 pub mod slot;
 pub mod stress;
 pub mod tagged;
+pub mod thread_ticks;
 pub mod trace_gc_nvp;
 pub mod type_table;
 pub mod value;

@@ -26,9 +26,10 @@
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering::Relaxed};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
 use std::thread::JoinHandle;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use gc_core::collector_api::Address;
+use gc_core::thread_ticks::ThreadTicks;
 use gc_marksweep::pause_marking::GreyWorklist;
 
 use crate::incremental_marking::{IncrementalMarker, MarkerThread};
@@ -83,8 +84,9 @@ pub struct CycleWork {
     pub grey: Vec<Address>,
     /// Promoted objects the marker scanned, `pro` bits still set.
     pub promoted: Vec<Address>,
-    /// CPU time the marker spent marking (wall time where the platform has no thread clock):
-    /// on a loaded machine wall time would count the time the marker's core was taken from it.
+    /// CPU time the marker spent marking (wall time where the platform has no thread clock, as
+    /// for the main thread's figures: `ThreadTicks`): on a loaded machine wall time would count
+    /// the time the marker's core was taken from it, and heap growing reads this.
     pub busy: Duration,
 }
 
@@ -257,11 +259,12 @@ impl Shared {
     fn run_marker(&self) {
         let _unwinding = Unwinding(self);
         let mut marker = IncrementalMarker::on(MarkerThread::Concurrent);
+        let ticks = ThreadTicks::new();
         while let Some(segment) = self.next_segment() {
-            let started = ThreadClock::now();
+            let started = ticks.now();
             marker.add_grey(segment);
             self.mark(&mut marker);
-            self.stop_working(&mut marker, started.elapsed());
+            self.stop_working(&mut marker, ticks.now().saturating_sub(started));
         }
     }
 
@@ -332,50 +335,4 @@ impl Drop for Unwinding<'_> {
             self.0.idle.notify_all();
         }
     }
-}
-
-/// The calling thread's CPU time where the platform has a clock for it (Linux), wall time
-/// elsewhere (and under Miri, which has no thread clock).
-struct ThreadClock {
-    started: Instant,
-    cpu: Option<Duration>,
-}
-
-impl ThreadClock {
-    fn now() -> Self {
-        ThreadClock {
-            started: Instant::now(),
-            cpu: thread_cpu_time(),
-        }
-    }
-
-    fn elapsed(&self) -> Duration {
-        match (self.cpu, thread_cpu_time()) {
-            (Some(start), Some(now)) => now.saturating_sub(start),
-            _ => self.started.elapsed(),
-        }
-    }
-}
-
-#[cfg(all(target_os = "linux", not(miri)))]
-fn thread_cpu_time() -> Option<Duration> {
-    let mut time = libc::timespec {
-        tv_sec: 0,
-        tv_nsec: 0,
-    };
-    // SAFETY: `clock_gettime` writes one `timespec` through the pointer, which points at a local
-    // of that type.
-    let failed = unsafe { libc::clock_gettime(libc::CLOCK_THREAD_CPUTIME_ID, &mut time) } != 0;
-    if failed {
-        return None;
-    }
-    Some(Duration::new(
-        u64::try_from(time.tv_sec).ok()?,
-        u32::try_from(time.tv_nsec).ok()?,
-    ))
-}
-
-#[cfg(not(all(target_os = "linux", not(miri))))]
-fn thread_cpu_time() -> Option<Duration> {
-    None
 }

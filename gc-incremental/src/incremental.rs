@@ -223,7 +223,7 @@ impl Incremental {
                 }
             }
             Phase::Marking if self.drained => self.finalize(core, young, reason),
-            Phase::Marking if self.marker_keeps_up(old_bytes) => {}
+            Phase::Marking if self.marker_keeps_up(old_bytes, allocated) => {}
             Phase::Marking => self.marking_step(core, self.config.step_budget, old_bytes, reason),
             Phase::Sweeping => self.sweep_step(core, self.config.step_budget, reason),
         }
@@ -246,17 +246,27 @@ impl Incremental {
         }
     }
 
-    /// Whether the marker thread is ahead of the schedule with work left: the main thread then
-    /// has no marking step to do.
-    fn marker_keeps_up(&self, old_bytes: usize) -> bool {
+    /// Whether the marker thread is ahead with work left, with the heap's allocation counter at
+    /// `allocated`: the main thread then has no marking step to do.
+    ///
+    /// Ahead means ahead of the schedule and of the pace incremental marking keeps alone
+    /// (`MarkingSchedule::incremental_pace`, in bytes scanned). The schedule alone lets a cycle
+    /// run until most of the headroom is allocated; objects allocated meanwhile survive it, so
+    /// a marker slowed by a loaded machine raised the survivors, the next allocation limit and
+    /// committed memory with the load (bench-harness's soak test). With the pace as a floor, a
+    /// cycle lasts, in bytes allocated, no longer than incremental marking's whatever the load.
+    fn marker_keeps_up(&self, old_bytes: usize, allocated: u64) -> bool {
         let Some(concurrent) = &self.concurrent else {
             return false;
         };
-        let behind = self
-            .schedule
-            .as_ref()
-            .map_or(0, |s| s.step_bytes(self.marked_bytes_all(), old_bytes, 0));
-        concurrent.is_running() && behind == 0 && !self.marking_done()
+        let scanned = self.marker.scanned_bytes() + concurrent.marked_bytes();
+        let (config, marked) = (&self.config, self.marked_bytes_all());
+        let ahead = self.schedule.as_ref().is_none_or(|s| {
+            s.step_bytes(marked, old_bytes, 0) == 0
+                && scanned
+                    >= s.incremental_pace(allocated, config.step_interval, config.min_step_bytes)
+        });
+        concurrent.is_running() && ahead && !self.marking_done()
     }
 
     /// Bytes both markers scanned or allocated black in this cycle.
@@ -332,6 +342,7 @@ impl Incremental {
         self.schedule = Some(MarkingSchedule::new(
             old_bytes,
             core.growing.allocation_limit(),
+            core.counters.allocated_bytes,
         ));
         self.phase = Phase::Marking;
         self.drained = false;
@@ -366,8 +377,17 @@ impl Incremental {
                 if drained == Drained::Budget {
                     return;
                 }
-                // Out of grey objects of its own, the step helps with the marker thread's.
-                match concurrent.and_then(ConcurrentMarking::take_segment) {
+                // Out of grey objects of its own, the step helps with the marker thread's: those
+                // published, else those the marker holds. A marker whose core was taken from it
+                // keeps its segment, and the cycle waited for it while the mutator allocated
+                // (floating garbage that grew with the machine's load); stopping it hands the
+                // segment back at its next check, and the main thread, waiting, frees a core.
+                let Some(concurrent) = concurrent else { return };
+                let segment = concurrent.take_segment().or_else(|| {
+                    concurrent.stop();
+                    concurrent.take_segment()
+                });
+                match segment {
                     Some(segment) => marker.add_grey(segment),
                     None => return,
                 }

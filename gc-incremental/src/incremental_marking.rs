@@ -93,6 +93,8 @@ pub struct IncrementalMarker {
     young: YoungObjects,
     /// Bytes of objects scanned or allocated black since marking started.
     marked_bytes: usize,
+    /// Bytes of objects scanned since marking started (allocating black is not marking work).
+    scanned_bytes: usize,
     /// Bytes of the young objects reached in the finalization pause.
     young_live_bytes: usize,
     /// Bytes of scanned objects a scavenge promoted since the last full collection, not yet
@@ -237,6 +239,11 @@ impl IncrementalMarker {
     /// Bytes scanned or allocated black since marking started.
     pub fn marked_bytes(&self) -> usize {
         self.marked_bytes
+    }
+
+    /// Bytes scanned since marking started.
+    pub fn scanned_bytes(&self) -> usize {
+        self.scanned_bytes
     }
 
     /// Bytes of the young objects the finalization pause reached (0 before its
@@ -450,6 +457,7 @@ impl IncrementalMarker {
         // SAFETY: the marker's owner is in its marking phase (P5, `grey`).
         unsafe { self.add_live_bytes(PageRef::containing(address), size) };
         self.marked_bytes += size;
+        self.scanned_bytes += size;
         if self.thread == MarkerThread::Concurrent {
             if object.is_promoted() {
                 self.promoted_scanned.push(address);
@@ -480,6 +488,7 @@ impl IncrementalMarker {
         self.young_worklist.clear();
         self.young = YoungObjects::Skip;
         self.marked_bytes = 0;
+        self.scanned_bytes = 0;
         self.young_live_bytes = 0;
     }
 

@@ -8,6 +8,10 @@
 //! over [`ESTIMATED_MARKING_TIME`]; by allocation, the estimated live bytes spread over the
 //! headroom left when marking started, so marking ends before the limit. A step behind either
 //! catches up (within its time budget); a step ahead still marks the minimum.
+//!
+//! Steps of at least a minimum every few bytes allocated also set a floor on progress, the
+//! [`MarkingSchedule::incremental_pace`]: under concurrent marking the main thread keeps a
+//! marker thread that falls below it company with steps.
 
 use std::time::{Duration, Instant};
 
@@ -33,16 +37,31 @@ pub struct MarkingSchedule {
     old_bytes_at_start: usize,
     /// Bytes the old generation may grow by before the limit.
     headroom: usize,
+    /// The heap's allocation counter when marking started (young allocation included).
+    allocated_at_start: u64,
 }
 
 impl MarkingSchedule {
-    pub fn new(old_bytes: usize, limit: usize) -> Self {
+    /// The schedule of a cycle starting with `old_bytes` in the old generation, the allocation
+    /// limit `limit`, and the heap's allocation counter at `allocated`.
+    pub fn new(old_bytes: usize, limit: usize, allocated: u64) -> Self {
         MarkingSchedule {
             started: Instant::now(),
             estimated_live: old_bytes,
             old_bytes_at_start: old_bytes,
             headroom: limit.saturating_sub(old_bytes).max(1),
+            allocated_at_start: allocated,
         }
+    }
+
+    /// Bytes incremental marking on its own would have scanned at least, with the heap's
+    /// allocation counter at `allocated`: `min_step` for every `step_interval` bytes allocated
+    /// since marking started (each step's minimum).
+    pub fn incremental_pace(&self, allocated: u64, step_interval: usize, min_step: usize) -> usize {
+        let steps = allocated.saturating_sub(self.allocated_at_start) / step_interval.max(1) as u64;
+        usize::try_from(steps)
+            .unwrap_or(usize::MAX)
+            .saturating_mul(min_step)
     }
 
     /// Bytes the next step should mark, at least `min_step`, given `marked` bytes so far and
@@ -83,11 +102,20 @@ mod tests {
 
     #[test]
     fn a_step_catches_up_with_allocation_and_never_marks_less_than_the_minimum() {
-        let schedule = MarkingSchedule::new(1000, 2000);
+        let schedule = MarkingSchedule::new(1000, 2000, 0);
         // Half the headroom allocated: half of the estimated live bytes are due.
         assert_eq!(schedule.step_bytes(0, 1500, 10), 500);
         assert_eq!(schedule.step_bytes(400, 1500, 10), 100);
         // Ahead of schedule: the minimum step.
         assert_eq!(schedule.step_bytes(900, 1500, 10), 10);
+    }
+
+    #[test]
+    fn the_incremental_pace_is_the_minimum_step_per_interval_allocated() {
+        let schedule = MarkingSchedule::new(1000, 2000, 500);
+        assert_eq!(schedule.incremental_pace(500, 64, 10), 0);
+        assert_eq!(schedule.incremental_pace(563, 64, 10), 0);
+        assert_eq!(schedule.incremental_pace(564, 64, 10), 10);
+        assert_eq!(schedule.incremental_pace(500 + 64 * 7, 64, 10), 70);
     }
 }
