@@ -65,12 +65,16 @@ pub struct Heap<C: Collector> {
     /// The heap recorder, while one is attached: the recorded paths of the mutator's operations
     /// test this once (see [`mutator_recording`](crate::mutator_recording)).
     recording: Option<Box<MutatorRecording>>,
+    /// Whether `allocate` may take the allocation area's bump on its own: not in stress mode,
+    /// nor while recording. One flag, so that the fast path tests one thing for both.
+    lab_fast_path: bool,
 }
 
 impl<C: Collector> Heap<C> {
     pub fn new(config: HeapConfig, collector: C) -> Result<Self, ConfigError> {
         config.validate()?;
         Ok(Heap {
+            lab_fast_path: config.stress_interval.is_none(),
             core: HeapCore::new(config),
             collector,
             recording: None,
@@ -127,7 +131,7 @@ impl<C: Collector> Heap<C> {
     ///
     /// The fast path is a bump of the allocation area, the header and slots written, two counters
     /// and a local pushed; everything else (the collector's slow path, verification after a
-    /// collection, stress mode) is in a separate function, out of line.
+    /// collection, stress mode, a recorder) is in a separate function, out of line.
     #[inline]
     pub fn allocate<'s>(
         &mut self,
@@ -136,30 +140,19 @@ impl<C: Collector> Heap<C> {
         slots: u64,
         bytes: u64,
     ) -> Result<Local<'s>, HeapError> {
-        if self.recording.is_some() {
-            return self.allocate_recorded(scope, type_id, slots, bytes);
-        }
-        self.allocate_unrecorded(scope, type_id, slots, bytes)
-    }
-
-    #[inline(always)]
-    fn allocate_unrecorded<'s>(
-        &mut self,
-        scope: &mut HandleScope<'s>,
-        type_id: TypeId,
-        slots: u64,
-        bytes: u64,
-    ) -> Result<Local<'s>, HeapError> {
         let shape = self.checked_shape(type_id, slots, bytes)?;
         let size = shape.size();
-        if self.core.config.stress_interval.is_none() && size <= self.core.lab.max_object_size() {
+        if self.lab_fast_path && size <= self.core.lab.max_object_size() {
             if let Some(address) = self.core.lab.allocate(size) {
                 // SAFETY: the LAB handed us `size` unused bytes of a live page (P1).
                 let object = unsafe { self.initialize(address, &shape) };
                 return self.core.handles.locals.create(scope, object.address());
             }
         }
-        self.allocate_slow(scope, shape)
+        match self.recording.is_some() {
+            true => self.allocate_recorded(scope, shape),
+            false => self.allocate_slow(scope, shape),
+        }
     }
 
     /// Allocates an object with `slots` null reference slots whose payload is a copy of `bytes`

@@ -10,7 +10,7 @@
 //! Handles change without the heap (scopes close, persistent handles are cloned and dropped,
 //! loads make locals), so the recording keeps a mirror of the local stack (`local_ids`, the id of
 //! each slot's object) and, before each recorded operation, brings it up to date from the logs
-//! the handle tables keep while recording ([`sync_roots`](MutatorRecording::sync_roots)).
+//! the handle tables keep while recording (`MutatorRecording::sync_roots`).
 //!
 //! Invariants:
 //! - After `sync_roots`, the trace's root counts are the heap's handles plus the drops still

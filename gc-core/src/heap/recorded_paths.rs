@@ -16,8 +16,8 @@ use crate::error::HeapError;
 use crate::handles::Rooted;
 use crate::local_handles::{HandleScope, Local};
 use crate::mutator_recording::{MutatorRecording, RecordSink, RecordingSummary};
+use crate::object::ObjectShape;
 use crate::retaining_path::ObjectKey;
-use crate::type_table::TypeId;
 use crate::value::StoreValue;
 
 /// The recorded heap at one point of its trace.
@@ -58,6 +58,7 @@ impl<C: Collector> Heap<C> {
         }
         let recording = MutatorRecording::start(&mut self.core, sink);
         self.recording = Some(Box::new(recording));
+        self.lab_fast_path = false;
         Ok(())
     }
 
@@ -76,6 +77,7 @@ impl<C: Collector> Heap<C> {
     /// first write error of the whole recording, if any, is returned here.
     pub fn finish_recording(&mut self) -> Result<RecordingSummary, RecordingError> {
         let recording = self.recording.take().ok_or(RecordingError::NotRecording)?;
+        self.lab_fast_path = self.core.config.stress_interval.is_none();
         Ok(recording.stop(&mut self.core)?)
     }
 
@@ -113,12 +115,10 @@ impl<C: Collector> Heap<C> {
     pub(super) fn allocate_recorded<'s>(
         &mut self,
         scope: &mut HandleScope<'s>,
-        type_id: TypeId,
-        slots: u64,
-        bytes: u64,
+        shape: ObjectShape,
     ) -> Result<Local<'s>, HeapError> {
         self.sync_recorded_roots();
-        let local = self.allocate_unrecorded(scope, type_id, slots, bytes)?;
+        let local = self.allocate_slow(scope, shape)?;
         let object = self.object(&local)?;
         if let Some(recording) = self.recording.as_deref_mut() {
             recording.allocated(&mut self.core, object);
