@@ -82,7 +82,7 @@ impl<C: Collector> Heap<C> {
     }
 
     /// The live graph as the trace recorded so far describes it (see
-    /// [`trace_live_graph`](crate::digest::trace_live_graph)), and how many events were
+    /// [`crate::digest::trace_live_graph`]), and how many events were
     /// recorded: its digest equals that of a replay of the trace stopped after those events,
     /// given by [`Heap::live_graph_by_trace_ids`]. `None` when not recording.
     pub fn recorded_checkpoint(&mut self) -> Option<RecordedCheckpoint> {
@@ -97,7 +97,7 @@ impl<C: Collector> Heap<C> {
     }
 
     /// The live graph as a trace describes it, with the rooted objects' trace ids given by
-    /// `id_of` (a replay's id table). See [`trace_live_graph`](crate::digest::trace_live_graph).
+    /// `id_of` (a replay's id table). See [`crate::digest::trace_live_graph`].
     pub fn live_graph_by_trace_ids(&self, id_of: impl Fn(ObjectKey) -> Option<u64>) -> LiveGraph {
         trace_live_graph(&self.core, |address| id_of(ObjectKey::of(address)))
     }
