@@ -4,9 +4,11 @@
 //! a subset under stress mode. Each run must print `Elapsed time`, no `ERROR:`, exit cleanly,
 //! and leave a heap that verifies with no root left.
 
-use std::num::NonZeroU32;
-use std::path::{Path, PathBuf};
+mod common;
 
+use std::num::NonZeroU32;
+
+use common::{assemble, input, suite};
 use gc_scheme::run_text;
 use gclab::{CollectorChoice, HeapConfig, VerifyHeap};
 
@@ -47,43 +49,6 @@ const STRESSED: &[&str] = &[
     "primes",
     "tak",
 ];
-
-/// The suite: `SCHEME_BENCHMARKS` if set (a worktree outside the usual layout), else the
-/// workspace's sibling `shared/scheme-benchmarks`.
-fn suite() -> Option<PathBuf> {
-    let dir = match std::env::var_os("SCHEME_BENCHMARKS") {
-        Some(dir) => PathBuf::from(dir),
-        None => Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/scheme-benchmarks"),
-    };
-    if dir.join("src/common.scm").is_file() {
-        Some(dir)
-    } else {
-        println!("skipped: no benchmark suite at {}", dir.display());
-        None
-    }
-}
-
-fn read(path: &Path) -> String {
-    std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
-}
-
-/// The program as the suite's README assembles it.
-fn assemble(suite: &Path, name: &str) -> String {
-    let src = suite.join("src");
-    [
-        format!("{name}.scm"),
-        "common.scm".into(),
-        "common-postlude.scm".into(),
-    ]
-    .iter()
-    .map(|file| read(&src.join(file)))
-    .collect::<Vec<_>>()
-    .join("\n")
-}
-
-fn input(name: &str) -> String {
-    read(&Path::new(env!("CARGO_MANIFEST_DIR")).join(format!("tests/inputs/{name}.input")))
-}
 
 fn check(name: &str, source: &str, input: &str, choice: CollectorChoice, config: HeapConfig) {
     let (output, outcome) = run_text(choice, config, source, input)

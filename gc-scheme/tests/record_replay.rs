@@ -4,9 +4,12 @@
 //! must hold the live graph the recording saw there, and the whole trace must replay to an
 //! empty heap. A trace that cannot be written is an error of the run, not a panic.
 
-use std::path::{Path, PathBuf};
+mod common;
+
+use std::path::Path;
 
 use bench_harness::replay::{ReplayOptions, StopAt, ThinkTime, replay, replay_until};
+use common::{assemble, input, suite};
 use gc_scheme::{Input, Outcome, Program, SharedBuffer, run, run_text};
 use gc_trace::binary_reader::BinaryReader;
 use gclab::collectors::{CollectorChoice, HeapVisitor, run_with};
@@ -19,38 +22,6 @@ const RECORDED: &[(&str, &str)] = &[
     ("destruc", "gen-incremental"),
     ("nqueens", "gen-marksweep"),
 ];
-
-fn suite() -> Option<PathBuf> {
-    let dir = match std::env::var_os("SCHEME_BENCHMARKS") {
-        Some(dir) => PathBuf::from(dir),
-        None => Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/scheme-benchmarks"),
-    };
-    if dir.join("src/common.scm").is_file() {
-        Some(dir)
-    } else {
-        println!("skipped: no benchmark suite at {}", dir.display());
-        None
-    }
-}
-
-fn read(path: &Path) -> String {
-    std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
-}
-
-fn assemble(suite: &Path, name: &str) -> String {
-    ["", "common", "common-postlude"]
-        .iter()
-        .map(|part| match *part {
-            "" => read(&suite.join(format!("src/{name}.scm"))),
-            part => read(&suite.join(format!("src/{part}.scm"))),
-        })
-        .collect::<Vec<_>>()
-        .join("\n")
-}
-
-fn input(name: &str) -> String {
-    read(&Path::new(env!("CARGO_MANIFEST_DIR")).join(format!("tests/inputs/{name}.input")))
-}
 
 fn run_recorded(
     source: &str,
