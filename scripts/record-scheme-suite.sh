@@ -20,11 +20,11 @@ inputs=$2
 out=$3
 shift 3
 root=$(cd "$(dirname "$0")/.." && pwd)
+source "$root/scripts/lib/scheme.sh"
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 
-cargo build --quiet --release -p gc-scheme --manifest-path "$root/Cargo.toml"
-gcscheme="${CARGO_TARGET_DIR:-$root/target}/release/gcscheme"
+build_gcscheme
 mkdir -p "$out"
 
 programs=("$@")
@@ -39,7 +39,7 @@ for program in "${programs[@]}"; do
   for file in "$source" "$input"; do
     [[ -f $file ]] || { echo "$0: no $file" >&2; exit 1; }
   done
-  cat "$source" "$suite/src/common.scm" "$suite/src/common-postlude.scm" >"$work/$program.scm"
+  assemble_program "$suite" "$program" "$work/$program.scm"
   trace=$out/$program.gctb
   if ! "$gcscheme" --record "$trace" "$work/$program.scm" <"$input" >"$work/out" 2>&1 ||
     grep -q 'ERROR' "$work/out" || ! grep -q 'Elapsed time' "$work/out"; then

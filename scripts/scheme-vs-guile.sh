@@ -19,11 +19,11 @@ suite=$1
 inputs=$2
 collectors=${3:-marksweep,markcompact,incremental,gen-marksweep,gen-markcompact,gen-incremental}
 root=$(cd "$(dirname "$0")/.." && pwd)
+source "$root/scripts/lib/scheme.sh"
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 
-cargo build --quiet --release -p gc-scheme --manifest-path "$root/Cargo.toml"
-gcscheme="${CARGO_TARGET_DIR:-$root/target}/release/gcscheme"
+build_gcscheme
 has_guile=$(command -v guile >/dev/null && echo yes || echo no)
 
 # The program's own `Elapsed time: S seconds`, or the first error line.
@@ -44,13 +44,11 @@ echo "$rule"
 for input in "$inputs"/*.input; do
   program=$(basename "$input" .input)
   [[ -f $suite/src/$program.scm ]] || continue
-  cat "$suite/src/$program.scm" "$suite/src/common.scm" "$suite/src/common-postlude.scm" \
-    >"$work/$program.scm"
+  assemble_program "$suite" "$program" "$work/$program.scm"
   row="| $program |"
   if [[ $has_guile == yes ]]; then
-    { cat "$suite/src/$program.scm"
-      echo '(define (this-scheme-implementation-name) "guile")'
-      cat "$suite/src/common.scm" "$suite/src/common-postlude.scm"; } >"$work/$program-guile.scm"
+    assemble_program "$suite" "$program" "$work/$program-guile.scm" \
+      '(define (this-scheme-implementation-name) "guile")'
     guile --r7rs "$work/$program-guile.scm" <"$input" >/dev/null 2>&1 || true
     guile --r7rs "$work/$program-guile.scm" <"$input" >"$work/out" 2>&1 || true
     row+=" $(elapsed "$work/out") |"

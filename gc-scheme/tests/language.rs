@@ -404,6 +404,10 @@ fn the_rest_of_the_base_char_cxr_and_inexact_libraries() {
         error("(string-copy! (make-string 2) 0 \"abc\" 2 1)"),
         "test.scm:1: string-copy!: [2, 1) is not a range of length 3"
     );
+    assert_eq!(
+        error("(substring \"abc\" 1 4)"),
+        "test.scm:1: substring: [1, 4) is not a range of length 3"
+    );
 }
 
 /// Ports: strings and files, read and written datum by datum, character by character and line

@@ -413,20 +413,7 @@ fn substring<'s, C: Collector>(
     name: &str,
 ) -> Result<Value<'s>> {
     let text = chars(it, args[0], name)?;
-    let len = text.len() as u64;
-    let start = match args.get(1) {
-        Some(&v) => count(it, v, name)?,
-        None => 0,
-    };
-    let end = match args.get(2) {
-        Some(&v) => count(it, v, name)?,
-        None => len,
-    };
-    if start > end || end > len {
-        return Err(Error::runtime(format!(
-            "{name}: range {start}..{end} is out of a string of length {len}"
-        )));
-    }
+    let (start, end) = span(it, &args[1..], text.len() as u64, name)?;
     let piece: String = text[start as usize..end as usize].iter().collect();
     it.make_string(s, &piece)
 }

@@ -258,8 +258,34 @@ fn with_current<'s, C: Collector>(
     result
 }
 
+/// `close-port` and its two R7RS aliases: each closes its port, whichever way it goes.
+macro_rules! closers {
+    ($($name:literal),*) => {
+        [$(fixed($name, 1, |it, s, a| {
+            close(it, port_number(it, a[0], $name)?, $name)?;
+            it.unspecified(s)
+        })),*]
+    };
+}
+
+/// `port?` and `textual-port?`: every port of gc-scheme is textual.
+macro_rules! port_predicates {
+    ($($name:literal),*) => {
+        [$(fixed($name, 1, |it, s, a| {
+            let is = it.kind(a[0])? == Kind::Port;
+            it.boolean(s, is)
+        })),*]
+    };
+}
+
 pub(super) fn primitives<C: Collector>() -> Vec<Primitive<C>> {
-    vec![
+    let mut all = Vec::from(closers!(
+        "close-port",
+        "close-input-port",
+        "close-output-port"
+    ));
+    all.extend(port_predicates!("port?", "textual-port?"));
+    all.extend([
         ranged("display", 1, Some(2), |it, s, a| {
             print_to(it, s, a, false, "display")
         }),
@@ -348,34 +374,6 @@ pub(super) fn primitives<C: Collector>() -> Vec<Primitive<C>> {
             };
             it.make_string(s, &text)
         }),
-        fixed("close-port", 1, |it, s, a| {
-            close(it, port_number(it, a[0], "close-port")?, "close-port")?;
-            it.unspecified(s)
-        }),
-        fixed("close-input-port", 1, |it, s, a| {
-            close(
-                it,
-                port_number(it, a[0], "close-input-port")?,
-                "close-input-port",
-            )?;
-            it.unspecified(s)
-        }),
-        fixed("close-output-port", 1, |it, s, a| {
-            close(
-                it,
-                port_number(it, a[0], "close-output-port")?,
-                "close-output-port",
-            )?;
-            it.unspecified(s)
-        }),
-        fixed("port?", 1, |it, s, a| {
-            let is = it.kind(a[0])? == Kind::Port;
-            it.boolean(s, is)
-        }),
-        fixed("textual-port?", 1, |it, s, a| {
-            let is = it.kind(a[0])? == Kind::Port;
-            it.boolean(s, is)
-        }),
         fixed("input-port?", 1, |it, s, a| {
             let is = it.kind(a[0])? == Kind::Port && {
                 let port = port_number(it, a[0], "input-port?")?;
@@ -434,5 +432,6 @@ pub(super) fn primitives<C: Collector>() -> Vec<Primitive<C>> {
                 .map_err(|e| io_error("delete-file", &format!("cannot delete `{name}`"), e))?;
             it.unspecified(s)
         }),
-    ]
+    ]);
+    all
 }
