@@ -6,13 +6,12 @@
 //! a collected heap, which is then verified once (the heap itself verifies after every
 //! collection when configured with `VerifyHeap::AfterEachGc`).
 
-use std::cell::Cell;
 use std::io::{self, Write};
 use std::time::{Duration, Instant};
 
 use gc_core::{
-    CollectionKind, Collector, Heap, HeapConfig, LiveGraph, VerifyError, VerifyHeap, trace_gc_line,
-    trace_gc_nvp_line,
+    CollectionKind, Collector, GcReason, Heap, HeapConfig, LiveGraph, VerifyError, VerifyHeap,
+    trace_gc_line, trace_gc_nvp_line,
 };
 use gclab::collectors::{self, CollectorChoice, HeapVisitor};
 
@@ -134,7 +133,7 @@ pub(crate) fn print_pauses<C: Collector>(
     let mut previous_end = Duration::ZERO;
     heap.on_gc_event(Box::new(move |event| {
         let previous = std::mem::replace(&mut previous_end, event.end());
-        if UNPRINTED.get() {
+        if event.reason == GcReason::Measurement {
             return;
         }
         let line = match format {
@@ -149,23 +148,10 @@ pub(crate) fn print_pauses<C: Collector>(
     }));
 }
 
-thread_local! {
-    /// Set while the harness runs its own final full collection (see [`final_collection`]).
-    static UNPRINTED: Cell<bool> = const { Cell::new(false) };
-}
-
 /// The harness's own full collection after a workload or trace, so that the live graph is taken
-/// from a collected heap. It is not the program's pause: no summary counts it, and so no pause
-/// line shows it (the summary's live line says it once). The heap and its listeners live on this
-/// thread, hence the thread-local switch; a guard turns it back off however the collection ends.
+/// from a collected heap. It is not the program's pause: its reason is
+/// [`GcReason::Measurement`], which no summary counts and no pause line shows (the summary's live
+/// line says it once).
 pub(crate) fn final_collection<C: Collector>(heap: &mut Heap<C>) {
-    struct Unprinted;
-    impl Drop for Unprinted {
-        fn drop(&mut self) {
-            UNPRINTED.set(false);
-        }
-    }
-    UNPRINTED.set(true);
-    let _unprinted = Unprinted;
-    heap.collect(CollectionKind::Full);
+    heap.collect_for(CollectionKind::Full, GcReason::Measurement);
 }

@@ -96,6 +96,10 @@ pub enum GcReason {
     /// The program asked for the smallest heap (V8's `LowMemoryNotification`): a collector that
     /// can compact compacts all of old space.
     LowMemoryNotification,
+    /// A tool's own collection to measure the live heap (V8's `kTesting`): gclab's full
+    /// collection after a replay, before it takes the live graph. It is not the program's pause,
+    /// so tools that report pauses leave it out.
+    Measurement,
 }
 
 impl GcReason {
@@ -109,6 +113,7 @@ impl GcReason {
             GcReason::AllocationPacing => "allocation_pacing",
             GcReason::Stress => "stress",
             GcReason::LowMemoryNotification => "low_memory_notification",
+            GcReason::Measurement => "measurement",
         }
     }
 
@@ -122,6 +127,7 @@ impl GcReason {
             GcReason::AllocationPacing => "allocation pacing",
             GcReason::Stress => "stress",
             GcReason::LowMemoryNotification => "low memory notification",
+            GcReason::Measurement => "measurement",
         }
     }
 }
