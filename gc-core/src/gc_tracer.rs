@@ -236,6 +236,10 @@ const MB: f64 = 1024.0 * 1024.0;
 
 /// Formats `event` as V8's `--trace-gc` line, e.g.
 /// `[4242:0x1]     1235 ms: Mark-Sweep 14.6 (50.1) -> 5.4 (43.5) MB, 6.70 / 0.00 ms  (average mu = 0.921, current mu = 0.922) allocation limit reached; freed 9.2 MB`.
+///
+/// `pid` is printed first, as V8 prints its process id; `heap_id` is printed in hex where V8
+/// prints its isolate's address, so that the lines of several heaps in one process (a worker
+/// each, say) can be told apart: give each heap its own number (`0x1` above).
 pub fn trace_gc_line(event: &GcEvent, pid: u32, heap_id: usize) -> String {
     let mu = event.mutator_utilization;
     let outcome = &event.outcome;
