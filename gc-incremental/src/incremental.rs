@@ -52,6 +52,7 @@ use gc_marksweep::pause_marking::PauseMarking;
 use gc_marksweep::sweeper::sweep_large_objects;
 
 use crate::concurrent_marking::{ConcurrentMarking, CycleWork};
+use crate::concurrent_start::ConcurrentStart;
 use crate::dead_slots::remove_dead_slots;
 use crate::incremental_marking::{
     DrainBudget, Drained, IncrementalMarker, MarkerThread, is_marked, is_young,
@@ -120,6 +121,8 @@ pub struct Incremental {
     drained: bool,
     /// The marker thread, under concurrent marking (`concurrent`, `gen-concurrent`).
     concurrent: Option<ConcurrentMarking>,
+    /// When marking starts, under concurrent marking (incremental marking's start otherwise).
+    start: Option<ConcurrentStart>,
 }
 
 impl Default for Incremental {
@@ -147,6 +150,7 @@ impl Incremental {
             survived: 0,
             drained: false,
             concurrent: None,
+            start: None,
         }
     }
 
@@ -156,6 +160,7 @@ impl Incremental {
         Incremental {
             marker: IncrementalMarker::on(MarkerThread::MainBesideConcurrent),
             concurrent: Some(ConcurrentMarking::new()),
+            start: Some(ConcurrentStart::default()),
             ..self
         }
     }
@@ -218,7 +223,7 @@ impl Incremental {
         let reason = GcReason::AllocationPacing;
         match self.phase {
             Phase::Idle => {
-                if should_start(old_bytes, core.growing.allocation_limit(), self.survived) {
+                if self.should_start(old_bytes, core.growing.allocation_limit()) {
                     self.start_marking(core, old_bytes, reason);
                 }
             }
@@ -226,6 +231,15 @@ impl Incremental {
             Phase::Marking if self.marker_keeps_up(old_bytes, allocated) => {}
             Phase::Marking => self.marking_step(core, self.config.step_budget, old_bytes, reason),
             Phase::Sweeping => self.sweep_step(core, self.config.step_budget, reason),
+        }
+    }
+
+    /// Whether marking is due with `old_bytes` in the old generation and the allocation limit
+    /// `limit`: at the schedule's start, or under concurrent marking the measured one.
+    fn should_start(&self, old_bytes: usize, limit: usize) -> bool {
+        match &self.start {
+            Some(start) => start.should_start(old_bytes, limit, self.survived),
+            None => should_start(old_bytes, limit, self.survived),
         }
     }
 
@@ -280,20 +294,21 @@ impl Incremental {
     }
 
     /// Stops the marker thread and takes back what it left of the cycle (its grey objects, the
-    /// promoted objects it scanned); returns its marking time.
-    fn stop_concurrent_marking(&mut self) -> Duration {
+    /// promoted objects it scanned); returns the bytes it scanned and its marking time.
+    fn stop_concurrent_marking(&mut self) -> (usize, Duration) {
         let Some(concurrent) = &self.concurrent else {
-            return Duration::ZERO;
+            return (0, Duration::ZERO);
         };
         let CycleWork {
             grey,
             promoted,
+            marked,
             busy,
         } = concurrent.finish_cycle();
         self.marker.add_grey(grey);
         // SAFETY: the marker scanned these live objects this cycle and is stopped (P7).
         unsafe { self.marker.count_promoted_scanned(promoted) };
-        busy
+        (marked, busy)
     }
 
     /// `Collector::step`: one increment of whichever phase is on; from idle, marking starts.
@@ -416,7 +431,12 @@ impl Incremental {
         young: Option<YoungGeneration<'_>>,
         reason: GcReason,
     ) {
-        let concurrent_marking = self.stop_concurrent_marking();
+        let (concurrently_marked, concurrent_marking) = self.stop_concurrent_marking();
+        if let Some(start) = &mut self.start {
+            let old_bytes = old_generation_bytes(core, young.as_ref());
+            let work = core.tracer.work_now();
+            start.marking_done(concurrently_marked, concurrent_marking, old_bytes, work);
+        }
         let pause = core.begin_pause(GcKind::MarkingFinalize, reason);
         let mut outcome = PauseOutcome {
             concurrent_marking,
@@ -482,6 +502,14 @@ impl Incremental {
         self.survived = old_live;
         self.phase = Phase::Sweeping;
         core.end_pause(pause, outcome);
+        self.cycle_ended(core);
+    }
+
+    /// Tells the start of concurrent marking where a cycle left the old generation.
+    fn cycle_ended(&mut self, core: &HeapCore) {
+        if let Some(start) = &mut self.start {
+            start.cycle_ended(self.survived, core.tracer.work_now());
+        }
     }
 
     /// A slow-path sweep: one page, then more while the budget lasts.
@@ -611,6 +639,7 @@ impl Incremental {
         self.schedule = None;
         self.full.collect_full(core, reason);
         self.survived = core.used_bytes();
+        self.cycle_ended(core);
     }
 
     /// Old-space allocation for the plan (promotion, pretenuring): the free list, a new page,

@@ -18,7 +18,8 @@
 //!   `concurrent-marking.cc`), its safepoint protocol, and [`marking_worklist`], the segments of
 //!   grey objects the two threads hand each other.
 //! - [`concurrent`]: [`Concurrent`] (`concurrent`; `gen-concurrent` under the scavenger), the
-//!   incremental collector with the marker thread.
+//!   incremental collector with the marker thread, and [`concurrent_start`], when its marking
+//!   starts (later than incremental marking's, from the marker's measured speed).
 //!
 //! ```
 //! use gc_core::{Heap, HeapConfig, Progress, SlotContent};
@@ -52,6 +53,7 @@
 
 pub mod concurrent;
 pub mod concurrent_marking;
+pub mod concurrent_start;
 pub mod dead_slots;
 pub mod incremental;
 pub mod incremental_marking;
