@@ -32,7 +32,10 @@
 //! beside it: the slow path publishes the main thread's grey objects to it and lets it run, and
 //! runs a step only when it falls behind the schedule or has no work left; every pause, scavenge
 //! and verification stops it first, and the finalization pause takes back its grey objects and
-//! reports its marking time.
+//! reports its marking time. Its marking starts at [`crate::concurrent_start`]'s measured point,
+//! and its pages are swept by a sweeper thread ([`crate::concurrent_sweeper`]) beside the
+//! allocator's lazy sweeps; every scavenge, heap walk, verification and stop-the-world
+//! collection stops that thread first.
 
 use std::time::{Duration, Instant};
 
@@ -53,13 +56,15 @@ use gc_marksweep::sweeper::sweep_large_objects;
 
 use crate::concurrent_marking::{ConcurrentMarking, CycleWork};
 use crate::concurrent_start::ConcurrentStart;
+use crate::concurrent_sweeper::ConcurrentSweeper;
 use crate::dead_slots::remove_dead_slots;
 use crate::incremental_marking::{
     DrainBudget, Drained, IncrementalMarker, MarkerThread, is_marked, is_young,
 };
-use crate::lazy_sweeper::{LazySweeper, PageSwept};
+use crate::lazy_sweeper::PageSwept;
 use crate::marking_barrier::{BarrierMode, MarkingBarrier};
 use crate::marking_schedule::{MarkingSchedule, should_start};
+use crate::page_sweeper::PageSweeper;
 
 /// Objects the finalization pause marks alone before it shares the rest of its drain between
 /// `HeapConfig::gc_threads` threads: far more than a full collection's
@@ -106,7 +111,7 @@ pub struct Incremental {
     marker: IncrementalMarker,
     barrier: MarkingBarrier,
     schedule: Option<MarkingSchedule>,
-    sweeper: LazySweeper,
+    sweeper: PageSweeper,
     /// When the finalization pause's drain goes parallel.
     marking: PauseMarking,
     full: MarkSweep,
@@ -143,7 +148,7 @@ impl Incremental {
             marker: IncrementalMarker::default(),
             barrier: MarkingBarrier::new(BarrierMode::Insertion),
             schedule: None,
-            sweeper: LazySweeper::default(),
+            sweeper: PageSweeper::default(),
             marking: PauseMarking::parallel_after(PARALLEL_FINALIZATION_AFTER_OBJECTS),
             full: MarkSweep::new(),
             allocated_at_last_step: 0,
@@ -161,6 +166,7 @@ impl Incremental {
             marker: IncrementalMarker::on(MarkerThread::MainBesideConcurrent),
             concurrent: Some(ConcurrentMarking::new()),
             start: Some(ConcurrentStart::default()),
+            sweeper: PageSweeper::concurrent(),
             ..self
         }
     }
@@ -168,6 +174,11 @@ impl Incremental {
     /// The marker thread, under concurrent marking.
     pub(crate) fn concurrent_marking(&self) -> Option<&ConcurrentMarking> {
         self.concurrent.as_ref()
+    }
+
+    /// The sweeper thread's side, under concurrent marking.
+    pub(crate) fn concurrent_sweeper(&self) -> Option<&ConcurrentSweeper> {
+        self.sweeper.as_concurrent()
     }
 
     /// The same collector whose finalization pause (and stop-the-world fallback) shares marking
@@ -211,8 +222,10 @@ impl Incremental {
     /// The paced work of the allocation slow path: every `step_interval` bytes, start marking
     /// if due, do a marking step, finalize, or sweep lazily.
     fn advance(&mut self, core: &mut HeapCore, young: Option<YoungGeneration<'_>>) {
-        if self.phase == Phase::Marking {
-            self.feed_marker();
+        match self.phase {
+            Phase::Marking => self.feed_marker(),
+            Phase::Sweeping => self.resume_sweeper(),
+            Phase::Idle => {}
         }
         let allocated = core.counters.allocated_bytes;
         if allocated - self.allocated_at_last_step < self.config.step_interval as u64 {
@@ -232,6 +245,14 @@ impl Incremental {
             Phase::Marking => self.marking_step(core, self.config.step_budget, old_bytes, reason),
             Phase::Sweeping => self.sweep_step(core, self.config.step_budget, reason),
         }
+    }
+
+    /// Lets a sweeper thread sweep beside the mutator.
+    fn resume_sweeper(&mut self) {
+        // SAFETY: we are sweeping (the finalization pause queued the pages) and stop the thread
+        // before everything rule P8 forbids: scavenges (`before_scavenge`), `make_iterable`,
+        // `verify`, a stop-the-world collection (`abandon`) and drop.
+        unsafe { self.sweeper.resume() };
     }
 
     /// Whether marking is due with `old_bytes` in the old generation and the allocation limit
@@ -503,6 +524,7 @@ impl Incremental {
         self.phase = Phase::Sweeping;
         core.end_pause(pause, outcome);
         self.cycle_ended(core);
+        self.resume_sweeper();
     }
 
     /// Tells the start of concurrent marking where a cycle left the old generation.
@@ -520,11 +542,9 @@ impl Incremental {
         let sweeper = &mut self.sweeper;
         outcome.timed(GcPhase::Sweep, || {
             // SAFETY: our pages, queued by the last complete marking (P5).
-            while unsafe { sweeper.sweep_next(core) }.is_some() && Instant::now() < deadline {}
+            unsafe { sweeper.sweep_until(core, deadline) };
         });
-        if self.sweeper.is_done() {
-            self.phase = Phase::Idle;
-        }
+        self.end_sweep_if_done(&mut outcome);
         core.end_pause(pause, outcome);
     }
 
@@ -558,11 +578,18 @@ impl Incremental {
             }
             None
         });
-        if self.sweeper.is_done() {
-            self.phase = Phase::Idle;
-        }
+        self.end_sweep_if_done(&mut outcome);
         core.end_pause(pause, outcome);
         address
+    }
+
+    /// Once every page is swept the cycle is over: the pause that saw it reports the sweeper
+    /// thread's time.
+    fn end_sweep_if_done(&mut self, outcome: &mut PauseOutcome) {
+        if self.sweeper.is_done() {
+            self.phase = Phase::Idle;
+            outcome.concurrent_sweeping = self.sweeper.take_concurrent_time();
+        }
     }
 
     /// Allocation in the old generation through the mutator's LAB: the free list, then pages
@@ -787,6 +814,17 @@ unsafe impl Collector for Incremental {
         self.phase == Phase::Marking
     }
 
+    /// A sweeper thread stops: a heap walk reads every page, the one it sweeps included (P8).
+    /// The pages it swept are listed, so that each page's flag says whether its mark bits
+    /// still tell its live objects (the verifier reads them so).
+    fn make_iterable(&mut self, core: &mut HeapCore) {
+        self.sweeper.stop();
+        // SAFETY: the sweeper thread is stopped, and `make_iterable` runs on the main thread
+        // between the mutator's operations (`Heap::verify`), where the collector's pause-time
+        // page state may be written (P5, P8).
+        unsafe { self.sweeper.harvest(core) };
+    }
+
     fn verify(&self, core: &HeapCore) -> Result<(), VerifyError> {
         if self.phase == Phase::Marking {
             if !self.barrier.is_active() {
@@ -857,6 +895,7 @@ unsafe impl OldGenerationCollector for Incremental {
         if let Some(concurrent) = &self.concurrent {
             concurrent.stop();
         }
+        self.sweeper.stop();
     }
 
     fn step_under(
