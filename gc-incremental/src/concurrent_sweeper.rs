@@ -240,9 +240,12 @@ impl ConcurrentSweeper {
     ///
     /// # Safety
     /// As `LazySweeper::start`: in the collector's pause after a complete marking, every LAB of
-    /// old space retired (P5); the thread is stopped (it is between cycles).
+    /// old space retired (P5).
     pub unsafe fn start(&mut self, core: &mut HeapCore) {
         debug_assert!(self.is_done());
+        // The thread may still be asked to run from the last cycle (it waits, its queue
+        // claimed): parked, it takes the new queue only at the resume after this pause.
+        self.stop();
         core.old_space.free_list_mut().reset();
         for &page in core.old_space.pages() {
             // SAFETY: the caller owns the page (P5).
