@@ -8,15 +8,20 @@
 //! started there ended soon after, with most of the headroom unused: the next cycle came sooner,
 //! and gen-concurrent ran about 1.7 times gen-incremental's cycles on binary-trees. Here the
 //! start is where the old generation's expected growth during marking, `SAFETY_MARGIN` times
-//! (estimated live bytes / the marker's speed) × (the old generation's growth rate), fits in what
+//! (estimated live bytes / the marking speed) × (the old generation's growth rate), fits in what
 //! is left of the headroom.
 //!
-//! Both rates are work, not waiting: the marker's bytes per millisecond of its CPU time, and the
-//! old generation's growth per millisecond of main-thread CPU time (the clock heap growing uses,
-//! `gc_core::thread_ticks`), each averaged over the last few cycles
-//! (`gc_core::bytes_and_duration`). A marker whose core is taken from it falls behind the
-//! estimate; the schedule's pace floor then has the main thread mark with it
-//! (`Incremental::marker_keeps_up`), so a late start costs steps, never correctness.
+//! The marking speed is the cycle's as the mutator sees it: bytes both markers scanned per
+//! millisecond of main-thread work from marking's start to its finalization. The marker
+//! thread's own CPU time would leave out what makes a cycle last longer than its marking: the
+//! thread waiting for the grey objects the main thread publishes on its slow path, and for the
+//! step that finds marking done; a start from it overshot the limit, and what was allocated
+//! meanwhile survived, raising the next limit and committed memory. The growth rate is the old
+//! generation's bytes per millisecond of main-thread work between cycle ends. Both are work,
+//! not waiting (the clock heap growing uses, `gc_core::thread_ticks`), averaged over the last
+//! few cycles (`gc_core::bytes_and_duration`). A marker that falls behind the estimate is
+//! joined by main-thread steps (the schedule's pace floor, `Incremental::marker_keeps_up`), so a
+//! late start costs steps, never correctness.
 //!
 //! Invariant: without a measurement of both rates (the first cycles, a marker that never ran),
 //! the start is incremental marking's; with them it is never earlier than the old generation's
@@ -47,26 +52,30 @@ struct CycleEnd {
 /// Measured rates and the start they give.
 #[derive(Clone, Debug, Default)]
 pub struct ConcurrentStart {
-    /// Bytes the marker thread scanned over its CPU time, per cycle.
-    marker: BytesAndDurationBuffer,
+    /// Bytes both markers scanned over the main thread's work while marking, per cycle.
+    marking: BytesAndDurationBuffer,
     /// Old-generation growth over main-thread work, per interval between cycle ends.
     growth: BytesAndDurationBuffer,
     last_end: Option<CycleEnd>,
+    /// The main thread's work reading when this cycle's marking started.
+    marking_started: Option<Duration>,
 }
 
 impl ConcurrentStart {
-    /// Takes in a finished marking cycle: the marker thread scanned `marker_bytes` in
-    /// `marker_busy` of its CPU time, and the old generation held `old_bytes` when marking
-    /// finished, with the main thread's work reading at `work`.
-    pub fn marking_done(
-        &mut self,
-        marker_bytes: usize,
-        marker_busy: Duration,
-        old_bytes: usize,
-        work: Duration,
-    ) {
-        if marker_bytes > 0 && !marker_busy.is_zero() {
-            self.marker.push(marker_bytes, marker_busy);
+    /// Takes in the start of marking, with the main thread's work reading at `work`.
+    pub fn marking_started(&mut self, work: Duration) {
+        self.marking_started = Some(work);
+    }
+
+    /// Takes in a finished marking: the two markers scanned `scanned` bytes, and the old
+    /// generation held `old_bytes` when it finished, with the main thread's work reading at
+    /// `work`.
+    pub fn marking_done(&mut self, scanned: usize, old_bytes: usize, work: Duration) {
+        if let Some(started) = self.marking_started.take() {
+            let took = work.saturating_sub(started);
+            if scanned > 0 && !took.is_zero() {
+                self.marking.push(scanned, took);
+            }
         }
         if let Some(end) = self.last_end {
             let grown = old_bytes.saturating_sub(end.survived);
@@ -100,12 +109,12 @@ impl ConcurrentStart {
     /// last cycle's survivors: what marking scans, but for the objects promoted since, which the
     /// margin covers), with the margin; `None` until both rates are measured.
     fn headroom_needed(&self, live: usize) -> Option<usize> {
-        let marker = self.marker.bytes_per_ms();
+        let marking = self.marking.bytes_per_ms();
         let growth = self.growth.bytes_per_ms();
-        if marker <= 0.0 || growth <= 0.0 {
+        if marking <= 0.0 || growth <= 0.0 {
             return None;
         }
-        let marking_ms = live as f64 / marker;
+        let marking_ms = live as f64 / marking;
         Some((SAFETY_MARGIN * marking_ms * growth) as usize)
     }
 
@@ -128,22 +137,18 @@ mod tests {
     const MS: Duration = Duration::from_millis(1);
     const MB: usize = 1 << 20;
 
-    /// A start that saw `cycles` cycles each with the marker scanning `marker_per_ms` bytes a
-    /// millisecond and the old generation growing by `growth_per_ms` a millisecond of mutator
-    /// work.
-    fn measured(cycles: usize, marker_per_ms: usize, growth_per_ms: usize) -> ConcurrentStart {
+    /// A start that saw `cycles` cycles each with marking scanning `marking_per_ms` bytes a
+    /// millisecond and the old generation growing by `growth_per_ms`, both per millisecond of
+    /// mutator work.
+    fn measured(cycles: usize, marking_per_ms: usize, growth_per_ms: usize) -> ConcurrentStart {
         let mut start = ConcurrentStart::default();
         let mut work = Duration::ZERO;
         let survived = 10 * MB;
         start.cycle_ended(survived, work);
         for _ in 0..cycles {
+            start.marking_started(work + 90 * MS);
             work += 100 * MS;
-            start.marking_done(
-                10 * marker_per_ms,
-                10 * MS,
-                survived + 100 * growth_per_ms,
-                work,
-            );
+            start.marking_done(10 * marking_per_ms, survived + 100 * growth_per_ms, work);
             start.cycle_ended(survived, work);
         }
         start
@@ -177,12 +182,13 @@ mod tests {
     }
 
     #[test]
-    fn a_marker_that_works_longer_for_the_same_bytes_starts_earlier() {
+    fn marking_that_takes_longer_for_the_same_bytes_starts_earlier() {
         let at = |start: &ConcurrentStart| start.start_fraction(30 * MB, 10 * MB);
         let usual = measured(5, MB, 256 << 10);
         let mut slower = measured(5, MB, 256 << 10);
         for _ in 0..5 {
-            slower.marking_done(10 * MB, 20 * MS, 0, Duration::ZERO);
+            slower.marking_started(Duration::ZERO);
+            slower.marking_done(10 * MB, 0, 20 * MS);
         }
         assert!(at(&slower) < at(&usual), "{} {}", at(&slower), at(&usual));
     }

@@ -383,6 +383,9 @@ impl Incremental {
         self.phase = Phase::Marking;
         self.drained = false;
         core.end_pause(pause, outcome);
+        if let Some(start) = &mut self.start {
+            start.marking_started(core.tracer.work_now());
+        }
         self.feed_marker();
     }
 
@@ -454,9 +457,9 @@ impl Incremental {
     ) {
         let (concurrently_marked, concurrent_marking) = self.stop_concurrent_marking();
         if let Some(start) = &mut self.start {
+            let scanned = self.marker.scanned_bytes() + concurrently_marked;
             let old_bytes = old_generation_bytes(core, young.as_ref());
-            let work = core.tracer.work_now();
-            start.marking_done(concurrently_marked, concurrent_marking, old_bytes, work);
+            start.marking_done(scanned, old_bytes, core.tracer.work_now());
         }
         let pause = core.begin_pause(GcKind::MarkingFinalize, reason);
         let mut outcome = PauseOutcome {
