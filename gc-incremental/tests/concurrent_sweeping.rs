@@ -123,6 +123,17 @@ fn the_sweeper_thread_and_the_allocator_sweep_each_page_once() {
         "{main} + {thread} pages swept of {swept_once} queued"
     );
     assert!(swept_once <= queued);
+    // The sweeper thread's time is reported on the pause that ended the sweep, not as a pause.
+    let reported: Duration = heap
+        .events()
+        .iter()
+        .map(|event| event.outcome.concurrent_sweeping)
+        .sum();
+    assert_eq!(
+        reported > Duration::ZERO,
+        thread > 0,
+        "{reported:?} reported for {thread} pages"
+    );
     heap.verify().unwrap();
     assert_eq!(heap.collector().pages_to_sweep(), 0);
     for handle in &kept {
