@@ -3,7 +3,8 @@
 # its marking property test with 1 and 2 GC threads, mark-compact's two-thread evacuation test,
 # gen-incremental's two-thread finalization pause, the concurrent marker thread beside the
 # mutator (its cycle tests and the interleaved-marking property tests of `concurrent` and
-# `gen-concurrent`), and the scavenger's two-thread test and its 1-vs-2-thread property test,
+# `gen-concurrent`, which run the sweeper thread too), the sweeper thread beside the allocator
+# (concurrent sweeping's tests), and the scavenger's two-thread test and its 1-vs-2-thread property test,
 # with std rebuilt instrumented (-Zbuild-std needs rust-src). About four minutes on a 2-core
 # machine. Needs a nightly toolchain with rust-src.
 set -euo pipefail
@@ -18,5 +19,6 @@ cargo +nightly test -Zbuild-std --target "$target" -p gc-markcompact --test evac
 cargo +nightly test -Zbuild-std --target "$target" -p gc-incremental --test cycle two_threads
 cargo +nightly test -Zbuild-std --target "$target" -p gc-incremental --test concurrent_marking
 cargo +nightly test -Zbuild-std --target "$target" -p gc-incremental --test interleaved_marking concurrent_keeps
+cargo +nightly test -Zbuild-std --target "$target" -p gc-incremental --test concurrent_sweeping
 cargo +nightly test -Zbuild-std --target "$target" -p gc-scavenge --test scavenge two_scavenging_threads
 cargo +nightly test -Zbuild-std --target "$target" -p gc-scavenge --test property parallel_scavenging

@@ -216,6 +216,10 @@ pub struct PauseOutcome {
     /// platform can tell), for the marking cycle this pause finishes. Not part of the pause:
     /// mutator utilization counts only what stops the mutator.
     pub concurrent_marking: Duration,
+    /// Time a collector's sweeper thread spent sweeping while the mutator ran (its CPU time where
+    /// the platform can tell), reported on the pause that ends the sweep. Not part of the pause,
+    /// as `concurrent_marking`.
+    pub concurrent_sweeping: Duration,
     /// Time spent in each phase, in the order they ran.
     pub phases: Vec<(GcPhase, Duration)>,
     /// Bytes of reachable objects after the pause, where the collector knows it and it is less
@@ -244,6 +248,7 @@ impl PauseOutcome {
         self.external_freed_bytes += earlier.external_freed_bytes;
         self.external_time += earlier.external_time;
         self.concurrent_marking += earlier.concurrent_marking;
+        self.concurrent_sweeping += earlier.concurrent_sweeping;
         let mut phases = earlier.phases;
         phases.append(&mut self.phases);
         self.phases = phases;

@@ -79,6 +79,21 @@
 //!   (`OldGenerationCollector::before_scavenge`), verification, and the heap's teardown (a
 //!   heap drops its collector before its core).
 //!
+//! - **P8 (concurrent sweepers).** A collector may run a thread that sweeps old-space pages
+//!   while the mutator runs, under these conditions. The pages it sweeps were queued in the
+//!   collector's pause after a complete marking, with none of their memory on the free list or
+//!   in an allocation area, so the mutator writes on them only into live objects' slots, never
+//!   into the dead memory the thread formats, and never into a header the thread reads (it
+//!   reads only live objects' sizes and the page's mark bits). The thread sweeps a page only
+//!   after winning it from a to-sweep state with an atomic compare-and-swap, so each page has one
+//!   sweeper; it writes nothing of the page header but mark bits and the live-byte count (never
+//!   the flags, the main thread's), and lists the page's free blocks in a free list of its own,
+//!   which reaches old space's only through a lock, after the page is swept. And the collector
+//!   stops the thread, and waits until it has finished the page it holds, before anything that
+//!   walks old space's pages, releases or reuses a page the thread may sweep, or resets the free
+//!   list: a scavenge, making the heap iterable, verification, a stop-the-world collection, and
+//!   the heap's teardown.
+//!
 //! [`Collector`] is an `unsafe trait`: an implementation promises to keep P1, P2 and P5, which
 //! is what lets the mutator API above be safe. Mutator code never sees a page or an object:
 //! [`Heap::core`], the view of the internals for tests and tools, is `unsafe`, because a page or

@@ -17,7 +17,9 @@
 //!   full collection, the bytes promoted since the previous one that it found dead; 0 on other
 //!   pauses), `moved`, `evacuated_pages`, `external_freed`, and last `concurrent_marking`, only
 //!   on a pause that finishes a marking cycle a marker thread worked on (the milliseconds of
-//!   CPU time it marked while the mutator ran: not part of `pause`).
+//!   CPU time it marked while the mutator ran: not part of `pause`), and after it
+//!   `concurrent_sweeping`, only on the pause that ends a sweep a sweeper thread worked on (the
+//!   milliseconds of CPU time it swept while the mutator ran: not part of `pause` either).
 //! - **Dots for parts**: `a.b` is a part of `a`'s time, and counts in `a` too
 //!   (`evacuate.update_pointers` is part of `evacuate`). A phase that runs more than once in a
 //!   pause is summed under its one key. Work on other threads follows V8: `a.parallel` for the
@@ -133,6 +135,10 @@ pub fn trace_gc_nvp_line(event: &GcEvent, previous_end: Duration) -> String {
     if !concurrent.is_zero() {
         pairs.push(("concurrent_marking", Value::Millis(concurrent).to_string()));
     }
+    let sweeping = event.outcome.concurrent_sweeping;
+    if !sweeping.is_zero() {
+        pairs.push(("concurrent_sweeping", Value::Millis(sweeping).to_string()));
+    }
     let tokens: Vec<String> = pairs.iter().map(|(k, v)| format!("{k}={v}")).collect();
     tokens.join(" ")
 }
@@ -217,6 +223,22 @@ mod tests {
         finalize.outcome.concurrent_marking = Duration::ZERO;
         let line = trace_gc_nvp_line(&finalize, ms(1_200_000));
         assert!(!line.contains("concurrent_marking"), "{line}");
+    }
+
+    /// A sweeper thread's time comes last, only on the pause that ends its sweep.
+    #[test]
+    fn concurrent_sweeping_is_on_the_line_that_ends_the_sweep_only() {
+        let ms = Duration::from_micros;
+        let mut sweep = event(GcKind::LazySweep, vec![(GcPhase::Sweep, ms(20))]);
+        sweep.outcome.concurrent_sweeping = ms(3_500);
+        let line = trace_gc_nvp_line(&sweep, ms(1_200_000));
+        assert!(
+            line.ends_with(" external_freed=0 concurrent_sweeping=3.500"),
+            "{line}"
+        );
+        sweep.outcome.concurrent_sweeping = Duration::ZERO;
+        let line = trace_gc_nvp_line(&sweep, ms(1_200_000));
+        assert!(!line.contains("concurrent_sweeping"), "{line}");
     }
 
     /// Phases that run twice are summed; a dotted phase counts in its parent too; keys come in the

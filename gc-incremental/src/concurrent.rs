@@ -1,12 +1,15 @@
-//! The concurrent collector: incremental marking with a marker thread beside it, and lazy
-//! sweeping (`concurrent`; under the scavenger's plan, `gen-concurrent`).
+//! The concurrent collector: incremental marking with a marker thread beside it, and sweeping
+//! with a sweeper thread beside it (`concurrent`; under the scavenger's plan, `gen-concurrent`).
 //!
 //! It is [`Incremental`]'s state machine, phases, schedule, barrier, finalization pause and
 //! fallback unchanged, with one more marker ([`crate::concurrent_marking`]): while marking is
 //! on, the allocation slow path publishes the main thread's grey objects to the marker thread
 //! and lets it run, and does a marking step only when the marker falls behind the schedule (or
 //! has run out of work, to finish the cycle). Its stores are release stores (its constraints
-//! say `concurrent`), which the marker's acquire loads pair with (gc-core's rule P7).
+//! say `concurrent`), which the marker's acquire loads pair with (gc-core's rule P7). Marking
+//! starts later than incremental marking's ([`crate::concurrent_start`]), and after the
+//! finalization pause a sweeper thread sweeps old space ([`crate::concurrent_sweeper`], rule
+//! P8) while the allocator takes the pages it swept, or sweeps one it has not reached.
 //!
 //! This type only gives the collector its names; every method is [`Incremental`]'s.
 
@@ -70,13 +73,35 @@ impl Concurrent {
             .concurrent_marking()
             .map_or(0, |concurrent| concurrent.total_marked_bytes())
     }
+
+    /// Old-space pages still waiting for their sweep.
+    pub fn pages_to_sweep(&self) -> usize {
+        self.0.pages_to_sweep()
+    }
+
+    /// Pages swept on the main thread and on the sweeper thread since the collector was made.
+    pub fn pages_swept_by(&self) -> (usize, usize) {
+        self.0
+            .concurrent_sweeper()
+            .map_or((0, 0), |sweeper| sweeper.pages_swept_by())
+    }
+
+    /// Pages with live objects the finalization pauses queued for the two sweepers since the
+    /// collector was made.
+    pub fn pages_queued_for_the_thread(&self) -> usize {
+        self.0
+            .concurrent_sweeper()
+            .map_or(0, |sweeper| sweeper.pages_queued())
+    }
 }
 
 // SAFETY: `Incremental`'s argument (P1 to P5), and rule P7 for the marker thread: the mutator's
 // stores are release stores (`CONSTRAINTS.concurrent`), objects allocated while marking are
 // black before the mutator can store them anywhere, and `Incremental` stops the marker (waiting
 // for it) before each pause that frees, moves or sweeps, each scavenge (`before_scavenge`),
-// verification and its own drop.
+// verification and its own drop. Rule P8 for the sweeper thread: it sweeps only pages queued
+// by a complete marking, each won by one compare-and-swap, and `Incremental` stops it before
+// each scavenge, `make_iterable`, verification, a stop-the-world collection and its drop.
 unsafe impl Collector for Concurrent {
     const CONSTRAINTS: CollectorConstraints = CollectorConstraints {
         name: "concurrent",

@@ -84,6 +84,8 @@ pub struct CycleWork {
     pub grey: Vec<Address>,
     /// Promoted objects the marker scanned, `pro` bits still set.
     pub promoted: Vec<Address>,
+    /// Bytes the marker scanned.
+    pub marked: usize,
     /// CPU time the marker spent marking (wall time where the platform has no thread clock, as
     /// for the main thread's figures: `ThreadTicks`): on a loaded machine wall time would count
     /// the time the marker's core was taken from it, and heap growing reads this.
@@ -213,8 +215,8 @@ impl ConcurrentMarking {
     pub fn finish_cycle(&self) -> CycleWork {
         self.stop();
         let mut state = self.shared.lock();
-        self.shared.marked_bytes.store(0, Relaxed);
         CycleWork {
+            marked: self.shared.marked_bytes.swap(0, Relaxed),
             grey: state.worklist.take_all(),
             promoted: std::mem::take(&mut state.promoted),
             busy: std::mem::take(&mut state.busy),

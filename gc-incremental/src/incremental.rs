@@ -32,7 +32,10 @@
 //! beside it: the slow path publishes the main thread's grey objects to it and lets it run, and
 //! runs a step only when it falls behind the schedule or has no work left; every pause, scavenge
 //! and verification stops it first, and the finalization pause takes back its grey objects and
-//! reports its marking time.
+//! reports its marking time. Its marking starts at [`crate::concurrent_start`]'s measured point,
+//! and its pages are swept by a sweeper thread ([`crate::concurrent_sweeper`]) beside the
+//! allocator's lazy sweeps; every scavenge, heap walk, verification and stop-the-world
+//! collection stops that thread first.
 
 use std::time::{Duration, Instant};
 
@@ -52,13 +55,16 @@ use gc_marksweep::pause_marking::PauseMarking;
 use gc_marksweep::sweeper::sweep_large_objects;
 
 use crate::concurrent_marking::{ConcurrentMarking, CycleWork};
+use crate::concurrent_start::ConcurrentStart;
+use crate::concurrent_sweeper::ConcurrentSweeper;
 use crate::dead_slots::remove_dead_slots;
 use crate::incremental_marking::{
     DrainBudget, Drained, IncrementalMarker, MarkerThread, is_marked, is_young,
 };
-use crate::lazy_sweeper::{LazySweeper, PageSwept};
+use crate::lazy_sweeper::PageSwept;
 use crate::marking_barrier::{BarrierMode, MarkingBarrier};
 use crate::marking_schedule::{MarkingSchedule, should_start};
+use crate::page_sweeper::PageSweeper;
 
 /// Objects the finalization pause marks alone before it shares the rest of its drain between
 /// `HeapConfig::gc_threads` threads: far more than a full collection's
@@ -105,7 +111,7 @@ pub struct Incremental {
     marker: IncrementalMarker,
     barrier: MarkingBarrier,
     schedule: Option<MarkingSchedule>,
-    sweeper: LazySweeper,
+    sweeper: PageSweeper,
     /// When the finalization pause's drain goes parallel.
     marking: PauseMarking,
     full: MarkSweep,
@@ -120,6 +126,8 @@ pub struct Incremental {
     drained: bool,
     /// The marker thread, under concurrent marking (`concurrent`, `gen-concurrent`).
     concurrent: Option<ConcurrentMarking>,
+    /// When marking starts, under concurrent marking (incremental marking's start otherwise).
+    start: Option<ConcurrentStart>,
 }
 
 impl Default for Incremental {
@@ -140,13 +148,14 @@ impl Incremental {
             marker: IncrementalMarker::default(),
             barrier: MarkingBarrier::new(BarrierMode::Insertion),
             schedule: None,
-            sweeper: LazySweeper::default(),
+            sweeper: PageSweeper::default(),
             marking: PauseMarking::parallel_after(PARALLEL_FINALIZATION_AFTER_OBJECTS),
             full: MarkSweep::new(),
             allocated_at_last_step: 0,
             survived: 0,
             drained: false,
             concurrent: None,
+            start: None,
         }
     }
 
@@ -156,6 +165,8 @@ impl Incremental {
         Incremental {
             marker: IncrementalMarker::on(MarkerThread::MainBesideConcurrent),
             concurrent: Some(ConcurrentMarking::new()),
+            start: Some(ConcurrentStart::default()),
+            sweeper: PageSweeper::concurrent(),
             ..self
         }
     }
@@ -163,6 +174,11 @@ impl Incremental {
     /// The marker thread, under concurrent marking.
     pub(crate) fn concurrent_marking(&self) -> Option<&ConcurrentMarking> {
         self.concurrent.as_ref()
+    }
+
+    /// The sweeper thread's side, under concurrent marking.
+    pub(crate) fn concurrent_sweeper(&self) -> Option<&ConcurrentSweeper> {
+        self.sweeper.as_concurrent()
     }
 
     /// The same collector whose finalization pause (and stop-the-world fallback) shares marking
@@ -206,8 +222,10 @@ impl Incremental {
     /// The paced work of the allocation slow path: every `step_interval` bytes, start marking
     /// if due, do a marking step, finalize, or sweep lazily.
     fn advance(&mut self, core: &mut HeapCore, young: Option<YoungGeneration<'_>>) {
-        if self.phase == Phase::Marking {
-            self.feed_marker();
+        match self.phase {
+            Phase::Marking => self.feed_marker(),
+            Phase::Sweeping => self.resume_sweeper(),
+            Phase::Idle => {}
         }
         let allocated = core.counters.allocated_bytes;
         if allocated - self.allocated_at_last_step < self.config.step_interval as u64 {
@@ -218,7 +236,7 @@ impl Incremental {
         let reason = GcReason::AllocationPacing;
         match self.phase {
             Phase::Idle => {
-                if should_start(old_bytes, core.growing.allocation_limit(), self.survived) {
+                if self.should_start(old_bytes, core.growing.allocation_limit()) {
                     self.start_marking(core, old_bytes, reason);
                 }
             }
@@ -226,6 +244,23 @@ impl Incremental {
             Phase::Marking if self.marker_keeps_up(old_bytes, allocated) => {}
             Phase::Marking => self.marking_step(core, self.config.step_budget, old_bytes, reason),
             Phase::Sweeping => self.sweep_step(core, self.config.step_budget, reason),
+        }
+    }
+
+    /// Lets a sweeper thread sweep beside the mutator.
+    fn resume_sweeper(&mut self) {
+        // SAFETY: we are sweeping (the finalization pause queued the pages) and stop the thread
+        // before everything rule P8 forbids: scavenges (`before_scavenge`), `make_iterable`,
+        // `verify`, a stop-the-world collection (`abandon`) and drop.
+        unsafe { self.sweeper.resume() };
+    }
+
+    /// Whether marking is due with `old_bytes` in the old generation and the allocation limit
+    /// `limit`: at the schedule's start, or under concurrent marking the measured one.
+    fn should_start(&self, old_bytes: usize, limit: usize) -> bool {
+        match &self.start {
+            Some(start) => start.should_start(old_bytes, limit, self.survived),
+            None => should_start(old_bytes, limit, self.survived),
         }
     }
 
@@ -280,20 +315,21 @@ impl Incremental {
     }
 
     /// Stops the marker thread and takes back what it left of the cycle (its grey objects, the
-    /// promoted objects it scanned); returns its marking time.
-    fn stop_concurrent_marking(&mut self) -> Duration {
+    /// promoted objects it scanned); returns the bytes it scanned and its marking time.
+    fn stop_concurrent_marking(&mut self) -> (usize, Duration) {
         let Some(concurrent) = &self.concurrent else {
-            return Duration::ZERO;
+            return (0, Duration::ZERO);
         };
         let CycleWork {
             grey,
             promoted,
+            marked,
             busy,
         } = concurrent.finish_cycle();
         self.marker.add_grey(grey);
         // SAFETY: the marker scanned these live objects this cycle and is stopped (P7).
         unsafe { self.marker.count_promoted_scanned(promoted) };
-        busy
+        (marked, busy)
     }
 
     /// `Collector::step`: one increment of whichever phase is on; from idle, marking starts.
@@ -347,6 +383,9 @@ impl Incremental {
         self.phase = Phase::Marking;
         self.drained = false;
         core.end_pause(pause, outcome);
+        if let Some(start) = &mut self.start {
+            start.marking_started(core.tracer.work_now());
+        }
         self.feed_marker();
     }
 
@@ -416,7 +455,12 @@ impl Incremental {
         young: Option<YoungGeneration<'_>>,
         reason: GcReason,
     ) {
-        let concurrent_marking = self.stop_concurrent_marking();
+        let (concurrently_marked, concurrent_marking) = self.stop_concurrent_marking();
+        if let Some(start) = &mut self.start {
+            let scanned = self.marker.scanned_bytes() + concurrently_marked;
+            let old_bytes = old_generation_bytes(core, young.as_ref());
+            start.marking_done(scanned, old_bytes, core.tracer.work_now());
+        }
         let pause = core.begin_pause(GcKind::MarkingFinalize, reason);
         let mut outcome = PauseOutcome {
             concurrent_marking,
@@ -482,6 +526,15 @@ impl Incremental {
         self.survived = old_live;
         self.phase = Phase::Sweeping;
         core.end_pause(pause, outcome);
+        self.cycle_ended(core);
+        self.resume_sweeper();
+    }
+
+    /// Tells the start of concurrent marking where a cycle left the old generation.
+    fn cycle_ended(&mut self, core: &HeapCore) {
+        if let Some(start) = &mut self.start {
+            start.cycle_ended(self.survived, core.tracer.work_now());
+        }
     }
 
     /// A slow-path sweep: one page, then more while the budget lasts.
@@ -492,11 +545,9 @@ impl Incremental {
         let sweeper = &mut self.sweeper;
         outcome.timed(GcPhase::Sweep, || {
             // SAFETY: our pages, queued by the last complete marking (P5).
-            while unsafe { sweeper.sweep_next(core) }.is_some() && Instant::now() < deadline {}
+            unsafe { sweeper.sweep_until(core, deadline) };
         });
-        if self.sweeper.is_done() {
-            self.phase = Phase::Idle;
-        }
+        self.end_sweep_if_done(&mut outcome);
         core.end_pause(pause, outcome);
     }
 
@@ -530,11 +581,18 @@ impl Incremental {
             }
             None
         });
-        if self.sweeper.is_done() {
-            self.phase = Phase::Idle;
-        }
+        self.end_sweep_if_done(&mut outcome);
         core.end_pause(pause, outcome);
         address
+    }
+
+    /// Once every page is swept the cycle is over: the pause that saw it reports the sweeper
+    /// thread's time.
+    fn end_sweep_if_done(&mut self, outcome: &mut PauseOutcome) {
+        if self.sweeper.is_done() {
+            self.phase = Phase::Idle;
+            outcome.concurrent_sweeping = self.sweeper.take_concurrent_time();
+        }
     }
 
     /// Allocation in the old generation through the mutator's LAB: the free list, then pages
@@ -611,6 +669,7 @@ impl Incremental {
         self.schedule = None;
         self.full.collect_full(core, reason);
         self.survived = core.used_bytes();
+        self.cycle_ended(core);
     }
 
     /// Old-space allocation for the plan (promotion, pretenuring): the free list, a new page,
@@ -758,6 +817,17 @@ unsafe impl Collector for Incremental {
         self.phase == Phase::Marking
     }
 
+    /// A sweeper thread stops: a heap walk reads every page, the one it sweeps included (P8).
+    /// The pages it swept are listed, so that each page's flag says whether its mark bits
+    /// still tell its live objects (the verifier reads them so).
+    fn make_iterable(&mut self, core: &mut HeapCore) {
+        self.sweeper.stop();
+        // SAFETY: the sweeper thread is stopped, and `make_iterable` runs on the main thread
+        // between the mutator's operations (`Heap::verify`), where the collector's pause-time
+        // page state may be written (P5, P8).
+        unsafe { self.sweeper.harvest(core) };
+    }
+
     fn verify(&self, core: &HeapCore) -> Result<(), VerifyError> {
         if self.phase == Phase::Marking {
             if !self.barrier.is_active() {
@@ -828,6 +898,7 @@ unsafe impl OldGenerationCollector for Incremental {
         if let Some(concurrent) = &self.concurrent {
             concurrent.stop();
         }
+        self.sweeper.stop();
     }
 
     fn step_under(

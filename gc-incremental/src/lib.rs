@@ -11,14 +11,17 @@
 //! - [`marking_barrier`]: turning the write barrier's page flags on and off around marking.
 //! - [`marking_schedule`]: when marking starts and how much each step does.
 //! - [`dead_slots`]: forgetting the remembered old-to-new slots of dead objects at finalization.
-//! - [`lazy_sweeper`]: the pages left to sweep after marking, swept on demand.
+//! - [`lazy_sweeper`]: the pages left to sweep after marking, swept on demand; under the
+//!   concurrent collectors [`concurrent_sweeper`] sweeps them on a background thread too, and
+//!   [`page_sweeper`] picks between the two.
 //! - [`incremental`]: the collector, [`Incremental`] (`incremental`), which the scavenger's plan
 //!   composes into `gen-incremental` (`gc_scavenge::Generational<Incremental>`).
 //! - [`concurrent_marking`]: the marker thread that marks beside the mutator (V8's
 //!   `concurrent-marking.cc`), its safepoint protocol, and [`marking_worklist`], the segments of
 //!   grey objects the two threads hand each other.
 //! - [`concurrent`]: [`Concurrent`] (`concurrent`; `gen-concurrent` under the scavenger), the
-//!   incremental collector with the marker thread.
+//!   incremental collector with the marker thread, and [`concurrent_start`], when its marking
+//!   starts (later than incremental marking's, from the marker's measured speed).
 //!
 //! ```
 //! use gc_core::{Heap, HeapConfig, Progress, SlotContent};
@@ -47,11 +50,13 @@
 //! });
 //! ```
 //!
-//! Safety: the `unsafe` blocks cite `gc-core`'s rules P1 to P5, and P7 for the marker thread
-//! (see its crate docs).
+//! Safety: the `unsafe` blocks cite `gc-core`'s rules P1 to P5, P7 for the marker thread and P8
+//! for the sweeper thread (see its crate docs).
 
 pub mod concurrent;
 pub mod concurrent_marking;
+pub mod concurrent_start;
+pub mod concurrent_sweeper;
 pub mod dead_slots;
 pub mod incremental;
 pub mod incremental_marking;
@@ -59,6 +64,7 @@ pub mod lazy_sweeper;
 pub mod marking_barrier;
 pub mod marking_schedule;
 pub mod marking_worklist;
+pub mod page_sweeper;
 
 pub use concurrent::Concurrent;
 pub use incremental::{Incremental, IncrementalConfig};

@@ -31,7 +31,7 @@ use gc_core::{
 use crate::new_space::{MAX_YOUNG_OBJECT_SIZE, NewSpace, survivor_budget};
 use crate::parallel_scavenger::ParallelScavenger;
 use crate::scavenger::{ScavengeResult, Scavenger, forwarded, is_young};
-use crate::semispace_sizing::{SemispaceSizing, YoungGenerationConfig};
+use crate::semispace_sizing::{CopyTime, SemispaceSizing, YoungGenerationConfig};
 use crate::slot_set::SlotSetRememberedSet;
 use crate::verify::verify_generations;
 
@@ -196,6 +196,7 @@ impl<Old: OldGenerationCollector, R: RememberedSet> Generational<Old, R> {
         let young_bytes = self.new_space.object_bytes(&core.lab);
         self.new_space.retire_lab(&mut core.lab);
         let copying = Instant::now();
+        let copying_work = core.tracer.work_now();
         let result = outcome.timed(GcPhase::Evacuate, || {
             let survivals = match tenure {
                 Tenure::ByAge if self.sizing.fast_promotion() => 0,
@@ -256,11 +257,12 @@ impl<Old: OldGenerationCollector, R: RememberedSet> Generational<Old, R> {
             // in the core.
             self.sizing
                 .take_promotion_feedback(core.promoted_survival.last_dead_share());
-            self.sizing.after_scavenge(
-                result.survived_bytes(),
-                result.young_bytes,
-                copying.elapsed(),
-            );
+            let copy_time = CopyTime {
+                wall: copying.elapsed(),
+                work: core.tracer.work_now().saturating_sub(copying_work),
+            };
+            self.sizing
+                .after_scavenge(result.survived_bytes(), result.young_bytes, copy_time);
         }
         self.resize_new_space(core);
         self.last_scavenge = Some(result.clone());

@@ -42,6 +42,6 @@ mod verify;
 pub use generational::Generational;
 pub use new_space::{MAX_YOUNG_OBJECT_SIZE, NewSpace};
 pub use scavenger::ScavengeResult;
-pub use semispace_sizing::{SemispaceSizing, YoungGenerationConfig};
+pub use semispace_sizing::{CopyTime, SemispaceSizing, YoungGenerationConfig};
 pub use slot_set::SlotSetRememberedSet;
 pub use store_buffer::StoreBuffer;

@@ -11,6 +11,11 @@
 //! With a pause goal (a plan over an incremental old generation sets one), the semispaces are
 //! capped so that a scavenge at the recent survival rate and copying speed fits the goal, as G1
 //! sizes its young generation from its pause-time goal; they never go under the initial size.
+//!
+//! The copying speed is work, not waiting: the main thread's CPU time for the copy, the clock
+//! heap growing uses (`gc_core::thread_ticks`). On a loaded machine a scavenge's wall time
+//! stretches with the wait for a core; a speed taken from it would shrink the cap, and new space
+//! would follow the machine's load rather than the program.
 
 use std::time::Duration;
 
@@ -84,7 +89,8 @@ pub struct SemispaceSizing {
     /// The semispace size wanted now, in pages.
     target_pages: usize,
     low_survival_streak: u32,
-    /// Bytes copied per second by recent scavenges (a moving average), once one copied any.
+    /// Bytes copied per second of copying work by recent scavenges (a moving average), once one
+    /// copied any.
     copy_speed: Option<f64>,
     /// The last scavenge's survival was high: the next promotes every survivor.
     fast_promotion: bool,
@@ -92,6 +98,15 @@ pub struct SemispaceSizing {
     /// is not long life in this program, so fast promotion waits for a full collection that
     /// says otherwise.
     fast_promotion_refuted: bool,
+}
+
+/// How long a scavenge's copying took, on the two clocks: the sizing reads only `work`.
+#[derive(Copy, Clone, Debug, Default, PartialEq)]
+pub struct CopyTime {
+    /// Wall time: what the mutator waited, the copy's share of the pause.
+    pub wall: Duration,
+    /// Main-thread CPU time (`GcTracer::work_now`): what the copy cost, whatever the load.
+    pub work: Duration,
 }
 
 /// The share of promoted bytes found dead at a full collection over which promotion was too early
@@ -141,7 +156,7 @@ impl SemispaceSizing {
 
     /// Takes in a scavenge at which `survived` of `young` bytes survived (copied or promoted),
     /// copying them in `copy_time`; returns the new target size in pages.
-    pub fn after_scavenge(&mut self, survived: usize, young: usize, copy_time: Duration) -> usize {
+    pub fn after_scavenge(&mut self, survived: usize, young: usize, copy_time: CopyTime) -> usize {
         let rate = if young == 0 {
             0.0
         } else {
@@ -151,7 +166,7 @@ impl SemispaceSizing {
         self.fast_promotion = half_full
             && rate >= self.config.fast_promotion_survival_rate
             && !self.fast_promotion_refuted;
-        self.update_speed(survived, copy_time);
+        self.update_speed(survived, copy_time.work);
         self.size_for_survival(rate);
         if let Some(cap) = self.pause_goal_cap(rate) {
             self.target_pages = self.target_pages.min(cap);
@@ -159,11 +174,11 @@ impl SemispaceSizing {
         self.target_pages
     }
 
-    fn update_speed(&mut self, survived: usize, copy_time: Duration) {
-        if survived == 0 || copy_time.is_zero() {
+    fn update_speed(&mut self, survived: usize, copy_work: Duration) {
+        if survived == 0 || copy_work.is_zero() {
             return;
         }
-        let speed = survived as f64 / copy_time.as_secs_f64();
+        let speed = survived as f64 / copy_work.as_secs_f64();
         self.copy_speed = Some(match self.copy_speed {
             Some(average) => average * (1.0 - SPEED_WEIGHT) + speed * SPEED_WEIGHT,
             None => speed,
@@ -204,7 +219,12 @@ impl SemispaceSizing {
 mod tests {
     use super::*;
 
-    const MS: Duration = Duration::from_millis(1);
+    const MS: CopyTime = copy(Duration::from_millis(1));
+
+    /// A copy on an idle machine: it waited for no core, so wall time is its work.
+    const fn copy(work: Duration) -> CopyTime {
+        CopyTime { wall: work, work }
+    }
 
     #[test]
     fn grows_to_the_maximum_on_high_survival_and_shrinks_after_a_low_streak() {
@@ -284,30 +304,62 @@ mod tests {
     #[test]
     fn a_pause_goal_caps_the_semispaces_at_what_a_scavenge_copies_in_time() {
         let config = YoungGenerationConfig {
-            pause_goal: Some(MS),
+            pause_goal: Some(MS.work),
             ..YoungGenerationConfig::default()
         };
         let mut sizing = SemispaceSizing::new(config);
         // 4 MiB copied a second (4 KiB a millisecond) at 50% survival: a goal of 1 ms allows
         // 8 KiB, under the initial size, which is the floor.
         let sizes: Vec<usize> = (0..4)
-            .map(|_| sizing.after_scavenge(2 * MB, 4 * MB, Duration::from_millis(500)))
+            .map(|_| sizing.after_scavenge(2 * MB, 4 * MB, copy(Duration::from_millis(500))))
             .collect();
         assert_eq!(sizes, [4, 4, 4, 4]);
         // A fast copier (about 2 MiB a millisecond) at 50% survival: 4 MiB, 16 pages.
         let mut fast = SemispaceSizing::new(YoungGenerationConfig {
-            pause_goal: Some(MS),
+            pause_goal: Some(MS.work),
             ..YoungGenerationConfig::default()
         });
         let sizes: Vec<usize> = (0..6)
-            .map(|_| fast.after_scavenge(MB, 2 * MB, Duration::from_micros(488)))
+            .map(|_| fast.after_scavenge(MB, 2 * MB, copy(Duration::from_micros(488))))
             .collect();
         assert_eq!(sizes, [8, 16, 16, 16, 16, 16]);
         // Without a goal the same scavenges grow new space to its maximum.
         let mut free = SemispaceSizing::new(YoungGenerationConfig::default());
         let last = (0..6)
-            .map(|_| free.after_scavenge(MB, 2 * MB, Duration::from_micros(488)))
+            .map(|_| free.after_scavenge(MB, 2 * MB, copy(Duration::from_micros(488))))
             .last();
         assert_eq!(last, Some(64));
+    }
+
+    #[test]
+    fn the_pause_goal_cap_follows_the_copying_work_not_the_wall_time() {
+        let goal = YoungGenerationConfig {
+            pause_goal: Some(Duration::from_millis(1)),
+            ..YoungGenerationConfig::default()
+        };
+        let sizes = |times: &[CopyTime]| {
+            let mut sizing = SemispaceSizing::new(goal.clone());
+            times
+                .iter()
+                .map(|&time| sizing.after_scavenge(MB, 2 * MB, time))
+                .collect::<Vec<_>>()
+        };
+        let work = Duration::from_micros(488);
+        let idle = sizes(&[copy(work); 6]);
+        assert_eq!(idle, [8, 16, 16, 16, 16, 16]);
+        // The same copies on a loaded machine: each waited for a core, so its wall time is ten
+        // times its work, and the sizing decides as on the idle machine.
+        let waited = CopyTime {
+            wall: work * 10,
+            work,
+        };
+        assert_eq!(sizes(&[waited; 6]), idle, "the wait for a core is not work");
+        // A copier that works ten times as long for the same bytes is capped at the floor,
+        // whatever its wall time.
+        let slow = CopyTime {
+            wall: work,
+            work: work * 10,
+        };
+        assert_eq!(sizes(&[slow; 6]), [4, 4, 4, 4, 4, 4]);
     }
 }

@@ -69,7 +69,8 @@ pub enum CollectorChoice {
     /// `gc-incremental`): V8's configuration.
     #[cfg(all(feature = "scavenge", feature = "incremental"))]
     GenIncremental,
-    /// Incremental marking with a marker thread beside the mutator, and lazy sweeping
+    /// Incremental marking with a marker thread beside the mutator, and sweeping with a sweeper
+    /// thread beside it, the allocator sweeping the pages the thread has not reached
     /// (`gc-incremental`'s `Concurrent`).
     #[cfg(feature = "concurrent")]
     Concurrent,
