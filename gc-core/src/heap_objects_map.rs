@@ -10,21 +10,50 @@
 //! an entry left behind by a dead object (a *stale* entry) can never name a live one. A stale
 //! entry that gets overwritten tells that its object died, and so does one that a walk of the live
 //! graph no longer reaches ([`HeapObjectsMap::prune`]); both become `d` records.
+//!
+//! The map is dense, as a side table of the heap: one id word per heap word of every page the map
+//! has seen (found by masking the address, as a page header is), 0 where no object it knows
+//! starts. A recorder looks an id up at every store and every new root, and names every
+//! allocation, so each is an index into an array rather than a hash-table probe; the price is
+//! one word per heap word of the pages met, which [`HeapObjectsMap::prune`] gives back for pages
+//! left empty.
 
-use hashbrown::{HashMap, HashSet};
+use std::cell::Cell;
 
-use crate::address::Address;
+use hashbrown::HashMap;
+
+use crate::address::{Address, WORD};
 use crate::object_moves::Move;
+use crate::page::PAGE_SIZE;
 
 /// Entries beyond twice the live objects of the last prune before the next prune: the map's
 /// memory stays in proportion to the live heap, and a prune (a walk of the live graph) costs no
 /// more than the allocations that made it due.
 const PRUNE_SLACK: usize = 16 * 1024;
 
+/// Id words in a page's table: one per heap word. Every object starts word-aligned, and in the
+/// first `PAGE_SIZE` bytes of its page (a large page's one object too), so its start's page
+/// number and word index name its entry.
+const WORDS_PER_PAGE: usize = PAGE_SIZE / WORD;
+
+/// Entries of the cache of recent pages' tables (a power of two).
+const RECENT_PAGES: usize = 64;
+
 /// `address -> id` for the objects a recorder has named.
 #[derive(Debug)]
 pub struct HeapObjectsMap {
-    ids: HashMap<Address, u64>,
+    /// The table of each page met (by page number: address / `PAGE_SIZE`), an index into
+    /// `tables`.
+    pages: HashMap<usize, usize>,
+    /// `WORDS_PER_PAGE` ids each; 0 for no object.
+    tables: Vec<Box<[u64]>>,
+    /// Page number and table of recent lookups, by the page number's low bits: a program's
+    /// lookups fall in few pages at a time (the allocation area's, and the old pages of its
+    /// long-lived objects), so that most find their table without a probe of `pages`.
+    /// `usize::MAX` for an empty entry.
+    recent_pages: [Cell<(usize, usize)>; RECENT_PAGES],
+    /// Entries that are not 0.
+    entries: usize,
     next_id: u64,
     live_after_prune: usize,
     /// The ids of one `apply_moves`, by target address (kept to reuse its buffer).
@@ -34,7 +63,10 @@ pub struct HeapObjectsMap {
 impl Default for HeapObjectsMap {
     fn default() -> Self {
         HeapObjectsMap {
-            ids: HashMap::new(),
+            pages: HashMap::new(),
+            tables: Vec::new(),
+            recent_pages: std::array::from_fn(|_| Cell::new((usize::MAX, 0))),
+            entries: 0,
             next_id: 1,
             live_after_prune: 0,
             moved: Vec::new(),
@@ -42,11 +74,73 @@ impl Default for HeapObjectsMap {
     }
 }
 
+/// The page number and the word index in its table of `address`.
+#[inline(always)]
+fn position(address: Address) -> (usize, usize) {
+    let raw = address.raw();
+    (raw / PAGE_SIZE, raw % PAGE_SIZE / WORD)
+}
+
 impl HeapObjectsMap {
+    /// The table of page number `page`, if the map has one.
+    #[inline(always)]
+    fn table_of(&self, page: usize) -> Option<usize> {
+        let recent = &self.recent_pages[page % RECENT_PAGES];
+        let (last, table) = recent.get();
+        if last == page {
+            return Some(table);
+        }
+        let table = *self.pages.get(&page)?;
+        recent.set((page, table));
+        Some(table)
+    }
+
+    /// The entry of `address`, its page's table made if it has none yet.
+    #[inline(always)]
+    fn entry(&mut self, address: Address) -> &mut u64 {
+        let (page, word) = position(address);
+        let table = match self.table_of(page) {
+            Some(table) => table,
+            None => self.new_table(page),
+        };
+        &mut self.tables[table][word]
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn new_table(&mut self, page: usize) -> usize {
+        let table = self.tables.len();
+        self.tables.push(vec![0; WORDS_PER_PAGE].into_boxed_slice());
+        self.pages.insert(page, table);
+        table
+    }
+
+    /// Names `address` with `id` (not 0); the id it named before, 0 if none.
+    #[inline(always)]
+    fn replace(&mut self, address: Address, id: u64) -> u64 {
+        let old = std::mem::replace(self.entry(address), id);
+        self.entries += usize::from(old == 0);
+        old
+    }
+
+    /// The id at `address`, which no longer names it (0 if none did).
+    #[inline(always)]
+    fn take(&mut self, address: Address) -> u64 {
+        let (page, word) = position(address);
+        let Some(table) = self.table_of(page) else {
+            return 0;
+        };
+        let old = std::mem::take(&mut self.tables[table][word]);
+        self.entries -= usize::from(old != 0);
+        old
+    }
+
     /// The id of the object at `address`, if the map knows one there.
     #[inline]
     pub fn id(&self, address: Address) -> Option<u64> {
-        self.ids.get(&address).copied()
+        let (page, word) = position(address);
+        let id = self.tables[self.table_of(page)?][word];
+        (id != 0).then_some(id)
     }
 
     /// Names the object just allocated at `address` with a fresh id. The id of a dead object
@@ -55,7 +149,10 @@ impl HeapObjectsMap {
     pub fn allocated(&mut self, address: Address, dead: &mut Vec<u64>) -> u64 {
         let id = self.next_id;
         self.next_id += 1;
-        dead.extend(self.ids.insert(address, id));
+        let old = self.replace(address, id);
+        if old != 0 {
+            dead.push(old);
+        }
         id
     }
 
@@ -74,41 +171,58 @@ impl HeapObjectsMap {
     }
 
     fn apply_phase(&mut self, moves: &[Move], dead: &mut Vec<u64>) {
-        self.moved.clear();
+        let mut moved = std::mem::take(&mut self.moved);
+        moved.clear();
         for &(from, to) in moves {
-            if let Some(id) = self.ids.remove(&from) {
-                self.moved.push((to, id));
+            let id = self.take(from);
+            if id != 0 {
+                moved.push((to, id));
             }
         }
-        for &(to, id) in &self.moved {
-            dead.extend(self.ids.insert(to, id));
+        for &(to, id) in &moved {
+            let old = self.replace(to, id);
+            if old != 0 {
+                dead.push(old);
+            }
         }
+        self.moved = moved;
     }
 
     /// Whether the map has grown enough past the live objects to be worth a prune.
     pub fn needs_prune(&self) -> bool {
-        self.ids.len() > 2 * self.live_after_prune + PRUNE_SLACK
+        self.entries > 2 * self.live_after_prune + PRUNE_SLACK
     }
 
-    /// Drops every entry whose address is not in `live`, a superset of the live objects
-    /// (reachable, or still held by a weak handle); their ids go to `dead`.
-    pub fn prune(&mut self, live: &HashSet<Address>, dead: &mut Vec<u64>) {
-        self.ids.retain(|address, id| {
-            let keep = live.contains(address);
-            if !keep {
-                dead.push(*id);
+    /// Keeps only the entries at the addresses of `live`, a superset of the live objects
+    /// (reachable, or still held by a weak handle; repeats allowed); the other ids go to `dead`,
+    /// in id order. Pages left with no entry give their table back.
+    pub fn prune(&mut self, live: &[Address], dead: &mut Vec<u64>) {
+        let mut kept = HeapObjectsMap {
+            next_id: self.next_id,
+            ..HeapObjectsMap::default()
+        };
+        for &address in live {
+            let id = self.take(address);
+            if id != 0 {
+                kept.replace(address, id);
             }
-            keep
-        });
-        self.live_after_prune = self.ids.len();
+        }
+        let start = dead.len();
+        for table in &self.tables {
+            dead.extend(table.iter().copied().filter(|&id| id != 0));
+        }
+        dead[start..].sort_unstable();
+        kept.live_after_prune = kept.entries;
+        kept.moved = std::mem::take(&mut self.moved);
+        *self = kept;
     }
 
     pub fn len(&self) -> usize {
-        self.ids.len()
+        self.entries
     }
 
     pub fn is_empty(&self) -> bool {
-        self.ids.is_empty()
+        self.entries == 0
     }
 }
 
@@ -165,7 +279,7 @@ mod tests {
         let mut dead = Vec::new();
         let a = map.allocated(at(1), &mut dead);
         let b = map.allocated(at(2), &mut dead);
-        map.prune(&HashSet::from_iter([at(2)]), &mut dead);
+        map.prune(&[at(2), at(2)], &mut dead);
         assert_eq!(dead, vec![a]);
         assert_eq!(map.id(at(2)), Some(b));
         assert_eq!(map.len(), 1);

@@ -22,6 +22,10 @@
 //!   an explicit `gc`, a checkpoint and the end, where the trace's roots must be exact.
 //! - Every collection runs after a `sync_roots` (the logs hold addresses, which a collection
 //!   would make stale), and its moves are applied (`catch_up`) before the next id lookup.
+//! - `local_addresses[i]` is the address slot `i` held when `local_ids[i]` was last set, or
+//!   after a collection its object's address now, or an address no object has: so a slot that
+//!   holds the same address at the next sync holds the same object, and keeps its id without a
+//!   lookup (an address is reused only after a collection, which `catch_up` sees first).
 //! - A `d` is written only for an object a collection reclaimed: its address was reused, or a walk
 //!   of the live graph after a collection no longer reaches it (nor does a weak handle).
 //! - The first error of the sink is kept and nothing more is written; the embedder gets it when
@@ -29,7 +33,7 @@
 
 use std::io;
 
-use hashbrown::{HashMap, HashSet};
+use hashbrown::HashMap;
 
 use crate::address::Address;
 use crate::collector::CollectionKind;
@@ -40,6 +44,7 @@ use crate::object::HeapObject;
 use crate::object_moves::Move;
 use crate::persistent_handles::RootChange;
 use crate::tagged::{Decoded, TaggedWord};
+use crate::type_table::TypeId;
 
 /// What a slot was given, with objects named by id.
 #[derive(Copy, Clone, Debug, PartialEq, Eq)]
@@ -80,6 +85,25 @@ pub enum RecordedEvent<'a> {
 pub trait RecordSink {
     fn record(&mut self, event: RecordedEvent<'_>) -> io::Result<()>;
 
+    /// The event [`RecordedEvent::Allocate`], with the type's id besides its name: a sink that
+    /// turns names into something of its own (a trace's label table) may keep that by id, as a
+    /// type id names one type, with one name, for the heap's whole life. By default, `record`.
+    fn record_allocation(
+        &mut self,
+        id: u64,
+        slots: u32,
+        bytes: u32,
+        _type_id: TypeId,
+        type_name: Option<&str>,
+    ) -> io::Result<()> {
+        self.record(RecordedEvent::Allocate {
+            id,
+            slots,
+            bytes,
+            type_name,
+        })
+    }
+
     /// Ends the output (an end marker, a flush). Called once, when recording stops.
     fn finish(&mut self) -> io::Result<()>;
 }
@@ -99,6 +123,9 @@ pub struct MutatorRecording {
     objects: HeapObjectsMap,
     /// The id of each local stack slot's object (0 for a null slot).
     local_ids: Vec<u64>,
+    /// The address each local stack slot held at the last sync, slot for slot with `local_ids`
+    /// (see `sync_locals`).
+    local_addresses: Vec<Address>,
     error: Option<io::Error>,
     summary: RecordingSummary,
     /// The tracer's collection count when moves were last applied.
@@ -111,6 +138,7 @@ pub struct MutatorRecording {
     root_changes: Vec<RootChange>,
     moves: Vec<Move>,
     phase_ends: Vec<usize>,
+    live: Vec<Address>,
     /// Roots the program dropped that the trace still counts, by object: written only when the
     /// trace's roots must be exact (see `flush_drops`), and taken back by a new root of the same
     /// object meanwhile. An interpreter drops and remakes locals of the same objects all the
@@ -118,9 +146,18 @@ pub struct MutatorRecording {
     /// records become 0.96 M). The trace then roots an object a little longer than the program
     /// did (at most until the next collection or `MAX_PENDING_DROPS` drops), which a trace may.
     pending_drops: HashMap<u64, u32>,
+    /// The ids of `pending_drops` in the order they came (an id again after its drops were all
+    /// taken back): they are written in this order, the same in every run of a program, with
+    /// no sort.
+    pending_order: Vec<u64>,
 }
 
-/// Distinct objects whose root drops may wait before they are written.
+/// An address no object starts at (objects are word-aligned), for a mirror slot whose address
+/// is unknown.
+const NO_OBJECT: Address = Address::new(1);
+
+/// Objects whose root drops may wait before they are written (counted as `pending_order`
+/// counts them: an object that was taken back and dropped again counts twice).
 const MAX_PENDING_DROPS: usize = 4096;
 
 impl MutatorRecording {
@@ -133,6 +170,7 @@ impl MutatorRecording {
             sink,
             objects: HeapObjectsMap::default(),
             local_ids: Vec::new(),
+            local_addresses: Vec::new(),
             error: None,
             summary: RecordingSummary {
                 events: 0,
@@ -146,7 +184,9 @@ impl MutatorRecording {
             root_changes: Vec::new(),
             moves: Vec::new(),
             phase_ends: Vec::new(),
+            live: Vec::new(),
             pending_drops: HashMap::new(),
+            pending_order: Vec::new(),
         }
     }
 
@@ -217,12 +257,16 @@ impl MutatorRecording {
             self.add_root(id);
         }
         for &id in &released {
-            *self.pending_drops.entry(id).or_insert(0) += 1;
+            let count = self.pending_drops.entry(id).or_insert(0);
+            if *count == 0 {
+                self.pending_order.push(id);
+            }
+            *count += 1;
         }
         (self.added, self.released) = (added, released);
         self.added.clear();
         self.released.clear();
-        if self.pending_drops.len() > MAX_PENDING_DROPS {
+        if self.pending_order.len() > MAX_PENDING_DROPS {
             self.flush_drops();
         }
     }
@@ -238,51 +282,74 @@ impl MutatorRecording {
         }
     }
 
-    /// Writes the pending drops (in id order, so that a run writes the same trace every time).
-    /// Call it before anything that must see the trace's roots exact: a collection's deaths,
-    /// an explicit collection, a checkpoint, the end.
+    /// Writes the pending drops (in the order they came, so that a run writes the same trace
+    /// every time). Call it before anything that must see the trace's roots exact: a
+    /// collection's deaths, an explicit collection, a checkpoint, the end.
     pub(crate) fn flush_drops(&mut self) {
-        if self.pending_drops.is_empty() {
+        if self.pending_order.is_empty() {
             return;
         }
-        let mut drops: Vec<(u64, u32)> = self.pending_drops.drain().collect();
-        drops.sort_unstable();
-        for (id, count) in drops {
-            for _ in 0..count {
-                self.emit(RecordedEvent::DropRoot(id));
+        let order = std::mem::take(&mut self.pending_order);
+        for &id in &order {
+            // An id taken back and dropped again is listed twice: its drops are written once.
+            if let Some(count) = self.pending_drops.remove(&id) {
+                for _ in 0..count {
+                    self.emit(RecordedEvent::DropRoot(id));
+                }
             }
         }
+        self.pending_order = order;
+        self.pending_order.clear();
     }
 
     fn sync_locals(&mut self, core: &HeapCore) {
         let locals = &core.handles.locals;
         let mut overwritten = std::mem::take(&mut self.overwritten);
         let low_water = locals.take_recorder_log(&mut overwritten);
-        let cut = (low_water as usize).min(self.local_ids.len());
+        let old_len = self.local_ids.len();
+        let cut = (low_water as usize).min(old_len);
         for &index in &overwritten {
             if (index as usize) < cut {
-                self.resync_slot(core, index);
+                self.resync_slot(core, index as usize);
             }
         }
         self.overwritten = overwritten;
-        for id in self.local_ids.drain(cut..) {
-            if id != 0 {
-                self.released.push(id);
-            }
+        // From the cut up every slot may have been dropped and made again, but an interpreter
+        // mostly makes the local it dropped again, for the same object in the same place: a
+        // slot that holds the address it held at the last sync holds the same object (no
+        // collection ran since, see `refresh_local_addresses`), and keeps its root.
+        let len = locals.len();
+        for index in cut..old_len.min(len) {
+            self.resync_slot(core, index);
         }
-        let mut index = cut as u32;
-        while let Some(address) = locals.slot(index) {
+        if len < old_len {
+            for id in self.local_ids.drain(len..) {
+                if id != 0 {
+                    self.released.push(id);
+                }
+            }
+            self.local_addresses.truncate(len);
+        }
+        for index in old_len..len {
+            let address = locals.slot(index as u32).unwrap_or(Address::NULL);
             let id = self.root_id(address);
             self.local_ids.push(id);
-            index += 1;
+            self.local_addresses.push(address);
         }
     }
 
-    /// A slot below the cut that an escape or a load overwrote: its old root goes, its new one
-    /// comes.
-    fn resync_slot(&mut self, core: &HeapCore, index: u32) {
-        let address = core.handles.locals.slot(index).unwrap_or(Address::NULL);
-        let old = self.local_ids[index as usize];
+    /// A slot of the mirror whose local may have changed (overwritten, or made again above a
+    /// scope's close): if it holds another address, its old root goes and its new one comes.
+    fn resync_slot(&mut self, core: &HeapCore, index: usize) {
+        let address = core
+            .handles
+            .locals
+            .slot(index as u32)
+            .unwrap_or(Address::NULL);
+        if address == self.local_addresses[index] {
+            return;
+        }
+        let old = self.local_ids[index];
         let new = match address.is_null() {
             true => 0,
             false => self.id_of(address),
@@ -294,7 +361,24 @@ impl MutatorRecording {
             if new != 0 {
                 self.added.push(new);
             }
-            self.local_ids[index as usize] = new;
+            self.local_ids[index] = new;
+        }
+        self.local_addresses[index] = address;
+    }
+
+    /// After a collection, which may have moved the locals' objects: the mirror's addresses
+    /// made those of the slots again. Slots below the log's low water hold what they held at
+    /// the last sync (the collection ran after it, and the next sync resyncs the overwritten
+    /// ones by id); the ones above may hold anything, and get an address no object has, which
+    /// no slot can equal.
+    fn refresh_local_addresses(&mut self, core: &HeapCore) {
+        let locals = &core.handles.locals;
+        let unchanged = (locals.recorder_low_water() as usize).min(locals.len());
+        for (index, address) in self.local_addresses.iter_mut().enumerate() {
+            *address = match index < unchanged {
+                true => locals.slot(index as u32).unwrap_or(Address::NULL),
+                false => NO_OBJECT,
+            };
         }
     }
 
@@ -335,6 +419,7 @@ impl MutatorRecording {
         }
         self.collections_seen = collections;
         self.flush_drops();
+        self.refresh_local_addresses(core);
         self.apply_moves(core);
         if self.objects.needs_prune() {
             self.prune(core);
@@ -355,25 +440,31 @@ impl MutatorRecording {
 
     /// Forgets the objects the live graph (and the weak handles) no longer reach.
     fn prune(&mut self, core: &HeapCore) {
-        let mut live: HashSet<Address> = HashSet::new();
-        walk_live(core, |object| {
-            live.insert(object.key.address());
-        });
+        let mut live = std::mem::take(&mut self.live);
+        walk_live(core, |object| live.push(object.key.address()));
         // An object only a weak handle holds may still be upgraded into a root: not dead yet.
-        core.weak_handles.for_each_target(|address| {
-            live.insert(address);
-        });
+        core.weak_handles
+            .for_each_target(|address| live.push(address));
         self.objects.prune(&live, &mut self.dead);
+        live.clear();
+        self.live = live;
     }
 
     fn write_deaths(&mut self) {
         if self.dead.is_empty() {
             return;
         }
-        // A dead object is unreachable: no drop of a root may still be pending before its `d`.
-        self.flush_drops();
         let dead = std::mem::take(&mut self.dead);
         for &id in &dead {
+            // A dead object is unreachable: the trace must count no root of it before its `d`.
+            // (A collection's catch-up writes every pending drop first, so this finds none;
+            // it costs one lookup, where writing every pending drop at each reused address
+            // would write them at nearly every allocation.)
+            if let Some(count) = self.pending_drops.remove(&id) {
+                for _ in 0..count {
+                    self.emit(RecordedEvent::DropRoot(id));
+                }
+            }
             self.emit(RecordedEvent::Dead(id));
         }
         self.dead = dead;
@@ -388,14 +479,22 @@ impl MutatorRecording {
         self.write_deaths();
         self.summary.objects += 1;
         self.local_ids.push(id);
+        self.local_addresses.push(object.address());
         let type_id = object.type_id();
         let name = core.types.name(type_id);
-        self.emit(RecordedEvent::Allocate {
-            id,
-            slots: object.slot_count(),
-            bytes: object.payload_len(),
-            type_name: (!name.is_empty()).then_some(name),
-        });
+        if self.error.is_none() {
+            self.summary.events += 1;
+            let written = self.sink.record_allocation(
+                id,
+                object.slot_count(),
+                object.payload_len(),
+                type_id,
+                (!name.is_empty()).then_some(name),
+            );
+            if let Err(error) = written {
+                self.error = Some(error);
+            }
+        }
     }
 
     /// Records a store of `word` into slot `slot` of `host` (the roots already synced).
