@@ -17,6 +17,12 @@
 //! allocation, so each is an index into an array rather than a hash-table probe; the price is
 //! one word per heap word of the pages met, which [`HeapObjectsMap::prune`] gives back for pages
 //! left empty.
+//!
+//! Beside each id the map keeps the object's *pending drops*: root drops a recorder has not
+//! written yet, so that a new root of the object can take one back instead of being written
+//! (see [`mutator_recording`](crate::mutator_recording)). They are counted by address, which is
+//! sound because the recorder writes them all before anything moves or reuses an address (a
+//! collection): an entry whose id is replaced, moved or pruned has none.
 
 use std::cell::Cell;
 
@@ -26,10 +32,12 @@ use crate::address::{Address, WORD};
 use crate::object_moves::Move;
 use crate::page::PAGE_SIZE;
 
-/// Entries beyond twice the live objects of the last prune before the next prune: the map's
-/// memory stays in proportion to the live heap, and a prune (a walk of the live graph) costs no
-/// more than the allocations that made it due.
-const PRUNE_SLACK: usize = 16 * 1024;
+/// Entries beyond twice the live objects of the last prune before the next prune: a prune (a
+/// walk of the live graph) costs no more than the allocations that made it due. An entry costs
+/// no memory of its own (the tables are there for the page anyway), so the slack is wide: a
+/// young generation's worth of dead objects, whose entries the next allocations overwrite (and
+/// so report dead) anyway, makes no prune.
+const PRUNE_SLACK: usize = 256 * 1024;
 
 /// Id words in a page's table: one per heap word. Every object starts word-aligned, and in the
 /// first `PAGE_SIZE` bytes of its page (a large page's one object too), so its start's page
@@ -39,14 +47,23 @@ const WORDS_PER_PAGE: usize = PAGE_SIZE / WORD;
 /// Entries of the cache of recent pages' tables (a power of two).
 const RECENT_PAGES: usize = 64;
 
+/// The entries of one page, by word index: ids apart from the pending drops, so that the id
+/// lookups of stores stay dense.
+#[derive(Debug)]
+struct PageTable {
+    /// 0 for no object.
+    ids: Box<[u64]>,
+    pending_drops: Box<[u32]>,
+}
+
 /// `address -> id` for the objects a recorder has named.
 #[derive(Debug)]
 pub struct HeapObjectsMap {
     /// The table of each page met (by page number: address / `PAGE_SIZE`), an index into
     /// `tables`.
     pages: HashMap<usize, usize>,
-    /// `WORDS_PER_PAGE` ids each; 0 for no object.
-    tables: Vec<Box<[u64]>>,
+    /// `WORDS_PER_PAGE` entries each.
+    tables: Vec<PageTable>,
     /// Page number and table of recent lookups, by the page number's low bits: a program's
     /// lookups fall in few pages at a time (the allocation area's, and the old pages of its
     /// long-lived objects), so that most find their table without a probe of `pages`.
@@ -95,22 +112,33 @@ impl HeapObjectsMap {
         Some(table)
     }
 
-    /// The entry of `address`, its page's table made if it has none yet.
+    /// The table and word index of `address`, its page's table made if it has none yet.
     #[inline(always)]
-    fn entry(&mut self, address: Address) -> &mut u64 {
+    fn entry(&mut self, address: Address) -> (&mut PageTable, usize) {
         let (page, word) = position(address);
         let table = match self.table_of(page) {
             Some(table) => table,
             None => self.new_table(page),
         };
-        &mut self.tables[table][word]
+        (&mut self.tables[table], word)
+    }
+
+    /// The table and word index of `address` if its page has a table.
+    #[inline(always)]
+    fn existing(&mut self, address: Address) -> Option<(&mut PageTable, usize)> {
+        let (page, word) = position(address);
+        let table = self.table_of(page)?;
+        Some((&mut self.tables[table], word))
     }
 
     #[cold]
     #[inline(never)]
     fn new_table(&mut self, page: usize) -> usize {
         let table = self.tables.len();
-        self.tables.push(vec![0; WORDS_PER_PAGE].into_boxed_slice());
+        self.tables.push(PageTable {
+            ids: vec![0; WORDS_PER_PAGE].into_boxed_slice(),
+            pending_drops: vec![0; WORDS_PER_PAGE].into_boxed_slice(),
+        });
         self.pages.insert(page, table);
         table
     }
@@ -118,7 +146,9 @@ impl HeapObjectsMap {
     /// Names `address` with `id` (not 0); the id it named before, 0 if none.
     #[inline(always)]
     fn replace(&mut self, address: Address, id: u64) -> u64 {
-        let old = std::mem::replace(self.entry(address), id);
+        let (table, word) = self.entry(address);
+        let old = std::mem::replace(&mut table.ids[word], id);
+        debug_assert_eq!(table.pending_drops[word], 0, "drops pending at {address}");
         self.entries += usize::from(old == 0);
         old
     }
@@ -126,11 +156,11 @@ impl HeapObjectsMap {
     /// The id at `address`, which no longer names it (0 if none did).
     #[inline(always)]
     fn take(&mut self, address: Address) -> u64 {
-        let (page, word) = position(address);
-        let Some(table) = self.table_of(page) else {
+        let Some((table, word)) = self.existing(address) else {
             return 0;
         };
-        let old = std::mem::take(&mut self.tables[table][word]);
+        let old = std::mem::take(&mut table.ids[word]);
+        debug_assert_eq!(table.pending_drops[word], 0, "drops pending at {address}");
         self.entries -= usize::from(old != 0);
         old
     }
@@ -139,8 +169,50 @@ impl HeapObjectsMap {
     #[inline]
     pub fn id(&self, address: Address) -> Option<u64> {
         let (page, word) = position(address);
-        let id = self.tables[self.table_of(page)?][word];
+        let id = self.tables[self.table_of(page)?].ids[word];
         (id != 0).then_some(id)
+    }
+
+    /// The object at `address` gained a root: its id, and whether a pending drop was taken back
+    /// for it (then the root is not to be written). `None` if the map knows no object there.
+    #[inline]
+    pub fn root_added(&mut self, address: Address) -> Option<(u64, bool)> {
+        let (table, word) = self.existing(address)?;
+        let id = table.ids[word];
+        if id == 0 {
+            return None;
+        }
+        let pending = &mut table.pending_drops[word];
+        let taken_back = *pending > 0;
+        *pending -= u32::from(taken_back);
+        Some((id, taken_back))
+    }
+
+    /// The object at `address` lost a root whose drop is to wait: whether it had none waiting
+    /// before (then the caller lists it for [`Self::take_pending_drops`]). `None` if the map
+    /// knows no object there, or its count is full (then the caller writes the drop now).
+    #[inline]
+    pub fn drop_pending(&mut self, address: Address) -> Option<bool> {
+        let (table, word) = self.existing(address)?;
+        if table.ids[word] == 0 {
+            return None;
+        }
+        let pending = &mut table.pending_drops[word];
+        let first = *pending == 0;
+        *pending = pending.checked_add(1)?;
+        Some(first)
+    }
+
+    /// The id of the object at `address` and the drops pending for it, which are no longer.
+    #[inline]
+    pub fn take_pending_drops(&mut self, address: Address) -> (u64, u32) {
+        match self.existing(address) {
+            Some((table, word)) => (
+                table.ids[word],
+                std::mem::take(&mut table.pending_drops[word]),
+            ),
+            None => (0, 0),
+        }
     }
 
     /// Names the object just allocated at `address` with a fresh id. The id of a dead object
@@ -195,26 +267,58 @@ impl HeapObjectsMap {
 
     /// Keeps only the entries at the addresses of `live`, a superset of the live objects
     /// (reachable, or still held by a weak handle; repeats allowed); the other ids go to `dead`,
-    /// in id order. Pages left with no entry give their table back.
+    /// page by page in the order the map met the pages, and by address in a page (the same in
+    /// every run of a program). Pages left with no entry give their table back.
     pub fn prune(&mut self, live: &[Address], dead: &mut Vec<u64>) {
-        let mut kept = HeapObjectsMap {
-            next_id: self.next_id,
-            ..HeapObjectsMap::default()
-        };
+        // The live entries taken out, every other one is dead, and the live ones go back: in
+        // place, as a fresh map would fault in fresh tables at every prune.
+        let mut moved = std::mem::take(&mut self.moved);
+        moved.clear();
         for &address in live {
             let id = self.take(address);
             if id != 0 {
-                kept.replace(address, id);
+                moved.push((address, id));
             }
         }
-        let start = dead.len();
-        for table in &self.tables {
-            dead.extend(table.iter().copied().filter(|&id| id != 0));
+        let mut used = vec![false; self.tables.len()];
+        for &(address, _) in &moved {
+            if let Some(table) = self.table_of(position(address).0) {
+                used[table] = true;
+            }
         }
-        dead[start..].sort_unstable();
-        kept.live_after_prune = kept.entries;
-        kept.moved = std::mem::take(&mut self.moved);
-        *self = kept;
+        for table in &mut self.tables {
+            for id in table.ids.iter_mut().filter(|id| **id != 0) {
+                dead.push(std::mem::take(id));
+            }
+        }
+        let mut kept = 0;
+        let mut index = 0;
+        self.tables.retain(|_| {
+            let keep = used[index];
+            index += 1;
+            kept += usize::from(keep);
+            keep
+        });
+        // The pages whose tables stay, numbered anew in the same order.
+        let mut pages: Vec<(usize, usize)> = self
+            .pages
+            .drain()
+            .filter(|&(_, table)| used[table])
+            .collect();
+        pages.sort_unstable_by_key(|&(_, table)| table);
+        for (new_index, (page, _)) in pages.into_iter().enumerate() {
+            self.pages.insert(page, new_index);
+        }
+        debug_assert_eq!(self.pages.len(), kept);
+        for recent in &self.recent_pages {
+            recent.set((usize::MAX, 0));
+        }
+        self.entries = 0;
+        for &(address, id) in &moved {
+            self.replace(address, id);
+        }
+        self.moved = moved;
+        self.live_after_prune = self.entries;
     }
 
     pub fn len(&self) -> usize {
@@ -271,6 +375,21 @@ mod tests {
         let fresh = map.allocated(at(2), &mut dead);
         assert_ne!(fresh, old, "ids are never reused");
         assert_eq!(map.id(at(1)), Some(moved));
+    }
+
+    #[test]
+    fn a_pending_drop_is_taken_back_by_a_new_root() {
+        let mut map = HeapObjectsMap::default();
+        let mut dead = Vec::new();
+        let x = map.allocated(at(1), &mut dead);
+        assert_eq!(map.root_added(at(1)), Some((x, false)));
+        assert_eq!(map.drop_pending(at(1)), Some(true));
+        assert_eq!(map.drop_pending(at(1)), Some(false));
+        assert_eq!(map.root_added(at(1)), Some((x, true)));
+        assert_eq!(map.take_pending_drops(at(1)), (x, 1));
+        assert_eq!(map.take_pending_drops(at(1)), (x, 0));
+        assert_eq!(map.root_added(at(2)), None, "no object there");
+        assert_eq!(map.drop_pending(at(9 << 20)), None, "no table there");
     }
 
     #[test]
