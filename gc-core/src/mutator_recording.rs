@@ -320,6 +320,8 @@ impl MutatorRecording {
             // An object taken back and dropped again is listed twice: its drops are written
             // once.
             let (id, count) = self.objects.take_pending_drops(address);
+            // No id: an address the map never knew (after an error of the recording).
+            let count = if id == 0 { 0 } else { count };
             for _ in 0..count {
                 self.emit(RecordedEvent::DropRoot(id));
             }
