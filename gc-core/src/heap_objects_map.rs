@@ -10,21 +10,67 @@
 //! an entry left behind by a dead object (a *stale* entry) can never name a live one. A stale
 //! entry that gets overwritten tells that its object died, and so does one that a walk of the live
 //! graph no longer reaches ([`HeapObjectsMap::prune`]); both become `d` records.
+//!
+//! The map is dense, as a side table of the heap: one id word per heap word of every page the map
+//! has seen (found by masking the address, as a page header is), 0 where no object it knows
+//! starts. A recorder looks an id up at every store and every new root, and names every
+//! allocation, so each is an index into an array rather than a hash-table probe; the price is
+//! one word per heap word of the pages met, which [`HeapObjectsMap::prune`] gives back for pages
+//! left empty.
+//!
+//! Beside each id the map keeps the object's *pending drops*: root drops a recorder has not
+//! written yet, so that a new root of the object can take one back instead of being written
+//! (see [`mutator_recording`](crate::mutator_recording)). They are counted by address, which is
+//! sound because the recorder writes them all before anything moves or reuses an address (a
+//! collection): an entry whose id is replaced, moved or pruned has none.
 
-use hashbrown::{HashMap, HashSet};
+use std::cell::Cell;
 
-use crate::address::Address;
+use hashbrown::HashMap;
+
+use crate::address::{Address, WORD};
 use crate::object_moves::Move;
+use crate::page::PAGE_SIZE;
 
-/// Entries beyond twice the live objects of the last prune before the next prune: the map's
-/// memory stays in proportion to the live heap, and a prune (a walk of the live graph) costs no
-/// more than the allocations that made it due.
-const PRUNE_SLACK: usize = 16 * 1024;
+/// Entries beyond twice the live objects of the last prune before the next prune: a prune (a
+/// walk of the live graph) costs no more than the allocations that made it due. An entry costs
+/// no memory of its own (the tables are there for the page anyway), so the slack is wide: a
+/// young generation's worth of dead objects, whose entries the next allocations overwrite (and
+/// so report dead) anyway, makes no prune.
+const PRUNE_SLACK: usize = 256 * 1024;
+
+/// Id words in a page's table: one per heap word. Every object starts word-aligned, and in the
+/// first `PAGE_SIZE` bytes of its page (a large page's one object too), so its start's page
+/// number and word index name its entry.
+const WORDS_PER_PAGE: usize = PAGE_SIZE / WORD;
+
+/// Entries of the cache of recent pages' tables (a power of two).
+const RECENT_PAGES: usize = 64;
+
+/// The entries of one page, by word index: ids apart from the pending drops, so that the id
+/// lookups of stores stay dense.
+#[derive(Debug)]
+struct PageTable {
+    /// 0 for no object.
+    ids: Box<[u64]>,
+    pending_drops: Box<[u32]>,
+}
 
 /// `address -> id` for the objects a recorder has named.
 #[derive(Debug)]
 pub struct HeapObjectsMap {
-    ids: HashMap<Address, u64>,
+    /// The table of each page met (by page number: address / `PAGE_SIZE`), an index into
+    /// `tables`.
+    pages: HashMap<usize, usize>,
+    /// `WORDS_PER_PAGE` entries each.
+    tables: Vec<PageTable>,
+    /// Page number and table of recent lookups, by the page number's low bits: a program's
+    /// lookups fall in few pages at a time (the allocation area's, and the old pages of its
+    /// long-lived objects), so that most find their table without a probe of `pages`.
+    /// `usize::MAX` for an empty entry.
+    recent_pages: [Cell<(usize, usize)>; RECENT_PAGES],
+    /// Entries that are not 0.
+    entries: usize,
     next_id: u64,
     live_after_prune: usize,
     /// The ids of one `apply_moves`, by target address (kept to reuse its buffer).
@@ -34,7 +80,10 @@ pub struct HeapObjectsMap {
 impl Default for HeapObjectsMap {
     fn default() -> Self {
         HeapObjectsMap {
-            ids: HashMap::new(),
+            pages: HashMap::new(),
+            tables: Vec::new(),
+            recent_pages: std::array::from_fn(|_| Cell::new((usize::MAX, 0))),
+            entries: 0,
             next_id: 1,
             live_after_prune: 0,
             moved: Vec::new(),
@@ -42,11 +91,127 @@ impl Default for HeapObjectsMap {
     }
 }
 
+/// The page number and the word index in its table of `address`.
+#[inline(always)]
+fn position(address: Address) -> (usize, usize) {
+    let raw = address.raw();
+    (raw / PAGE_SIZE, raw % PAGE_SIZE / WORD)
+}
+
 impl HeapObjectsMap {
+    /// The table of page number `page`, if the map has one.
+    #[inline(always)]
+    fn table_of(&self, page: usize) -> Option<usize> {
+        let recent = &self.recent_pages[page % RECENT_PAGES];
+        let (last, table) = recent.get();
+        if last == page {
+            return Some(table);
+        }
+        let table = *self.pages.get(&page)?;
+        recent.set((page, table));
+        Some(table)
+    }
+
+    /// The table and word index of `address`, its page's table made if it has none yet.
+    #[inline(always)]
+    fn entry(&mut self, address: Address) -> (&mut PageTable, usize) {
+        let (page, word) = position(address);
+        let table = match self.table_of(page) {
+            Some(table) => table,
+            None => self.new_table(page),
+        };
+        (&mut self.tables[table], word)
+    }
+
+    /// The table and word index of `address` if its page has a table.
+    #[inline(always)]
+    fn existing(&mut self, address: Address) -> Option<(&mut PageTable, usize)> {
+        let (page, word) = position(address);
+        let table = self.table_of(page)?;
+        Some((&mut self.tables[table], word))
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn new_table(&mut self, page: usize) -> usize {
+        let table = self.tables.len();
+        self.tables.push(PageTable {
+            ids: vec![0; WORDS_PER_PAGE].into_boxed_slice(),
+            pending_drops: vec![0; WORDS_PER_PAGE].into_boxed_slice(),
+        });
+        self.pages.insert(page, table);
+        table
+    }
+
+    /// Names `address` with `id` (not 0); the id it named before, 0 if none.
+    #[inline(always)]
+    fn replace(&mut self, address: Address, id: u64) -> u64 {
+        let (table, word) = self.entry(address);
+        let old = std::mem::replace(&mut table.ids[word], id);
+        debug_assert_eq!(table.pending_drops[word], 0, "drops pending at {address}");
+        self.entries += usize::from(old == 0);
+        old
+    }
+
+    /// The id at `address`, which no longer names it (0 if none did).
+    #[inline(always)]
+    fn take(&mut self, address: Address) -> u64 {
+        let Some((table, word)) = self.existing(address) else {
+            return 0;
+        };
+        let old = std::mem::take(&mut table.ids[word]);
+        debug_assert_eq!(table.pending_drops[word], 0, "drops pending at {address}");
+        self.entries -= usize::from(old != 0);
+        old
+    }
+
     /// The id of the object at `address`, if the map knows one there.
     #[inline]
     pub fn id(&self, address: Address) -> Option<u64> {
-        self.ids.get(&address).copied()
+        let (page, word) = position(address);
+        let id = self.tables[self.table_of(page)?].ids[word];
+        (id != 0).then_some(id)
+    }
+
+    /// The object at `address` gained a root: its id, and whether a pending drop was taken back
+    /// for it (then the root is not to be written). `None` if the map knows no object there.
+    #[inline]
+    pub fn root_added(&mut self, address: Address) -> Option<(u64, bool)> {
+        let (table, word) = self.existing(address)?;
+        let id = table.ids[word];
+        if id == 0 {
+            return None;
+        }
+        let pending = &mut table.pending_drops[word];
+        let taken_back = *pending > 0;
+        *pending -= u32::from(taken_back);
+        Some((id, taken_back))
+    }
+
+    /// The object at `address`, which the map knows, lost a root whose drop is to wait: whether
+    /// it had none waiting before (then the caller lists it for [`Self::take_pending_drops`]).
+    /// `None` if the map has no table there, or the count is full (then the caller writes the
+    /// drop now). The id is not read (a cache miss of its own in a large heap): a count at an
+    /// address with no id is never written ([`Self::take_pending_drops`]).
+    #[inline]
+    pub fn drop_pending(&mut self, address: Address) -> Option<bool> {
+        let (table, word) = self.existing(address)?;
+        let pending = &mut table.pending_drops[word];
+        let first = *pending == 0;
+        *pending = pending.checked_add(1)?;
+        Some(first)
+    }
+
+    /// The id of the object at `address` and the drops pending for it, which are no longer.
+    #[inline]
+    pub fn take_pending_drops(&mut self, address: Address) -> (u64, u32) {
+        match self.existing(address) {
+            Some((table, word)) => (
+                table.ids[word],
+                std::mem::take(&mut table.pending_drops[word]),
+            ),
+            None => (0, 0),
+        }
     }
 
     /// Names the object just allocated at `address` with a fresh id. The id of a dead object
@@ -55,7 +220,10 @@ impl HeapObjectsMap {
     pub fn allocated(&mut self, address: Address, dead: &mut Vec<u64>) -> u64 {
         let id = self.next_id;
         self.next_id += 1;
-        dead.extend(self.ids.insert(address, id));
+        let old = self.replace(address, id);
+        if old != 0 {
+            dead.push(old);
+        }
         id
     }
 
@@ -74,41 +242,90 @@ impl HeapObjectsMap {
     }
 
     fn apply_phase(&mut self, moves: &[Move], dead: &mut Vec<u64>) {
-        self.moved.clear();
+        let mut moved = std::mem::take(&mut self.moved);
+        moved.clear();
         for &(from, to) in moves {
-            if let Some(id) = self.ids.remove(&from) {
-                self.moved.push((to, id));
+            let id = self.take(from);
+            if id != 0 {
+                moved.push((to, id));
             }
         }
-        for &(to, id) in &self.moved {
-            dead.extend(self.ids.insert(to, id));
+        for &(to, id) in &moved {
+            let old = self.replace(to, id);
+            if old != 0 {
+                dead.push(old);
+            }
         }
+        self.moved = moved;
     }
 
     /// Whether the map has grown enough past the live objects to be worth a prune.
     pub fn needs_prune(&self) -> bool {
-        self.ids.len() > 2 * self.live_after_prune + PRUNE_SLACK
+        self.entries > 2 * self.live_after_prune + PRUNE_SLACK
     }
 
-    /// Drops every entry whose address is not in `live`, a superset of the live objects
-    /// (reachable, or still held by a weak handle); their ids go to `dead`.
-    pub fn prune(&mut self, live: &HashSet<Address>, dead: &mut Vec<u64>) {
-        self.ids.retain(|address, id| {
-            let keep = live.contains(address);
-            if !keep {
-                dead.push(*id);
+    /// Keeps only the entries at the addresses of `live`, a superset of the live objects
+    /// (reachable, or still held by a weak handle; repeats allowed); the other ids go to `dead`,
+    /// page by page in the order the map met the pages, and by address in a page (the same in
+    /// every run of a program). Pages left with no entry give their table back.
+    pub fn prune(&mut self, live: &[Address], dead: &mut Vec<u64>) {
+        // The live entries taken out, every other one is dead, and the live ones go back: in
+        // place, as a fresh map would fault in fresh tables at every prune.
+        let mut moved = std::mem::take(&mut self.moved);
+        moved.clear();
+        for &address in live {
+            let id = self.take(address);
+            if id != 0 {
+                moved.push((address, id));
             }
+        }
+        let mut used = vec![false; self.tables.len()];
+        for &(address, _) in &moved {
+            if let Some(table) = self.table_of(position(address).0) {
+                used[table] = true;
+            }
+        }
+        for table in &mut self.tables {
+            for id in table.ids.iter_mut().filter(|id| **id != 0) {
+                dead.push(std::mem::take(id));
+            }
+        }
+        let mut kept = 0;
+        let mut index = 0;
+        self.tables.retain(|_| {
+            let keep = used[index];
+            index += 1;
+            kept += usize::from(keep);
             keep
         });
-        self.live_after_prune = self.ids.len();
+        // The pages whose tables stay, numbered anew in the same order.
+        let mut pages: Vec<(usize, usize)> = self
+            .pages
+            .drain()
+            .filter(|&(_, table)| used[table])
+            .collect();
+        pages.sort_unstable_by_key(|&(_, table)| table);
+        for (new_index, (page, _)) in pages.into_iter().enumerate() {
+            self.pages.insert(page, new_index);
+        }
+        debug_assert_eq!(self.pages.len(), kept);
+        for recent in &self.recent_pages {
+            recent.set((usize::MAX, 0));
+        }
+        self.entries = 0;
+        for &(address, id) in &moved {
+            self.replace(address, id);
+        }
+        self.moved = moved;
+        self.live_after_prune = self.entries;
     }
 
     pub fn len(&self) -> usize {
-        self.ids.len()
+        self.entries
     }
 
     pub fn is_empty(&self) -> bool {
-        self.ids.is_empty()
+        self.entries == 0
     }
 }
 
@@ -160,12 +377,29 @@ mod tests {
     }
 
     #[test]
+    fn a_pending_drop_is_taken_back_by_a_new_root() {
+        let mut map = HeapObjectsMap::default();
+        let mut dead = Vec::new();
+        let x = map.allocated(at(1), &mut dead);
+        assert_eq!(map.root_added(at(1)), Some((x, false)));
+        assert_eq!(map.drop_pending(at(1)), Some(true));
+        assert_eq!(map.drop_pending(at(1)), Some(false));
+        assert_eq!(map.root_added(at(1)), Some((x, true)));
+        assert_eq!(map.take_pending_drops(at(1)), (x, 1));
+        assert_eq!(map.take_pending_drops(at(1)), (x, 0));
+        assert_eq!(map.root_added(at(2)), None, "no object there");
+        assert_eq!(map.drop_pending(at(9 << 20)), None, "no table there");
+        assert_eq!(map.drop_pending(at(2)), Some(true), "no id there");
+        assert_eq!(map.take_pending_drops(at(2)), (0, 1));
+    }
+
+    #[test]
     fn prune_keeps_only_live_addresses() {
         let mut map = HeapObjectsMap::default();
         let mut dead = Vec::new();
         let a = map.allocated(at(1), &mut dead);
         let b = map.allocated(at(2), &mut dead);
-        map.prune(&HashSet::from_iter([at(2)]), &mut dead);
+        map.prune(&[at(2), at(2)], &mut dead);
         assert_eq!(dead, vec![a]);
         assert_eq!(map.id(at(2)), Some(b));
         assert_eq!(map.len(), 1);

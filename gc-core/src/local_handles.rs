@@ -176,6 +176,12 @@ impl LocalHandles {
         self.recorder_log.low_water.replace(u32::MAX)
     }
 
+    /// The lowest stack length a scope close left since the last `take_recorder_log`
+    /// (`u32::MAX` if none closed), the log left as it is.
+    pub(crate) fn recorder_low_water(&self) -> u32 {
+        self.recorder_log.low_water.get()
+    }
+
     /// Whether the recorder log holds nothing since the last `take_recorder_log`, and the stack
     /// is `len` slots long: then the recorder's mirror is still exact.
     #[inline]

@@ -14,7 +14,7 @@
 //!
 //! Invariants:
 //! - After `sync_roots`, the trace's root counts are the heap's handles plus the drops still
-//!   pending (`pending_drops`): `local_ids` is the local stack slot for slot, and every
+//!   pending (`pending_order`): `local_ids` is the local stack slot for slot, and every
 //!   persistent handle was counted once. The trace may root more than the heap, never less: new
 //!   roots are written before drops, and every object a handle was made for since the last sync
 //!   was reachable, through slots no store has changed since, from a root the trace still
@@ -22,14 +22,16 @@
 //!   an explicit `gc`, a checkpoint and the end, where the trace's roots must be exact.
 //! - Every collection runs after a `sync_roots` (the logs hold addresses, which a collection
 //!   would make stale), and its moves are applied (`catch_up`) before the next id lookup.
+//! - `local_addresses[i]` is the address slot `i` held when `local_ids[i]` was last set, or
+//!   after a collection its object's address now, or an address no object has: so a slot that
+//!   holds the same address at the next sync holds the same object, and keeps its id without a
+//!   lookup (an address is reused only after a collection, which `catch_up` sees first).
 //! - A `d` is written only for an object a collection reclaimed: its address was reused, or a walk
 //!   of the live graph after a collection no longer reaches it (nor does a weak handle).
 //! - The first error of the sink is kept and nothing more is written; the embedder gets it when
 //!   recording stops. Recording never panics on an I/O error.
 
 use std::io;
-
-use hashbrown::{HashMap, HashSet};
 
 use crate::address::Address;
 use crate::collector::CollectionKind;
@@ -40,6 +42,7 @@ use crate::object::HeapObject;
 use crate::object_moves::Move;
 use crate::persistent_handles::RootChange;
 use crate::tagged::{Decoded, TaggedWord};
+use crate::type_table::TypeId;
 
 /// What a slot was given, with objects named by id.
 #[derive(Copy, Clone, Debug, PartialEq, Eq)]
@@ -80,6 +83,25 @@ pub enum RecordedEvent<'a> {
 pub trait RecordSink {
     fn record(&mut self, event: RecordedEvent<'_>) -> io::Result<()>;
 
+    /// The event [`RecordedEvent::Allocate`], with the type's id besides its name: a sink that
+    /// turns names into something of its own (a trace's label table) may keep that by id, as a
+    /// type id names one type, with one name, for the heap's whole life. By default, `record`.
+    fn record_allocation(
+        &mut self,
+        id: u64,
+        slots: u32,
+        bytes: u32,
+        _type_id: TypeId,
+        type_name: Option<&str>,
+    ) -> io::Result<()> {
+        self.record(RecordedEvent::Allocate {
+            id,
+            slots,
+            bytes,
+            type_name,
+        })
+    }
+
     /// Ends the output (an end marker, a flush). Called once, when recording stops.
     fn finish(&mut self) -> io::Result<()>;
 }
@@ -99,28 +121,52 @@ pub struct MutatorRecording {
     objects: HeapObjectsMap,
     /// The id of each local stack slot's object (0 for a null slot).
     local_ids: Vec<u64>,
+    /// The address each local stack slot held at the last sync, slot for slot with `local_ids`
+    /// (see `sync_locals`).
+    local_addresses: Vec<Address>,
     error: Option<io::Error>,
     summary: RecordingSummary,
     /// The tracer's collection count when moves were last applied.
     collections_seen: u64,
     // Buffers reused between syncs.
-    added: Vec<u64>,
-    released: Vec<u64>,
+    /// The roots a sync found made: the local slot (`NOT_LOCAL` for a persistent handle) and
+    /// the object's address.
+    added: Vec<(u32, Address)>,
+    /// The roots a sync found dropped: the object's address (`NO_OBJECT` if unknown) and id.
+    released: Vec<(Address, u64)>,
+    /// Drops of roots whose address is unknown: written after the sync's new roots.
+    drops_now: Vec<u64>,
     dead: Vec<u64>,
     overwritten: Vec<u32>,
     root_changes: Vec<RootChange>,
     moves: Vec<Move>,
     phase_ends: Vec<usize>,
-    /// Roots the program dropped that the trace still counts, by object: written only when the
-    /// trace's roots must be exact (see `flush_drops`), and taken back by a new root of the same
-    /// object meanwhile. An interpreter drops and remakes locals of the same objects all the
-    /// time; this keeps about half of its `+` and `-` records out of the trace (deriv: 1.65 M
-    /// records become 0.96 M). The trace then roots an object a little longer than the program
-    /// did (at most until the next collection or `MAX_PENDING_DROPS` drops), which a trace may.
-    pending_drops: HashMap<u64, u32>,
+    live: Vec<Address>,
+    /// The addresses of the objects with pending drops, in the order they got them (again after
+    /// their drops were all taken back): they are written in this order, the same in every run
+    /// of a program. Pending drops are roots the program dropped that the trace still counts,
+    /// counted per object by `objects` ([`HeapObjectsMap::drop_pending`]): written only when
+    /// the trace's roots must be exact (see `flush_drops`), and taken back by a new root of the
+    /// same object meanwhile. An interpreter drops and remakes locals of the same objects all
+    /// the time (deriv: 83 % of its new roots take a drop back). The trace then roots an object
+    /// a little longer than the program did (at most until the next collection or
+    /// `MAX_PENDING_DROPS` drops), which a trace may.
+    pending_order: Vec<Address>,
 }
 
-/// Distinct objects whose root drops may wait before they are written.
+/// The slot of `added` for a persistent handle's root.
+const NOT_LOCAL: u32 = u32::MAX;
+
+/// An address no object starts at (objects are word-aligned), for a mirror slot whose address
+/// is unknown.
+const NO_OBJECT: Address = Address::new(1);
+
+/// Deaths found at reused addresses that wait before they are written (a collection's catch-up
+/// writes them too).
+const DEATHS_BATCH: usize = 4096;
+
+/// Objects whose root drops may wait before they are written (counted as `pending_order`
+/// counts them: an object that was taken back and dropped again counts twice).
 const MAX_PENDING_DROPS: usize = 4096;
 
 impl MutatorRecording {
@@ -133,6 +179,7 @@ impl MutatorRecording {
             sink,
             objects: HeapObjectsMap::default(),
             local_ids: Vec::new(),
+            local_addresses: Vec::new(),
             error: None,
             summary: RecordingSummary {
                 events: 0,
@@ -141,12 +188,14 @@ impl MutatorRecording {
             collections_seen: core.tracer.gc_count(),
             added: Vec::new(),
             released: Vec::new(),
+            drops_now: Vec::new(),
             dead: Vec::new(),
             overwritten: Vec::new(),
             root_changes: Vec::new(),
             moves: Vec::new(),
             phase_ends: Vec::new(),
-            pending_drops: HashMap::new(),
+            live: Vec::new(),
+            pending_order: Vec::new(),
         }
     }
 
@@ -154,6 +203,7 @@ impl MutatorRecording {
     pub(crate) fn stop(mut self, core: &mut HeapCore) -> io::Result<RecordingSummary> {
         self.sync_roots(core);
         self.flush_drops();
+        self.write_deaths();
         core.handles.locals.set_recording(false, u32::MAX);
         core.handles.persistents.set_recording(false);
         core.object_moves.set_enabled(false);
@@ -196,9 +246,12 @@ impl MutatorRecording {
 
     /// Brings the trace's roots up to the heap's handles (see the module docs); call it before
     /// every recorded operation and before anything that may collect.
+    ///
+    /// The tests that nothing changed are inlined into the recorded operations: most of them
+    /// follow one that synced, with no scope closed or handle made since.
+    #[inline]
     pub(crate) fn sync_roots(&mut self, core: &mut HeapCore) {
         self.catch_up(core);
-        // Most operations follow one that synced, with no scope closed or handle made since.
         if core
             .handles
             .locals
@@ -207,105 +260,158 @@ impl MutatorRecording {
         {
             return;
         }
+        self.sync_changed_roots(core);
+    }
+
+    #[inline(never)]
+    fn sync_changed_roots(&mut self, core: &mut HeapCore) {
         self.sync_locals(core);
         self.sync_persistents(core);
+        // Drops first, as pending: a root of the same object made since the last sync then
+        // takes one back.
         let (added, released) = (
             std::mem::take(&mut self.added),
             std::mem::take(&mut self.released),
         );
-        for &id in &added {
-            self.add_root(id);
+        for &(address, id) in &released {
+            match self.objects.drop_pending(address) {
+                Some(true) => self.pending_order.push(address),
+                Some(false) => {}
+                None => self.drops_now.push(id),
+            }
         }
-        for &id in &released {
-            *self.pending_drops.entry(id).or_insert(0) += 1;
+        for &(slot, address) in &added {
+            let id = match self.objects.root_added(address) {
+                Some((id, true)) => id,
+                Some((id, false)) => {
+                    self.emit(RecordedEvent::AddRoot(id));
+                    id
+                }
+                None => self.id_of(address),
+            };
+            if slot != NOT_LOCAL {
+                self.local_ids[slot as usize] = id;
+            }
         }
-        (self.added, self.released) = (added, released);
+        // New roots are written before drops (see the module docs).
+        let drops_now = std::mem::take(&mut self.drops_now);
+        for &id in &drops_now {
+            self.emit(RecordedEvent::DropRoot(id));
+        }
+        (self.added, self.released, self.drops_now) = (added, released, drops_now);
         self.added.clear();
         self.released.clear();
-        if self.pending_drops.len() > MAX_PENDING_DROPS {
+        self.drops_now.clear();
+        if self.pending_order.len() > MAX_PENDING_DROPS {
             self.flush_drops();
         }
     }
 
-    /// A new root: it takes back a drop still pending for the object, or is written.
-    fn add_root(&mut self, id: u64) {
-        match self.pending_drops.get_mut(&id) {
-            Some(count) if *count > 1 => *count -= 1,
-            Some(_) => {
-                self.pending_drops.remove(&id);
-            }
-            None => self.emit(RecordedEvent::AddRoot(id)),
-        }
-    }
-
-    /// Writes the pending drops (in id order, so that a run writes the same trace every time).
-    /// Call it before anything that must see the trace's roots exact: a collection's deaths,
-    /// an explicit collection, a checkpoint, the end.
+    /// Writes the pending drops (in the order they came, so that a run writes the same trace
+    /// every time). Call it before anything that must see the trace's roots exact, or that
+    /// moves objects or reuses addresses: a collection's deaths and moves, an explicit
+    /// collection, a checkpoint, the end.
     pub(crate) fn flush_drops(&mut self) {
-        if self.pending_drops.is_empty() {
+        if self.pending_order.is_empty() {
             return;
         }
-        let mut drops: Vec<(u64, u32)> = self.pending_drops.drain().collect();
-        drops.sort_unstable();
-        for (id, count) in drops {
+        let order = std::mem::take(&mut self.pending_order);
+        for &address in &order {
+            // An object taken back and dropped again is listed twice: its drops are written
+            // once.
+            let (id, count) = self.objects.take_pending_drops(address);
+            // No id: an address the map never knew (after an error of the recording).
+            let count = if id == 0 { 0 } else { count };
             for _ in 0..count {
                 self.emit(RecordedEvent::DropRoot(id));
             }
         }
+        self.pending_order = order;
+        self.pending_order.clear();
     }
 
     fn sync_locals(&mut self, core: &HeapCore) {
         let locals = &core.handles.locals;
         let mut overwritten = std::mem::take(&mut self.overwritten);
         let low_water = locals.take_recorder_log(&mut overwritten);
-        let cut = (low_water as usize).min(self.local_ids.len());
+        let old_len = self.local_ids.len();
+        let cut = (low_water as usize).min(old_len);
         for &index in &overwritten {
             if (index as usize) < cut {
-                self.resync_slot(core, index);
+                self.resync_slot(core, index as usize);
             }
         }
         self.overwritten = overwritten;
-        for id in self.local_ids.drain(cut..) {
-            if id != 0 {
-                self.released.push(id);
-            }
+        // From the cut up every slot may have been dropped and made again, but an interpreter
+        // mostly makes the local it dropped again, for the same object in the same place: a
+        // slot that holds the address it held at the last sync holds the same object (no
+        // collection ran since, see `refresh_local_addresses`), and keeps its root.
+        let len = locals.len();
+        for index in cut..old_len.min(len) {
+            self.resync_slot(core, index);
         }
-        let mut index = cut as u32;
-        while let Some(address) = locals.slot(index) {
-            let id = self.root_id(address);
-            self.local_ids.push(id);
-            index += 1;
+        if len < old_len {
+            for index in len..old_len {
+                let id = self.local_ids[index];
+                if id != 0 {
+                    self.released.push((self.local_addresses[index], id));
+                }
+            }
+            self.local_ids.truncate(len);
+            self.local_addresses.truncate(len);
+        }
+        for index in old_len..len {
+            let address = locals.slot(index as u32).unwrap_or(Address::NULL);
+            // The id comes when the sync takes the new roots (`sync_roots`).
+            self.local_ids.push(0);
+            self.local_addresses.push(address);
+            if !address.is_null() {
+                self.added.push((index as u32, address));
+            }
         }
     }
 
-    /// A slot below the cut that an escape or a load overwrote: its old root goes, its new one
-    /// comes.
-    fn resync_slot(&mut self, core: &HeapCore, index: u32) {
-        let address = core.handles.locals.slot(index).unwrap_or(Address::NULL);
-        let old = self.local_ids[index as usize];
-        let new = match address.is_null() {
-            true => 0,
-            false => self.id_of(address),
-        };
-        if old != new {
-            if old != 0 {
-                self.released.push(old);
-            }
-            if new != 0 {
-                self.added.push(new);
-            }
-            self.local_ids[index as usize] = new;
+    /// A slot of the mirror whose local may have changed (overwritten, or made again above a
+    /// scope's close): if it holds another address, its old root goes and its new one comes.
+    fn resync_slot(&mut self, core: &HeapCore, index: usize) {
+        let address = core
+            .handles
+            .locals
+            .slot(index as u32)
+            .unwrap_or(Address::NULL);
+        let old_address = self.local_addresses[index];
+        if address == old_address {
+            return;
+        }
+        self.local_addresses[index] = address;
+        let old = self.local_ids[index];
+        // After a collection the old address may be unknown: the same object keeps its root.
+        if old_address == NO_OBJECT && !address.is_null() && self.objects.id(address) == Some(old) {
+            return;
+        }
+        if old != 0 {
+            self.released.push((old_address, old));
+        }
+        self.local_ids[index] = 0;
+        if !address.is_null() {
+            self.added.push((index as u32, address));
         }
     }
 
-    /// The id of a new root at `address` (0 for a null slot), counted as added.
-    fn root_id(&mut self, address: Address) -> u64 {
-        if address.is_null() {
-            return 0;
+    /// After a collection, which may have moved the locals' objects: the mirror's addresses
+    /// made those of the slots again. Slots below the log's low water hold what they held at
+    /// the last sync (the collection ran after it, and the next sync resyncs the overwritten
+    /// ones by id); the ones above may hold anything, and get an address no object has, which
+    /// no slot can equal.
+    fn refresh_local_addresses(&mut self, core: &HeapCore) {
+        let locals = &core.handles.locals;
+        let unchanged = (locals.recorder_low_water() as usize).min(locals.len());
+        for (index, address) in self.local_addresses.iter_mut().enumerate() {
+            *address = match index < unchanged {
+                true => locals.slot(index as u32).unwrap_or(Address::NULL),
+                false => NO_OBJECT,
+            };
         }
-        let id = self.id_of(address);
-        self.added.push(id);
-        id
     }
 
     fn sync_persistents(&mut self, core: &HeapCore) {
@@ -313,13 +419,10 @@ impl MutatorRecording {
         core.handles.persistents.take_changes(&mut changes);
         for &change in &changes {
             match change {
-                RootChange::Added(address) => {
-                    let id = self.id_of(address);
-                    self.added.push(id);
-                }
+                RootChange::Added(address) => self.added.push((NOT_LOCAL, address)),
                 RootChange::Released(address) => {
                     let id = self.id_of(address);
-                    self.released.push(id);
+                    self.released.push((address, id));
                 }
             }
         }
@@ -328,13 +431,21 @@ impl MutatorRecording {
 
     /// After a collection: its moves applied to the map, and the deaths it revealed written.
     /// Cheap when nothing collected since the last call.
+    #[inline]
     pub(crate) fn catch_up(&mut self, core: &mut HeapCore) {
         let collections = core.tracer.gc_count();
         if collections == self.collections_seen && core.object_moves.is_empty() {
             return;
         }
+        self.catch_up_collection(core, collections);
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn catch_up_collection(&mut self, core: &mut HeapCore, collections: u64) {
         self.collections_seen = collections;
         self.flush_drops();
+        self.refresh_local_addresses(core);
         self.apply_moves(core);
         if self.objects.needs_prune() {
             self.prune(core);
@@ -355,23 +466,23 @@ impl MutatorRecording {
 
     /// Forgets the objects the live graph (and the weak handles) no longer reach.
     fn prune(&mut self, core: &HeapCore) {
-        let mut live: HashSet<Address> = HashSet::new();
-        walk_live(core, |object| {
-            live.insert(object.key.address());
-        });
+        let mut live = std::mem::take(&mut self.live);
+        walk_live(core, |object| live.push(object.key.address()));
         // An object only a weak handle holds may still be upgraded into a root: not dead yet.
-        core.weak_handles.for_each_target(|address| {
-            live.insert(address);
-        });
+        core.weak_handles
+            .for_each_target(|address| live.push(address));
         self.objects.prune(&live, &mut self.dead);
+        live.clear();
+        self.live = live;
     }
 
     fn write_deaths(&mut self) {
         if self.dead.is_empty() {
             return;
         }
-        // A dead object is unreachable: no drop of a root may still be pending before its `d`.
-        self.flush_drops();
+        // A dead object is unreachable: the trace counts no root of it before its `d`, as a
+        // collection's catch-up wrote every pending drop before the map met a reused address
+        // or a move (the map checks it in debug builds).
         let dead = std::mem::take(&mut self.dead);
         for &id in &dead {
             self.emit(RecordedEvent::Dead(id));
@@ -385,17 +496,30 @@ impl MutatorRecording {
     pub(crate) fn allocated(&mut self, core: &mut HeapCore, object: HeapObject) {
         self.catch_up(core);
         let id = self.objects.allocated(object.address(), &mut self.dead);
-        self.write_deaths();
+        // Deaths found at reused addresses wait, to be written together: one between every two
+        // allocations would cut the run of small id deltas the allocations' ids make (deriv:
+        // 15 % more trace), and a `d` may come any time after the death.
+        if self.dead.len() >= DEATHS_BATCH {
+            self.write_deaths();
+        }
         self.summary.objects += 1;
         self.local_ids.push(id);
+        self.local_addresses.push(object.address());
         let type_id = object.type_id();
         let name = core.types.name(type_id);
-        self.emit(RecordedEvent::Allocate {
-            id,
-            slots: object.slot_count(),
-            bytes: object.payload_len(),
-            type_name: (!name.is_empty()).then_some(name),
-        });
+        if self.error.is_none() {
+            self.summary.events += 1;
+            let written = self.sink.record_allocation(
+                id,
+                object.slot_count(),
+                object.payload_len(),
+                type_id,
+                (!name.is_empty()).then_some(name),
+            );
+            if let Err(error) = written {
+                self.error = Some(error);
+            }
+        }
     }
 
     /// Records a store of `word` into slot `slot` of `host` (the roots already synced).

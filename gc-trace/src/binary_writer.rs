@@ -5,6 +5,12 @@
 //! written once, later uses name its index). It checks every record against the text format's
 //! ranges before encoding it, so a file it wrote always reads back, and converts to text, without
 //! loss; a record it refuses leaves the output untouched.
+//!
+//! Besides [`TraceSink::write_record`], the writer has one method per frequent event
+//! ([`BinaryWriter::write_alloc_labelled`], [`BinaryWriter::write_write`],
+//! [`BinaryWriter::write_id_record`]) for a producer that writes tens of millions of them (a
+//! heap recorder): no [`Record`] is built and only the checks the event can fail are made. They
+//! write the same bytes `write_record` writes for the same record, and keep the same invariant.
 
 use std::io::{self, Write};
 
@@ -152,11 +158,124 @@ impl<W: Write> BinaryWriter<W> {
         }
     }
 
+    /// The index of a label the writer has defined, if it has: a producer that writes the same
+    /// labels many times can keep it and write with [`Self::write_alloc_labelled`].
+    pub fn label_index(&self, label: &str) -> Option<u64> {
+        self.labels.get(label).copied()
+    }
+
+    /// Writes `a ID SLOTS BYTES LABEL` for the label that [`Self::label_index`] gave `label`
+    /// (what `write_record` writes for it, without looking the label up).
+    #[inline]
+    pub fn write_alloc_labelled(
+        &mut self,
+        id: u64,
+        slots: u32,
+        bytes: u32,
+        label: u64,
+    ) -> io::Result<()> {
+        self.check_event(id <= MAX_ID && label < self.labels.len() as u64)?;
+        self.buffer.push(op::ALLOC_LABEL);
+        self.push_id(id);
+        push_varint(&mut self.buffer, slots.into());
+        push_varint(&mut self.buffer, bytes.into());
+        push_varint(&mut self.buffer, label);
+        self.flush_if_full()
+    }
+
+    /// Writes `w ID SLOT VALUE`, as `write_record` does.
+    #[inline]
+    pub fn write_write(&mut self, id: u64, slot: u32, value: TraceValue) -> io::Result<()> {
+        let (opcode, value_ok) = match value {
+            TraceValue::Null => (op::WRITE_NULL, true),
+            TraceValue::Smi(n) => (op::WRITE_SMI, (SMI_MIN..SMI_END).contains(&n.into())),
+            TraceValue::Object(target) => (op::WRITE_OBJECT, target <= MAX_ID),
+        };
+        self.check_event(id <= MAX_ID && value_ok)?;
+        self.buffer.push(opcode);
+        self.push_id(id);
+        push_varint(&mut self.buffer, slot.into());
+        match value {
+            TraceValue::Null => {}
+            TraceValue::Smi(n) => push_varint(&mut self.buffer, zigzag(n.into())),
+            TraceValue::Object(target) => self.push_id(target),
+        }
+        self.flush_if_full()
+    }
+
+    /// Writes a record of one id: `+ ID`, `- ID` or `d ID`, as `write_record` does.
+    #[inline]
+    pub fn write_id_record(&mut self, kind: IdRecord, id: u64) -> io::Result<()> {
+        self.check_event(id <= MAX_ID)?;
+        self.buffer.push(match kind {
+            IdRecord::AddRoot => op::ADD_ROOT,
+            IdRecord::DropRoot => op::DROP_ROOT,
+            IdRecord::Dead => op::DEAD,
+        });
+        self.push_id(id);
+        self.flush_if_full()
+    }
+
+    /// The checks every event makes: the writer is open and the fields (`valid`) in range. An
+    /// event sets `seen_event` (no metadata may follow).
+    #[inline(always)]
+    fn check_event(&mut self, valid: bool) -> io::Result<()> {
+        if self.finished || !valid {
+            return Err(self.refused());
+        }
+        self.seen_event = true;
+        Ok(())
+    }
+
+    #[cold]
+    fn refused(&self) -> io::Error {
+        match self.finished {
+            true => io::Error::other("record written after finish"),
+            false => io::Error::new(
+                io::ErrorKind::InvalidInput,
+                "cannot write a record: a number out of range",
+            ),
+        }
+    }
+
+    /// An id as its delta against the previous one, which it becomes.
+    #[inline(always)]
+    fn push_id(&mut self, id: u64) {
+        push_varint(&mut self.buffer, id_delta(self.previous_id, id));
+        self.previous_id = id;
+    }
+
+    #[inline(always)]
+    fn flush_if_full(&mut self) -> io::Result<()> {
+        if self.buffer.len() >= FLUSH_AT {
+            self.flush_buffer()?;
+        }
+        Ok(())
+    }
+
     fn flush_buffer(&mut self) -> io::Result<()> {
         self.out.write_all(&self.buffer)?;
         self.buffer.clear();
         Ok(())
     }
+}
+
+/// The records of one id that [`BinaryWriter::write_id_record`] writes.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub enum IdRecord {
+    AddRoot,
+    DropRoot,
+    Dead,
+}
+
+/// LEB128 into the buffer, as [`put_varint`] writes it, inlined into the fast paths.
+#[inline(always)]
+fn push_varint(buffer: &mut Vec<u8>, mut value: u64) {
+    while value >= 0x80 {
+        buffer.push(value as u8 | 0x80);
+        value >>= 7;
+    }
+    buffer.push(value as u8);
 }
 
 /// Checks a record against the text format's rules: what the reader would reject, or what would
@@ -274,6 +393,71 @@ mod tests {
             op::END,
         ];
         assert_eq!(bytes, expected);
+    }
+
+    #[test]
+    fn the_fast_paths_write_what_write_record_writes() {
+        let records = [
+            Record::Alloc {
+                id: 1,
+                slots: 2,
+                bytes: 300,
+                type_label: Some("Node"),
+            },
+            Record::Alloc {
+                id: 70_000,
+                slots: 0,
+                bytes: 8,
+                type_label: Some("Node"),
+            },
+            Record::Write {
+                id: 1,
+                slot: 1,
+                value: TraceValue::Object(70_000),
+            },
+            Record::Write {
+                id: 70_000,
+                slot: 200,
+                value: TraceValue::Smi(-(1 << 30)),
+            },
+            Record::Write {
+                id: 3,
+                slot: 0,
+                value: TraceValue::Null,
+            },
+            Record::AddRoot { id: MAX_ID },
+            Record::DropRoot { id: 0 },
+            Record::Dead { id: 5 },
+        ];
+        let mut fast = BinaryWriter::new(Vec::new()).expect("header");
+        fast.write_record(&records[0]).expect("defines the label");
+        let label = fast.label_index("Node").expect("defined");
+        for record in &records[1..] {
+            match *record {
+                Record::Alloc {
+                    id, slots, bytes, ..
+                } => fast.write_alloc_labelled(id, slots, bytes, label),
+                Record::Write { id, slot, value } => fast.write_write(id, slot, value),
+                Record::AddRoot { id } => fast.write_id_record(IdRecord::AddRoot, id),
+                Record::DropRoot { id } => fast.write_id_record(IdRecord::DropRoot, id),
+                Record::Dead { id } => fast.write_id_record(IdRecord::Dead, id),
+                _ => unreachable!("not among the records above"),
+            }
+            .expect("valid record");
+        }
+        fast.finish().expect("finish");
+        assert_eq!(fast.into_inner(), written(&records));
+    }
+
+    #[test]
+    fn the_fast_paths_refuse_what_write_record_refuses() {
+        let mut writer = BinaryWriter::new(Vec::new()).expect("header");
+        assert!(writer.write_alloc_labelled(1, 0, 0, 0).is_err(), "no label");
+        assert!(writer.write_write(1, 0, TraceValue::Smi(1 << 30)).is_err());
+        assert!(writer.write_id_record(IdRecord::Dead, MAX_ID + 1).is_err());
+        writer.finish().expect("finish");
+        assert!(writer.write_id_record(IdRecord::Dead, 1).is_err());
+        assert_eq!(writer.into_inner(), b"GCTB\x01\x00");
     }
 
     #[test]

@@ -7,6 +7,11 @@
 //! writes it in blocks, so a recording holds no more than a block of the trace in memory. The
 //! trace format is the one `gclab replay` reads; nothing is added to it.
 //!
+//! A recording writes tens of millions of events, so the frequent ones (allocations, stores,
+//! roots, deaths) take the writer's per-event methods rather than a [`Record`] each, and an
+//! allocation names its label by the index the writer gave it, kept by type id
+//! (`label_indices`): a type id names one type, with one label, for the heap's whole life.
+//!
 //! Invariant: every record written is one the format accepts, or the recording stops with the
 //! error: a type label with whitespace (which the format cannot carry) has it replaced by `_`,
 //! and a write error (disk full, closed pipe) is returned to the embedder by
@@ -17,13 +22,15 @@ use std::fs::File;
 use std::io::{self, Write};
 use std::path::Path;
 
-use gc_core::{CollectionKind, RecordSink, RecordedEvent, RecordedValue};
-use gc_trace::binary_writer::BinaryWriter;
+use gc_core::{CollectionKind, RecordSink, RecordedEvent, RecordedValue, TypeId};
+use gc_trace::binary_writer::{BinaryWriter, IdRecord};
 use gc_trace::{GcRequest, Record, TraceSink, TraceValue};
 
 /// Writes recorded events as a binary trace to `W`.
 pub struct TraceRecorder<W: Write> {
     writer: BinaryWriter<W>,
+    /// The writer's label index of each type's label, by type id, once written.
+    label_indices: Vec<Option<u64>>,
 }
 
 impl TraceRecorder<File> {
@@ -46,13 +53,74 @@ impl<W: Write> TraceRecorder<W> {
             key: "source",
             value: "gclab-recorder",
         })?;
-        Ok(TraceRecorder { writer })
+        Ok(TraceRecorder {
+            writer,
+            label_indices: Vec::new(),
+        })
+    }
+}
+
+impl<W: Write> TraceRecorder<W> {
+    /// An allocation of a labelled type whose label has no index yet: written with its text,
+    /// which gives it one.
+    #[cold]
+    #[inline(never)]
+    fn define_label(
+        &mut self,
+        id: u64,
+        slots: u32,
+        bytes: u32,
+        type_id: TypeId,
+        name: &str,
+    ) -> io::Result<()> {
+        let label = field_text(name);
+        self.writer.write_record(&Record::Alloc {
+            id,
+            slots,
+            bytes,
+            type_label: Some(&label),
+        })?;
+        let index = type_id.index() as usize;
+        if self.label_indices.len() <= index {
+            self.label_indices.resize(index + 1, None);
+        }
+        self.label_indices[index] = self.writer.label_index(&label);
+        Ok(())
     }
 }
 
 impl<W: Write> RecordSink for TraceRecorder<W> {
+    #[inline]
+    fn record_allocation(
+        &mut self,
+        id: u64,
+        slots: u32,
+        bytes: u32,
+        type_id: TypeId,
+        type_name: Option<&str>,
+    ) -> io::Result<()> {
+        let known = self.label_indices.get(type_id.index() as usize).copied();
+        match (known.flatten(), type_name) {
+            (Some(label), _) => self.writer.write_alloc_labelled(id, slots, bytes, label),
+            (None, Some(name)) => self.define_label(id, slots, bytes, type_id, name),
+            (None, None) => self.writer.write_record(&Record::Alloc {
+                id,
+                slots,
+                bytes,
+                type_label: None,
+            }),
+        }
+    }
+
+    #[inline]
     fn record(&mut self, event: RecordedEvent<'_>) -> io::Result<()> {
         match event {
+            RecordedEvent::Store { host, slot, value } => {
+                self.writer.write_write(host, slot, trace_value(value))
+            }
+            RecordedEvent::AddRoot(id) => self.writer.write_id_record(IdRecord::AddRoot, id),
+            RecordedEvent::DropRoot(id) => self.writer.write_id_record(IdRecord::DropRoot, id),
+            RecordedEvent::Dead(id) => self.writer.write_id_record(IdRecord::Dead, id),
             RecordedEvent::Allocate {
                 id,
                 slots,
@@ -82,11 +150,7 @@ fn simple_record(event: RecordedEvent<'_>) -> Record<'static> {
         RecordedEvent::Store { host, slot, value } => Record::Write {
             id: host,
             slot,
-            value: match value {
-                RecordedValue::Null => TraceValue::Null,
-                RecordedValue::Smi(n) => TraceValue::Smi(n),
-                RecordedValue::Object(id) => TraceValue::Object(id),
-            },
+            value: trace_value(value),
         },
         RecordedEvent::AddRoot(id) => Record::AddRoot { id },
         RecordedEvent::DropRoot(id) => Record::DropRoot { id },
@@ -103,6 +167,15 @@ fn simple_record(event: RecordedEvent<'_>) -> Record<'static> {
             bytes,
             type_label: None,
         },
+    }
+}
+
+#[inline(always)]
+fn trace_value(value: RecordedValue) -> TraceValue {
+    match value {
+        RecordedValue::Null => TraceValue::Null,
+        RecordedValue::Smi(n) => TraceValue::Smi(n),
+        RecordedValue::Object(id) => TraceValue::Object(id),
     }
 }
 

@@ -58,7 +58,6 @@ impl<C: Collector> Heap<C> {
         }
         let recording = MutatorRecording::start(&mut self.core, sink);
         self.recording = Some(Box::new(recording));
-        self.lab_fast_path = false;
         Ok(())
     }
 
@@ -77,7 +76,6 @@ impl<C: Collector> Heap<C> {
     /// first write error of the whole recording, if any, is returned here.
     pub fn finish_recording(&mut self) -> Result<RecordingSummary, RecordingError> {
         let recording = self.recording.take().ok_or(RecordingError::NotRecording)?;
-        self.lab_fast_path = self.core.config.stress_interval.is_none();
         Ok(recording.stop(&mut self.core)?)
     }
 
