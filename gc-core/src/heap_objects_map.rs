@@ -11,18 +11,21 @@
 //! entry that gets overwritten tells that its object died, and so does one that a walk of the live
 //! graph no longer reaches ([`HeapObjectsMap::prune`]); both become `d` records.
 //!
-//! The map is dense, as a side table of the heap: one id word per heap word of every page the map
-//! has seen (found by masking the address, as a page header is), 0 where no object it knows
+//! The map is dense, as a side table of the heap: one entry word per heap word of every page the
+//! map has seen (found by masking the address, as a page header is), 0 where no object it knows
 //! starts. A recorder looks an id up at every store and every new root, and names every
 //! allocation, so each is an index into an array rather than a hash-table probe; the price is
 //! one word per heap word of the pages met, which [`HeapObjectsMap::prune`] gives back for pages
 //! left empty.
 //!
-//! Beside each id the map keeps the object's *pending drops*: root drops a recorder has not
-//! written yet, so that a new root of the object can take one back instead of being written
-//! (see [`mutator_recording`](crate::mutator_recording)). They are counted by address, which is
-//! sound because the recorder writes them all before anything moves or reuses an address (a
-//! collection): an entry whose id is replaced, moved or pruned has none.
+//! In the same entry word as each id (its low [`ID_BITS`] bits) the map keeps the object's
+//! *pending drops* (the high bits): root drops a recorder has not written yet, so that a new
+//! root of the object can take one back instead of being written (see
+//! [`mutator_recording`](crate::mutator_recording)). One word, so that a root change reads and
+//! writes one cache line. They are counted by address, which is sound because the recorder
+//! writes them all before anything moves or reuses an address (a collection): an entry whose id
+//! is replaced, moved or pruned has none. A count that would overflow its bits is refused
+//! ([`HeapObjectsMap::drop_pending`] gives `None`), and the recorder writes that drop at once.
 
 use std::cell::Cell;
 
@@ -47,13 +50,20 @@ const WORDS_PER_PAGE: usize = PAGE_SIZE / WORD;
 /// Entries of the cache of recent pages' tables (a power of two).
 const RECENT_PAGES: usize = 64;
 
-/// The entries of one page, by word index: ids apart from the pending drops, so that the id
-/// lookups of stores stay dense.
+/// The bits of an entry that hold the id (the low ones); the others count the pending drops.
+/// Ids run out after 2^48 allocations.
+pub const ID_BITS: u32 = 48;
+
+const ID_MASK: u64 = (1 << ID_BITS) - 1;
+
+/// One pending drop, in an entry.
+const ONE_DROP: u64 = 1 << ID_BITS;
+
+/// The entries of one page, by word index: the id (0 for no object) in the low [`ID_BITS`] bits,
+/// the pending drops above.
 #[derive(Debug)]
 struct PageTable {
-    /// 0 for no object.
-    ids: Box<[u64]>,
-    pending_drops: Box<[u32]>,
+    entries: Box<[u64]>,
 }
 
 /// `address -> id` for the objects a recorder has named.
@@ -136,8 +146,7 @@ impl HeapObjectsMap {
     fn new_table(&mut self, page: usize) -> usize {
         let table = self.tables.len();
         self.tables.push(PageTable {
-            ids: vec![0; WORDS_PER_PAGE].into_boxed_slice(),
-            pending_drops: vec![0; WORDS_PER_PAGE].into_boxed_slice(),
+            entries: vec![0; WORDS_PER_PAGE].into_boxed_slice(),
         });
         self.pages.insert(page, table);
         table
@@ -146,9 +155,10 @@ impl HeapObjectsMap {
     /// Names `address` with `id` (not 0); the id it named before, 0 if none.
     #[inline(always)]
     fn replace(&mut self, address: Address, id: u64) -> u64 {
+        debug_assert!(id <= ID_MASK, "ids ran out");
         let (table, word) = self.entry(address);
-        let old = std::mem::replace(&mut table.ids[word], id);
-        debug_assert_eq!(table.pending_drops[word], 0, "drops pending at {address}");
+        let old = std::mem::replace(&mut table.entries[word], id);
+        debug_assert_eq!(old >> ID_BITS, 0, "drops pending at {address}");
         self.entries += usize::from(old == 0);
         old
     }
@@ -159,8 +169,8 @@ impl HeapObjectsMap {
         let Some((table, word)) = self.existing(address) else {
             return 0;
         };
-        let old = std::mem::take(&mut table.ids[word]);
-        debug_assert_eq!(table.pending_drops[word], 0, "drops pending at {address}");
+        let old = std::mem::take(&mut table.entries[word]);
+        debug_assert_eq!(old >> ID_BITS, 0, "drops pending at {address}");
         self.entries -= usize::from(old != 0);
         old
     }
@@ -169,7 +179,7 @@ impl HeapObjectsMap {
     #[inline]
     pub fn id(&self, address: Address) -> Option<u64> {
         let (page, word) = position(address);
-        let id = self.tables[self.table_of(page)?].ids[word];
+        let id = self.tables[self.table_of(page)?].entries[word] & ID_MASK;
         (id != 0).then_some(id)
     }
 
@@ -178,27 +188,27 @@ impl HeapObjectsMap {
     #[inline]
     pub fn root_added(&mut self, address: Address) -> Option<(u64, bool)> {
         let (table, word) = self.existing(address)?;
-        let id = table.ids[word];
+        let entry = &mut table.entries[word];
+        let id = *entry & ID_MASK;
         if id == 0 {
             return None;
         }
-        let pending = &mut table.pending_drops[word];
-        let taken_back = *pending > 0;
-        *pending -= u32::from(taken_back);
+        let taken_back = *entry > ID_MASK;
+        *entry -= u64::from(taken_back) << ID_BITS;
         Some((id, taken_back))
     }
 
     /// The object at `address`, which the map knows, lost a root whose drop is to wait: whether
     /// it had none waiting before (then the caller lists it for [`Self::take_pending_drops`]).
     /// `None` if the map has no table there, or the count is full (then the caller writes the
-    /// drop now). The id is not read (a cache miss of its own in a large heap): a count at an
-    /// address with no id is never written ([`Self::take_pending_drops`]).
+    /// drop now). The id is not needed: a count at an address with no id is never written
+    /// ([`Self::take_pending_drops`]).
     #[inline]
     pub fn drop_pending(&mut self, address: Address) -> Option<bool> {
         let (table, word) = self.existing(address)?;
-        let pending = &mut table.pending_drops[word];
-        let first = *pending == 0;
-        *pending = pending.checked_add(1)?;
+        let entry = &mut table.entries[word];
+        let first = *entry <= ID_MASK;
+        *entry = entry.checked_add(ONE_DROP)?;
         Some(first)
     }
 
@@ -206,10 +216,13 @@ impl HeapObjectsMap {
     #[inline]
     pub fn take_pending_drops(&mut self, address: Address) -> (u64, u32) {
         match self.existing(address) {
-            Some((table, word)) => (
-                table.ids[word],
-                std::mem::take(&mut table.pending_drops[word]),
-            ),
+            Some((table, word)) => {
+                let entry = &mut table.entries[word];
+                let id = *entry & ID_MASK;
+                let count = (*entry >> ID_BITS) as u32;
+                *entry = id;
+                (id, count)
+            }
             None => (0, 0),
         }
     }
@@ -286,7 +299,7 @@ impl HeapObjectsMap {
             }
         }
         for table in &mut self.tables {
-            for id in table.ids.iter_mut().filter(|id| **id != 0) {
+            for id in table.entries.iter_mut().filter(|id| **id != 0) {
                 dead.push(std::mem::take(id));
             }
         }
@@ -391,6 +404,23 @@ mod tests {
         assert_eq!(map.drop_pending(at(9 << 20)), None, "no table there");
         assert_eq!(map.drop_pending(at(2)), Some(true), "no id there");
         assert_eq!(map.take_pending_drops(at(2)), (0, 1));
+    }
+
+    #[test]
+    fn a_full_count_of_pending_drops_is_refused_and_leaves_the_id() {
+        let mut map = HeapObjectsMap::default();
+        let mut dead = Vec::new();
+        let x = map.allocated(at(1), &mut dead);
+        let full = (1u32 << (64 - ID_BITS)) - 1;
+        assert_eq!(map.drop_pending(at(1)), Some(true));
+        for _ in 1..full {
+            assert_eq!(map.drop_pending(at(1)), Some(false));
+        }
+        assert_eq!(map.drop_pending(at(1)), None, "the count is full");
+        assert_eq!(map.id(at(1)), Some(x));
+        assert_eq!(map.root_added(at(1)), Some((x, true)));
+        assert_eq!(map.take_pending_drops(at(1)), (x, full - 1));
+        assert_eq!(map.id(at(1)), Some(x));
     }
 
     #[test]
