@@ -293,6 +293,11 @@ impl ConcurrentSweeper {
     /// # Panics
     /// If the sweeper thread panicked: a page it held is half swept.
     pub fn stop(&self) {
+        // As the marker thread's stop: stopped already, it takes no page until `resume`, and
+        // waking it would only make the next stop wait for it.
+        if self.shared.stop.load(Ordering::Relaxed) {
+            return;
+        }
         assert!(
             !self.shared.request(Request::Park),
             "the concurrent sweeper thread panicked"
