@@ -193,7 +193,12 @@ impl<Old: OldGenerationCollector, R: RememberedSet> Generational<Old, R> {
         outcome: &mut PauseOutcome,
     ) -> ScavengeResult {
         let old = &mut self.old;
-        outcome.timed(GcPhase::TimeToSafepoint, || old.before_scavenge(core));
+        if Old::CONSTRAINTS.concurrent {
+            // Only an old collector with threads beside the mutator has some to wait for.
+            outcome.timed(GcPhase::TimeToSafepoint, || old.before_scavenge(core));
+        } else {
+            old.before_scavenge(core);
+        }
         let young_bytes = self.new_space.object_bytes(&core.lab);
         self.new_space.retire_lab(&mut core.lab);
         let copying = Instant::now();
