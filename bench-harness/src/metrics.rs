@@ -49,6 +49,9 @@ pub struct PauseRecord {
     /// Marking a collector's thread did while the mutator ran, for the cycle this pause ends:
     /// not part of the pause.
     pub concurrent_marking: Duration,
+    /// Sweeping a collector's thread did while the mutator ran, for the sweep this pause ends:
+    /// not part of the pause either.
+    pub concurrent_sweeping: Duration,
 }
 
 /// A pause as the heap's event listener hears it, its start on the heap's clock.
@@ -62,6 +65,7 @@ impl From<&GcEvent> for PauseRecord {
             committed_before: event.committed_before,
             committed_after: event.committed_after,
             concurrent_marking: event.outcome.concurrent_marking,
+            concurrent_sweeping: event.outcome.concurrent_sweeping,
         }
     }
 }
@@ -126,6 +130,10 @@ pub struct RunMetrics {
     /// 0 for collectors without one, absent from results written before it was recorded.
     #[serde(default)]
     pub concurrent_marking_s: f64,
+    /// Sweeping done by a collector's own thread while the mutator ran, as
+    /// `concurrent_marking_s`.
+    #[serde(default)]
+    pub concurrent_sweeping_s: f64,
     pub allocated_bytes: u64,
     /// Megabytes allocated per second of mutator time.
     pub allocation_mb_per_s: f64,
@@ -237,6 +245,11 @@ impl RunMetrics {
                 .map(|p| p.concurrent_marking)
                 .sum::<Duration>()
                 .as_secs_f64(),
+            concurrent_sweeping_s: pauses
+                .iter()
+                .map(|p| p.concurrent_sweeping)
+                .sum::<Duration>()
+                .as_secs_f64(),
             allocated_bytes: facts.allocated_bytes,
             allocation_mb_per_s: ratio(
                 units::mebibytes(facts.allocated_bytes),
@@ -281,6 +294,10 @@ impl RunMetrics {
             (
                 "concurrent_marking_ms",
                 Some(self.concurrent_marking_s * 1e3),
+            ),
+            (
+                "concurrent_sweeping_ms",
+                Some(self.concurrent_sweeping_s * 1e3),
             ),
         ]);
         figures
@@ -438,6 +455,7 @@ mod tests {
             committed_before: before * 2,
             committed_after: after * 2,
             concurrent_marking: Duration::ZERO,
+            concurrent_sweeping: Duration::ZERO,
         }
     }
 

@@ -510,3 +510,47 @@ fn the_gc_thread_count_reaches_every_run_and_the_results() {
         );
     }
 }
+
+/// The sweeper thread's time reaches every output as the marker thread's does: `RunMetrics`,
+/// the `concurrent_sweeping_ms` figure (the CSV's and the table's column), `results.json`.
+/// gen-concurrent sweeps old space on its thread after each marking cycle, and several cycles
+/// leave the thread time to sweep some page of one of them whatever the machine's load;
+/// gen-marksweep has no such thread.
+#[cfg(feature = "concurrent")]
+#[test]
+fn sweeping_beside_the_mutator_is_reported_for_gen_concurrent_only() {
+    let folder = tempfile::tempdir().unwrap();
+    let jobs = [workload("binary-trees:depth=14", folder.path())];
+    let collectors = vec!["gen-concurrent".to_owned(), "gen-marksweep".to_owned()];
+    let comparison = compare_in_process(&jobs, collectors, 1);
+    for result in &comparison.jobs[0].collectors {
+        let run = &result.runs[0];
+        let figure = run
+            .figures()
+            .into_iter()
+            .find(|&(name, _)| name == "concurrent_sweeping_ms")
+            .and_then(|(_, value)| value);
+        assert_eq!(figure, Some(run.concurrent_sweeping_s * 1e3));
+        match result.collector.as_str() {
+            "gen-concurrent" => assert!(
+                run.concurrent_sweeping_s > 0.0 && run.concurrent_marking_s > 0.0,
+                "gen-concurrent: no time beside the mutator in {} pauses",
+                run.pauses.count
+            ),
+            _ => assert_eq!(run.concurrent_sweeping_s, 0.0, "{}", result.collector),
+        }
+    }
+    let out = folder.path().join("out");
+    compare::write_results(&out, &comparison).unwrap();
+    let csv = std::fs::read_to_string(out.join("results.csv")).unwrap();
+    assert!(
+        csv.lines()
+            .next()
+            .unwrap()
+            .contains(",concurrent_sweeping_ms")
+    );
+    let json = std::fs::read_to_string(out.join("results.json")).unwrap();
+    let read: Comparison = serde_json::from_str(&json).unwrap();
+    let sweeping = |c: &Comparison| c.jobs[0].collectors[0].runs[0].concurrent_sweeping_s;
+    assert_eq!(sweeping(&read), sweeping(&comparison));
+}

@@ -368,6 +368,7 @@ fn the_tables_have_plain_headers_with_units_and_hold_every_figure() {
             "Mutator time (s)",
             "GC share (%)",
             "Marking beside the mutator (ms)",
+            "Sweeping beside the mutator (ms)",
             "Allocation rate (MiB/s)",
             "Peak committed (MiB)",
             "Peak RSS (MiB)",

@@ -181,6 +181,10 @@ pub enum GcPhase {
     Evacuate,
     /// Updating references to moved objects.
     UpdateReferences,
+    /// Waiting for a collector's background threads (a concurrent marker or sweeper) to stop
+    /// touching the heap before the pause may move, free or read what they work on (V8's
+    /// `time_to_safepoint` scope). A loaded machine that took a thread's core makes it long.
+    TimeToSafepoint,
 }
 
 impl GcPhase {
@@ -193,6 +197,7 @@ impl GcPhase {
             GcPhase::Sweep => "sweep",
             GcPhase::Evacuate => "evacuate",
             GcPhase::UpdateReferences => "evacuate.update_pointers",
+            GcPhase::TimeToSafepoint => "time_to_safepoint",
         }
     }
 }

@@ -10,8 +10,9 @@
 //! - **V8's key where V8 prints the figure**: `pause` and `mutator` (milliseconds of the pause
 //!   and of mutator time since the previous pause ended), `gc` (the kind, V8's short code),
 //!   `reduce_memory` (1 for a low-memory notification's collection), the phase times `mark`,
-//!   `clear`, `sweep`, `evacuate`, `evacuate.update_pointers`, and the sizes `total_size_before`, `total_size_after` (bytes in
-//!   objects) and `promoted`.
+//!   `clear`, `sweep`, `evacuate`, `evacuate.update_pointers`, `time_to_safepoint` (waiting for
+//!   a collector's background threads to stop), and the sizes `total_size_before`,
+//!   `total_size_after` (bytes in objects) and `promoted`.
 //! - **A short snake_case key for the rest**, named for the figure: `reason`, `seq`, `start`,
 //!   `external`, `committed_before`, `committed_after`, `live`, `freed`, `promoted_dead` (on a
 //!   full collection, the bytes promoted since the previous one that it found dead; 0 on other
@@ -169,12 +170,13 @@ mod tests {
     use crate::event::{GcKind, example_event};
     use std::collections::HashSet;
 
-    const ALL_PHASES: [GcPhase; 5] = [
+    const ALL_PHASES: [GcPhase; 6] = [
         GcPhase::Mark,
         GcPhase::Weak,
         GcPhase::Sweep,
         GcPhase::Evacuate,
         GcPhase::UpdateReferences,
+        GcPhase::TimeToSafepoint,
     ];
 
     fn event(kind: GcKind, phases: Vec<(GcPhase, Duration)>) -> GcEvent {

@@ -32,7 +32,7 @@
 use std::sync::atomic::{AtomicBool, AtomicU8, AtomicUsize, Ordering};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
 use std::thread::JoinHandle;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use gc_core::VerifyError;
 use gc_core::collector_api::{Address, HeapCore, PageFlags, PageRef};
@@ -41,6 +41,9 @@ use gc_core::thread_ticks::ThreadTicks;
 use gc_marksweep::sweeper::sweep_page;
 
 use crate::lazy_sweeper::PageSwept;
+
+/// Empty pages given back between two looks at the clock.
+const EMPTY_PAGES_PER_CLOCK_CHECK: usize = 16;
 
 /// A queued page's state: nobody has it yet.
 const TO_SWEEP: u8 = 0;
@@ -293,6 +296,11 @@ impl ConcurrentSweeper {
     /// # Panics
     /// If the sweeper thread panicked: a page it held is half swept.
     pub fn stop(&self) {
+        // As the marker thread's stop: stopped already, it takes no page until `resume`, and
+        // waking it would only make the next stop wait for it.
+        if self.shared.stop.load(Ordering::Relaxed) {
+            return;
+        }
         assert!(
             !self.shared.request(Request::Park),
             "the concurrent sweeper thread panicked"
@@ -318,9 +326,9 @@ impl ConcurrentSweeper {
         pages
     }
 
-    /// Sweeps the next page on the main thread's behalf: gives back the empty pages, else lists
-    /// a page the thread swept, else sweeps one the thread has not reached, else waits for the
-    /// one it holds. `None` when no page is left.
+    /// Sweeps the next page on the main thread's behalf: gives back a batch of the empty pages,
+    /// else lists a page the thread swept, else sweeps one the thread has not reached, else
+    /// waits for the one it holds. `None` when no page is left.
     ///
     /// # Safety
     /// The caller is the collector that queued the pages, in its pause (P5); no marking has
@@ -410,29 +418,37 @@ impl ConcurrentSweeper {
         self.thread.is_none() || self.shared.stop.load(Ordering::Relaxed)
     }
 
-    /// Gives back the pages the pause found empty, if not done yet.
+    /// Gives back the pages the pause found empty, a batch and then more until `deadline`, if
+    /// not done yet.
     ///
     /// # Safety
     /// As [`ConcurrentSweeper::sweep_next`].
-    pub unsafe fn release_empty_pages(&mut self, core: &mut HeapCore) {
-        if !self.empty.is_empty() {
+    pub unsafe fn release_empty_pages(&mut self, core: &mut HeapCore, deadline: Instant) {
+        while !self.empty.is_empty() {
             // SAFETY: the caller's guarantee.
             unsafe { self.release_empty(core) };
+            if Instant::now() >= deadline {
+                return;
+            }
         }
     }
 
-    /// Gives back the pages the pause found empty.
+    /// Gives back a batch of the pages the pause found empty ([`EMPTY_PAGES_PER_CLOCK_CHECK`]).
+    /// All at once, a cycle that left most of old space empty made one sweep pause long
+    /// (binary-trees 20: 14.5 ms, each page looked for among all the empty ones, and the
+    /// pages beyond the pool unmapped).
     ///
     /// # Safety
     /// As [`ConcurrentSweeper::sweep_next`]: marking found nothing live on them, and the thread
     /// never has them (P1, P5).
     unsafe fn release_empty(&mut self, core: &mut HeapCore) {
         let pool = core.page_pool_target();
-        let empty = std::mem::take(&mut self.empty);
+        let from = self.empty.len().saturating_sub(EMPTY_PAGES_PER_CLOCK_CHECK);
+        let batch = self.empty.split_off(from);
         // SAFETY: the caller's guarantee.
         unsafe {
             core.old_space
-                .retain_pages(&mut core.memory, pool, |page| !empty.contains(&page))
+                .retain_pages(&mut core.memory, pool, |page| !batch.contains(&page))
         };
     }
 

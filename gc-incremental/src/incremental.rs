@@ -421,9 +421,11 @@ impl Incremental {
                 // keeps its segment, and the cycle waited for it while the mutator allocated
                 // (floating garbage that grew with the machine's load); stopping it hands the
                 // segment back at its next check, and the main thread, waiting, frees a core.
+                // It waits no longer than the step's budget: a marker not run by then hands the
+                // segment back when it runs, to the next step.
                 let Some(concurrent) = concurrent else { return };
                 let segment = concurrent.take_segment().or_else(|| {
-                    concurrent.stop();
+                    concurrent.stop_until(deadline);
                     concurrent.take_segment()
                 });
                 match segment {

@@ -96,7 +96,7 @@ impl PageSweeper {
                         // No thread (or a stopped one): the main thread sweeps as lazily.
                         while concurrent.sweep_next(core).is_some() && Instant::now() < deadline {}
                     } else {
-                        concurrent.release_empty_pages(core);
+                        concurrent.release_empty_pages(core, deadline);
                     }
                 }
             }

@@ -159,3 +159,23 @@ fn scavenges_stop_the_marker_thread_of_gen_concurrent() {
     }
     assert!(heap.collector().old().concurrently_marked_bytes() > 0);
 }
+
+#[test]
+fn marking_steps_out_of_budget_leave_the_work_to_the_marker_and_the_cycle_still_ends() {
+    let n = 200_000;
+    let mut heap = Heap::new(config(), Concurrent::with_config(manual())).unwrap();
+    let node = heap.intern_type("Node").unwrap();
+    let (root, weak) = list(&mut heap, node, n);
+    let garbage = list(&mut heap, node, 1_000).1;
+    assert_eq!(heap.collect_increment(Duration::ZERO), Progress::Continue);
+    // A list has one grey object at a time, mostly the marker's: each step of no budget finds
+    // none published, asks the marker for it and returns without waiting for it (the marker
+    // hands it back when it next looks, or goes on when the next step resumes it). Marking
+    // still ends, with the whole list and nothing else.
+    finish(&mut heap);
+    assert!(heap.collector().concurrently_marked_bytes() > 0);
+    heap.verify().unwrap();
+    assert!(weak.iter().all(|weak| heap.is_alive(*weak).unwrap()));
+    assert!(garbage.iter().all(|weak| !heap.is_alive(*weak).unwrap()));
+    drop(root);
+}

@@ -8,7 +8,8 @@ use std::time::Duration;
 
 use gc_core::collector_api::{PageFlags, PageRef};
 use gc_core::{
-    CollectionKind, Collector, Heap, HeapConfig, Local, Persistent, Progress, TypeId, VerifyHeap,
+    CollectionKind, Collector, GcKind, GcPhase, Heap, HeapConfig, Local, Persistent, Progress,
+    TypeId, VerifyHeap,
 };
 use gc_incremental::incremental::Phase;
 use gc_incremental::{Concurrent, IncrementalConfig};
@@ -144,6 +145,20 @@ fn the_sweeper_thread_and_the_allocator_sweep_each_page_once() {
     }
 }
 
+/// The last pause is a scavenge whose first phase is its wait for the collector's threads
+/// (`time_to_safepoint` on a `--trace-gc-nvp` line), so that a loaded machine's long waits show
+/// as such rather than as unexplained pause time.
+fn assert_scavenge_waited_for_the_threads_first<C: Collector>(heap: &Heap<C>) {
+    let event = heap.events().last().unwrap();
+    assert_eq!(event.kind, GcKind::Scavenge);
+    assert_eq!(
+        event.outcome.phases.first().map(|&(phase, _)| phase),
+        Some(GcPhase::TimeToSafepoint),
+        "{:?}",
+        event.outcome.phases
+    );
+}
+
 #[test]
 fn scavenges_and_full_collections_stop_the_sweeper_thread_of_gen_concurrent() {
     let collector = Generational::new(Concurrent::with_config(manual()));
@@ -158,6 +173,7 @@ fn scavenges_and_full_collections_stop_the_sweeper_thread_of_gen_concurrent() {
         heap.collector().old().pages_swept_by().1
     });
     heap.collect(CollectionKind::Young);
+    assert_scavenge_waited_for_the_threads_first(&heap);
     heap.verify().unwrap();
     allocate_while_sweeping(&mut heap, node, OBJECTS / 4, |_| 1);
     // A full collection abandons what is left of the sweep.

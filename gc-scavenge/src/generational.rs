@@ -192,7 +192,13 @@ impl<Old: OldGenerationCollector, R: RememberedSet> Generational<Old, R> {
         tenure: Tenure,
         outcome: &mut PauseOutcome,
     ) -> ScavengeResult {
-        self.old.before_scavenge(core);
+        let old = &mut self.old;
+        if Old::CONSTRAINTS.concurrent {
+            // Only an old collector with threads beside the mutator has some to wait for.
+            outcome.timed(GcPhase::TimeToSafepoint, || old.before_scavenge(core));
+        } else {
+            old.before_scavenge(core);
+        }
         let young_bytes = self.new_space.object_bytes(&core.lab);
         self.new_space.retire_lab(&mut core.lab);
         let copying = Instant::now();

@@ -183,6 +183,11 @@ fn themes(job: &JobResult) -> Vec<Theme> {
                     units::hundredths,
                 ),
                 column(
+                    "concurrent_sweeping_ms",
+                    "Sweeping beside the mutator (ms)",
+                    units::hundredths,
+                ),
+                column(
                     "allocation_mb_per_s",
                     "Allocation rate (MiB/s)",
                     units::whole,

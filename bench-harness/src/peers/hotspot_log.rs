@@ -46,6 +46,7 @@ pub fn hotspot_pauses(log: &str, start: u64, end: u64) -> PeerPauses {
             committed_before: sizes.committed,
             committed_after: sizes.committed,
             concurrent_marking: Duration::ZERO,
+            concurrent_sweeping: Duration::ZERO,
         });
         *result.by_kind.entry(kind).or_default() += 1;
     }

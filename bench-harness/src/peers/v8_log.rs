@@ -75,6 +75,7 @@ pub fn v8_pauses(log: &str) -> Result<PeerPauses, String> {
             committed_before: committed.unwrap_or(used_before),
             committed_after: committed.unwrap_or(used_after),
             concurrent_marking: Duration::ZERO,
+            concurrent_sweeping: Duration::ZERO,
         });
         let kind = fields.get("gc").copied().unwrap_or("?");
         *result.by_kind.entry(kind_name(kind)).or_default() += 1;
