@@ -23,14 +23,19 @@ pub struct MarkingWorklist {
 
 impl MarkingWorklist {
     /// Publishes `grey`, cut into segments.
-    pub fn publish(&mut self, mut grey: Vec<Address>) {
-        while grey.len() > SEGMENT_SIZE {
-            let rest = grey.split_off(SEGMENT_SIZE);
-            self.segments.push(std::mem::replace(&mut grey, rest));
+    ///
+    /// Each segment is copied out once: splitting the rest off again and again copied it at
+    /// every cut, quadratic in the list (a scavenge that promotes 40,000 objects while marking
+    /// greys them all; on binary-trees this was half of the process's page faults).
+    pub fn publish(&mut self, grey: Vec<Address>) {
+        if grey.len() <= SEGMENT_SIZE {
+            if !grey.is_empty() {
+                self.segments.push(grey);
+            }
+            return;
         }
-        if !grey.is_empty() {
-            self.segments.push(grey);
-        }
+        self.segments
+            .extend(grey.chunks(SEGMENT_SIZE).map(<[Address]>::to_vec));
     }
 
     /// Takes one segment, the last published.

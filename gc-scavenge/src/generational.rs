@@ -199,6 +199,7 @@ impl<Old: OldGenerationCollector, R: RememberedSet> Generational<Old, R> {
         } else {
             old.before_scavenge(core);
         }
+        let pause_work = core.tracer.work_now();
         let young_bytes = self.new_space.object_bytes(&core.lab);
         self.new_space.retire_lab(&mut core.lab);
         let copying = Instant::now();
@@ -263,9 +264,15 @@ impl<Old: OldGenerationCollector, R: RememberedSet> Generational<Old, R> {
             // in the core.
             self.sizing
                 .take_promotion_feedback(core.promoted_survival.last_dead_share());
+            let work = core.tracer.work_now().saturating_sub(copying_work);
             let copy_time = CopyTime {
                 wall: copying.elapsed(),
-                work: core.tracer.work_now().saturating_sub(copying_work),
+                work,
+                other_work: core
+                    .tracer
+                    .work_now()
+                    .saturating_sub(pause_work)
+                    .saturating_sub(work),
             };
             self.sizing
                 .after_scavenge(result.survived_bytes(), result.young_bytes, copy_time);

@@ -9,8 +9,13 @@
 //!
 //! A scavenge copies the survivors, so its pause grows with the semispace when survival is high.
 //! With a pause goal (a plan over an incremental old generation sets one), the semispaces are
-//! capped so that a scavenge at the recent survival rate and copying speed fits the goal, as G1
-//! sizes its young generation from its pause-time goal; they never go under the initial size.
+//! capped so that a scavenge at the predicted survival rate and the recent copying speed fits
+//! the goal beside the pause's other work, as G1 sizes its young generation from its pause-time
+//! goal; they never go under the initial size. The prediction is G1's: a decaying mean of recent
+//! survival rates plus twice their decaying deviation. A program whose survival swings from
+//! scavenge to scavenge (binary-trees: a scavenge in the middle of building a large temporary
+//! tree finds all of it alive, the next finds none) is sized for its high rates, not its last
+//! one; a steady program is sized for its steady rate.
 //!
 //! The copying speed is work, not waiting: the main thread's CPU time for the copy, the clock
 //! heap growing uses (`gc_core::thread_ticks`). On a loaded machine a scavenge's wall time
@@ -92,6 +97,10 @@ pub struct SemispaceSizing {
     /// Bytes copied per second of copying work by recent scavenges (a moving average), once one
     /// copied any.
     copy_speed: Option<f64>,
+    /// Recent scavenges' survival rates.
+    survival: SurvivalPrediction,
+    /// Recent scavenges' work outside the copy, in seconds (a moving average).
+    other_work: f64,
     /// The last scavenge's survival was high: the next promotes every survivor.
     fast_promotion: bool,
     /// The last full collection found most of what was promoted before it dead: high survival
@@ -100,21 +109,64 @@ pub struct SemispaceSizing {
     fast_promotion_refuted: bool,
 }
 
-/// How long a scavenge's copying took, on the two clocks: the sizing reads only `work`.
+/// How long a scavenge's copying took, on the two clocks, and the rest of its pause's work: the
+/// sizing reads only work.
 #[derive(Copy, Clone, Debug, Default, PartialEq)]
 pub struct CopyTime {
     /// Wall time: what the mutator waited, the copy's share of the pause.
     pub wall: Duration,
     /// Main-thread CPU time (`GcTracer::work_now`): what the copy cost, whatever the load.
     pub work: Duration,
+    /// Main-thread CPU time of the pause outside the copy: weak handles, external memory, the
+    /// LAB. It grows with the young objects, not the survivors, and takes its share of the goal.
+    pub other_work: Duration,
+}
+
+/// A decaying mean and variance of a rate, and a prediction from them that errs high (G1's
+/// `TruncatedSeq` and `G1Predictions`).
+#[derive(Copy, Clone, Debug, Default)]
+struct SurvivalPrediction {
+    mean: f64,
+    variance: f64,
+    samples: u32,
+}
+
+impl SurvivalPrediction {
+    /// Weight of the newest rate.
+    const WEIGHT: f64 = 0.3;
+    /// Deviations above the mean the prediction takes.
+    const SIGMA: f64 = 2.0;
+
+    fn add(&mut self, rate: f64) {
+        if self.samples == 0 {
+            self.mean = rate;
+        } else {
+            // West's incremental update of an exponentially weighted variance.
+            let difference = rate - self.mean;
+            let increment = Self::WEIGHT * difference;
+            self.mean += increment;
+            self.variance = (1.0 - Self::WEIGHT) * (self.variance + difference * increment);
+        }
+        self.samples = self.samples.saturating_add(1);
+    }
+
+    /// The rate to size for: at least `last`, at most 1.
+    fn predict(&self, last: f64) -> f64 {
+        (self.mean + Self::SIGMA * self.variance.sqrt())
+            .max(last)
+            .min(1.0)
+    }
 }
 
 /// The share of promoted bytes found dead at a full collection over which promotion was too early
 /// to go on promoting every survivor of high-survival scavenges.
 pub const PREMATURE_PROMOTION_SHARE: f64 = 0.5;
 
-/// Weight of the newest scavenge in the copying speed's moving average.
+/// Weight of the newest scavenge in the moving averages of the copying speed and the other work.
 const SPEED_WEIGHT: f64 = 0.3;
+
+/// The share of the pause goal the copy keeps whatever the other work takes.
+const LEAST_COPY_SHARE: f64 = 0.5;
 
 impl SemispaceSizing {
     pub fn new(config: YoungGenerationConfig) -> Self {
@@ -122,6 +174,8 @@ impl SemispaceSizing {
             target_pages: config.initial_pages(),
             low_survival_streak: 0,
             copy_speed: None,
+            survival: SurvivalPrediction::default(),
+            other_work: 0.0,
             fast_promotion: false,
             fast_promotion_refuted: false,
             config,
@@ -167,8 +221,13 @@ impl SemispaceSizing {
             && rate >= self.config.fast_promotion_survival_rate
             && !self.fast_promotion_refuted;
         self.update_speed(survived, copy_time.work);
+        self.other_work = self.other_work * (1.0 - SPEED_WEIGHT)
+            + copy_time.other_work.as_secs_f64() * SPEED_WEIGHT;
+        if young > 0 {
+            self.survival.add(rate);
+        }
         self.size_for_survival(rate);
-        if let Some(cap) = self.pause_goal_cap(rate) {
+        if let Some(cap) = self.pause_goal_cap(self.survival.predict(rate)) {
             self.target_pages = self.target_pages.min(cap);
         }
         self.target_pages
@@ -186,14 +245,16 @@ impl SemispaceSizing {
     }
 
     /// The most pages whose scavenge, at survival `rate` and the recent copying speed, fits the
-    /// pause goal (at least the initial size); `None` without a goal, a speed or survivors.
+    /// pause goal beside the recent other work (at least the initial size); `None` without a
+    /// goal, a speed or survivors.
     fn pause_goal_cap(&self, rate: f64) -> Option<usize> {
-        let goal = self.config.pause_goal?;
+        let goal = self.config.pause_goal?.as_secs_f64();
         let speed = self.copy_speed?;
         if rate <= 0.0 {
             return None;
         }
-        let bytes = speed * goal.as_secs_f64() / rate;
+        let copy_budget = (goal - self.other_work).max(goal * LEAST_COPY_SHARE);
+        let bytes = speed * copy_budget / rate;
         let pages = (bytes / PAGE_SIZE as f64) as usize;
         Some(pages.max(self.config.initial_pages()))
     }
@@ -223,7 +284,11 @@ mod tests {
 
     /// A copy on an idle machine: it waited for no core, so wall time is its work.
     const fn copy(work: Duration) -> CopyTime {
-        CopyTime { wall: work, work }
+        CopyTime {
+            wall: work,
+            work,
+            other_work: Duration::ZERO,
+        }
     }
 
     #[test]
@@ -351,15 +416,67 @@ mod tests {
         // times its work, and the sizing decides as on the idle machine.
         let waited = CopyTime {
             wall: work * 10,
-            work,
+            ..copy(work)
         };
         assert_eq!(sizes(&[waited; 6]), idle, "the wait for a core is not work");
         // A copier that works ten times as long for the same bytes is capped at the floor,
         // whatever its wall time.
         let slow = CopyTime {
-            wall: work,
             work: work * 10,
+            ..copy(work)
         };
         assert_eq!(sizes(&[slow; 6]), [4, 4, 4, 4, 4, 4]);
+    }
+
+    #[test]
+    fn survival_that_swings_is_sized_for_its_high_rates_not_its_last() {
+        let goal = YoungGenerationConfig {
+            pause_goal: Some(Duration::from_millis(1)),
+            ..YoungGenerationConfig::default()
+        };
+        // About 2 MiB copied per millisecond of work.
+        let speed = |survived: usize| copy(Duration::from_nanos(survived as u64 / 2));
+        // Steady 25% survival: the 1 ms goal copies about 1.9 MiB, a quarter of 7.5 MiB.
+        let mut steady = SemispaceSizing::new(goal.clone());
+        for _ in 0..12 {
+            steady.after_scavenge(MB, 4 * MB, speed(MB));
+        }
+        assert_eq!(steady.target_pages(), 30);
+        // The same mean, swinging between 5% and 45% (a scavenge that finds a large temporary
+        // structure half built, then one that finds it dead): sized for nearly full survival.
+        let mut swinging = SemispaceSizing::new(goal);
+        for i in 0..12 {
+            let survived = if i % 2 == 0 { 9 * MB / 5 } else { MB / 5 };
+            swinging.after_scavenge(survived, 4 * MB, speed(survived));
+        }
+        let pages = swinging.target_pages();
+        assert!(
+            (8..=12).contains(&pages),
+            "sized for ~70% survival, not the last 5%: {pages} pages"
+        );
+    }
+
+    #[test]
+    fn the_pause_s_other_work_takes_its_share_of_the_goal() {
+        let goal = YoungGenerationConfig {
+            pause_goal: Some(Duration::from_millis(1)),
+            ..YoungGenerationConfig::default()
+        };
+        let sizes = |other: Duration| {
+            let mut sizing = SemispaceSizing::new(goal.clone());
+            let time = CopyTime {
+                other_work: other,
+                ..copy(Duration::from_micros(500))
+            };
+            (0..20)
+                .map(|_| sizing.after_scavenge(MB, 2 * MB, time))
+                .last()
+        };
+        // 2 MiB copied per millisecond at 50% survival: 4 MiB (16 pages) without other work,
+        // 3 MiB when a quarter of the goal goes to weak handles, 2 MiB (the floor of half the
+        // goal) when the other work takes it all.
+        assert_eq!(sizes(Duration::ZERO), Some(16));
+        assert_eq!(sizes(Duration::from_micros(250)), Some(12));
+        assert_eq!(sizes(Duration::from_millis(2)), Some(8));
     }
 }
