@@ -402,7 +402,7 @@ impl Incremental {
         let goal = self.schedule.as_ref().map_or(min, |s| {
             s.step_bytes(self.marked_bytes_all(), old_bytes, min)
         });
-        let deadline = Instant::now() + budget;
+        let deadline = step_deadline(budget);
         let (marker, concurrent) = (&mut self.marker, self.concurrent.as_ref());
         outcome.timed(GcPhase::Mark, || {
             let start = marker.marked_bytes();
@@ -543,7 +543,7 @@ impl Incremental {
     fn sweep_step(&mut self, core: &mut HeapCore, budget: Duration, reason: GcReason) {
         let pause = core.begin_pause(GcKind::LazySweep, reason);
         let mut outcome = PauseOutcome::default();
-        let deadline = Instant::now() + budget;
+        let deadline = step_deadline(budget);
         let sweeper = &mut self.sweeper;
         outcome.timed(GcPhase::Sweep, || {
             // SAFETY: our pages, queued by the last complete marking (P5).
@@ -560,7 +560,7 @@ impl Incremental {
         let pause = core.begin_pause(GcKind::LazySweep, GcReason::AllocationPacing);
         let mut outcome = PauseOutcome::default();
         let sweeper = &mut self.sweeper;
-        let deadline = Instant::now() + self.config.step_budget;
+        let deadline = step_deadline(self.config.step_budget);
         let address = outcome.timed(GcPhase::Sweep, || {
             // SAFETY: our pages, queued by the last complete marking (P5).
             while let Some(swept) = unsafe { sweeper.sweep_next(core) } {
@@ -700,6 +700,17 @@ impl Incremental {
         core.old_space
             .allocate(lab, size, &mut core.memory, Expansion::FreeListOnly)
     }
+}
+
+/// What a step does after its deadline: the last clock check's objects or page, counting the
+/// promoted survivors, ending the pause's event. Steps that stopped at the budget itself
+/// overran it by 2 to 40 µs, so a pause of a 1 ms budget took a little more than 1 ms.
+const STEP_CLOSE_MARGIN: Duration = Duration::from_micros(50);
+
+/// The deadline of a step of `budget` starting now: its work stops early enough that the whole
+/// pause fits the budget.
+fn step_deadline(budget: Duration) -> Instant {
+    Instant::now() + budget.saturating_sub(STEP_CLOSE_MARGIN)
 }
 
 /// How far past its allocation limit the old generation may grow while marking catches up

@@ -33,6 +33,7 @@
 pub mod generational;
 pub mod new_space;
 mod parallel_scavenger;
+mod prediction;
 pub mod scavenger;
 pub mod semispace_sizing;
 pub mod slot_set;

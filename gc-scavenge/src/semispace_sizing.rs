@@ -9,22 +9,22 @@
 //!
 //! A scavenge copies the survivors, so its pause grows with the semispace when survival is high.
 //! With a pause goal (a plan over an incremental old generation sets one), the semispaces are
-//! capped so that a scavenge at the predicted survival rate and the recent copying speed fits
-//! the goal beside the pause's other work, as G1 sizes its young generation from its pause-time
-//! goal; they never go under the initial size. The prediction is G1's: a decaying mean of recent
-//! survival rates plus twice their decaying deviation. A program whose survival swings from
-//! scavenge to scavenge (binary-trees: a scavenge in the middle of building a large temporary
-//! tree finds all of it alive, the next finds none) is sized for its high rates, not its last
-//! one; a steady program is sized for its steady rate.
+//! capped so that a scavenge fits the goal, as G1 sizes its young generation from its pause-time
+//! goal; they never go under `min_semispace_bytes`. Survival rate, copying cost per byte and the
+//! pause's other work (weak handles, external memory) are each predicted from recent scavenges
+//! so that the prediction errs high (`crate::prediction`): sized for their means, about half
+//! the scavenges would overrun the goal.
 //!
-//! The copying speed is work, not waiting: the main thread's CPU time for the copy, the clock
+//! The copying cost is work, not waiting: the main thread's CPU time for the copy, the clock
 //! heap growing uses (`gc_core::thread_ticks`). On a loaded machine a scavenge's wall time
-//! stretches with the wait for a core; a speed taken from it would shrink the cap, and new space
+//! stretches with the wait for a core; a cost taken from it would shrink the cap, and new space
 //! would follow the machine's load rather than the program.
 
 use std::time::Duration;
 
 use gc_core::PAGE_SIZE;
+
+use crate::prediction::Prediction;
 
 const MB: usize = 1024 * 1024;
 
@@ -35,6 +35,10 @@ pub struct YoungGenerationConfig {
     pub initial_semispace_bytes: usize,
     /// The largest a semispace grows.
     pub max_semispace_bytes: usize,
+    /// The smallest a pause goal caps a semispace at (V8's smallest semispace, 512 KiB): below
+    /// the initial size when copying is slow, but not so small that scavenges come one after
+    /// another.
+    pub min_semispace_bytes: usize,
     /// How many scavenges an object survives in new space before the next one promotes it to old
     /// space (V8: 1, the age mark). 0 promotes every survivor at once.
     pub survivals_before_promotion: u8,
@@ -64,6 +68,7 @@ impl Default for YoungGenerationConfig {
         YoungGenerationConfig {
             initial_semispace_bytes: MB,
             max_semispace_bytes: 16 * MB,
+            min_semispace_bytes: MB / 2,
             survivals_before_promotion: 1,
             grow_survival_rate: 0.1,
             shrink_survival_rate: 0.02,
@@ -81,6 +86,11 @@ impl YoungGenerationConfig {
         (self.initial_semispace_bytes / PAGE_SIZE).max(1)
     }
 
+    /// The pause goal's smallest semispace size in pages (at most the initial size).
+    pub fn min_pages(&self) -> usize {
+        (self.min_semispace_bytes / PAGE_SIZE).clamp(1, self.initial_pages())
+    }
+
     /// Largest semispace size in pages.
     pub fn max_pages(&self) -> usize {
         (self.max_semispace_bytes / PAGE_SIZE).max(self.initial_pages())
@@ -94,13 +104,12 @@ pub struct SemispaceSizing {
     /// The semispace size wanted now, in pages.
     target_pages: usize,
     low_survival_streak: u32,
-    /// Bytes copied per second of copying work by recent scavenges (a moving average), once one
-    /// copied any.
-    copy_speed: Option<f64>,
+    /// Seconds of copying work per byte copied, of recent scavenges that copied any.
+    copy_cost: Prediction,
     /// Recent scavenges' survival rates.
-    survival: SurvivalPrediction,
-    /// Recent scavenges' work outside the copy, in seconds (a moving average).
-    other_work: f64,
+    survival: Prediction,
+    /// Recent scavenges' work outside the copy, in seconds.
+    other_work: Prediction,
     /// The last scavenge's survival was high: the next promotes every survivor.
     fast_promotion: bool,
     /// The last full collection found most of what was promoted before it dead: high survival
@@ -122,48 +131,9 @@ pub struct CopyTime {
     pub other_work: Duration,
 }
 
-/// A decaying mean and variance of a rate, and a prediction from them that errs high (G1's
-/// `TruncatedSeq` and `G1Predictions`).
-#[derive(Copy, Clone, Debug, Default)]
-struct SurvivalPrediction {
-    mean: f64,
-    variance: f64,
-    samples: u32,
-}
-
-impl SurvivalPrediction {
-    /// Weight of the newest rate.
-    const WEIGHT: f64 = 0.3;
-    /// Deviations above the mean the prediction takes.
-    const SIGMA: f64 = 2.0;
-
-    fn add(&mut self, rate: f64) {
-        if self.samples == 0 {
-            self.mean = rate;
-        } else {
-            // West's incremental update of an exponentially weighted variance.
-            let difference = rate - self.mean;
-            let increment = Self::WEIGHT * difference;
-            self.mean += increment;
-            self.variance = (1.0 - Self::WEIGHT) * (self.variance + difference * increment);
-        }
-        self.samples = self.samples.saturating_add(1);
-    }
-
-    /// The rate to size for: at least `last`, at most 1.
-    fn predict(&self, last: f64) -> f64 {
-        (self.mean + Self::SIGMA * self.variance.sqrt())
-            .max(last)
-            .min(1.0)
-    }
-}
-
 /// The share of promoted bytes found dead at a full collection over which promotion was too early
 /// to go on promoting every survivor of high-survival scavenges.
 pub const PREMATURE_PROMOTION_SHARE: f64 = 0.5;
-
-/// Weight of the newest scavenge in the moving averages of the copying speed and the other work.
-const SPEED_WEIGHT: f64 = 0.3;
 
 /// The share of the pause goal the copy keeps whatever the other work takes.
 const LEAST_COPY_SHARE: f64 = 0.5;
@@ -173,9 +143,9 @@ impl SemispaceSizing {
         SemispaceSizing {
             target_pages: config.initial_pages(),
             low_survival_streak: 0,
-            copy_speed: None,
-            survival: SurvivalPrediction::default(),
-            other_work: 0.0,
+            copy_cost: Prediction::default(),
+            survival: Prediction::default(),
+            other_work: Prediction::default(),
             fast_promotion: false,
             fast_promotion_refuted: false,
             config,
@@ -220,43 +190,36 @@ impl SemispaceSizing {
         self.fast_promotion = half_full
             && rate >= self.config.fast_promotion_survival_rate
             && !self.fast_promotion_refuted;
-        self.update_speed(survived, copy_time.work);
-        self.other_work = self.other_work * (1.0 - SPEED_WEIGHT)
-            + copy_time.other_work.as_secs_f64() * SPEED_WEIGHT;
+        if survived > 0 && !copy_time.work.is_zero() {
+            self.copy_cost
+                .add(copy_time.work.as_secs_f64() / survived as f64);
+        }
+        self.other_work.add(copy_time.other_work.as_secs_f64());
         if young > 0 {
             self.survival.add(rate);
         }
         self.size_for_survival(rate);
-        if let Some(cap) = self.pause_goal_cap(self.survival.predict(rate)) {
+        if let Some(cap) = self.pause_goal_cap(rate) {
             self.target_pages = self.target_pages.min(cap);
         }
         self.target_pages
     }
 
-    fn update_speed(&mut self, survived: usize, copy_work: Duration) {
-        if survived == 0 || copy_work.is_zero() {
-            return;
-        }
-        let speed = survived as f64 / copy_work.as_secs_f64();
-        self.copy_speed = Some(match self.copy_speed {
-            Some(average) => average * (1.0 - SPEED_WEIGHT) + speed * SPEED_WEIGHT,
-            None => speed,
-        });
-    }
-
-    /// The most pages whose scavenge, at survival `rate` and the recent copying speed, fits the
-    /// pause goal beside the recent other work (at least the initial size); `None` without a
-    /// goal, a speed or survivors.
-    fn pause_goal_cap(&self, rate: f64) -> Option<usize> {
+    /// The most pages whose scavenge fits the pause goal beside the predicted other work, at the
+    /// predicted survival rate (at least the last scavenge's) and copying cost (at least
+    /// `min_pages`); `None` without a goal, a cost or survivors.
+    fn pause_goal_cap(&self, last_rate: f64) -> Option<usize> {
         let goal = self.config.pause_goal?.as_secs_f64();
-        let speed = self.copy_speed?;
+        let cost = self.copy_cost.upper()?;
+        let rate = self.survival.upper()?.max(last_rate).min(1.0);
         if rate <= 0.0 {
             return None;
         }
-        let copy_budget = (goal - self.other_work).max(goal * LEAST_COPY_SHARE);
-        let bytes = speed * copy_budget / rate;
+        let other = self.other_work.upper().unwrap_or(0.0);
+        let copy_budget = (goal - other).max(goal * LEAST_COPY_SHARE);
+        let bytes = copy_budget / (cost * rate);
         let pages = (bytes / PAGE_SIZE as f64) as usize;
-        Some(pages.max(self.config.initial_pages()))
+        Some(pages.max(self.config.min_pages()))
     }
 
     /// V8's policy: double on high survival, halve after a streak of low survival.
@@ -374,11 +337,11 @@ mod tests {
         };
         let mut sizing = SemispaceSizing::new(config);
         // 4 MiB copied a second (4 KiB a millisecond) at 50% survival: a goal of 1 ms allows
-        // 8 KiB, under the initial size, which is the floor.
+        // 8 KiB, under the pause goal's smallest semispace (512 KiB), which is the floor.
         let sizes: Vec<usize> = (0..4)
             .map(|_| sizing.after_scavenge(2 * MB, 4 * MB, copy(Duration::from_millis(500))))
             .collect();
-        assert_eq!(sizes, [4, 4, 4, 4]);
+        assert_eq!(sizes, [2, 2, 2, 2]);
         // A fast copier (about 2 MiB a millisecond) at 50% survival: 4 MiB, 16 pages.
         let mut fast = SemispaceSizing::new(YoungGenerationConfig {
             pause_goal: Some(MS.work),
@@ -425,7 +388,7 @@ mod tests {
             work: work * 10,
             ..copy(work)
         };
-        assert_eq!(sizes(&[slow; 6]), [4, 4, 4, 4, 4, 4]);
+        assert_eq!(sizes(&[slow; 6]), [2, 2, 2, 2, 2, 2]);
     }
 
     #[test]
