@@ -55,8 +55,9 @@ struct State {
     /// The marker is scanning objects (it holds a segment, outside the lock).
     working: bool,
     worklist: MarkingWorklist,
-    /// Promoted objects the marker scanned this cycle, for the main thread to count.
-    promoted: Vec<Address>,
+    /// Promoted objects the marker scanned this cycle, for the main thread to count: the lists
+    /// it handed back, not copied into one under the lock.
+    promoted: Vec<Vec<Address>>,
     /// CPU time the marker spent working this cycle.
     busy: Duration,
     /// The marker thread panicked: grey objects it held are lost, so marking cannot finish.
@@ -87,7 +88,7 @@ pub struct CycleWork {
     /// Grey objects left in the shared worklist.
     pub grey: Vec<Address>,
     /// Promoted objects the marker scanned, `pro` bits still set.
-    pub promoted: Vec<Address>,
+    pub promoted: Vec<Vec<Address>>,
     /// Bytes the marker scanned.
     pub marked: usize,
     /// CPU time the marker spent marking (wall time where the platform has no thread clock, as
@@ -365,7 +366,10 @@ impl Shared {
     fn stop_working(&self, marker: &mut IncrementalMarker, busy: Duration) {
         let mut state = self.lock();
         state.worklist.publish(marker.take_worklist());
-        state.promoted.append(&mut marker.take_promoted_scanned());
+        let promoted = marker.take_promoted_scanned();
+        if !promoted.is_empty() {
+            state.promoted.push(promoted);
+        }
         state.busy += busy;
         state.working = false;
         self.idle.notify_all();
