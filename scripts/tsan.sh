@@ -17,6 +17,7 @@ cargo +nightly test -Zbuild-std --target "$target" -p gc-marksweep --test collec
 cargo +nightly test -Zbuild-std --target "$target" -p gc-marksweep --test property parallel_marking
 cargo +nightly test -Zbuild-std --target "$target" -p gc-markcompact --test evacuation two_marking_threads
 cargo +nightly test -Zbuild-std --target "$target" -p gc-incremental --test cycle two_threads
+cargo +nightly test -Zbuild-std --target "$target" -p gc-incremental --lib background_thread
 cargo +nightly test -Zbuild-std --target "$target" -p gc-incremental --test concurrent_marking
 cargo +nightly test -Zbuild-std --target "$target" -p gc-incremental --test interleaved_marking concurrent_keeps
 cargo +nightly test -Zbuild-std --target "$target" -p gc-incremental --test concurrent_sweeping

@@ -19,19 +19,18 @@
 //!
 //! # The safepoint protocol
 //!
-//! As the marker thread's ([`crate::concurrent_marking`]): one lock guards the main thread's
-//! request (`Run`, `Park`, `Exit`), whether the thread is working, and the swept pages handed
-//! over. [`ConcurrentSweeper::stop`] parks the thread and waits until it has finished the page
-//! it holds; after it, the thread touches no page until [`ConcurrentSweeper::resume`]. The
+//! The [`crate::background_thread`] protocol, as the marker thread's: one lock guards the main
+//! thread's request, whether the thread is working, and the swept pages handed over.
+//! [`ConcurrentSweeper::stop`] parks the thread and waits until it has finished the page it
+//! holds; after it, the thread touches no page until [`ConcurrentSweeper::resume`]. The
 //! collector stops it before everything gc-core's rule P8 lists: a scavenge, verification,
 //! making the heap iterable, a stop-the-world collection and its own drop.
 //!
 //! Invariant while the thread is stopped: every queued page is to sweep, or swept with its
 //! blocks either on the free list (harvested) or in the hand-over list; none is sweeping.
 
-use std::sync::atomic::{AtomicBool, AtomicU8, AtomicUsize, Ordering};
-use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
-use std::thread::JoinHandle;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU8, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use gc_core::VerifyError;
@@ -40,6 +39,7 @@ use gc_core::free_list::FreeList;
 use gc_core::thread_ticks::ThreadTicks;
 use gc_marksweep::sweeper::sweep_page;
 
+use crate::background_thread::{BackgroundThread, Shared};
 use crate::lazy_sweeper::PageSwept;
 
 /// Empty pages given back between two looks at the clock: those past the page pool are
@@ -135,44 +135,20 @@ struct SweptPage {
     freed: usize,
 }
 
-/// What the main thread asks of the sweeper thread.
-#[derive(Copy, Clone, PartialEq, Eq, Debug)]
-enum Request {
-    /// Touch no page.
-    Park,
-    /// Sweep the queue's pages.
-    Run,
-    /// Leave: the collector is being dropped.
-    Exit,
-}
-
-struct State {
-    request: Request,
-    /// The thread holds a claimed page or may claim one (outside the lock).
-    working: bool,
+/// What the thread and the main thread hand each other under the lock.
+#[derive(Default)]
+struct Handed {
+    /// This cycle's queue, for the thread (none between cycles).
     queue: Option<Arc<SweepQueue>>,
     /// Pages swept by the thread, in the order it finished them.
     swept: Vec<SweptPage>,
     /// CPU time the thread spent sweeping since the main thread last asked.
     busy: Duration,
-    /// The thread panicked: a page it held is half swept.
-    panicked: bool,
-}
-
-struct Shared {
-    state: Mutex<State>,
-    /// The thread waits here for `Run` with pages left, or `Exit`.
-    wake: Condvar,
-    /// The main thread waits here for the thread to stop working.
-    idle: Condvar,
-    /// Set with a request other than `Run`; read between pages, without the lock.
-    stop: AtomicBool,
 }
 
 /// The main thread's side of concurrent sweeping.
 pub struct ConcurrentSweeper {
-    shared: Arc<Shared>,
-    thread: Option<JoinHandle<()>>,
+    thread: BackgroundThread<Handed>,
     /// This cycle's queue (empty between cycles).
     queue: Arc<SweepQueue>,
     /// Which queued pages have their blocks on the free list and their flag cleared.
@@ -197,20 +173,7 @@ impl ConcurrentSweeper {
     /// A sweeper with nothing to sweep; its thread starts at the first resume with pages.
     pub fn new() -> Self {
         ConcurrentSweeper {
-            shared: Arc::new(Shared {
-                state: Mutex::new(State {
-                    request: Request::Park,
-                    working: false,
-                    queue: None,
-                    swept: Vec::new(),
-                    busy: Duration::ZERO,
-                    panicked: false,
-                }),
-                wake: Condvar::new(),
-                idle: Condvar::new(),
-                stop: AtomicBool::new(true),
-            }),
-            thread: None,
+            thread: BackgroundThread::new("gclab-concurrent-sweeper", Handed::default(), ()),
             queue: Arc::new(SweepQueue::new(std::iter::empty())),
             harvested: Vec::new(),
             pending: 0,
@@ -266,7 +229,7 @@ impl ConcurrentSweeper {
         self.harvested = vec![false; self.queue.len()];
         self.pending = self.queue.len();
         self.queued += self.queue.len();
-        self.shared.lock().queue = Some(Arc::clone(&self.queue));
+        self.thread.shared().lock().data.queue = Some(Arc::clone(&self.queue));
     }
 
     /// Lets the thread sweep what is left of the queue, starting it the first time.
@@ -274,21 +237,9 @@ impl ConcurrentSweeper {
     /// # Safety
     /// Until the next [`ConcurrentSweeper::stop`] the collector keeps rule P8.
     pub unsafe fn resume(&mut self) {
-        if self.queue.is_claimed() || !self.shared.stop.load(Ordering::Relaxed) {
-            return;
+        if !self.queue.is_claimed() {
+            self.thread.resume(run_sweeper);
         }
-        if self.thread.is_none() {
-            let shared = Arc::clone(&self.shared);
-            // Without a thread the main thread sweeps every page itself, as lazy sweeping does:
-            // a failed spawn costs time, not correctness.
-            self.thread = std::thread::Builder::new()
-                .name("gclab-concurrent-sweeper".to_owned())
-                .spawn(move || shared.run_sweeper())
-                .ok();
-        }
-        self.shared.lock().request = Request::Run;
-        self.shared.stop.store(false, Ordering::Relaxed);
-        self.shared.wake.notify_one();
     }
 
     /// Stops the thread and waits until it has finished the page it holds; it touches no page
@@ -297,20 +248,12 @@ impl ConcurrentSweeper {
     /// # Panics
     /// If the sweeper thread panicked: a page it held is half swept.
     pub fn stop(&self) {
-        // As the marker thread's stop: stopped already, it takes no page until `resume`, and
-        // waking it would only make the next stop wait for it.
-        if self.shared.stop.load(Ordering::Relaxed) {
-            return;
-        }
-        assert!(
-            !self.shared.request(Request::Park),
-            "the concurrent sweeper thread panicked"
-        );
+        self.thread.stop();
     }
 
     /// CPU time the thread swept since the last call.
     pub fn take_busy(&self) -> Duration {
-        std::mem::take(&mut self.shared.lock().busy)
+        std::mem::take(&mut self.thread.shared().lock().data.busy)
     }
 
     /// Lists the blocks of every page the thread has swept so far; returns how many pages.
@@ -318,7 +261,7 @@ impl ConcurrentSweeper {
     /// # Safety
     /// The caller is the collector that queued the pages, in its pause (P5).
     pub unsafe fn harvest(&mut self, core: &mut HeapCore) -> usize {
-        let swept = std::mem::take(&mut self.shared.lock().swept);
+        let swept = std::mem::take(&mut self.thread.shared().lock().data.swept);
         let pages = swept.len();
         for page in swept {
             // SAFETY: the caller's guarantee.
@@ -359,11 +302,11 @@ impl ConcurrentSweeper {
     }
 
     fn take_one_swept(&self) -> Option<SweptPage> {
-        let mut state = self.shared.lock();
-        if state.swept.is_empty() {
+        let swept = &mut self.thread.shared().lock().data.swept;
+        if swept.is_empty() {
             None
         } else {
-            Some(state.swept.swap_remove(0))
+            Some(swept.swap_remove(0))
         }
     }
 
@@ -416,7 +359,7 @@ impl ConcurrentSweeper {
 
     /// Whether the thread is not sweeping: never started, or stopped.
     pub fn sweeper_is_parked(&self) -> bool {
-        self.thread.is_none() || self.shared.stop.load(Ordering::Relaxed)
+        self.thread.is_stopped()
     }
 
     /// Gives back the pages the pause found empty, a batch and then more until `deadline`, if
@@ -461,7 +404,7 @@ impl ConcurrentSweeper {
     /// As [`ConcurrentSweeper::sweep_next`].
     pub unsafe fn abandon(&mut self) {
         self.stop();
-        self.shared.lock().swept.clear();
+        self.thread.shared().lock().data.swept.clear();
         for index in 0..self.queue.len() {
             let page = self.queue.page(index);
             // SAFETY: the thread is stopped: the pages are ours alone (P5, P8).
@@ -476,7 +419,7 @@ impl ConcurrentSweeper {
             unsafe { page.clear_flags(PageFlags::NEEDS_SWEEPING) };
         }
         self.queue = Arc::new(SweepQueue::new(std::iter::empty()));
-        self.shared.lock().queue = None;
+        self.thread.shared().lock().data.queue = None;
         self.harvested.clear();
         self.pending = 0;
     }
@@ -508,106 +451,44 @@ impl ConcurrentSweeper {
     }
 }
 
-impl Drop for ConcurrentSweeper {
-    fn drop(&mut self) {
-        self.shared.request(Request::Exit);
-        if let Some(thread) = self.thread.take() {
-            // A panic on the sweeper thread is reported where it happened.
-            let _ = thread.join();
-        }
+/// The sweeper thread: sweeps pages while asked to run, until asked to exit.
+fn run_sweeper(shared: &Shared<Handed, ()>) {
+    let ticks = ThreadTicks::new();
+    let unclaimed = |handed: &mut Handed| {
+        handed
+            .queue
+            .as_ref()
+            .filter(|queue| !queue.is_claimed())
+            .map(Arc::clone)
+    };
+    while let Some(queue) = shared.next_work(unclaimed) {
+        let started = ticks.now();
+        sweep(shared, &queue);
+        let busy = ticks.now().saturating_sub(started);
+        shared.stop_working(|handed| handed.busy += busy);
     }
 }
 
-impl Shared {
-    fn lock(&self) -> MutexGuard<'_, State> {
-        // A panic while the lock was held leaves plain data: nothing to repair.
-        self.state.lock().unwrap_or_else(PoisonError::into_inner)
-    }
-
-    /// Asks the thread to park or exit, and waits until it is not working; returns whether it
-    /// panicked.
-    fn request(&self, request: Request) -> bool {
-        let mut state = self.lock();
-        state.request = request;
-        self.stop.store(true, Ordering::Relaxed);
-        self.wake.notify_one();
-        while state.working {
-            state = self
-                .idle
-                .wait(state)
-                .unwrap_or_else(PoisonError::into_inner);
-        }
-        state.panicked
-    }
-
-    /// The sweeper thread: sweeps pages while the request is `Run`, until `Exit`.
-    fn run_sweeper(&self) {
-        let _unwinding = Unwinding(self);
-        let ticks = ThreadTicks::new();
-        while let Some(queue) = self.next_queue() {
-            let started = ticks.now();
-            self.sweep(&queue);
-            let busy = ticks.now().saturating_sub(started);
-            let mut state = self.lock();
-            state.busy += busy;
-            state.working = false;
-            self.idle.notify_all();
-        }
-    }
-
-    /// Waits for `Run` with pages left to claim and takes the queue, working from then on;
-    /// `None` at `Exit`.
-    fn next_queue(&self) -> Option<Arc<SweepQueue>> {
-        let mut state = self.lock();
-        loop {
-            match (&state.request, &state.queue) {
-                (Request::Exit, _) => return None,
-                (Request::Run, Some(queue)) if !queue.is_claimed() => {
-                    let queue = Arc::clone(queue);
-                    state.working = true;
-                    return Some(queue);
-                }
-                _ => {}
-            }
-            state = self
-                .wake
-                .wait(state)
-                .unwrap_or_else(PoisonError::into_inner);
-        }
-    }
-
-    /// Claims and sweeps pages until none is left or a stop is asked for, handing each over.
-    fn sweep(&self, queue: &SweepQueue) {
-        while !self.stop.load(Ordering::Relaxed) {
-            let Some(index) = queue.claim() else { return };
-            let page = queue.page(index);
-            let mut free = FreeList::default();
-            // SAFETY: the thread is working, so the main thread keeps rule P8 until it has
-            // stopped: the page is old space's and stays (P1), its marks are those of the
-            // complete marking that queued it, and the claim made it this thread's alone; the
-            // blocks go to a list of the thread's own (P8).
-            let freed = unsafe {
-                let freed = sweep_page(page, &mut free);
-                page.set_live_bytes(0);
-                freed
-            };
-            queue.finish(index);
-            self.lock().swept.push(SweptPage { index, free, freed });
-        }
-    }
-}
-
-/// Tells the main thread, if the sweeper thread unwinds, that it stopped working for good: a
-/// waiting `stop` would otherwise wait forever.
-struct Unwinding<'s>(&'s Shared);
-
-impl Drop for Unwinding<'_> {
-    fn drop(&mut self) {
-        if std::thread::panicking() {
-            let mut state = self.0.lock();
-            state.working = false;
-            state.panicked = true;
-            self.0.idle.notify_all();
-        }
+/// Claims and sweeps pages until none is left or a stop is asked for, handing each over.
+fn sweep(shared: &Shared<Handed, ()>, queue: &SweepQueue) {
+    while !shared.stop_requested() {
+        let Some(index) = queue.claim() else { return };
+        let page = queue.page(index);
+        let mut free = FreeList::default();
+        // SAFETY: the thread is working, so the main thread keeps rule P8 until it has
+        // stopped: the page is old space's and stays (P1), its marks are those of the complete
+        // marking that queued it, and the claim made it this thread's alone; the blocks go to
+        // a list of the thread's own (P8).
+        let freed = unsafe {
+            let freed = sweep_page(page, &mut free);
+            page.set_live_bytes(0);
+            freed
+        };
+        queue.finish(index);
+        shared
+            .lock()
+            .data
+            .swept
+            .push(SweptPage { index, free, freed });
     }
 }

@@ -53,6 +53,7 @@
 //! Safety: the `unsafe` blocks cite `gc-core`'s rules P1 to P5, P7 for the marker thread and P8
 //! for the sweeper thread (see its crate docs).
 
+mod background_thread;
 pub mod concurrent;
 pub mod concurrent_marking;
 pub mod concurrent_start;
