@@ -82,7 +82,17 @@ impl MemoryAllocator {
         }
         let memory = match self.pool.pop() {
             Some(memory) => memory,
-            None => self.source.allocate(PAGE_SIZE)?,
+            None => {
+                let memory = self.source.allocate(PAGE_SIZE)?;
+                // Old-generation pages are filled in pauses (promotion); new space's are filled
+                // by the mutator's allocation, whose page faults are not in a pause, and its
+                // pages come in new space's resizing, which is.
+                // A refusal only leaves the faults where they were.
+                if owner != SpaceId::NewSpace {
+                    let _ = self.source.populate(&memory);
+                }
+                memory
+            }
         };
         Some(self.commit(memory, owner))
     }

@@ -72,6 +72,21 @@ impl PageSource {
         }
     }
 
+    /// Makes the OS back all of `memory` now rather than at each first write, one OS page at a
+    /// time, each a trap into the kernel: for memory that is about to be written from end to
+    /// end in a pause (promotion fills old-space pages; a scavenge that promoted into fresh
+    /// pages spent as long in page faults as in copying). A hint: an older kernel refuses it
+    /// (the error), and the memory then fills as before; allocator memory is left as it is.
+    pub fn populate(&self, memory: &PageMemory) -> std::io::Result<()> {
+        match &memory.backing {
+            Backing::Mapped(map) => {
+                let offset = memory.start.raw() - map.as_ptr().addr();
+                map.advise_range(memmap2::Advice::PopulateWrite, offset, memory.size)
+            }
+            Backing::Allocated(_) => Ok(()),
+        }
+    }
+
     /// Gives a block back to where it came from.
     pub fn release(&mut self, memory: PageMemory) {
         match memory.backing {
@@ -95,14 +110,6 @@ fn map_aligned(size: usize) -> Option<PageMemory> {
         .ok()?;
     let base = map.as_mut_ptr().expose_provenance();
     let start = Address::new(round_up(base, PAGE_SIZE));
-    if size == PAGE_SIZE {
-        // A regular page is written from end to end (bump allocation, promotion), one OS page
-        // at a time: each first write traps into the kernel for one page. Populating it here
-        // takes the whole page in one call, without the traps (a scavenge promoting into fresh
-        // pages spent as long in page faults as in copying). The range is the aligned page
-        // only. A hint: an older kernel refuses it, and the page then fills as before.
-        let _ = map.advise_range(memmap2::Advice::PopulateWrite, start.raw() - base, size);
-    }
     Some(PageMemory {
         start,
         size,
@@ -134,6 +141,11 @@ mod tests {
         let memory = source.allocate(PAGE_SIZE).expect("page");
         assert_eq!(memory.start().raw() % PAGE_SIZE, 0);
         assert_eq!(memory.size(), PAGE_SIZE);
+        // Kernels before Linux 5.14 do not know the advice (EINVAL); others must take it.
+        match source.populate(&memory) {
+            Ok(()) => {}
+            Err(error) => assert_eq!(error.kind(), std::io::ErrorKind::InvalidInput),
+        }
         let last = memory.start().add(PAGE_SIZE - 8);
         // SAFETY: both words lie in the fresh block.
         unsafe {
