@@ -14,7 +14,7 @@
 //!
 //! Invariants:
 //! - After `sync_roots`, the trace's root counts are the heap's handles plus the drops still
-//!   pending (`pending_order`): `local_ids` is the local stack slot for slot, and every
+//!   pending (`pending`): `local_ids` is the local stack slot for slot, and every
 //!   persistent handle was counted once. The trace may root more than the heap, never less: new
 //!   roots are written before drops, and every object a handle was made for since the last sync
 //!   was reachable, through slots no store has changed since, from a root the trace still
@@ -40,6 +40,7 @@ use crate::heap_objects_map::HeapObjectsMap;
 use crate::heap_walk::walk_live;
 use crate::object::HeapObject;
 use crate::object_moves::Move;
+use crate::pending_drops::{Pending, PendingDrops};
 use crate::persistent_handles::RootChange;
 use crate::tagged::{Decoded, TaggedWord};
 use crate::type_table::TypeId;
@@ -132,8 +133,6 @@ pub struct MutatorRecording {
     /// The roots a sync found made: the local slot (`NOT_LOCAL` for a persistent handle) and
     /// the object's address.
     added: Vec<(u32, Address)>,
-    /// The roots a sync found dropped: the object's address (`NO_OBJECT` if unknown) and id.
-    released: Vec<(Address, u64)>,
     /// Drops of roots whose address is unknown: written after the sync's new roots.
     drops_now: Vec<u64>,
     dead: Vec<u64>,
@@ -142,16 +141,17 @@ pub struct MutatorRecording {
     moves: Vec<Move>,
     phase_ends: Vec<usize>,
     live: Vec<Address>,
-    /// The addresses of the objects with pending drops, in the order they got them (again after
-    /// their drops were all taken back): they are written in this order, the same in every run
-    /// of a program. Pending drops are roots the program dropped that the trace still counts,
-    /// counted per object by `objects` ([`HeapObjectsMap::drop_pending`]): written only when
-    /// the trace's roots must be exact (see `flush_drops`), and taken back by a new root of the
-    /// same object meanwhile. An interpreter drops and remakes locals of the same objects all
+    /// Pending drops: roots the program dropped that the trace still counts, per object, listed
+    /// in the order the objects got them (written in this order, the same in every run of a
+    /// program). Written only when the trace's roots must be exact (see `flush_drops`), and
+    /// taken back by a new root of the same object meanwhile. An interpreter drops and remakes locals of the same objects all
     /// the time (deriv: 83 % of its new roots take a drop back). The trace then roots an object
     /// a little longer than the program did (at most until the next collection or
     /// `MAX_PENDING_DROPS` drops), which a trace may.
-    pending_order: Vec<Address>,
+    pending: PendingDrops,
+    /// How often an object got a first pending drop since the last flush (again after its drops
+    /// were all taken back): the flush comes when this passes `MAX_PENDING_DROPS`.
+    pending_firsts: usize,
 }
 
 /// The slot of `added` for a persistent handle's root.
@@ -165,8 +165,8 @@ const NO_OBJECT: Address = Address::new(1);
 /// writes them too).
 const DEATHS_BATCH: usize = 4096;
 
-/// Objects whose root drops may wait before they are written (counted as `pending_order`
-/// counts them: an object that was taken back and dropped again counts twice).
+/// Objects whose root drops may wait before they are written (counted by `pending_firsts`: an
+/// object that was taken back and dropped again counts twice).
 const MAX_PENDING_DROPS: usize = 4096;
 
 impl MutatorRecording {
@@ -187,7 +187,6 @@ impl MutatorRecording {
             },
             collections_seen: core.tracer.gc_count(),
             added: Vec::new(),
-            released: Vec::new(),
             drops_now: Vec::new(),
             dead: Vec::new(),
             overwritten: Vec::new(),
@@ -195,7 +194,8 @@ impl MutatorRecording {
             moves: Vec::new(),
             phase_ends: Vec::new(),
             live: Vec::new(),
-            pending_order: Vec::new(),
+            pending: PendingDrops::default(),
+            pending_firsts: 0,
         }
     }
 
@@ -265,29 +265,24 @@ impl MutatorRecording {
 
     #[inline(never)]
     fn sync_changed_roots(&mut self, core: &mut HeapCore) {
+        // Drops first, as pending (`sync_locals` and `sync_persistents` release the roots they
+        // find dropped at once, and collect the new ones): a root of the same object made since
+        // the last sync then takes one back.
         self.sync_locals(core);
-        self.sync_persistents(core);
-        // Drops first, as pending: a root of the same object made since the last sync then
-        // takes one back.
-        let (added, released) = (
-            std::mem::take(&mut self.added),
-            std::mem::take(&mut self.released),
-        );
-        for &(address, id) in &released {
-            match self.objects.drop_pending(address) {
-                Some(true) => self.pending_order.push(address),
-                Some(false) => {}
-                None => self.drops_now.push(id),
-            }
+        if core.handles.persistents.has_changes() {
+            self.sync_persistents(core);
         }
+        let added = std::mem::take(&mut self.added);
         for &(slot, address) in &added {
-            let id = match self.objects.root_added(address) {
-                Some((id, true)) => id,
-                Some((id, false)) => {
-                    self.emit(RecordedEvent::AddRoot(id));
-                    id
-                }
-                None => self.id_of(address),
+            let id = match self.pending.take_back(address) {
+                Some(id) => id,
+                None => match self.objects.id(address) {
+                    Some(id) => {
+                        self.emit(RecordedEvent::AddRoot(id));
+                        id
+                    }
+                    None => self.id_of(address),
+                },
             };
             if slot != NOT_LOCAL {
                 self.local_ids[slot as usize] = id;
@@ -298,12 +293,27 @@ impl MutatorRecording {
         for &id in &drops_now {
             self.emit(RecordedEvent::DropRoot(id));
         }
-        (self.added, self.released, self.drops_now) = (added, released, drops_now);
+        (self.added, self.drops_now) = (added, drops_now);
         self.added.clear();
-        self.released.clear();
         self.drops_now.clear();
-        if self.pending_order.len() > MAX_PENDING_DROPS {
+        if self.pending_firsts > MAX_PENDING_DROPS {
             self.flush_drops();
+        }
+    }
+
+    /// A root of the object at `address` (`NO_OBJECT` if unknown), id `id`, was dropped: a
+    /// pending drop, or one written after the sync's new roots if it cannot wait (an unknown
+    /// address, as no new root can name it; a full count).
+    #[inline(always)]
+    fn release(&mut self, address: Address, id: u64) {
+        let pending = match address == NO_OBJECT || address.is_null() {
+            true => Pending::Full,
+            false => self.pending.drop_pending(address, id),
+        };
+        match pending {
+            Pending::First => self.pending_firsts += 1,
+            Pending::More => {}
+            Pending::Full => self.drops_now.push(id),
         }
     }
 
@@ -312,22 +322,20 @@ impl MutatorRecording {
     /// moves objects or reuses addresses: a collection's deaths and moves, an explicit
     /// collection, a checkpoint, the end.
     pub(crate) fn flush_drops(&mut self) {
-        if self.pending_order.is_empty() {
+        self.pending_firsts = 0;
+        if self.pending.is_empty() {
             return;
         }
-        let order = std::mem::take(&mut self.pending_order);
-        for &address in &order {
-            // An object taken back and dropped again is listed twice: its drops are written
-            // once.
-            let (id, count) = self.objects.take_pending_drops(address);
-            // No id: an address the map never knew (after an error of the recording).
-            let count = if id == 0 { 0 } else { count };
-            for _ in 0..count {
-                self.emit(RecordedEvent::DropRoot(id));
+        let mut pending = std::mem::take(&mut self.pending);
+        pending.drain(|id, count| {
+            // No id: an object the map never knew (after an error of the recording).
+            if id != 0 {
+                for _ in 0..count {
+                    self.emit(RecordedEvent::DropRoot(id));
+                }
             }
-        }
-        self.pending_order = order;
-        self.pending_order.clear();
+        });
+        self.pending = pending;
     }
 
     fn sync_locals(&mut self, core: &HeapCore) {
@@ -354,7 +362,7 @@ impl MutatorRecording {
             for index in len..old_len {
                 let id = self.local_ids[index];
                 if id != 0 {
-                    self.released.push((self.local_addresses[index], id));
+                    self.release(self.local_addresses[index], id);
                 }
             }
             self.local_ids.truncate(len);
@@ -390,7 +398,7 @@ impl MutatorRecording {
             return;
         }
         if old != 0 {
-            self.released.push((old_address, old));
+            self.release(old_address, old);
         }
         self.local_ids[index] = 0;
         if !address.is_null() {
@@ -422,7 +430,7 @@ impl MutatorRecording {
                 RootChange::Added(address) => self.added.push((NOT_LOCAL, address)),
                 RootChange::Released(address) => {
                     let id = self.id_of(address);
-                    self.released.push((address, id));
+                    self.release(address, id);
                 }
             }
         }
@@ -445,6 +453,7 @@ impl MutatorRecording {
     fn catch_up_collection(&mut self, core: &mut HeapCore, collections: u64) {
         self.collections_seen = collections;
         self.flush_drops();
+        debug_assert!(self.pending.is_empty(), "drops pending across a collection");
         self.refresh_local_addresses(core);
         self.apply_moves(core);
         if self.objects.needs_prune() {
@@ -482,7 +491,7 @@ impl MutatorRecording {
         }
         // A dead object is unreachable: the trace counts no root of it before its `d`, as a
         // collection's catch-up wrote every pending drop before the map met a reused address
-        // or a move (the map checks it in debug builds).
+        // or a move.
         let dead = std::mem::take(&mut self.dead);
         for &id in &dead {
             self.emit(RecordedEvent::Dead(id));
