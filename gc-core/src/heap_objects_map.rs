@@ -18,7 +18,6 @@
 //! one word per heap word of the pages met, which [`HeapObjectsMap::prune`] gives back for pages
 //! left empty.
 
-
 use std::cell::Cell;
 
 use hashbrown::HashMap;

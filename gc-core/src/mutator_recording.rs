@@ -149,6 +149,11 @@ pub struct MutatorRecording {
     /// a little longer than the program did (at most until the next collection or
     /// `MAX_PENDING_DROPS` drops), which a trace may.
     pending: PendingDrops,
+    /// The ids of recent allocations, by address (direct-mapped, `RECENT_SLOTS` of them), for
+    /// the stores that follow an allocation into the new object or of it: they find the id
+    /// without the map, whose entries are a word per heap word. Valid until the next collection
+    /// (which may move objects and reuse addresses), whose catch-up empties it.
+    recent: Box<[(Address, u64)]>,
     /// How often an object got a first pending drop since the last flush (again after its drops
     /// were all taken back): the flush comes when this passes `MAX_PENDING_DROPS`.
     pending_firsts: usize,
@@ -164,6 +169,15 @@ const NO_OBJECT: Address = Address::new(1);
 /// Deaths found at reused addresses that wait before they are written (a collection's catch-up
 /// writes them too).
 const DEATHS_BATCH: usize = 4096;
+
+/// Entries of `MutatorRecording::recent` (a power of two).
+const RECENT_SLOTS: usize = 256;
+
+/// The entry of `MutatorRecording::recent` for `address`.
+#[inline(always)]
+fn recent_slot(address: Address) -> usize {
+    (address.raw() >> 3) & (RECENT_SLOTS - 1)
+}
 
 /// Objects whose root drops may wait before they are written (counted by `pending_firsts`: an
 /// object that was taken back and dropped again counts twice).
@@ -196,6 +210,7 @@ impl MutatorRecording {
             live: Vec::new(),
             pending: PendingDrops::default(),
             pending_firsts: 0,
+            recent: vec![(Address::NULL, 0); RECENT_SLOTS].into_boxed_slice(),
         }
     }
 
@@ -225,6 +240,17 @@ impl MutatorRecording {
             if let Err(error) = self.sink.record(event) {
                 self.error = Some(error);
             }
+        }
+    }
+
+    /// The id of the object at `address`, from the recent allocations if it is one of them,
+    /// else as [`Self::id_of`] finds it.
+    #[inline(always)]
+    fn id_of_recent(&mut self, address: Address) -> u64 {
+        let (held, id) = self.recent[recent_slot(address)];
+        match held == address {
+            true => id,
+            false => self.id_of(address),
         }
     }
 
@@ -452,6 +478,7 @@ impl MutatorRecording {
     #[inline(never)]
     fn catch_up_collection(&mut self, core: &mut HeapCore, collections: u64) {
         self.collections_seen = collections;
+        self.recent.fill((Address::NULL, 0));
         self.flush_drops();
         debug_assert!(self.pending.is_empty(), "drops pending across a collection");
         self.refresh_local_addresses(core);
@@ -505,6 +532,7 @@ impl MutatorRecording {
     pub(crate) fn allocated(&mut self, core: &mut HeapCore, object: HeapObject) {
         self.catch_up(core);
         let id = self.objects.allocated(object.address(), &mut self.dead);
+        self.recent[recent_slot(object.address())] = (object.address(), id);
         // Deaths found at reused addresses wait, to be written together: one between every two
         // allocations would cut the run of small id deltas the allocations' ids make (deriv:
         // 15 % more trace), and a `d` may come any time after the death.
@@ -533,11 +561,11 @@ impl MutatorRecording {
 
     /// Records a store of `word` into slot `slot` of `host` (the roots already synced).
     pub(crate) fn stored(&mut self, host: HeapObject, slot: u32, word: TaggedWord) {
-        let host = self.id_of(host.address());
+        let host = self.id_of_recent(host.address());
         let value = match word.decode() {
             Decoded::Null => RecordedValue::Null,
             Decoded::Smi(smi) => RecordedValue::Smi(smi.value()),
-            Decoded::Pointer(target) => RecordedValue::Object(self.id_of(target)),
+            Decoded::Pointer(target) => RecordedValue::Object(self.id_of_recent(target)),
         };
         self.emit(RecordedEvent::Store { host, slot, value });
     }

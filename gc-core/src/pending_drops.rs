@@ -75,7 +75,7 @@ impl Default for PendingDrops {
 #[inline(always)]
 fn home(address: usize, mask: usize) -> usize {
     // Word-aligned addresses: the multiply spreads the bits above the alignment.
-    ((address >> 3).wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 32) as usize & mask
+    ((address as u64 >> 3).wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 32) as usize & mask
 }
 
 impl PendingDrops {
