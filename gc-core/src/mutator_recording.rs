@@ -103,6 +103,32 @@ pub trait RecordSink {
         })
     }
 
+    /// The event [`RecordedEvent::Store`]. By default, `record`; the frequent events have a
+    /// method each, so that a sink that writes them tens of millions of times (a trace writer)
+    /// takes no dispatch on the event's kind.
+    #[inline]
+    fn record_store(&mut self, host: u64, slot: u32, value: RecordedValue) -> io::Result<()> {
+        self.record(RecordedEvent::Store { host, slot, value })
+    }
+
+    /// The event [`RecordedEvent::AddRoot`]. By default, `record`.
+    #[inline]
+    fn record_add_root(&mut self, id: u64) -> io::Result<()> {
+        self.record(RecordedEvent::AddRoot(id))
+    }
+
+    /// The event [`RecordedEvent::DropRoot`]. By default, `record`.
+    #[inline]
+    fn record_drop_root(&mut self, id: u64) -> io::Result<()> {
+        self.record(RecordedEvent::DropRoot(id))
+    }
+
+    /// The event [`RecordedEvent::Dead`]. By default, `record`.
+    #[inline]
+    fn record_dead(&mut self, id: u64) -> io::Result<()> {
+        self.record(RecordedEvent::Dead(id))
+    }
+
     /// Ends the output (an end marker, a flush). Called once, when recording stops.
     fn finish(&mut self) -> io::Result<()>;
 }
@@ -235,9 +261,16 @@ impl MutatorRecording {
     }
 
     fn emit(&mut self, event: RecordedEvent<'_>) {
+        self.emit_with(|sink| sink.record(event));
+    }
+
+    /// Hands one event to the sink through `write` (one of its methods), unless an error
+    /// stopped the recording.
+    #[inline(always)]
+    fn emit_with(&mut self, write: impl FnOnce(&mut dyn RecordSink) -> io::Result<()>) {
         if self.error.is_none() {
             self.summary.events += 1;
-            if let Err(error) = self.sink.record(event) {
+            if let Err(error) = write(&mut *self.sink) {
                 self.error = Some(error);
             }
         }
@@ -304,7 +337,7 @@ impl MutatorRecording {
                 Some(id) => id,
                 None => match self.objects.id(address) {
                     Some(id) => {
-                        self.emit(RecordedEvent::AddRoot(id));
+                        self.emit_with(|sink| sink.record_add_root(id));
                         id
                     }
                     None => self.id_of(address),
@@ -317,7 +350,7 @@ impl MutatorRecording {
         // New roots are written before drops (see the module docs).
         let drops_now = std::mem::take(&mut self.drops_now);
         for &id in &drops_now {
-            self.emit(RecordedEvent::DropRoot(id));
+            self.emit_with(|sink| sink.record_drop_root(id));
         }
         (self.added, self.drops_now) = (added, drops_now);
         self.added.clear();
@@ -357,7 +390,7 @@ impl MutatorRecording {
             // No id: an object the map never knew (after an error of the recording).
             if id != 0 {
                 for _ in 0..count {
-                    self.emit(RecordedEvent::DropRoot(id));
+                    self.emit_with(|sink| sink.record_drop_root(id));
                 }
             }
         });
@@ -521,7 +554,7 @@ impl MutatorRecording {
         // or a move.
         let dead = std::mem::take(&mut self.dead);
         for &id in &dead {
-            self.emit(RecordedEvent::Dead(id));
+            self.emit_with(|sink| sink.record_dead(id));
         }
         self.dead = dead;
         self.dead.clear();
@@ -567,7 +600,7 @@ impl MutatorRecording {
             Decoded::Smi(smi) => RecordedValue::Smi(smi.value()),
             Decoded::Pointer(target) => RecordedValue::Object(self.id_of_recent(target)),
         };
-        self.emit(RecordedEvent::Store { host, slot, value });
+        self.emit_with(|sink| sink.record_store(host, slot, value));
     }
 
     pub(crate) fn external(&mut self, object: HeapObject, bytes: u64) {

@@ -139,6 +139,26 @@ impl<W: Write> RecordSink for TraceRecorder<W> {
         }
     }
 
+    #[inline]
+    fn record_store(&mut self, host: u64, slot: u32, value: RecordedValue) -> io::Result<()> {
+        self.writer.write_write(host, slot, trace_value(value))
+    }
+
+    #[inline]
+    fn record_add_root(&mut self, id: u64) -> io::Result<()> {
+        self.writer.write_id_record(IdRecord::AddRoot, id)
+    }
+
+    #[inline]
+    fn record_drop_root(&mut self, id: u64) -> io::Result<()> {
+        self.writer.write_id_record(IdRecord::DropRoot, id)
+    }
+
+    #[inline]
+    fn record_dead(&mut self, id: u64) -> io::Result<()> {
+        self.writer.write_id_record(IdRecord::Dead, id)
+    }
+
     fn finish(&mut self) -> io::Result<()> {
         self.writer.finish()
     }
