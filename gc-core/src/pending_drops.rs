@@ -55,10 +55,9 @@ pub(crate) struct PendingDrops {
     entries: Box<[Entry]>,
     /// Entries in use.
     len: usize,
-    /// The addresses of the entries, in the order they came (each once).
-    order: Vec<Address>,
-    /// The slots of `order`'s entries, found by `drain` (kept to reuse its buffer).
-    drained: Vec<usize>,
+    /// The slots of the entries, in the order they came (each once; renumbered when the table
+    /// grows).
+    order: Vec<usize>,
 }
 
 impl Default for PendingDrops {
@@ -67,7 +66,6 @@ impl Default for PendingDrops {
             entries: vec![Entry::default(); INITIAL_SLOTS].into_boxed_slice(),
             len: 0,
             order: Vec::new(),
-            drained: Vec::new(),
         }
     }
 }
@@ -107,7 +105,7 @@ impl PendingDrops {
                 address: raw,
                 word: id | ONE_DROP,
             };
-            self.order.push(address);
+            self.order.push(slot);
             self.len += 1;
             if self.len * 2 > self.entries.len() {
                 self.grow();
@@ -146,22 +144,14 @@ impl PendingDrops {
     /// Calls `write(id, count)` for each listed object with drops still waiting, in the order
     /// they were listed, and empties the table.
     pub(crate) fn drain(&mut self, mut write: impl FnMut(u64, u32)) {
-        let mut drained = std::mem::take(&mut self.drained);
-        drained.clear();
-        for &address in &self.order {
-            let slot = self.find(address.raw());
-            drained.push(slot);
-            let word = self.entries[slot].word;
+        for &slot in &self.order {
+            // Freed as it goes: no lookup follows until the table is empty.
+            let word = std::mem::take(&mut self.entries[slot]).word;
             let count = (word >> ID_BITS) as u32;
             if count != 0 {
                 write(word & ID_MASK, count);
             }
         }
-        // Freed only now: a free slot would cut the probe runs of the entries after it.
-        for &slot in &drained {
-            self.entries[slot] = Entry::default();
-        }
-        self.drained = drained;
         self.order.clear();
         self.len = 0;
     }
@@ -174,9 +164,15 @@ impl PendingDrops {
             &mut self.entries,
             vec![Entry::default(); slots].into_boxed_slice(),
         );
-        for entry in old.iter().filter(|entry| entry.address != 0) {
-            let slot = self.find(entry.address);
-            self.entries[slot] = *entry;
+        for listed in &mut self.order {
+            let entry = old[*listed];
+            let mask = self.entries.len() - 1;
+            let mut slot = home(entry.address, mask);
+            while self.entries[slot].address != 0 {
+                slot = (slot + 1) & mask;
+            }
+            self.entries[slot] = entry;
+            *listed = slot;
         }
     }
 }
