@@ -8,13 +8,13 @@
 //! root reference (`+`) until its scope closes or it is dropped (`-`).
 //!
 //! Handles change without the heap (scopes close, persistent handles are cloned and dropped,
-//! loads make locals), so the recording keeps a mirror of the local stack (`local_ids`, the id of
-//! each slot's object) and, before each recorded operation, brings it up to date from the logs
+//! loads make locals), so the recording keeps a mirror of the local stack (`mirror`, the id of
+//! each slot's object and the address it had) and, before each recorded operation, brings it up to date from the logs
 //! the handle tables keep while recording (`MutatorRecording::sync_roots`).
 //!
 //! Invariants:
 //! - After `sync_roots`, the trace's root counts are the heap's handles plus the drops still
-//!   pending (`pending`): `local_ids` is the local stack slot for slot, and every
+//!   pending (`pending`): `mirror` is the local stack slot for slot, and every
 //!   persistent handle was counted once. The trace may root more than the heap, never less: new
 //!   roots are written before drops, and every object a handle was made for since the last sync
 //!   was reachable, through slots no store has changed since, from a root the trace still
@@ -22,7 +22,7 @@
 //!   an explicit `gc`, a checkpoint and the end, where the trace's roots must be exact.
 //! - Every collection runs after a `sync_roots` (the logs hold addresses, which a collection
 //!   would make stale), and its moves are applied (`catch_up`) before the next id lookup.
-//! - `local_addresses[i]` is the address slot `i` held when `local_ids[i]` was last set, or
+//! - `mirror[i].address` is the address slot `i` held when `mirror[i].id` was last set, or
 //!   after a collection its object's address now, or an address no object has: so a slot that
 //!   holds the same address at the next sync holds the same object, and keeps its id without a
 //!   lookup (an address is reused only after a collection, which `catch_up` sees first).
@@ -146,11 +146,8 @@ pub struct RecordingSummary {
 pub struct MutatorRecording {
     sink: Box<dyn RecordSink>,
     objects: HeapObjectsMap,
-    /// The id of each local stack slot's object (0 for a null slot).
-    local_ids: Vec<u64>,
-    /// The address each local stack slot held at the last sync, slot for slot with `local_ids`
-    /// (see `sync_locals`).
-    local_addresses: Vec<Address>,
+    /// Each local stack slot as the trace counts it (see `sync_locals`).
+    mirror: Vec<MirrorSlot>,
     error: Option<io::Error>,
     summary: RecordingSummary,
     /// The tracer's collection count when moves were last applied.
@@ -183,6 +180,15 @@ pub struct MutatorRecording {
     /// How often an object got a first pending drop since the last flush (again after its drops
     /// were all taken back): the flush comes when this passes `MAX_PENDING_DROPS`.
     pending_firsts: usize,
+}
+
+/// A slot of the local stack as the recording last saw it.
+#[derive(Copy, Clone, Debug)]
+struct MirrorSlot {
+    /// The address the slot held at the last sync (see the module docs).
+    address: Address,
+    /// The id of its object (0 for a null slot).
+    id: u64,
 }
 
 /// The slot of `added` for a persistent handle's root.
@@ -218,8 +224,7 @@ impl MutatorRecording {
         MutatorRecording {
             sink,
             objects: HeapObjectsMap::default(),
-            local_ids: Vec::new(),
-            local_addresses: Vec::new(),
+            mirror: Vec::new(),
             error: None,
             summary: RecordingSummary {
                 events: 0,
@@ -314,7 +319,7 @@ impl MutatorRecording {
         if core
             .handles
             .locals
-            .unchanged_since_taken(self.local_ids.len())
+            .unchanged_since_taken(self.mirror.len())
             && !core.handles.persistents.has_changes()
         {
             return;
@@ -331,8 +336,8 @@ impl MutatorRecording {
         if core.handles.persistents.has_changes() {
             self.sync_persistents(core);
         }
-        let added = std::mem::take(&mut self.added);
-        for &(slot, address) in &added {
+        for index in 0..self.added.len() {
+            let (slot, address) = self.added[index];
             let id = match self.pending.take_back(address) {
                 Some(id) => id,
                 None => match self.objects.id(address) {
@@ -344,17 +349,18 @@ impl MutatorRecording {
                 },
             };
             if slot != NOT_LOCAL {
-                self.local_ids[slot as usize] = id;
+                self.mirror[slot as usize].id = id;
             }
         }
-        // New roots are written before drops (see the module docs).
-        let drops_now = std::mem::take(&mut self.drops_now);
-        for &id in &drops_now {
-            self.emit_with(|sink| sink.record_drop_root(id));
-        }
-        (self.added, self.drops_now) = (added, drops_now);
         self.added.clear();
-        self.drops_now.clear();
+        // New roots are written before drops (see the module docs).
+        if !self.drops_now.is_empty() {
+            for index in 0..self.drops_now.len() {
+                let id = self.drops_now[index];
+                self.emit_with(|sink| sink.record_drop_root(id));
+            }
+            self.drops_now.clear();
+        }
         if self.pending_firsts > MAX_PENDING_DROPS {
             self.flush_drops();
         }
@@ -401,7 +407,7 @@ impl MutatorRecording {
         let locals = &core.handles.locals;
         let mut overwritten = std::mem::take(&mut self.overwritten);
         let low_water = locals.take_recorder_log(&mut overwritten);
-        let old_len = self.local_ids.len();
+        let old_len = self.mirror.len();
         let cut = (low_water as usize).min(old_len);
         for &index in &overwritten {
             if (index as usize) < cut {
@@ -419,19 +425,17 @@ impl MutatorRecording {
         }
         if len < old_len {
             for index in len..old_len {
-                let id = self.local_ids[index];
+                let MirrorSlot { address, id } = self.mirror[index];
                 if id != 0 {
-                    self.release(self.local_addresses[index], id);
+                    self.release(address, id);
                 }
             }
-            self.local_ids.truncate(len);
-            self.local_addresses.truncate(len);
+            self.mirror.truncate(len);
         }
         for index in old_len..len {
             let address = locals.slot(index as u32).unwrap_or(Address::NULL);
             // The id comes when the sync takes the new roots (`sync_roots`).
-            self.local_ids.push(0);
-            self.local_addresses.push(address);
+            self.mirror.push(MirrorSlot { address, id: 0 });
             if !address.is_null() {
                 self.added.push((index as u32, address));
             }
@@ -446,12 +450,14 @@ impl MutatorRecording {
             .locals
             .slot(index as u32)
             .unwrap_or(Address::NULL);
-        let old_address = self.local_addresses[index];
+        let MirrorSlot {
+            address: old_address,
+            id: old,
+        } = self.mirror[index];
         if address == old_address {
             return;
         }
-        self.local_addresses[index] = address;
-        let old = self.local_ids[index];
+        self.mirror[index].address = address;
         // After a collection the old address may be unknown: the same object keeps its root.
         if old_address == NO_OBJECT && !address.is_null() && self.objects.id(address) == Some(old) {
             return;
@@ -459,7 +465,7 @@ impl MutatorRecording {
         if old != 0 {
             self.release(old_address, old);
         }
-        self.local_ids[index] = 0;
+        self.mirror[index].id = 0;
         if !address.is_null() {
             self.added.push((index as u32, address));
         }
@@ -473,8 +479,8 @@ impl MutatorRecording {
     fn refresh_local_addresses(&mut self, core: &HeapCore) {
         let locals = &core.handles.locals;
         let unchanged = (locals.recorder_low_water() as usize).min(locals.len());
-        for (index, address) in self.local_addresses.iter_mut().enumerate() {
-            *address = match index < unchanged {
+        for (index, slot) in self.mirror.iter_mut().enumerate() {
+            slot.address = match index < unchanged {
                 true => locals.slot(index as u32).unwrap_or(Address::NULL),
                 false => NO_OBJECT,
             };
@@ -573,8 +579,10 @@ impl MutatorRecording {
             self.write_deaths();
         }
         self.summary.objects += 1;
-        self.local_ids.push(id);
-        self.local_addresses.push(object.address());
+        self.mirror.push(MirrorSlot {
+            address: object.address(),
+            id,
+        });
         let type_id = object.type_id();
         let name = core.types.name(type_id);
         if self.error.is_none() {
