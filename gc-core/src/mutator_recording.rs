@@ -316,10 +316,7 @@ impl MutatorRecording {
     #[inline]
     pub(crate) fn sync_roots(&mut self, core: &mut HeapCore) {
         self.catch_up(core);
-        if core
-            .handles
-            .locals
-            .unchanged_since_taken(self.mirror.len())
+        if core.handles.locals.unchanged_since_taken(self.mirror.len())
             && !core.handles.persistents.has_changes()
         {
             return;
