@@ -9,8 +9,11 @@
 //!
 //! Handles change without the heap (scopes close, persistent handles are cloned and dropped,
 //! loads make locals), so the recording keeps a mirror of the local stack (`mirror`, the id of
-//! each slot's object and the address it had) and, before each recorded operation, brings it up to date from the logs
-//! the handle tables keep while recording (`MutatorRecording::sync_roots`).
+//! each slot's object and the address it had) and, before each recorded operation, brings it
+//! up to date from the logs the handle tables keep while recording
+//! (`MutatorRecording::sync_roots`). Drops wait in a table of their own
+//! (`pending_drops.rs`), where a new root of the same object takes them
+//! back.
 //!
 //! Invariants:
 //! - After `sync_roots`, the trace's root counts are the heap's handles plus the drops still
@@ -167,10 +170,10 @@ pub struct MutatorRecording {
     /// Pending drops: roots the program dropped that the trace still counts, per object, listed
     /// in the order the objects got them (written in this order, the same in every run of a
     /// program). Written only when the trace's roots must be exact (see `flush_drops`), and
-    /// taken back by a new root of the same object meanwhile. An interpreter drops and remakes locals of the same objects all
-    /// the time (deriv: 83 % of its new roots take a drop back). The trace then roots an object
-    /// a little longer than the program did (at most until the next collection or
-    /// `MAX_PENDING_DROPS` drops), which a trace may.
+    /// taken back by a new root of the same object meanwhile. An interpreter drops and remakes
+    /// locals of the same objects all the time (deriv: 83 % of its new roots take a drop
+    /// back). The trace then roots an object a little longer than the program did (at most
+    /// until the next collection or `MAX_PENDING_DROPS` drops), which a trace may.
     pending: PendingDrops,
     /// The ids of recent allocations, by address (direct-mapped, `RECENT_SLOTS` of them), for
     /// the stores that follow an allocation into the new object or of it: they find the id
