@@ -17,15 +17,6 @@
 //! allocation, so each is an index into an array rather than a hash-table probe; the price is
 //! one word per heap word of the pages met, which [`HeapObjectsMap::prune`] gives back for pages
 //! left empty.
-//!
-//! In the same entry word as each id (its low [`ID_BITS`] bits) the map keeps the object's
-//! *pending drops* (the high bits): root drops a recorder has not written yet, so that a new
-//! root of the object can take one back instead of being written (see
-//! [`mutator_recording`](crate::mutator_recording)). One word, so that a root change reads and
-//! writes one cache line. They are counted by address, which is sound because the recorder
-//! writes them all before anything moves or reuses an address (a collection): an entry whose id
-//! is replaced, moved or pruned has none. A count that would overflow its bits is refused
-//! ([`HeapObjectsMap::drop_pending`] gives `None`), and the recorder writes that drop at once.
 
 use std::cell::Cell;
 
@@ -50,17 +41,7 @@ const WORDS_PER_PAGE: usize = PAGE_SIZE / WORD;
 /// Entries of the cache of recent pages' tables (a power of two).
 const RECENT_PAGES: usize = 64;
 
-/// The bits of an entry that hold the id (the low ones); the others count the pending drops.
-/// Ids run out after 2^48 allocations.
-pub const ID_BITS: u32 = 48;
-
-const ID_MASK: u64 = (1 << ID_BITS) - 1;
-
-/// One pending drop, in an entry.
-const ONE_DROP: u64 = 1 << ID_BITS;
-
-/// The entries of one page, by word index: the id (0 for no object) in the low [`ID_BITS`] bits,
-/// the pending drops above.
+/// The entries of one page, by word index: the id, 0 for no object.
 #[derive(Debug)]
 struct PageTable {
     entries: Box<[u64]>,
@@ -155,10 +136,8 @@ impl HeapObjectsMap {
     /// Names `address` with `id` (not 0); the id it named before, 0 if none.
     #[inline(always)]
     fn replace(&mut self, address: Address, id: u64) -> u64 {
-        debug_assert!(id <= ID_MASK, "ids ran out");
         let (table, word) = self.entry(address);
         let old = std::mem::replace(&mut table.entries[word], id);
-        debug_assert_eq!(old >> ID_BITS, 0, "drops pending at {address}");
         self.entries += usize::from(old == 0);
         old
     }
@@ -170,7 +149,6 @@ impl HeapObjectsMap {
             return 0;
         };
         let old = std::mem::take(&mut table.entries[word]);
-        debug_assert_eq!(old >> ID_BITS, 0, "drops pending at {address}");
         self.entries -= usize::from(old != 0);
         old
     }
@@ -179,52 +157,8 @@ impl HeapObjectsMap {
     #[inline]
     pub fn id(&self, address: Address) -> Option<u64> {
         let (page, word) = position(address);
-        let id = self.tables[self.table_of(page)?].entries[word] & ID_MASK;
+        let id = self.tables[self.table_of(page)?].entries[word];
         (id != 0).then_some(id)
-    }
-
-    /// The object at `address` gained a root: its id, and whether a pending drop was taken back
-    /// for it (then the root is not to be written). `None` if the map knows no object there.
-    #[inline]
-    pub fn root_added(&mut self, address: Address) -> Option<(u64, bool)> {
-        let (table, word) = self.existing(address)?;
-        let entry = &mut table.entries[word];
-        let id = *entry & ID_MASK;
-        if id == 0 {
-            return None;
-        }
-        let taken_back = *entry > ID_MASK;
-        *entry -= u64::from(taken_back) << ID_BITS;
-        Some((id, taken_back))
-    }
-
-    /// The object at `address`, which the map knows, lost a root whose drop is to wait: whether
-    /// it had none waiting before (then the caller lists it for [`Self::take_pending_drops`]).
-    /// `None` if the map has no table there, or the count is full (then the caller writes the
-    /// drop now). The id is not needed: a count at an address with no id is never written
-    /// ([`Self::take_pending_drops`]).
-    #[inline]
-    pub fn drop_pending(&mut self, address: Address) -> Option<bool> {
-        let (table, word) = self.existing(address)?;
-        let entry = &mut table.entries[word];
-        let first = *entry <= ID_MASK;
-        *entry = entry.checked_add(ONE_DROP)?;
-        Some(first)
-    }
-
-    /// The id of the object at `address` and the drops pending for it, which are no longer.
-    #[inline]
-    pub fn take_pending_drops(&mut self, address: Address) -> (u64, u32) {
-        match self.existing(address) {
-            Some((table, word)) => {
-                let entry = &mut table.entries[word];
-                let id = *entry & ID_MASK;
-                let count = (*entry >> ID_BITS) as u32;
-                *entry = id;
-                (id, count)
-            }
-            None => (0, 0),
-        }
     }
 
     /// Names the object just allocated at `address` with a fresh id. The id of a dead object
@@ -387,40 +321,6 @@ mod tests {
         let fresh = map.allocated(at(2), &mut dead);
         assert_ne!(fresh, old, "ids are never reused");
         assert_eq!(map.id(at(1)), Some(moved));
-    }
-
-    #[test]
-    fn a_pending_drop_is_taken_back_by_a_new_root() {
-        let mut map = HeapObjectsMap::default();
-        let mut dead = Vec::new();
-        let x = map.allocated(at(1), &mut dead);
-        assert_eq!(map.root_added(at(1)), Some((x, false)));
-        assert_eq!(map.drop_pending(at(1)), Some(true));
-        assert_eq!(map.drop_pending(at(1)), Some(false));
-        assert_eq!(map.root_added(at(1)), Some((x, true)));
-        assert_eq!(map.take_pending_drops(at(1)), (x, 1));
-        assert_eq!(map.take_pending_drops(at(1)), (x, 0));
-        assert_eq!(map.root_added(at(2)), None, "no object there");
-        assert_eq!(map.drop_pending(at(9 << 20)), None, "no table there");
-        assert_eq!(map.drop_pending(at(2)), Some(true), "no id there");
-        assert_eq!(map.take_pending_drops(at(2)), (0, 1));
-    }
-
-    #[test]
-    fn a_full_count_of_pending_drops_is_refused_and_leaves_the_id() {
-        let mut map = HeapObjectsMap::default();
-        let mut dead = Vec::new();
-        let x = map.allocated(at(1), &mut dead);
-        let full = (1u32 << (64 - ID_BITS)) - 1;
-        assert_eq!(map.drop_pending(at(1)), Some(true));
-        for _ in 1..full {
-            assert_eq!(map.drop_pending(at(1)), Some(false));
-        }
-        assert_eq!(map.drop_pending(at(1)), None, "the count is full");
-        assert_eq!(map.id(at(1)), Some(x));
-        assert_eq!(map.root_added(at(1)), Some((x, true)));
-        assert_eq!(map.take_pending_drops(at(1)), (x, full - 1));
-        assert_eq!(map.id(at(1)), Some(x));
     }
 
     #[test]

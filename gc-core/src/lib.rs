@@ -133,6 +133,7 @@ pub mod old_space;
 pub mod page;
 pub mod page_source;
 pub mod parallel_work;
+mod pending_drops;
 pub mod persistent_handles;
 pub mod promoted_survival;
 pub mod remembered_set;

@@ -8,13 +8,16 @@
 //! root reference (`+`) until its scope closes or it is dropped (`-`).
 //!
 //! Handles change without the heap (scopes close, persistent handles are cloned and dropped,
-//! loads make locals), so the recording keeps a mirror of the local stack (`local_ids`, the id of
-//! each slot's object) and, before each recorded operation, brings it up to date from the logs
-//! the handle tables keep while recording (`MutatorRecording::sync_roots`).
+//! loads make locals), so the recording keeps a mirror of the local stack (`mirror`, the id of
+//! each slot's object and the address it had) and, before each recorded operation, brings it
+//! up to date from the logs the handle tables keep while recording
+//! (`MutatorRecording::sync_roots`). Drops wait in a table of their own
+//! (`pending_drops.rs`), where a new root of the same object takes them
+//! back.
 //!
 //! Invariants:
 //! - After `sync_roots`, the trace's root counts are the heap's handles plus the drops still
-//!   pending (`pending_order`): `local_ids` is the local stack slot for slot, and every
+//!   pending (`pending`): `mirror` is the local stack slot for slot, and every
 //!   persistent handle was counted once. The trace may root more than the heap, never less: new
 //!   roots are written before drops, and every object a handle was made for since the last sync
 //!   was reachable, through slots no store has changed since, from a root the trace still
@@ -22,7 +25,7 @@
 //!   an explicit `gc`, a checkpoint and the end, where the trace's roots must be exact.
 //! - Every collection runs after a `sync_roots` (the logs hold addresses, which a collection
 //!   would make stale), and its moves are applied (`catch_up`) before the next id lookup.
-//! - `local_addresses[i]` is the address slot `i` held when `local_ids[i]` was last set, or
+//! - `mirror[i].address` is the address slot `i` held when `mirror[i].id` was last set, or
 //!   after a collection its object's address now, or an address no object has: so a slot that
 //!   holds the same address at the next sync holds the same object, and keeps its id without a
 //!   lookup (an address is reused only after a collection, which `catch_up` sees first).
@@ -40,6 +43,7 @@ use crate::heap_objects_map::HeapObjectsMap;
 use crate::heap_walk::walk_live;
 use crate::object::HeapObject;
 use crate::object_moves::Move;
+use crate::pending_drops::{Pending, PendingDrops};
 use crate::persistent_handles::RootChange;
 use crate::tagged::{Decoded, TaggedWord};
 use crate::type_table::TypeId;
@@ -102,6 +106,32 @@ pub trait RecordSink {
         })
     }
 
+    /// The event [`RecordedEvent::Store`]. By default, `record`; the frequent events have a
+    /// method each, so that a sink that writes them tens of millions of times (a trace writer)
+    /// takes no dispatch on the event's kind.
+    #[inline]
+    fn record_store(&mut self, host: u64, slot: u32, value: RecordedValue) -> io::Result<()> {
+        self.record(RecordedEvent::Store { host, slot, value })
+    }
+
+    /// The event [`RecordedEvent::AddRoot`]. By default, `record`.
+    #[inline]
+    fn record_add_root(&mut self, id: u64) -> io::Result<()> {
+        self.record(RecordedEvent::AddRoot(id))
+    }
+
+    /// The event [`RecordedEvent::DropRoot`]. By default, `record`.
+    #[inline]
+    fn record_drop_root(&mut self, id: u64) -> io::Result<()> {
+        self.record(RecordedEvent::DropRoot(id))
+    }
+
+    /// The event [`RecordedEvent::Dead`]. By default, `record`.
+    #[inline]
+    fn record_dead(&mut self, id: u64) -> io::Result<()> {
+        self.record(RecordedEvent::Dead(id))
+    }
+
     /// Ends the output (an end marker, a flush). Called once, when recording stops.
     fn finish(&mut self) -> io::Result<()>;
 }
@@ -119,11 +149,8 @@ pub struct RecordingSummary {
 pub struct MutatorRecording {
     sink: Box<dyn RecordSink>,
     objects: HeapObjectsMap,
-    /// The id of each local stack slot's object (0 for a null slot).
-    local_ids: Vec<u64>,
-    /// The address each local stack slot held at the last sync, slot for slot with `local_ids`
-    /// (see `sync_locals`).
-    local_addresses: Vec<Address>,
+    /// Each local stack slot as the trace counts it (see `sync_locals`).
+    mirror: Vec<MirrorSlot>,
     error: Option<io::Error>,
     summary: RecordingSummary,
     /// The tracer's collection count when moves were last applied.
@@ -132,8 +159,6 @@ pub struct MutatorRecording {
     /// The roots a sync found made: the local slot (`NOT_LOCAL` for a persistent handle) and
     /// the object's address.
     added: Vec<(u32, Address)>,
-    /// The roots a sync found dropped: the object's address (`NO_OBJECT` if unknown) and id.
-    released: Vec<(Address, u64)>,
     /// Drops of roots whose address is unknown: written after the sync's new roots.
     drops_now: Vec<u64>,
     dead: Vec<u64>,
@@ -142,16 +167,31 @@ pub struct MutatorRecording {
     moves: Vec<Move>,
     phase_ends: Vec<usize>,
     live: Vec<Address>,
-    /// The addresses of the objects with pending drops, in the order they got them (again after
-    /// their drops were all taken back): they are written in this order, the same in every run
-    /// of a program. Pending drops are roots the program dropped that the trace still counts,
-    /// counted per object by `objects` ([`HeapObjectsMap::drop_pending`]): written only when
-    /// the trace's roots must be exact (see `flush_drops`), and taken back by a new root of the
-    /// same object meanwhile. An interpreter drops and remakes locals of the same objects all
-    /// the time (deriv: 83 % of its new roots take a drop back). The trace then roots an object
-    /// a little longer than the program did (at most until the next collection or
-    /// `MAX_PENDING_DROPS` drops), which a trace may.
-    pending_order: Vec<Address>,
+    /// Pending drops: roots the program dropped that the trace still counts, per object, listed
+    /// in the order the objects got them (written in this order, the same in every run of a
+    /// program). Written only when the trace's roots must be exact (see `flush_drops`), and
+    /// taken back by a new root of the same object meanwhile. An interpreter drops and remakes
+    /// locals of the same objects all the time (deriv: 83 % of its new roots take a drop
+    /// back). The trace then roots an object a little longer than the program did (at most
+    /// until the next collection or `MAX_PENDING_DROPS` drops), which a trace may.
+    pending: PendingDrops,
+    /// The ids of recent allocations, by address (direct-mapped, `RECENT_SLOTS` of them), for
+    /// the stores that follow an allocation into the new object or of it: they find the id
+    /// without the map, whose entries are a word per heap word. Valid until the next collection
+    /// (which may move objects and reuse addresses), whose catch-up empties it.
+    recent: Box<[(Address, u64)]>,
+    /// How often an object got a first pending drop since the last flush (again after its drops
+    /// were all taken back): the flush comes when this passes `MAX_PENDING_DROPS`.
+    pending_firsts: usize,
+}
+
+/// A slot of the local stack as the recording last saw it.
+#[derive(Copy, Clone, Debug)]
+struct MirrorSlot {
+    /// The address the slot held at the last sync (see the module docs).
+    address: Address,
+    /// The id of its object (0 for a null slot).
+    id: u64,
 }
 
 /// The slot of `added` for a persistent handle's root.
@@ -165,8 +205,17 @@ const NO_OBJECT: Address = Address::new(1);
 /// writes them too).
 const DEATHS_BATCH: usize = 4096;
 
-/// Objects whose root drops may wait before they are written (counted as `pending_order`
-/// counts them: an object that was taken back and dropped again counts twice).
+/// Entries of `MutatorRecording::recent` (a power of two).
+const RECENT_SLOTS: usize = 256;
+
+/// The entry of `MutatorRecording::recent` for `address`.
+#[inline(always)]
+fn recent_slot(address: Address) -> usize {
+    (address.raw() >> 3) & (RECENT_SLOTS - 1)
+}
+
+/// Objects whose root drops may wait before they are written (counted by `pending_firsts`: an
+/// object that was taken back and dropped again counts twice).
 const MAX_PENDING_DROPS: usize = 4096;
 
 impl MutatorRecording {
@@ -178,8 +227,7 @@ impl MutatorRecording {
         MutatorRecording {
             sink,
             objects: HeapObjectsMap::default(),
-            local_ids: Vec::new(),
-            local_addresses: Vec::new(),
+            mirror: Vec::new(),
             error: None,
             summary: RecordingSummary {
                 events: 0,
@@ -187,7 +235,6 @@ impl MutatorRecording {
             },
             collections_seen: core.tracer.gc_count(),
             added: Vec::new(),
-            released: Vec::new(),
             drops_now: Vec::new(),
             dead: Vec::new(),
             overwritten: Vec::new(),
@@ -195,7 +242,9 @@ impl MutatorRecording {
             moves: Vec::new(),
             phase_ends: Vec::new(),
             live: Vec::new(),
-            pending_order: Vec::new(),
+            pending: PendingDrops::default(),
+            pending_firsts: 0,
+            recent: vec![(Address::NULL, 0); RECENT_SLOTS].into_boxed_slice(),
         }
     }
 
@@ -220,11 +269,29 @@ impl MutatorRecording {
     }
 
     fn emit(&mut self, event: RecordedEvent<'_>) {
+        self.emit_with(|sink| sink.record(event));
+    }
+
+    /// Hands one event to the sink through `write` (one of its methods), unless an error
+    /// stopped the recording.
+    #[inline(always)]
+    fn emit_with(&mut self, write: impl FnOnce(&mut dyn RecordSink) -> io::Result<()>) {
         if self.error.is_none() {
             self.summary.events += 1;
-            if let Err(error) = self.sink.record(event) {
+            if let Err(error) = write(&mut *self.sink) {
                 self.error = Some(error);
             }
+        }
+    }
+
+    /// The id of the object at `address`, from the recent allocations if it is one of them,
+    /// else as [`Self::id_of`] finds it.
+    #[inline(always)]
+    fn id_of_recent(&mut self, address: Address) -> u64 {
+        let (held, id) = self.recent[recent_slot(address)];
+        match held == address {
+            true => id,
+            false => self.id_of(address),
         }
     }
 
@@ -252,10 +319,7 @@ impl MutatorRecording {
     #[inline]
     pub(crate) fn sync_roots(&mut self, core: &mut HeapCore) {
         self.catch_up(core);
-        if core
-            .handles
-            .locals
-            .unchanged_since_taken(self.local_ids.len())
+        if core.handles.locals.unchanged_since_taken(self.mirror.len())
             && !core.handles.persistents.has_changes()
         {
             return;
@@ -265,45 +329,56 @@ impl MutatorRecording {
 
     #[inline(never)]
     fn sync_changed_roots(&mut self, core: &mut HeapCore) {
+        // Drops first, as pending (`sync_locals` and `sync_persistents` release the roots they
+        // find dropped at once, and collect the new ones): a root of the same object made since
+        // the last sync then takes one back.
         self.sync_locals(core);
-        self.sync_persistents(core);
-        // Drops first, as pending: a root of the same object made since the last sync then
-        // takes one back.
-        let (added, released) = (
-            std::mem::take(&mut self.added),
-            std::mem::take(&mut self.released),
-        );
-        for &(address, id) in &released {
-            match self.objects.drop_pending(address) {
-                Some(true) => self.pending_order.push(address),
-                Some(false) => {}
-                None => self.drops_now.push(id),
-            }
+        if core.handles.persistents.has_changes() {
+            self.sync_persistents(core);
         }
-        for &(slot, address) in &added {
-            let id = match self.objects.root_added(address) {
-                Some((id, true)) => id,
-                Some((id, false)) => {
-                    self.emit(RecordedEvent::AddRoot(id));
-                    id
-                }
-                None => self.id_of(address),
+        for index in 0..self.added.len() {
+            let (slot, address) = self.added[index];
+            let id = match self.pending.take_back(address) {
+                Some(id) => id,
+                None => match self.objects.id(address) {
+                    Some(id) => {
+                        self.emit_with(|sink| sink.record_add_root(id));
+                        id
+                    }
+                    None => self.id_of(address),
+                },
             };
             if slot != NOT_LOCAL {
-                self.local_ids[slot as usize] = id;
+                self.mirror[slot as usize].id = id;
             }
         }
-        // New roots are written before drops (see the module docs).
-        let drops_now = std::mem::take(&mut self.drops_now);
-        for &id in &drops_now {
-            self.emit(RecordedEvent::DropRoot(id));
-        }
-        (self.added, self.released, self.drops_now) = (added, released, drops_now);
         self.added.clear();
-        self.released.clear();
-        self.drops_now.clear();
-        if self.pending_order.len() > MAX_PENDING_DROPS {
+        // New roots are written before drops (see the module docs).
+        if !self.drops_now.is_empty() {
+            for index in 0..self.drops_now.len() {
+                let id = self.drops_now[index];
+                self.emit_with(|sink| sink.record_drop_root(id));
+            }
+            self.drops_now.clear();
+        }
+        if self.pending_firsts > MAX_PENDING_DROPS {
             self.flush_drops();
+        }
+    }
+
+    /// A root of the object at `address` (`NO_OBJECT` if unknown), id `id`, was dropped: a
+    /// pending drop, or one written after the sync's new roots if it cannot wait (an unknown
+    /// address, as no new root can name it; a full count).
+    #[inline(always)]
+    fn release(&mut self, address: Address, id: u64) {
+        let pending = match address == NO_OBJECT || address.is_null() {
+            true => Pending::Full,
+            false => self.pending.drop_pending(address, id),
+        };
+        match pending {
+            Pending::First => self.pending_firsts += 1,
+            Pending::More => {}
+            Pending::Full => self.drops_now.push(id),
         }
     }
 
@@ -312,29 +387,27 @@ impl MutatorRecording {
     /// moves objects or reuses addresses: a collection's deaths and moves, an explicit
     /// collection, a checkpoint, the end.
     pub(crate) fn flush_drops(&mut self) {
-        if self.pending_order.is_empty() {
+        self.pending_firsts = 0;
+        if self.pending.is_empty() {
             return;
         }
-        let order = std::mem::take(&mut self.pending_order);
-        for &address in &order {
-            // An object taken back and dropped again is listed twice: its drops are written
-            // once.
-            let (id, count) = self.objects.take_pending_drops(address);
-            // No id: an address the map never knew (after an error of the recording).
-            let count = if id == 0 { 0 } else { count };
-            for _ in 0..count {
-                self.emit(RecordedEvent::DropRoot(id));
+        let mut pending = std::mem::take(&mut self.pending);
+        pending.drain(|id, count| {
+            // No id: an object the map never knew (after an error of the recording).
+            if id != 0 {
+                for _ in 0..count {
+                    self.emit_with(|sink| sink.record_drop_root(id));
+                }
             }
-        }
-        self.pending_order = order;
-        self.pending_order.clear();
+        });
+        self.pending = pending;
     }
 
     fn sync_locals(&mut self, core: &HeapCore) {
         let locals = &core.handles.locals;
         let mut overwritten = std::mem::take(&mut self.overwritten);
         let low_water = locals.take_recorder_log(&mut overwritten);
-        let old_len = self.local_ids.len();
+        let old_len = self.mirror.len();
         let cut = (low_water as usize).min(old_len);
         for &index in &overwritten {
             if (index as usize) < cut {
@@ -352,19 +425,17 @@ impl MutatorRecording {
         }
         if len < old_len {
             for index in len..old_len {
-                let id = self.local_ids[index];
+                let MirrorSlot { address, id } = self.mirror[index];
                 if id != 0 {
-                    self.released.push((self.local_addresses[index], id));
+                    self.release(address, id);
                 }
             }
-            self.local_ids.truncate(len);
-            self.local_addresses.truncate(len);
+            self.mirror.truncate(len);
         }
         for index in old_len..len {
             let address = locals.slot(index as u32).unwrap_or(Address::NULL);
             // The id comes when the sync takes the new roots (`sync_roots`).
-            self.local_ids.push(0);
-            self.local_addresses.push(address);
+            self.mirror.push(MirrorSlot { address, id: 0 });
             if !address.is_null() {
                 self.added.push((index as u32, address));
             }
@@ -379,20 +450,22 @@ impl MutatorRecording {
             .locals
             .slot(index as u32)
             .unwrap_or(Address::NULL);
-        let old_address = self.local_addresses[index];
+        let MirrorSlot {
+            address: old_address,
+            id: old,
+        } = self.mirror[index];
         if address == old_address {
             return;
         }
-        self.local_addresses[index] = address;
-        let old = self.local_ids[index];
+        self.mirror[index].address = address;
         // After a collection the old address may be unknown: the same object keeps its root.
         if old_address == NO_OBJECT && !address.is_null() && self.objects.id(address) == Some(old) {
             return;
         }
         if old != 0 {
-            self.released.push((old_address, old));
+            self.release(old_address, old);
         }
-        self.local_ids[index] = 0;
+        self.mirror[index].id = 0;
         if !address.is_null() {
             self.added.push((index as u32, address));
         }
@@ -406,8 +479,8 @@ impl MutatorRecording {
     fn refresh_local_addresses(&mut self, core: &HeapCore) {
         let locals = &core.handles.locals;
         let unchanged = (locals.recorder_low_water() as usize).min(locals.len());
-        for (index, address) in self.local_addresses.iter_mut().enumerate() {
-            *address = match index < unchanged {
+        for (index, slot) in self.mirror.iter_mut().enumerate() {
+            slot.address = match index < unchanged {
                 true => locals.slot(index as u32).unwrap_or(Address::NULL),
                 false => NO_OBJECT,
             };
@@ -422,7 +495,7 @@ impl MutatorRecording {
                 RootChange::Added(address) => self.added.push((NOT_LOCAL, address)),
                 RootChange::Released(address) => {
                     let id = self.id_of(address);
-                    self.released.push((address, id));
+                    self.release(address, id);
                 }
             }
         }
@@ -444,7 +517,9 @@ impl MutatorRecording {
     #[inline(never)]
     fn catch_up_collection(&mut self, core: &mut HeapCore, collections: u64) {
         self.collections_seen = collections;
+        self.recent.fill((Address::NULL, 0));
         self.flush_drops();
+        debug_assert!(self.pending.is_empty(), "drops pending across a collection");
         self.refresh_local_addresses(core);
         self.apply_moves(core);
         if self.objects.needs_prune() {
@@ -482,10 +557,10 @@ impl MutatorRecording {
         }
         // A dead object is unreachable: the trace counts no root of it before its `d`, as a
         // collection's catch-up wrote every pending drop before the map met a reused address
-        // or a move (the map checks it in debug builds).
+        // or a move.
         let dead = std::mem::take(&mut self.dead);
         for &id in &dead {
-            self.emit(RecordedEvent::Dead(id));
+            self.emit_with(|sink| sink.record_dead(id));
         }
         self.dead = dead;
         self.dead.clear();
@@ -496,6 +571,7 @@ impl MutatorRecording {
     pub(crate) fn allocated(&mut self, core: &mut HeapCore, object: HeapObject) {
         self.catch_up(core);
         let id = self.objects.allocated(object.address(), &mut self.dead);
+        self.recent[recent_slot(object.address())] = (object.address(), id);
         // Deaths found at reused addresses wait, to be written together: one between every two
         // allocations would cut the run of small id deltas the allocations' ids make (deriv:
         // 15 % more trace), and a `d` may come any time after the death.
@@ -503,8 +579,10 @@ impl MutatorRecording {
             self.write_deaths();
         }
         self.summary.objects += 1;
-        self.local_ids.push(id);
-        self.local_addresses.push(object.address());
+        self.mirror.push(MirrorSlot {
+            address: object.address(),
+            id,
+        });
         let type_id = object.type_id();
         let name = core.types.name(type_id);
         if self.error.is_none() {
@@ -524,13 +602,13 @@ impl MutatorRecording {
 
     /// Records a store of `word` into slot `slot` of `host` (the roots already synced).
     pub(crate) fn stored(&mut self, host: HeapObject, slot: u32, word: TaggedWord) {
-        let host = self.id_of(host.address());
+        let host = self.id_of_recent(host.address());
         let value = match word.decode() {
             Decoded::Null => RecordedValue::Null,
             Decoded::Smi(smi) => RecordedValue::Smi(smi.value()),
-            Decoded::Pointer(target) => RecordedValue::Object(self.id_of(target)),
+            Decoded::Pointer(target) => RecordedValue::Object(self.id_of_recent(target)),
         };
-        self.emit(RecordedEvent::Store { host, slot, value });
+        self.emit_with(|sink| sink.record_store(host, slot, value));
     }
 
     pub(crate) fn external(&mut self, object: HeapObject, bytes: u64) {

@@ -166,7 +166,7 @@ impl<W: Write> BinaryWriter<W> {
 
     /// Writes `a ID SLOTS BYTES LABEL` for the label that [`Self::label_index`] gave `label`
     /// (what `write_record` writes for it, without looking the label up).
-    #[inline]
+    #[inline(always)]
     pub fn write_alloc_labelled(
         &mut self,
         id: u64,
@@ -184,7 +184,7 @@ impl<W: Write> BinaryWriter<W> {
     }
 
     /// Writes `w ID SLOT VALUE`, as `write_record` does.
-    #[inline]
+    #[inline(always)]
     pub fn write_write(&mut self, id: u64, slot: u32, value: TraceValue) -> io::Result<()> {
         let (opcode, value_ok) = match value {
             TraceValue::Null => (op::WRITE_NULL, true),
@@ -204,7 +204,7 @@ impl<W: Write> BinaryWriter<W> {
     }
 
     /// Writes a record of one id: `+ ID`, `- ID` or `d ID`, as `write_record` does.
-    #[inline]
+    #[inline(always)]
     pub fn write_id_record(&mut self, kind: IdRecord, id: u64) -> io::Result<()> {
         self.check_event(id <= MAX_ID)?;
         self.buffer.push(match kind {

@@ -139,6 +139,26 @@ impl<W: Write> RecordSink for TraceRecorder<W> {
         }
     }
 
+    #[inline]
+    fn record_store(&mut self, host: u64, slot: u32, value: RecordedValue) -> io::Result<()> {
+        self.writer.write_write(host, slot, trace_value(value))
+    }
+
+    #[inline]
+    fn record_add_root(&mut self, id: u64) -> io::Result<()> {
+        self.writer.write_id_record(IdRecord::AddRoot, id)
+    }
+
+    #[inline]
+    fn record_drop_root(&mut self, id: u64) -> io::Result<()> {
+        self.writer.write_id_record(IdRecord::DropRoot, id)
+    }
+
+    #[inline]
+    fn record_dead(&mut self, id: u64) -> io::Result<()> {
+        self.writer.write_id_record(IdRecord::Dead, id)
+    }
+
     fn finish(&mut self) -> io::Result<()> {
         self.writer.finish()
     }
@@ -190,6 +210,73 @@ fn field_text(text: &str) -> Cow<'_, str> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A writer that keeps what it was given where the test can read it.
+    #[derive(Clone, Default)]
+    struct Shared(std::rc::Rc<std::cell::RefCell<Vec<u8>>>);
+
+    impl Write for Shared {
+        fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+            self.0.borrow_mut().extend_from_slice(buf);
+            Ok(buf.len())
+        }
+
+        fn flush(&mut self) -> io::Result<()> {
+            Ok(())
+        }
+    }
+
+    #[test]
+    fn the_per_event_methods_write_what_record_writes() {
+        let (by_kind, by_record) = (Shared::default(), Shared::default());
+        let mut fast = TraceRecorder::new(by_kind.clone()).unwrap();
+        let mut slow = TraceRecorder::new(by_record.clone()).unwrap();
+        let node = TypeId::from_index(0);
+        for recorder in [&mut fast, &mut slow] {
+            recorder
+                .record_allocation(1, 2, 0, node, Some("Node"))
+                .unwrap();
+            recorder
+                .record_allocation(2, 0, 8, node, Some("Node"))
+                .unwrap();
+        }
+        let events = [
+            RecordedEvent::Store {
+                host: 1,
+                slot: 0,
+                value: RecordedValue::Object(2),
+            },
+            RecordedEvent::Store {
+                host: 1,
+                slot: 1,
+                value: RecordedValue::Smi(-7),
+            },
+            RecordedEvent::Store {
+                host: 2,
+                slot: 0,
+                value: RecordedValue::Null,
+            },
+            RecordedEvent::AddRoot(2),
+            RecordedEvent::DropRoot(1),
+            RecordedEvent::DropRoot(2),
+            RecordedEvent::Dead(1),
+        ];
+        for event in events {
+            match event {
+                RecordedEvent::Store { host, slot, value } => fast.record_store(host, slot, value),
+                RecordedEvent::AddRoot(id) => fast.record_add_root(id),
+                RecordedEvent::DropRoot(id) => fast.record_drop_root(id),
+                RecordedEvent::Dead(id) => fast.record_dead(id),
+                _ => unreachable!("not among the events above"),
+            }
+            .unwrap();
+            slow.record(event).unwrap();
+        }
+        fast.finish().unwrap();
+        slow.finish().unwrap();
+        assert_eq!(*by_kind.0.borrow(), *by_record.0.borrow());
+        assert!(by_kind.0.borrow().len() > 20);
+    }
 
     #[test]
     fn labels_with_spaces_become_one_field() {

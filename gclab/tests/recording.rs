@@ -86,6 +86,82 @@ fn a_small_program_records_its_allocations_stores_and_roots() {
     assert_eq!(summary.events, 7);
 }
 
+/// The trace's root count of each object, by id.
+type Counts = std::collections::BTreeMap<u64, i64>;
+
+/// The objects with roots at one `gc`, and their counts, by id.
+type RootedAtGc = Vec<(u64, i64)>;
+
+/// Counts the trace's roots per object, as a replay would, and what they were at each `gc`.
+#[derive(Clone, Default)]
+struct RootCounts(Rc<RefCell<(Counts, Vec<RootedAtGc>)>>);
+
+impl RecordSink for RootCounts {
+    fn record(&mut self, event: RecordedEvent<'_>) -> io::Result<()> {
+        let (counts, at_gc) = &mut *self.0.borrow_mut();
+        match event {
+            RecordedEvent::Allocate { id, .. } | RecordedEvent::AddRoot(id) => {
+                *counts.entry(id).or_default() += 1;
+            }
+            RecordedEvent::DropRoot(id) => *counts.entry(id).or_default() -= 1,
+            RecordedEvent::Collect(_) => {
+                at_gc.push(
+                    counts
+                        .iter()
+                        .filter(|c| *c.1 != 0)
+                        .map(|(&k, &v)| (k, v))
+                        .collect(),
+                );
+            }
+            _ => {}
+        }
+        assert!(
+            counts.values().all(|&count| count >= 0),
+            "a count below zero"
+        );
+        Ok(())
+    }
+
+    fn finish(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+}
+
+#[test]
+fn roots_dropped_and_made_again_across_syncs_are_exact_at_a_collection() {
+    let mut heap = heap();
+    let counts = RootCounts::default();
+    heap.start_recording(Box::new(counts.clone())).unwrap();
+    let node = heap.intern_type("Node").unwrap();
+    let kept = heap.handle_scope(|heap, outer| {
+        let parent = heap.allocate(outer, node, 1, 0).unwrap();
+        let child = heap.allocate(outer, node, 0, 0).unwrap();
+        heap.store(parent, 0, child).unwrap();
+        for _ in 0..10 {
+            // Each pass drops the child's local and a fresh object's at its close, and makes a
+            // local of the child again in the next: the drops wait, and the new roots take
+            // them back.
+            outer.scope(|inner| {
+                let Value::Ref(again) = heap.load(inner, parent, 0).unwrap() else {
+                    panic!("a reference");
+                };
+                let fresh = heap.allocate(inner, node, 1, 0).unwrap();
+                heap.store(fresh, 0, again).unwrap();
+            });
+        }
+        heap.persistent(parent).unwrap()
+    });
+    heap.collect(CollectionKind::Full);
+    drop(kept);
+    heap.collect(CollectionKind::Full);
+    heap.finish_recording().unwrap();
+    let (at_end, at_gc) = counts.0.borrow().clone();
+    // At the first `gc` only the parent is rooted (its persistent handle), once; at the second
+    // nothing is, and the end leaves nothing rooted either.
+    assert_eq!(at_gc, vec![vec![(1, 1)], vec![]]);
+    assert!(at_end.values().all(|&count| count == 0));
+}
+
 #[test]
 fn recording_starts_only_on_a_fresh_heap() {
     let mut heap = heap();
