@@ -8,7 +8,7 @@
 //!
 //! # The safepoint protocol
 //!
-//! The [`crate::background_thread`] protocol: one lock guards the worklist and the marker's
+//! The protocol of the `background_thread` module: one lock guards the worklist and the marker's
 //! request and state. The marker takes a segment only under the lock and only while asked to
 //! run, scans objects looking at the stop flag every [`OBJECTS_PER_STOP_CHECK`] objects, and
 //! under the lock again hands back what it did not scan. The collector stops the marker before

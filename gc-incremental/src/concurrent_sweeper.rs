@@ -19,8 +19,8 @@
 //!
 //! # The safepoint protocol
 //!
-//! The [`crate::background_thread`] protocol, as the marker thread's: one lock guards the main
-//! thread's request, whether the thread is working, and the swept pages handed over.
+//! The protocol of the `background_thread` module, as the marker thread's: one lock guards the
+//! main thread's request, whether the thread is working, and the swept pages handed over.
 //! [`ConcurrentSweeper::stop`] parks the thread and waits until it has finished the page it
 //! holds; after it, the thread touches no page until [`ConcurrentSweeper::resume`]. The
 //! collector stops it before everything gc-core's rule P8 lists: a scavenge, verification,
