@@ -463,7 +463,7 @@ fn fill_new_space_with_survivors(pages: usize, gc_threads: usize) {
         survivals_before_promotion: 15,
         bytes_per_scavenging_thread: 0,
         // Every object survives: fast promotion would promote them all at the second scavenge.
-        fast_promotion_survival_rate: 2.0,
+        fast_promotion_fill: 2.0,
         ..YoungGenerationConfig::default()
     };
     let plan = Generational::with(MarkSweep::new(), SlotSetRememberedSet::default(), config);
