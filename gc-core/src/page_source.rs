@@ -78,6 +78,10 @@ impl PageSource {
     /// pages spent as long in page faults as in copying). A hint: an older kernel refuses it
     /// (the error), and the memory then fills as before; allocator memory is left as it is.
     pub fn populate(&self, memory: &PageMemory) -> std::io::Result<()> {
+        if cfg!(miri) {
+            // Miri maps anonymous memory but has no `madvise`.
+            return Ok(());
+        }
         match &memory.backing {
             Backing::Mapped(map) => {
                 let offset = memory.start.raw() - map.as_ptr().addr();
