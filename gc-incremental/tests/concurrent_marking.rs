@@ -6,28 +6,16 @@
 use std::time::Duration;
 
 use gc_core::{
-    CollectionKind, Collector, GcKind, Heap, HeapConfig, Persistent, Progress, SlotContent, TypeId,
-    Value, VerifyHeap, WeakHandle,
+    CollectionKind, Collector, GcKind, Heap, Persistent, Progress, SlotContent, TypeId, Value,
+    WeakHandle,
 };
+use gc_incremental::Concurrent;
 use gc_incremental::incremental::Phase;
-use gc_incremental::{Concurrent, IncrementalConfig};
 use gc_scavenge::Generational;
 
-/// Steps only when asked: the marker thread does the marking between them.
-fn manual() -> IncrementalConfig {
-    IncrementalConfig {
-        step_budget: Duration::ZERO,
-        step_interval: usize::MAX,
-        min_step_bytes: 16,
-    }
-}
+mod threads;
 
-fn config() -> HeapConfig {
-    HeapConfig {
-        verify: VerifyHeap::OnRequest,
-        ..HeapConfig::for_testing()
-    }
-}
+use threads::{config, manual};
 
 /// A list of `n` objects with two slots (next, spare) from one root; returns the root and weak
 /// handles to every node.

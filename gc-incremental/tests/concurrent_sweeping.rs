@@ -8,28 +8,15 @@ use std::time::Duration;
 
 use gc_core::collector_api::{PageFlags, PageRef};
 use gc_core::{
-    CollectionKind, Collector, GcKind, GcPhase, Heap, HeapConfig, Local, Persistent, Progress,
-    TypeId, VerifyHeap,
+    CollectionKind, Collector, GcKind, GcPhase, Heap, Local, Persistent, Progress, TypeId,
 };
+use gc_incremental::Concurrent;
 use gc_incremental::incremental::Phase;
-use gc_incremental::{Concurrent, IncrementalConfig};
 use gc_scavenge::Generational;
 
-/// Steps only when asked; the threads do the rest.
-fn manual() -> IncrementalConfig {
-    IncrementalConfig {
-        step_budget: Duration::ZERO,
-        step_interval: usize::MAX,
-        min_step_bytes: 16,
-    }
-}
+mod threads;
 
-fn config() -> HeapConfig {
-    HeapConfig {
-        verify: VerifyHeap::OnRequest,
-        ..HeapConfig::for_testing()
-    }
-}
+use threads::{config, manual};
 
 /// Fills old space with `n` objects of which every `keep`-th is kept (by a persistent handle).
 fn fill<C: Collector>(heap: &mut Heap<C>, node: TypeId, n: usize, keep: usize) -> Vec<Persistent> {
