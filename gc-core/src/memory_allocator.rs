@@ -86,8 +86,8 @@ impl MemoryAllocator {
                 let memory = self.source.allocate(PAGE_SIZE)?;
                 // Old-generation pages are filled in pauses (promotion); new space's are filled
                 // by the mutator's allocation, whose page faults are not in a pause, and its
-                // pages come in new space's resizing, which is.
-                // A refusal only leaves the faults where they were.
+                // pages come in new space's resizing, which is. A refusal only leaves the
+                // faults where they were.
                 if owner != SpaceId::NewSpace {
                     let _ = self.source.populate(&memory);
                 }

@@ -257,15 +257,12 @@ impl<Old: OldGenerationCollector, R: RememberedSet> Generational<Old, R> {
             // in the core.
             self.sizing
                 .take_promotion_feedback(core.promoted_survival.last_dead_share());
-            let work = core.tracer.work_now().saturating_sub(copying_work);
+            let now = core.tracer.work_now();
+            let work = now.saturating_sub(copying_work);
             let copy_time = CopyTime {
                 wall: copying.elapsed(),
                 work,
-                other_work: core
-                    .tracer
-                    .work_now()
-                    .saturating_sub(pause_work)
-                    .saturating_sub(work),
+                other_work: now.saturating_sub(pause_work).saturating_sub(work),
             };
             self.sizing
                 .after_scavenge(result.survived_bytes(), result.young_bytes, copy_time);
